@@ -1,0 +1,1 @@
+"""Shouhu (守护): care and case management for children."""

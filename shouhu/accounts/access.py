@@ -1,0 +1,225 @@
+"""The access rules, in one place (DESIGN.md "Access and data protection").
+
+A user's *grants* say which children they may see and which field classes of those children:
+
+- a registry role (child director, supervisor, official) in an organisation: children living
+  inside the organisation's jurisdiction;
+- a teacher: children enrolled in the school;
+- an assignment to the user (case worker, counsellor, matched volunteer): that child;
+- an assignment, accepted referral or transfer to an organisation: that child, for the
+  organisation's social workers and counsellors.
+
+Everything else is invisible, and invisible looks exactly like missing (404). Field classes
+above a grant's ceiling are masked; officials may reach past theirs with a logged reason
+("break glass").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+from django.http import Http404
+
+from shouhu.accounts.models import Role, User
+from shouhu.places.models import code_range
+
+if TYPE_CHECKING:
+    from shouhu.children.models import Child, ChildQuerySet
+
+BASIC = "basic"
+IDENTIFYING = "identifying"
+SENSITIVE = "sensitive"
+FIELD_CLASSES = (BASIC, IDENTIFYING, SENSITIVE)
+ALL = frozenset(FIELD_CLASSES)
+
+# Ceiling of each role over the children its grant covers.
+ROLE_CLASSES: dict[str, frozenset[str]] = {
+    Role.CHILD_DIRECTOR: ALL,
+    Role.SUPERVISOR: ALL,
+    Role.OFFICIAL: frozenset({BASIC}),
+    Role.SOCIAL_WORKER: ALL,
+    Role.COUNSELOR: frozenset({BASIC, SENSITIVE}),
+    Role.TEACHER: frozenset({BASIC}),
+    Role.VOLUNTEER: frozenset({BASIC}),
+}
+REGISTRY_ROLES = frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.OFFICIAL})
+ORG_CASE_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COUNSELOR})
+ASSIGNMENT_CLASSES: dict[str, frozenset[str]] = {
+    "case_worker": ALL,
+    "counselor": frozenset({BASIC, SENSITIVE}),
+    "volunteer": frozenset({BASIC}),
+    "referral": ALL,
+    "transfer": ALL,
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One reason a user may see some children, with the field classes it opens."""
+
+    classes: frozenset[str]
+    place_prefix: str = ""
+    school_id: int | None = None
+    assigned_user_id: int | None = None
+    assignment_kind: str = ""
+    assigned_org_id: int | None = None
+    break_glass: bool = False
+
+    def q(self) -> Q:
+        from shouhu.children.models import ChildAssignment
+
+        if self.place_prefix:
+            low, high = code_range(self.place_prefix)
+            return Q(residence__gte=low, residence__lte=high)
+        if self.school_id is not None:
+            return Q(school_id=self.school_id)
+        active = ChildAssignment.objects.filter(active=True)
+        if self.assigned_user_id is not None:
+            rows = active.filter(user_id=self.assigned_user_id, kind=self.assignment_kind)
+        else:
+            assert self.assigned_org_id is not None
+            rows = active.filter(organisation_id=self.assigned_org_id, user__isnull=True)
+        return Q(id__in=rows.values("child_id"))
+
+
+@dataclass
+class Scope:
+    grants: list[Grant] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.grants
+
+
+def _build_scope(user: User) -> Scope:
+    scope = Scope()
+    if not user.is_authenticated or not user.is_active:
+        return scope
+    memberships = user.memberships.filter(active=True, organisation__active=True).select_related(
+        "organisation__jurisdiction"
+    )
+    for m in memberships:
+        classes = ROLE_CLASSES.get(m.role, frozenset())
+        org = m.organisation
+        if m.role in REGISTRY_ROLES:
+            scope.grants.append(
+                Grant(
+                    classes,
+                    place_prefix=org.jurisdiction.prefix,
+                    break_glass=m.role == Role.OFFICIAL,
+                )
+            )
+        elif m.role == Role.TEACHER and org.kind == "school":
+            scope.grants.append(Grant(classes, school_id=org.pk))
+        if m.role in ORG_CASE_ROLES:
+            scope.grants.append(Grant(classes, assigned_org_id=org.pk))
+    for kind, classes in ASSIGNMENT_CLASSES.items():
+        if kind in {"case_worker", "counselor", "volunteer"}:
+            scope.grants.append(Grant(classes, assigned_user_id=user.pk, assignment_kind=kind))
+    return scope
+
+
+def scope_of(user: User) -> Scope:
+    """The user's grants, computed once per request and cached on the user object."""
+    cached: Scope | None = getattr(user, "_shouhu_scope", None)
+    if cached is None:
+        cached = _build_scope(user)
+        user._shouhu_scope = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def visible_q(user: User, *, needs: str = BASIC) -> Q | None:
+    """Q matching the children the user may see with field class `needs`; None if none."""
+    qs = [g.q() for g in scope_of(user).grants if needs in g.classes]
+    return reduce(or_, qs) if qs else None
+
+
+def children_visible_to(user: User, *, needs: str = BASIC) -> ChildQuerySet:
+    from shouhu.children.models import Child
+
+    q = visible_q(user, needs=needs)
+    return Child.objects.none() if q is None else Child.objects.filter(q)
+
+
+def _grant_covers(grant: Grant, child: Child, assignment_keys: set[tuple[str, object]]) -> bool:
+    if grant.place_prefix:
+        low, high = code_range(grant.place_prefix)
+        return low <= child.residence_id <= high
+    if grant.school_id is not None:
+        return child.school_id == grant.school_id
+    if grant.assigned_user_id is not None:
+        return ("user", (grant.assigned_user_id, grant.assignment_kind)) in assignment_keys
+    return ("org", grant.assigned_org_id) in assignment_keys
+
+
+def grants_for(user: User, child: Child) -> list[Grant]:
+    """The user's grants that cover this child (one query for assignments)."""
+    from shouhu.children.models import ChildAssignment
+
+    keys: set[tuple[str, object]] = set()
+    for user_id, kind, org_id in ChildAssignment.objects.filter(
+        child=child, active=True
+    ).values_list("user_id", "kind", "organisation_id"):
+        keys.add(("user", (user_id, kind)) if user_id else ("org", org_id))
+    return [g for g in scope_of(user).grants if _grant_covers(g, child, keys)]
+
+
+def field_classes(user: User, child: Child) -> frozenset[str]:
+    return frozenset().union(*(g.classes for g in grants_for(user, child)))
+
+
+def can_see(user: User, child: Child, field_class: str) -> bool:
+    return field_class in field_classes(user, child)
+
+
+def can_break_glass(user: User, child: Child) -> bool:
+    return any(g.break_glass for g in grants_for(user, child))
+
+
+def can_register_in(user: User, village_code: str) -> bool:
+    """Child directors and supervisors register children living in their jurisdiction."""
+    for g in scope_of(user).grants:
+        if g.place_prefix and IDENTIFYING in g.classes:
+            low, high = code_range(g.place_prefix)
+            if low <= village_code <= high:
+                return True
+    return False
+
+
+def can_edit(user: User, child: Child) -> bool:
+    """The registry roles with full field access edit a child's registration."""
+    return any(g.place_prefix and IDENTIFYING in g.classes for g in grants_for(user, child))
+
+
+def get_child_for_user(user: User, child_id: object, *, purpose: str) -> Child:
+    """The one way to open a child's file. Missing and not allowed are the same 404.
+
+    Writes a view entry (with the purpose) to the access log; a refused attempt on a child
+    that exists is logged as denied.
+    """
+    from shouhu.audit.models import Action
+    from shouhu.audit.services import log_access
+    from shouhu.children.models import Child
+
+    try:
+        pk = int(str(child_id))
+    except ValueError:
+        raise Http404 from None
+    child = children_visible_to(user).select_related("residence", "school", "hukou").filter(pk=pk)
+    found = child.first()
+    if found is None:
+        if Child.objects.filter(pk=pk).exists():
+            log_access(user=user, action=Action.DENIED, child_id=pk, purpose=purpose)
+        raise Http404("No such child.")
+    log_access(
+        user=user,
+        action=Action.VIEW_CHILD,
+        child_id=found.pk,
+        purpose=purpose,
+        fields=field_classes(user, found),
+    )
+    return found

@@ -1,0 +1,713 @@
+"""Writes to the registry. Every write is a transaction, validated here, and recorded in the
+change history; derived categories are recomputed whenever a fact they depend on changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from shouhu.accounts import access
+from shouhu.accounts.models import Organisation, OrgKind, User
+from shouhu.audit.services import attname, diff, record_change, snapshot
+from shouhu.children import protect
+from shouhu.children.models import (
+    Aid,
+    AwayReason,
+    Capacity,
+    Child,
+    ChildAssignment,
+    Consent,
+    DelegatedCare,
+    FamilyMember,
+    GuardianshipRating,
+    GuardianshipType,
+    Health,
+    Household,
+    Living,
+    Relation,
+    Schooling,
+    Sex,
+)
+from shouhu.lib import categories as rules
+from shouhu.lib import dates, idnumber, pinyin
+from shouhu.places.models import Level, Place
+
+CHILD_FACT_FIELDS = [
+    "name",
+    "sex",
+    "birth_date",
+    "id_number_enc",
+    "hukou",
+    "residence",
+    "residence_since",
+    "school",
+    "grade",
+    "boarding",
+    "schooling",
+    "health",
+    "disability_type",
+    "disability_grade",
+    "living_arrangement",
+    "guardianship_type",
+    "guardianship_rating",
+]
+MEMBER_FIELDS = [
+    "name",
+    "relation",
+    "is_guardian",
+    "capacity",
+    "away",
+    "away_place",
+    "away_since",
+    "away_reason",
+    "workplace",
+    "phone_enc",
+]
+HOUSEHOLD_FIELDS = ["village", "address_enc", "aid", "income_source"]
+
+
+class ConflictError(Exception):
+    """Someone else saved the record since it was read (optimistic versioning)."""
+
+
+@dataclass
+class ChildData:
+    name: str
+    sex: str
+    birth_date: dt.date
+    residence_code: str
+    living_arrangement: str
+    id_number: str = ""
+    hukou_code: str = ""
+    residence_since: dt.date | None = None
+    school_id: int | None = None
+    grade: str = ""
+    boarding: bool = False
+    schooling: str = Schooling.ENROLLED
+    health: str = Health.WELL
+    disability_type: str = ""
+    disability_grade: str = ""
+    guardianship_type: str = ""
+    guardianship_rating: str = ""
+
+
+@dataclass
+class MemberData:
+    name: str
+    relation: str
+    is_guardian: bool = False
+    capacity: str = Capacity.ABLE
+    away: bool = False
+    away_place_code: str = ""
+    away_since: dt.date | None = None
+    away_reason: str = ""
+    workplace: str = ""
+    phone: str = ""
+
+
+@dataclass
+class HouseholdData:
+    village_code: str
+    address: str = ""
+    aid: str = Aid.NONE
+    income_source: str = ""
+
+
+@dataclass
+class DelegatedCareData:
+    carer_index: int  # index into the members list
+    no_abuse_record: bool = False
+    no_drugs_alcohol_gambling: bool = False
+    no_neglect_history: bool = False
+    capable_adult: bool = False
+    notice_to_school_on: dt.date | None = None
+    notice_to_village_on: dt.date | None = None
+    confirmation_signed_on: dt.date | None = None
+
+
+@dataclass
+class ConsentData:
+    given_by_index: int
+    given_on: dt.date
+    version: str
+    scopes: list[str] = field(default_factory=lambda: ["registry"])
+
+
+# ---------------------------------------------------------------- validation helpers
+
+
+class Errors:
+    """Collects field errors; `raise_if_any()` raises one ValidationError with all of them."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, name: str, message: str) -> None:
+        self.errors.setdefault(self.prefix + name, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+class PlaceCache:
+    """Looks places up once; used by single writes and by bulk import alike."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Place | None] = {}
+
+    def get(self, code: str) -> Place | None:
+        if code not in self._cache:
+            self._cache[code] = Place.objects.filter(pk=code).first()
+        return self._cache[code]
+
+    def preload(self, codes: Iterable[str]) -> None:
+        missing = {c for c in codes if c and c not in self._cache}
+        found = {p.code: p for p in Place.objects.filter(pk__in=missing)}
+        for code in missing:
+            self._cache[code] = found.get(code)
+
+    def districts(self, *codes: str) -> frozenset[str]:
+        counties = {c[:6] for c in codes if c}
+        out = set()
+        for county in counties:
+            place = self.get(county + "000000")
+            if place is not None and place.is_city_district:
+                out.add(county)
+        return frozenset(out)
+
+
+def _choice(errors: Errors, name: str, value: str, choices: Any, *, blank: bool = False) -> None:
+    if blank and not value:
+        return
+    if value not in choices.values:
+        allowed = ", ".join(choices.values)
+        errors.add(
+            name,
+            _("“%(value)s” is not one of: %(allowed)s.") % {"value": value, "allowed": allowed},
+        )
+
+
+def _place(
+    errors: Errors, places: PlaceCache, name: str, code: str, *, min_level: int, required: bool
+) -> Place | None:
+    if not code:
+        if required:
+            errors.add(name, _("This field is required."))
+        return None
+    place = places.get(code)
+    if place is None:
+        errors.add(name, _("No place has the code %(code)s.") % {"code": code})
+    elif place.level < min_level:
+        errors.add(name, _("%(name)s is not precise enough here.") % {"name": place.name})
+    return place
+
+
+def validate_child(data: ChildData, places: PlaceCache, *, today: dt.date) -> Errors:
+    errors = Errors()
+    if not data.name.strip():
+        errors.add("name", _("This field is required."))
+    _choice(errors, "sex", data.sex, Sex)
+    if data.birth_date > today:
+        errors.add("birth_date", _("Date of birth is in the future."))
+    elif dates.age_on(data.birth_date, today) >= 18:
+        errors.add("birth_date", _("The registry is for children under 18."))
+    if data.id_number:
+        try:
+            idnumber.check_against(data.id_number, birth_date=data.birth_date, sex=data.sex)
+        except idnumber.IdNumberError as exc:
+            errors.add("id_number", _id_message(exc))
+    _place(
+        errors,
+        places,
+        "residence_code",
+        data.residence_code,
+        min_level=Level.VILLAGE,
+        required=True,
+    )
+    _place(errors, places, "hukou_code", data.hukou_code, min_level=Level.COUNTY, required=False)
+    if data.residence_since and data.residence_since > today:
+        errors.add("residence_since", _("Date is in the future."))
+    _choice(errors, "living_arrangement", data.living_arrangement, Living)
+    _choice(errors, "schooling", data.schooling, Schooling)
+    _choice(errors, "health", data.health, Health)
+    _choice(errors, "guardianship_type", data.guardianship_type, GuardianshipType, blank=True)
+    _choice(errors, "guardianship_rating", data.guardianship_rating, GuardianshipRating, blank=True)
+    return errors
+
+
+def _id_message(exc: idnumber.IdNumberError) -> str:
+    messages = {
+        "length": _("ID number must have 18 characters."),
+        "checksum": _("ID number check digit is wrong."),
+        "component": _("ID number contains an impossible date."),
+        "format": _("ID number is not in the GB 11643 format."),
+        "sex_mismatch": _("ID number's sex digit disagrees with the sex entered."),
+    }
+    if exc.code == "birth_date_mismatch":
+        return _("ID number does not match the date of birth.")
+    return messages.get(exc.code, str(exc))
+
+
+def validate_member(data: MemberData, places: PlaceCache, *, today: dt.date, prefix: str) -> Errors:
+    errors = Errors(prefix)
+    if not data.name.strip():
+        errors.add("name", _("This field is required."))
+    _choice(errors, "relation", data.relation, Relation)
+    _choice(errors, "capacity", data.capacity, Capacity)
+    _choice(errors, "away_reason", data.away_reason, AwayReason, blank=True)
+    if data.away:
+        if data.away_since is None:
+            errors.add("away_since", _("Say since when this person has been away."))
+        elif data.away_since > today:
+            errors.add("away_since", _("Date is in the future."))
+        _place(
+            errors,
+            places,
+            "away_place_code",
+            data.away_place_code,
+            min_level=Level.PROVINCE,
+            required=False,
+        )
+    if data.phone and not 7 <= len(protect.normalize_phone(data.phone)) <= 15:
+        errors.add("phone", _("Phone number should have 7 to 15 digits."))
+    return errors
+
+
+def validate_household(data: HouseholdData, places: PlaceCache) -> Errors:
+    errors = Errors("household.")
+    _place(
+        errors, places, "village_code", data.village_code, min_level=Level.VILLAGE, required=True
+    )
+    _choice(errors, "aid", data.aid, Aid)
+    return errors
+
+
+# ---------------------------------------------------------------- building rows
+
+
+def build_child(data: ChildData, household: Household, actor: User | None) -> Child:
+    full, initials = pinyin.name_keys(data.name)
+    child = Child(
+        household=household,
+        name=data.name.strip(),
+        name_pinyin=full,
+        name_initials=initials,
+        sex=data.sex,
+        birth_date=data.birth_date,
+        hukou_id=data.hukou_code or None,
+        residence_id=data.residence_code,
+        residence_since=data.residence_since,
+        school_id=data.school_id,
+        grade=data.grade,
+        boarding=data.boarding,
+        schooling=data.schooling,
+        health=data.health,
+        disability_type=data.disability_type,
+        disability_grade=data.disability_grade,
+        living_arrangement=data.living_arrangement,
+        guardianship_type=data.guardianship_type,
+        guardianship_rating=data.guardianship_rating,
+        created_by=actor,
+    )
+    set_id_number(child, data.id_number)
+    return child
+
+
+def set_id_number(child: Child, number: str) -> None:
+    if number:
+        normal = idnumber.normalize(number)
+        child.id_number_enc = protect.seal(normal)
+        child.id_number_hash = protect.id_hash(normal)
+        child.id_tail_hash = protect.id_tail_hash(normal)
+    else:
+        child.id_number_enc = child.id_number_hash = child.id_tail_hash = ""
+
+
+def build_member(data: MemberData, household: Household) -> FamilyMember:
+    member = FamilyMember(
+        household=household,
+        name=data.name.strip(),
+        relation=data.relation,
+        is_guardian=data.is_guardian,
+        capacity=data.capacity,
+        away=data.away,
+        away_place_id=data.away_place_code or None,
+        away_since=data.away_since if data.away else None,
+        away_reason=data.away_reason if data.away else "",
+        workplace=data.workplace,
+    )
+    set_phone(member, data.phone)
+    return member
+
+
+def set_phone(member: FamilyMember, phone: str) -> None:
+    member.phone_enc = protect.seal(protect.normalize_phone(phone)) if phone else ""
+    member.phone_hash = protect.phone_hash(phone) if phone else ""
+
+
+# ---------------------------------------------------------------- categories
+
+
+def facts_of(child: Child, members: Sequence[FamilyMember], aid: str) -> rules.ChildFacts:
+    parents = tuple(
+        rules.ParentFacts(
+            relation=m.relation,
+            capacity=m.capacity,
+            away=m.away,
+            away_since=m.away_since,
+            away_reason=m.away_reason,
+            away_place=m.away_place_id or "",
+        )
+        for m in members
+        if m.relation in {Relation.FATHER, Relation.MOTHER}
+    )
+    return rules.ChildFacts(
+        birth_date=child.birth_date,
+        residence=child.residence_id,
+        hukou=child.hukou_id or "",
+        residence_since=child.residence_since,
+        parents=parents,
+        household_aid=aid,
+        disabled=bool(child.disability_type),
+        guardianship_type=child.guardianship_type,
+        guardianship_rating=child.guardianship_rating,
+    )
+
+
+def apply_categories(
+    child: Child, members: Sequence[FamilyMember], aid: str, places: PlaceCache, on: dt.date
+) -> bool:
+    """Set the child's derived categories in memory; True when any of them changed."""
+    result = rules.derive(
+        facts_of(child, members, aid),
+        on,
+        places.districts(child.hukou_id or "", child.residence_id),
+    )
+    changed = False
+    for code in rules.CATEGORY_CODES:
+        name = f"cat_{code}"
+        if getattr(child, name) != getattr(result, code):
+            setattr(child, name, getattr(result, code))
+            changed = True
+    child.categories_on = on
+    child.categories_valid_until = result.valid_until
+    return changed
+
+
+CATEGORY_FIELDS = [f"cat_{c}" for c in rules.CATEGORY_CODES]
+
+
+def child_recompute_categories(*, child: Child, on: dt.date | None = None) -> Child:
+    on = on or dates.today()
+    members = list(child.household.members.all())
+    before = snapshot(child, CATEGORY_FIELDS)
+    apply_categories(child, members, child.household.aid, PlaceCache(), on)
+    child.save(update_fields=[*CATEGORY_FIELDS, "categories_on", "categories_valid_until"])
+    record_change(
+        actor=None,
+        obj=child,
+        operation="update",
+        changes=diff(before, snapshot(child, CATEGORY_FIELDS)),
+        child_id=child.pk,
+    )
+    return child
+
+
+def household_recompute_categories(*, household: Household, on: dt.date | None = None) -> None:
+    for child in household.children.select_related("household"):
+        child_recompute_categories(child=child, on=on)
+
+
+def children_recompute_due(*, on: dt.date | None = None, batch: int = 1000) -> int:
+    """Daily job: recompute children whose categories may have changed with time alone
+    (a 16th or 18th birthday, six months away reached). Idempotent."""
+    on = on or dates.today()
+    due = Child.objects.filter(categories_valid_until__lte=on).select_related("household")
+    count = 0
+    for child in due.iterator(chunk_size=batch):
+        with transaction.atomic():
+            child_recompute_categories(child=child, on=on)
+        count += 1
+    return count
+
+
+# ---------------------------------------------------------------- registration
+
+
+def _check_school(errors: Errors, school_id: int | None) -> None:
+    if (
+        school_id is not None
+        and not Organisation.objects.filter(pk=school_id, kind=OrgKind.SCHOOL).exists()
+    ):
+        errors.add("school_id", _("No such school."))
+
+
+@transaction.atomic
+def child_register(
+    *,
+    actor: User,
+    child: ChildData,
+    household: HouseholdData | None = None,
+    household_id: int | None = None,
+    members: Sequence[MemberData] = (),
+    delegated_care: DelegatedCareData | None = None,
+    consent: ConsentData | None = None,
+    today: dt.date | None = None,
+) -> Child:
+    """Register a child with a new household (and its members), or into an existing one."""
+    today = today or dates.today()
+    places = PlaceCache()
+    errors = validate_child(child, places, today=today)
+    _check_school(errors, child.school_id)
+    if household is not None:
+        errors.errors.update(validate_household(household, places).errors)
+    for i, m in enumerate(members):
+        errors.errors.update(validate_member(m, places, today=today, prefix=f"members.{i}.").errors)
+    errors.raise_if_any()
+    if not access.can_register_in(actor, child.residence_code):
+        raise PermissionDenied(_("You cannot register children living in this place."))
+
+    if household_id is not None:
+        home = Household.objects.select_for_update().get(pk=household_id)
+    else:
+        assert household is not None, "a new household or an existing household_id"
+        home = Household.objects.create(
+            village_id=household.village_code,
+            address_enc=protect.seal(household.address),
+            aid=household.aid,
+            income_source=household.income_source,
+        )
+    new_members = [build_member(m, home) for m in members]
+    FamilyMember.objects.bulk_create(new_members)
+    all_members = list(home.members.all())
+    row = build_child(child, home, actor)
+    apply_categories(row, all_members, home.aid, places, today)
+    row.save()
+    if delegated_care is not None and new_members:
+        _save_delegated_care(home, new_members[delegated_care.carer_index], delegated_care)
+    if consent is not None and new_members:
+        Consent.objects.create(
+            child=row,
+            given_by=new_members[consent.given_by_index],
+            given_on=consent.given_on,
+            version=consent.version,
+            scopes=consent.scopes,
+            recorded_by=actor,
+        )
+    if household_id is None:
+        record_change(
+            actor=actor,
+            obj=home,
+            operation="create",
+            changes=_created(home, HOUSEHOLD_FIELDS),
+            child_id=row.pk,
+        )
+    for new in new_members:
+        record_change(
+            actor=actor,
+            obj=new,
+            operation="create",
+            changes=_created(new, MEMBER_FIELDS),
+            child_id=row.pk,
+        )
+    record_change(
+        actor=actor,
+        obj=row,
+        operation="create",
+        changes=_created(row, CHILD_FACT_FIELDS + CATEGORY_FIELDS),
+        child_id=row.pk,
+    )
+    return row
+
+
+def _created(obj: Any, names: list[str]) -> dict[str, list[Any]]:
+    return {k: [None, v] for k, v in snapshot(obj, names).items() if v not in ("", None, False)}
+
+
+def _save_delegated_care(
+    home: Household, carer: FamilyMember, data: DelegatedCareData
+) -> DelegatedCare:
+    values = {f.name: getattr(data, f.name) for f in fields(data) if f.name != "carer_index"}
+    care = DelegatedCare.objects.update_or_create(
+        household=home, defaults={"carer": carer, **values}
+    )[0]
+    return care
+
+
+# ---------------------------------------------------------------- updates
+
+
+EDITABLE_CHILD_FIELDS = {f.name for f in fields(ChildData)}
+
+
+@transaction.atomic
+def child_update(
+    *,
+    actor: User,
+    child: Child,
+    version: int,
+    changes: Mapping[str, Any],
+    today: dt.date | None = None,
+) -> Child:
+    """Change a child's facts. `version` is the version the editor read: if someone saved in
+    between, ConflictError is raised and nothing is written."""
+    today = today or dates.today()
+    if not access.can_edit(actor, child):
+        raise PermissionDenied(_("You cannot change this child's registration."))
+    unknown = set(changes) - EDITABLE_CHILD_FIELDS
+    if unknown:
+        raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
+    locked = Child.objects.select_for_update().select_related("household").get(pk=child.pk)
+    if locked.version != version:
+        raise ConflictError(
+            _(
+                "This record was changed by someone else since you opened it. "
+                "Reload and apply your changes again."
+            )
+        )
+    current = _child_data(locked)
+    for key, value in changes.items():
+        setattr(current, key, value)
+    places = PlaceCache()
+    errors = validate_child(current, places, today=today)
+    _check_school(errors, current.school_id)
+    errors.raise_if_any()
+    if current.residence_code != locked.residence_id and not access.can_register_in(
+        actor, current.residence_code
+    ):
+        raise PermissionDenied(_("You cannot move a child outside your area."))
+    before = snapshot(locked, CHILD_FACT_FIELDS + CATEGORY_FIELDS)
+    rebuilt = build_child(current, locked.household, locked.created_by)
+    for name in [*CHILD_FACT_FIELDS, "name_pinyin", "name_initials"]:
+        raw = attname(locked, name)
+        setattr(locked, raw, getattr(rebuilt, raw))
+    if "id_number" in changes:
+        set_id_number(locked, current.id_number)
+    apply_categories(
+        locked, list(locked.household.members.all()), locked.household.aid, places, today
+    )
+    locked.version += 1
+    locked.save()
+    record_change(
+        actor=actor,
+        obj=locked,
+        operation="update",
+        changes=diff(before, snapshot(locked, CHILD_FACT_FIELDS + CATEGORY_FIELDS)),
+        child_id=locked.pk,
+    )
+    return locked
+
+
+def _child_data(child: Child) -> ChildData:
+    return ChildData(
+        name=child.name,
+        sex=child.sex,
+        birth_date=child.birth_date,
+        residence_code=child.residence_id,
+        living_arrangement=child.living_arrangement,
+        id_number=protect.unseal(child.id_number_enc),
+        hukou_code=child.hukou_id or "",
+        residence_since=child.residence_since,
+        school_id=child.school_id,
+        grade=child.grade,
+        boarding=child.boarding,
+        schooling=child.schooling,
+        health=child.health,
+        disability_type=child.disability_type,
+        disability_grade=child.disability_grade,
+        guardianship_type=child.guardianship_type,
+        guardianship_rating=child.guardianship_rating,
+    )
+
+
+@transaction.atomic
+def member_update(
+    *, actor: User, member: FamilyMember, changes: Mapping[str, Any], today: dt.date | None = None
+) -> FamilyMember:
+    """Change a family member's facts (away, capacity, phone...) and recompute the categories
+    of every child of the household."""
+    today = today or dates.today()
+    children = list(member.household.children.all())
+    if not children or not all(access.can_edit(actor, c) for c in children):
+        raise PermissionDenied(_("You cannot change this family's registration."))
+    data = MemberData(
+        name=member.name,
+        relation=member.relation,
+        is_guardian=member.is_guardian,
+        capacity=member.capacity,
+        away=member.away,
+        away_place_code=member.away_place_id or "",
+        away_since=member.away_since,
+        away_reason=member.away_reason,
+        workplace=member.workplace,
+        phone=protect.unseal(member.phone_enc),
+    )
+    for key, value in changes.items():
+        if not hasattr(data, key):
+            raise ValidationError({key: [_("Unknown field.")]})
+        setattr(data, key, value)
+    validate_member(data, PlaceCache(), today=today, prefix="").raise_if_any()
+    before = snapshot(member, MEMBER_FIELDS)
+    rebuilt = build_member(data, member.household)
+    for name in [*MEMBER_FIELDS, "phone_hash"]:
+        raw = attname(member, name)
+        setattr(member, raw, getattr(rebuilt, raw))
+    member.save()
+    for child in children:
+        record_change(
+            actor=actor,
+            obj=member,
+            operation="update",
+            changes=diff(before, snapshot(member, MEMBER_FIELDS)),
+            child_id=child.pk,
+        )
+    household_recompute_categories(household=member.household, on=today)
+    return member
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    actor: User | None,
+    child: Child,
+    organisation: Organisation,
+    kind: str,
+    user: User | None = None,
+    started_on: dt.date | None = None,
+) -> ChildAssignment:
+    """Open a child to a worker or organisation. Referrals and transfers to another
+    organisation need the guardian's sharing consent or a recorded legal basis."""
+    if kind in {"referral", "transfer"} and not sharing_allowed(child):
+        raise ValidationError(
+            {"kind": [_("Sharing needs the guardian's consent or a recorded legal basis.")]}
+        )
+    row = ChildAssignment.objects.create(
+        child=child,
+        organisation=organisation,
+        user=user,
+        kind=kind,
+        started_on=started_on or dates.today(),
+    )
+    record_change(
+        actor=actor,
+        obj=row,
+        operation="create",
+        changes=_created(row, ["organisation", "user", "kind"]),
+        child_id=child.pk,
+    )
+    return row
+
+
+def sharing_allowed(child: Child) -> bool:
+    has_consent = any(
+        "sharing" in c.scopes for c in child.consents.filter(withdrawn_on__isnull=True)
+    )
+    return has_consent or child.processing_bases.filter(purpose="sharing").exists()

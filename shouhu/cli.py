@@ -1,0 +1,14 @@
+"""The `shouhu` console script: `manage.py` under the operator's name.
+
+`shouhu places load FILE`, `shouhu import children FILE`, `shouhu gen --children N`, ...
+"""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shouhu.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["shouhu", *sys.argv[1:]])

@@ -1,0 +1,1 @@
+"""Code that imports no Django models: ID numbers, pinyin, crypto, dates, category rules."""

@@ -1,0 +1,32 @@
+"""Date arithmetic for the category rules (whole months and birthdays, Asia/Shanghai)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> dt.date:
+    """Today's date in China, whatever the server's clock zone."""
+    return dt.datetime.now(tz=SHANGHAI).date()
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`2024-08-31` + 6 months = `2025-02-28` (end of month clamps)."""
+    result: dt.date = day + relativedelta(months=months)
+    return result
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """Birthdays on 29 February fall on 28 February in common years (清单 practice varies)."""
+    result: dt.date = day + relativedelta(years=years)
+    return result
+
+
+def age_on(birth_date: dt.date, on: dt.date) -> int:
+    """Completed years on `on`: a child is 16 from the 16th birthday itself."""
+    return relativedelta(on, birth_date).years

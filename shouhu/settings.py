@@ -1,0 +1,187 @@
+"""One settings module, driven by environment variables.
+
+Development defaults are safe to run on a laptop; `SHOUHU_ENV=production` refuses to start
+with a development secret, a development field key or the demo data switched on.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    """Read a setting; `NAME_FILE` (a path to a secret file) wins over `NAME`."""
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool) -> bool:
+    return env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production"  # noqa: S105
+DEV_FIELD_KEY = "dev-only-field-key-never-use-in-production"
+
+SHOUHU_ENV = env("SHOUHU_ENV", "development")
+PRODUCTION = SHOUHU_ENV == "production"
+SECRET_KEY = env("SHOUHU_SECRET_KEY", DEV_SECRET_KEY)
+SHOUHU_FIELD_KEY = env("SHOUHU_FIELD_KEY", DEV_FIELD_KEY)
+SHOUHU_DEMO = envbool("SHOUHU_DEMO", not PRODUCTION)
+DEBUG = envbool("SHOUHU_DEBUG", not PRODUCTION)
+
+if PRODUCTION:
+    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured("SHOUHU_SECRET_KEY must be set to a long random value.")
+    if SHOUHU_FIELD_KEY == DEV_FIELD_KEY or len(SHOUHU_FIELD_KEY) < 32:
+        raise ImproperlyConfigured("SHOUHU_FIELD_KEY must be set to a long random value.")
+    if SHOUHU_DEMO:
+        raise ImproperlyConfigured("SHOUHU_DEMO must be off in production.")
+    if DEBUG:
+        raise ImproperlyConfigured("SHOUHU_DEBUG must be off in production.")
+
+ALLOWED_HOSTS = [h for h in env("SHOUHU_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in env("SHOUHU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "axes",
+    "ninja",
+    "shouhu.places",
+    "shouhu.accounts",
+    "shouhu.audit",
+    "shouhu.children",
+    "shouhu.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shouhu.audit.middleware.AuditContextMiddleware",
+    "shouhu.accounts.middleware.NoStoreMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "shouhu.urls"
+WSGI_APPLICATION = "shouhu.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "shouhu" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+VAR_DIR = Path(env("SHOUHU_VAR_DIR", str(BASE_DIR / "var")))
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shouhu.sqlite3'}"),
+        conn_max_age=envint("SHOUHU_DB_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(
+        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
+    )
+DATABASES["default"]["TEST"] = (
+    {"NAME": env("SHOUHU_TEST_DB_NAME", "")} if env("SHOUHU_TEST_DB_NAME") else {}
+)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "children:list"
+LOGOUT_REDIRECT_URL = "login"
+
+# Lockout after repeated failures (django-axes), keyed on username and address.
+AXES_FAILURE_LIMIT = envint("SHOUHU_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = envint("SHOUHU_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+
+# Sessions expire after inactivity (idle timeout), and never outlive the browser.
+SESSION_COOKIE_AGE = envint("SHOUHU_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+API_TOKEN_HOURS = envint("SHOUHU_API_TOKEN_HOURS", 8)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "shouhu" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+NINJA_PAGINATION_MAX_LIMIT = 500
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("SHOUHU_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+from shouhu.places.models import Place
+from shouhu.places.services import places_load_vendored
+from tests.world import World, build_world
+
+
+def ensure_places() -> None:
+    if not Place.objects.filter(pk="341524101204").exists():
+        places_load_vendored()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    with django_db_blocker.unblock():
+        ensure_places()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db) -> World:  # type: ignore[no-untyped-def]
+    ensure_places()
+    return build_world()
