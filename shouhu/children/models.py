@@ -99,6 +99,9 @@ class Household(models.Model):
         "places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("village")
     )
     address_enc = models.TextField(_("address (encrypted)"), blank=True)
+    # The household's number in the village's own records or an import file (户编号):
+    # rows that share it share the household, and re-imports find it again.
+    ref = models.CharField(_("household number"), max_length=64, blank=True)
     aid = models.CharField(_("assistance"), max_length=16, choices=Aid.choices, default=Aid.NONE)
     income_source = models.CharField(_("income source"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -107,6 +110,7 @@ class Household(models.Model):
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
+        indexes = [models.Index(fields=["village", "ref"], name="household_village_ref")]
 
     def __str__(self) -> str:
         return f"household {self.pk}"

@@ -25,7 +25,13 @@ VENDORED_FILES = [
     "streets-demo.csv",
     "villages-demo.csv",
 ]
-LEVEL_BY_LENGTH = {2: Level.PROVINCE, 4: Level.CITY, 6: Level.COUNTY, 9: Level.TOWNSHIP, 12: Level.VILLAGE}
+LEVEL_BY_LENGTH = {
+    2: Level.PROVINCE,
+    4: Level.CITY,
+    6: Level.COUNTY,
+    9: Level.TOWNSHIP,
+    12: Level.VILLAGE,
+}
 PARENT_LENGTH = {Level.CITY: 2, Level.COUNTY: 4, Level.TOWNSHIP: 6, Level.VILLAGE: 9}
 
 
@@ -36,7 +42,7 @@ class PlaceFileError(ValueError):
 def _open(path: Path) -> io.TextIOBase:
     if path.suffix == ".gz":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _rows(path: Path) -> Iterator[tuple[int, str, str]]:

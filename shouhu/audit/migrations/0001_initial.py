@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,49 +14,118 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ChangeRecord',
+            name="ChangeRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='time')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='by')),
-                ('child_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='child')),
-                ('object_type', models.CharField(max_length=50, verbose_name='object type')),
-                ('object_id', models.CharField(max_length=64, verbose_name='object')),
-                ('operation', models.CharField(max_length=16, verbose_name='operation')),
-                ('changes', models.JSONField(default=dict, verbose_name='changes')),
-                ('source', models.CharField(blank=True, max_length=32, verbose_name='source')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="time")),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="by")),
+                (
+                    "child_id",
+                    models.BigIntegerField(
+                        blank=True, db_index=True, null=True, verbose_name="child"
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=50, verbose_name="object type")),
+                ("object_id", models.CharField(max_length=64, verbose_name="object")),
+                ("operation", models.CharField(max_length=16, verbose_name="operation")),
+                ("changes", models.JSONField(default=dict, verbose_name="changes")),
+                ("source", models.CharField(blank=True, max_length=32, verbose_name="source")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'change record',
-                'verbose_name_plural': 'change history',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "change record",
+                "verbose_name_plural": "change history",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AccessLog',
+            name="AccessLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='time')),
-                ('username', models.CharField(blank=True, max_length=150, verbose_name='user name')),
-                ('roles', models.CharField(blank=True, max_length=200, verbose_name='roles')),
-                ('organisations', models.CharField(blank=True, max_length=500, verbose_name='organisations')),
-                ('action', models.CharField(choices=[('login', 'Login'), ('login_failed', 'Failed login'), ('logout', 'Logout'), ('token_issued', 'API token issued'), ('view_child', "Viewed a child's file"), ('reveal', 'Revealed a protected field'), ('list_children', 'Listed or searched children'), ('export', 'Export'), ('import', 'Import'), ('denied', 'Access refused')], db_index=True, max_length=32, verbose_name='action')),
-                ('child_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='child')),
-                ('object_type', models.CharField(blank=True, max_length=50, verbose_name='object type')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='object')),
-                ('fields', models.JSONField(blank=True, default=list, verbose_name='fields')),
-                ('purpose', models.CharField(blank=True, max_length=64, verbose_name='purpose')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
-                ('detail', models.JSONField(blank=True, default=dict, verbose_name='detail')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="time")),
+                (
+                    "username",
+                    models.CharField(blank=True, max_length=150, verbose_name="user name"),
+                ),
+                ("roles", models.CharField(blank=True, max_length=200, verbose_name="roles")),
+                (
+                    "organisations",
+                    models.CharField(blank=True, max_length=500, verbose_name="organisations"),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("login", "Login"),
+                            ("login_failed", "Failed login"),
+                            ("logout", "Logout"),
+                            ("token_issued", "API token issued"),
+                            ("view_child", "Viewed a child's file"),
+                            ("reveal", "Revealed a protected field"),
+                            ("list_children", "Listed or searched children"),
+                            ("export", "Export"),
+                            ("import", "Import"),
+                            ("denied", "Access refused"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "child_id",
+                    models.BigIntegerField(
+                        blank=True, db_index=True, null=True, verbose_name="child"
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=50, verbose_name="object type"),
+                ),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="object")),
+                ("fields", models.JSONField(blank=True, default=list, verbose_name="fields")),
+                ("purpose", models.CharField(blank=True, max_length=64, verbose_name="purpose")),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "ip",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
+                ),
+                ("detail", models.JSONField(blank=True, default=dict, verbose_name="detail")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'access log entry',
-                'verbose_name_plural': 'access log',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['username', 'at'], name='accesslog_user_at')],
+                "verbose_name": "access log entry",
+                "verbose_name_plural": "access log",
+                "ordering": ["-at", "-id"],
+                "indexes": [models.Index(fields=["username", "at"], name="accesslog_user_at")],
             },
         ),
     ]

@@ -6,211 +6,647 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('places', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("places", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Child',
+            name="Child",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_pinyin', models.CharField(editable=False, max_length=200)),
-                ('name_initials', models.CharField(editable=False, max_length=50)),
-                ('sex', models.CharField(choices=[('M', 'Male'), ('F', 'Female')], max_length=1, verbose_name='sex')),
-                ('birth_date', models.DateField(verbose_name='date of birth')),
-                ('id_number_enc', models.TextField(blank=True, verbose_name='ID number (encrypted)')),
-                ('id_number_hash', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('id_tail_hash', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('residence_since', models.DateField(blank=True, null=True, verbose_name='living here since')),
-                ('grade', models.CharField(blank=True, max_length=20, verbose_name='grade')),
-                ('boarding', models.BooleanField(default=False, verbose_name='boarding')),
-                ('schooling', models.CharField(choices=[('preschool_age', 'Below school age'), ('kindergarten', 'Kindergarten'), ('enrolled', 'At school'), ('dropped_out', 'Dropped out'), ('not_enrolled', 'Not enrolled')], default='enrolled', max_length=16, verbose_name='schooling')),
-                ('health', models.CharField(choices=[('well', 'Healthy'), ('ill', 'Ill'), ('seriously_ill', 'Seriously ill')], default='well', max_length=16, verbose_name='health')),
-                ('disability_type', models.CharField(blank=True, max_length=50, verbose_name='disability type')),
-                ('disability_grade', models.CharField(blank=True, max_length=10, verbose_name='disability grade')),
-                ('living_arrangement', models.CharField(choices=[('both_parents', 'With both parents'), ('one_parent', 'With one parent'), ('grandparents', 'With grandparents'), ('relatives', 'With other relatives'), ('delegated_carer', 'With a delegated carer'), ('alone', 'Alone'), ('institution', 'In an institution')], max_length=20, verbose_name='living arrangement')),
-                ('guardianship_type', models.CharField(blank=True, choices=[('none', 'No guardian'), ('parent_unable', 'Parents unable to guard'), ('delegate_insufficient', 'Delegated guardian insufficient'), ('ordinary', 'Ordinary'), ('good', 'Good')], max_length=24, verbose_name='guardianship type')),
-                ('guardianship_rating', models.CharField(blank=True, choices=[('good', 'Good (较好)'), ('fair', 'Fair (一般)'), ('poor', 'Poor (差)')], max_length=8, verbose_name='guardianship rating')),
-                ('cat_left_behind_mca', models.BooleanField(default=False, editable=False, verbose_name='left-behind (MCA)')),
-                ('cat_left_behind_census', models.BooleanField(default=False, editable=False, verbose_name='left-behind (census)')),
-                ('cat_migrant', models.BooleanField(default=False, editable=False, verbose_name='migrant')),
-                ('cat_difficulty_poverty', models.BooleanField(default=False, editable=False, verbose_name='in difficulty: poverty')),
-                ('cat_difficulty_disability', models.BooleanField(default=False, editable=False, verbose_name='in difficulty: disability')),
-                ('cat_difficulty_guardianship', models.BooleanField(default=False, editable=False, verbose_name='in difficulty: guardianship')),
-                ('cat_de_facto_unsupported', models.BooleanField(default=False, editable=False, verbose_name='de facto unsupported')),
-                ('cat_orphan', models.BooleanField(default=False, editable=False, verbose_name='orphan')),
-                ('categories_on', models.DateField(blank=True, editable=False, null=True)),
-                ('categories_valid_until', models.DateField(blank=True, editable=False, null=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('hukou', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.place', verbose_name='hukou place')),
-                ('residence', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.place', verbose_name='residence')),
-                ('school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='pupils', to='accounts.organisation', verbose_name='school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("name_pinyin", models.CharField(editable=False, max_length=200)),
+                ("name_initials", models.CharField(editable=False, max_length=50)),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("M", "Male"), ("F", "Female")], max_length=1, verbose_name="sex"
+                    ),
+                ),
+                ("birth_date", models.DateField(verbose_name="date of birth")),
+                (
+                    "id_number_enc",
+                    models.TextField(blank=True, verbose_name="ID number (encrypted)"),
+                ),
+                ("id_number_hash", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("id_tail_hash", models.CharField(blank=True, db_index=True, max_length=64)),
+                (
+                    "residence_since",
+                    models.DateField(blank=True, null=True, verbose_name="living here since"),
+                ),
+                ("grade", models.CharField(blank=True, max_length=20, verbose_name="grade")),
+                ("boarding", models.BooleanField(default=False, verbose_name="boarding")),
+                (
+                    "schooling",
+                    models.CharField(
+                        choices=[
+                            ("preschool_age", "Below school age"),
+                            ("kindergarten", "Kindergarten"),
+                            ("enrolled", "At school"),
+                            ("dropped_out", "Dropped out"),
+                            ("not_enrolled", "Not enrolled"),
+                        ],
+                        default="enrolled",
+                        max_length=16,
+                        verbose_name="schooling",
+                    ),
+                ),
+                (
+                    "health",
+                    models.CharField(
+                        choices=[
+                            ("well", "Healthy"),
+                            ("ill", "Ill"),
+                            ("seriously_ill", "Seriously ill"),
+                        ],
+                        default="well",
+                        max_length=16,
+                        verbose_name="health",
+                    ),
+                ),
+                (
+                    "disability_type",
+                    models.CharField(blank=True, max_length=50, verbose_name="disability type"),
+                ),
+                (
+                    "disability_grade",
+                    models.CharField(blank=True, max_length=10, verbose_name="disability grade"),
+                ),
+                (
+                    "living_arrangement",
+                    models.CharField(
+                        choices=[
+                            ("both_parents", "With both parents"),
+                            ("one_parent", "With one parent"),
+                            ("grandparents", "With grandparents"),
+                            ("relatives", "With other relatives"),
+                            ("delegated_carer", "With a delegated carer"),
+                            ("alone", "Alone"),
+                            ("institution", "In an institution"),
+                        ],
+                        max_length=20,
+                        verbose_name="living arrangement",
+                    ),
+                ),
+                (
+                    "guardianship_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "No guardian"),
+                            ("parent_unable", "Parents unable to guard"),
+                            ("delegate_insufficient", "Delegated guardian insufficient"),
+                            ("ordinary", "Ordinary"),
+                            ("good", "Good"),
+                        ],
+                        max_length=24,
+                        verbose_name="guardianship type",
+                    ),
+                ),
+                (
+                    "guardianship_rating",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("good", "Good (较好)"),
+                            ("fair", "Fair (一般)"),
+                            ("poor", "Poor (差)"),
+                        ],
+                        max_length=8,
+                        verbose_name="guardianship rating",
+                    ),
+                ),
+                (
+                    "cat_left_behind_mca",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="left-behind (MCA)"
+                    ),
+                ),
+                (
+                    "cat_left_behind_census",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="left-behind (census)"
+                    ),
+                ),
+                (
+                    "cat_migrant",
+                    models.BooleanField(default=False, editable=False, verbose_name="migrant"),
+                ),
+                (
+                    "cat_difficulty_poverty",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="in difficulty: poverty"
+                    ),
+                ),
+                (
+                    "cat_difficulty_disability",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="in difficulty: disability"
+                    ),
+                ),
+                (
+                    "cat_difficulty_guardianship",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="in difficulty: guardianship"
+                    ),
+                ),
+                (
+                    "cat_de_facto_unsupported",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="de facto unsupported"
+                    ),
+                ),
+                (
+                    "cat_orphan",
+                    models.BooleanField(default=False, editable=False, verbose_name="orphan"),
+                ),
+                ("categories_on", models.DateField(blank=True, editable=False, null=True)),
+                ("categories_valid_until", models.DateField(blank=True, editable=False, null=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "hukou",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.place",
+                        verbose_name="hukou place",
+                    ),
+                ),
+                (
+                    "residence",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.place",
+                        verbose_name="residence",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pupils",
+                        to="accounts.organisation",
+                        verbose_name="school",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'child',
-                'verbose_name_plural': 'children',
-                'ordering': ['name', 'id'],
+                "verbose_name": "child",
+                "verbose_name_plural": "children",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='FamilyMember',
+            name="FamilyMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('relation', models.CharField(choices=[('father', 'Father'), ('mother', 'Mother'), ('paternal_grandfather', 'Paternal grandfather'), ('paternal_grandmother', 'Paternal grandmother'), ('maternal_grandfather', 'Maternal grandfather'), ('maternal_grandmother', 'Maternal grandmother'), ('other_relative', 'Other relative'), ('delegated_carer', 'Delegated carer')], max_length=32, verbose_name='relation')),
-                ('is_guardian', models.BooleanField(default=False, verbose_name='guardian')),
-                ('capacity', models.CharField(choices=[('able', 'Able'), ('disabled', 'Severely disabled'), ('seriously_ill', 'Seriously ill'), ('imprisoned', 'Imprisoned'), ('rehab', 'In drug rehabilitation'), ('missing', 'Missing / out of contact'), ('deceased', 'Deceased')], default='able', max_length=16, verbose_name='guardianship capacity')),
-                ('away', models.BooleanField(default=False, verbose_name='away from the child')),
-                ('away_since', models.DateField(blank=True, null=True, verbose_name='away since')),
-                ('away_reason', models.CharField(blank=True, choices=[('work', 'Work'), ('study', 'Study'), ('other', 'Other')], max_length=16, verbose_name='reason away')),
-                ('workplace', models.CharField(blank=True, max_length=200, verbose_name='workplace')),
-                ('phone_enc', models.TextField(blank=True, verbose_name='phone (encrypted)')),
-                ('phone_hash', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('away_place', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.place', verbose_name='where')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "relation",
+                    models.CharField(
+                        choices=[
+                            ("father", "Father"),
+                            ("mother", "Mother"),
+                            ("paternal_grandfather", "Paternal grandfather"),
+                            ("paternal_grandmother", "Paternal grandmother"),
+                            ("maternal_grandfather", "Maternal grandfather"),
+                            ("maternal_grandmother", "Maternal grandmother"),
+                            ("other_relative", "Other relative"),
+                            ("delegated_carer", "Delegated carer"),
+                        ],
+                        max_length=32,
+                        verbose_name="relation",
+                    ),
+                ),
+                ("is_guardian", models.BooleanField(default=False, verbose_name="guardian")),
+                (
+                    "capacity",
+                    models.CharField(
+                        choices=[
+                            ("able", "Able"),
+                            ("disabled", "Severely disabled"),
+                            ("seriously_ill", "Seriously ill"),
+                            ("imprisoned", "Imprisoned"),
+                            ("rehab", "In drug rehabilitation"),
+                            ("missing", "Missing / out of contact"),
+                            ("deceased", "Deceased"),
+                        ],
+                        default="able",
+                        max_length=16,
+                        verbose_name="guardianship capacity",
+                    ),
+                ),
+                ("away", models.BooleanField(default=False, verbose_name="away from the child")),
+                ("away_since", models.DateField(blank=True, null=True, verbose_name="away since")),
+                (
+                    "away_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[("work", "Work"), ("study", "Study"), ("other", "Other")],
+                        max_length=16,
+                        verbose_name="reason away",
+                    ),
+                ),
+                (
+                    "workplace",
+                    models.CharField(blank=True, max_length=200, verbose_name="workplace"),
+                ),
+                ("phone_enc", models.TextField(blank=True, verbose_name="phone (encrypted)")),
+                ("phone_hash", models.CharField(blank=True, db_index=True, max_length=64)),
+                (
+                    "away_place",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.place",
+                        verbose_name="where",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'family member',
-                'verbose_name_plural': 'family members',
-                'ordering': ['household', 'id'],
+                "verbose_name": "family member",
+                "verbose_name_plural": "family members",
+                "ordering": ["household", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Consent',
+            name="Consent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('given_on', models.DateField(verbose_name='date')),
-                ('version', models.CharField(max_length=20, verbose_name='notice version')),
-                ('scopes', models.JSONField(default=list, verbose_name='scope')),
-                ('withdrawn_on', models.DateField(blank=True, null=True, verbose_name='withdrawn on')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='children.child')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('given_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='children.familymember', verbose_name='given by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("given_on", models.DateField(verbose_name="date")),
+                ("version", models.CharField(max_length=20, verbose_name="notice version")),
+                ("scopes", models.JSONField(default=list, verbose_name="scope")),
+                (
+                    "withdrawn_on",
+                    models.DateField(blank=True, null=True, verbose_name="withdrawn on"),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consents",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "given_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="children.familymember",
+                        verbose_name="given by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consent',
-                'verbose_name_plural': 'consents',
-                'ordering': ['-given_on', '-id'],
+                "verbose_name": "consent",
+                "verbose_name_plural": "consents",
+                "ordering": ["-given_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address_enc', models.TextField(blank=True, verbose_name='address (encrypted)')),
-                ('aid', models.CharField(choices=[('none', 'None'), ('dibao', 'Minimum living allowance (低保)'), ('tekun', 'Extreme-poverty support (特困)'), ('low_income', 'Low-income household')], default='none', max_length=16, verbose_name='assistance')),
-                ('income_source', models.CharField(blank=True, max_length=200, verbose_name='income source')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('village', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.place', verbose_name='village')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address_enc", models.TextField(blank=True, verbose_name="address (encrypted)")),
+                (
+                    "aid",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("dibao", "Minimum living allowance (低保)"),
+                            ("tekun", "Extreme-poverty support (特困)"),
+                            ("low_income", "Low-income household"),
+                        ],
+                        default="none",
+                        max_length=16,
+                        verbose_name="assistance",
+                    ),
+                ),
+                (
+                    "income_source",
+                    models.CharField(blank=True, max_length=200, verbose_name="income source"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "village",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.place",
+                        verbose_name="village",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'household',
-                'verbose_name_plural': 'households',
+                "verbose_name": "household",
+                "verbose_name_plural": "households",
             },
         ),
         migrations.AddField(
-            model_name='familymember',
-            name='household',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='children.household'),
+            model_name="familymember",
+            name="household",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="members",
+                to="children.household",
+            ),
         ),
         migrations.CreateModel(
-            name='DelegatedCare',
+            name="DelegatedCare",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('no_abuse_record', models.BooleanField(default=False, verbose_name='no record of sexual abuse or violence')),
-                ('no_drugs_alcohol_gambling', models.BooleanField(default=False, verbose_name='no drug use, alcoholism or gambling')),
-                ('no_neglect_history', models.BooleanField(default=False, verbose_name="has not neglected a child's care")),
-                ('capable_adult', models.BooleanField(default=False, verbose_name='capable adult living with the child')),
-                ('notice_to_school_on', models.DateField(blank=True, null=True, verbose_name='written notice to school')),
-                ('notice_to_village_on', models.DateField(blank=True, null=True, verbose_name='written notice to village')),
-                ('confirmation_signed_on', models.DateField(blank=True, null=True, verbose_name='confirmation (委托监护确认书) signed')),
-                ('carer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='children.familymember', verbose_name='carer')),
-                ('household', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='delegated_care', to='children.household')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "no_abuse_record",
+                    models.BooleanField(
+                        default=False, verbose_name="no record of sexual abuse or violence"
+                    ),
+                ),
+                (
+                    "no_drugs_alcohol_gambling",
+                    models.BooleanField(
+                        default=False, verbose_name="no drug use, alcoholism or gambling"
+                    ),
+                ),
+                (
+                    "no_neglect_history",
+                    models.BooleanField(
+                        default=False, verbose_name="has not neglected a child's care"
+                    ),
+                ),
+                (
+                    "capable_adult",
+                    models.BooleanField(
+                        default=False, verbose_name="capable adult living with the child"
+                    ),
+                ),
+                (
+                    "notice_to_school_on",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="written notice to school"
+                    ),
+                ),
+                (
+                    "notice_to_village_on",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="written notice to village"
+                    ),
+                ),
+                (
+                    "confirmation_signed_on",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="confirmation (委托监护确认书) signed"
+                    ),
+                ),
+                (
+                    "carer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="children.familymember",
+                        verbose_name="carer",
+                    ),
+                ),
+                (
+                    "household",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="delegated_care",
+                        to="children.household",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delegated care',
-                'verbose_name_plural': 'delegated care',
+                "verbose_name": "delegated care",
+                "verbose_name_plural": "delegated care",
             },
         ),
         migrations.AddField(
-            model_name='child',
-            name='household',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='children', to='children.household'),
+            model_name="child",
+            name="household",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="children",
+                to="children.household",
+            ),
         ),
         migrations.CreateModel(
-            name='ProcessingBasis',
+            name="ProcessingBasis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('registry', 'Registry and care'), ('screening', 'Screening'), ('case_work', 'Case work'), ('sharing', 'Sharing with other organisations'), ('reporting', 'Statistical reporting')], max_length=16, verbose_name='purpose')),
-                ('basis', models.CharField(choices=[('consent', 'Guardian consent'), ('statutory_duty', 'Statutory duty (PIPL Art. 13(3))'), ('vital_interest', 'Protection of life and health (PIPL Art. 13(4))')], max_length=16, verbose_name='legal basis')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('recorded_on', models.DateField(verbose_name='recorded on')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='processing_bases', to='children.child')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("registry", "Registry and care"),
+                            ("screening", "Screening"),
+                            ("case_work", "Case work"),
+                            ("sharing", "Sharing with other organisations"),
+                            ("reporting", "Statistical reporting"),
+                        ],
+                        max_length=16,
+                        verbose_name="purpose",
+                    ),
+                ),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[
+                            ("consent", "Guardian consent"),
+                            ("statutory_duty", "Statutory duty (PIPL Art. 13(3))"),
+                            ("vital_interest", "Protection of life and health (PIPL Art. 13(4))"),
+                        ],
+                        max_length=16,
+                        verbose_name="legal basis",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("recorded_on", models.DateField(verbose_name="recorded on")),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="processing_bases",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'legal basis',
-                'verbose_name_plural': 'legal bases',
+                "verbose_name": "legal basis",
+                "verbose_name_plural": "legal bases",
             },
         ),
         migrations.CreateModel(
-            name='ChildAssignment',
+            name="ChildAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('case_worker', 'Case worker'), ('counselor', 'Counsellor'), ('volunteer', 'Matched volunteer'), ('referral', 'Accepted referral'), ('transfer', 'Accepted transfer')], max_length=16, verbose_name='kind')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('started_on', models.DateField(verbose_name='from')),
-                ('ended_on', models.DateField(blank=True, null=True, verbose_name='until')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='children.child')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='child_assignments', to='accounts.organisation')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='child_assignments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("case_worker", "Case worker"),
+                            ("counselor", "Counsellor"),
+                            ("volunteer", "Matched volunteer"),
+                            ("referral", "Accepted referral"),
+                            ("transfer", "Accepted transfer"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("started_on", models.DateField(verbose_name="from")),
+                ("ended_on", models.DateField(blank=True, null=True, verbose_name="until")),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="child_assignments",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="child_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'assignment',
-                'verbose_name_plural': 'assignments',
-                'indexes': [models.Index(fields=['user', 'active'], name='assignment_user_active'), models.Index(fields=['organisation', 'active'], name='assignment_org_active')],
+                "verbose_name": "assignment",
+                "verbose_name_plural": "assignments",
+                "indexes": [
+                    models.Index(fields=["user", "active"], name="assignment_user_active"),
+                    models.Index(fields=["organisation", "active"], name="assignment_org_active"),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='child',
-            index=models.Index(fields=['residence', 'name'], name='child_residence_name'),
+            model_name="child",
+            index=models.Index(fields=["residence", "name"], name="child_residence_name"),
         ),
         migrations.AddIndex(
-            model_name='child',
-            index=models.Index(fields=['school', 'name'], name='child_school_name'),
+            model_name="child",
+            index=models.Index(fields=["school", "name"], name="child_school_name"),
         ),
         migrations.AddIndex(
-            model_name='child',
-            index=models.Index(fields=['name', 'id'], name='child_name_id'),
+            model_name="child",
+            index=models.Index(fields=["name", "id"], name="child_name_id"),
         ),
         migrations.AddIndex(
-            model_name='child',
-            index=models.Index(fields=['name_pinyin'], name='child_pinyin', opclasses=['varchar_pattern_ops']),
+            model_name="child",
+            index=models.Index(
+                fields=["name_pinyin"], name="child_pinyin", opclasses=["varchar_pattern_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='child',
-            index=models.Index(fields=['name_initials'], name='child_initials', opclasses=['varchar_pattern_ops']),
+            model_name="child",
+            index=models.Index(
+                fields=["name_initials"], name="child_initials", opclasses=["varchar_pattern_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='child',
-            index=models.Index(fields=['birth_date'], name='child_birth_date'),
+            model_name="child",
+            index=models.Index(fields=["birth_date"], name="child_birth_date"),
         ),
         migrations.AddIndex(
-            model_name='child',
-            index=models.Index(fields=['categories_valid_until'], name='child_cat_valid_until'),
+            model_name="child",
+            index=models.Index(fields=["categories_valid_until"], name="child_cat_valid_until"),
         ),
         migrations.AddConstraint(
-            model_name='processingbasis',
-            constraint=models.UniqueConstraint(fields=('child', 'purpose'), name='basis_child_purpose'),
+            model_name="processingbasis",
+            constraint=models.UniqueConstraint(
+                fields=("child", "purpose"), name="basis_child_purpose"
+            ),
         ),
     ]

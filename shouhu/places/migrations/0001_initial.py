@@ -5,28 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Place',
+            name="Place",
             fields=[
-                ('code', models.CharField(max_length=12, primary_key=True, serialize=False, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, 'Province'), (2, 'City'), (3, 'County'), (4, 'Township'), (5, 'Village')], verbose_name='level')),
-                ('full_name', models.CharField(blank=True, max_length=300, verbose_name='full name')),
-                ('edition', models.PositiveSmallIntegerField(default=2023, verbose_name='edition')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='places.place')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=12, primary_key=True, serialize=False, verbose_name="code"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Province"),
+                            (2, "City"),
+                            (3, "County"),
+                            (4, "Township"),
+                            (5, "Village"),
+                        ],
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "full_name",
+                    models.CharField(blank=True, max_length=300, verbose_name="full name"),
+                ),
+                ("edition", models.PositiveSmallIntegerField(default=2023, verbose_name="edition")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="places.place",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'place',
-                'verbose_name_plural': 'places',
-                'ordering': ['code'],
-                'indexes': [models.Index(fields=['level', 'name'], name='place_level_name')],
+                "verbose_name": "place",
+                "verbose_name_plural": "places",
+                "ordering": ["code"],
+                "indexes": [models.Index(fields=["level", "name"], name="place_level_name")],
             },
         ),
     ]

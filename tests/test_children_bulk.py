@@ -1,0 +1,73 @@
+"""Bulk registration: all or nothing, errors with row and field, no duplicates on re-run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from shouhu.children.bulk import RegistrationRow, bulk_register
+from shouhu.children.models import Child, FamilyMember, Household
+from shouhu.children.services import HouseholdData, MemberData
+from tests.world import TODAY, VILLAGE_A, VILLAGE_B, World, away_parents, child_data
+
+pytestmark = pytest.mark.django_db
+
+
+def row(
+    line: int, name: str, ref: str = "H1", village: str = VILLAGE_A, members=None, **kw
+) -> RegistrationRow:  # type: ignore[no-untyped-def]
+    return RegistrationRow(
+        line=line,
+        household_ref=ref,
+        household=HouseholdData(village_code=village),
+        child=child_data(name, village, **kw),
+        members=away_parents() if members is None else members,
+    )
+
+
+def test_siblings_share_a_household_and_reimport_creates_nothing(world: World) -> None:
+    rows = [
+        row(2, "陈一"),
+        row(3, "陈二", birth_date=dt.date(2017, 5, 1), members=[]),
+        row(4, "周三", ref="H2"),
+    ]
+    first = bulk_register(actor=world.director_a, rows=rows, today=TODAY)
+    assert (first.created, first.skipped, first.errors) == (3, 0, [])
+    chen1, chen2 = Child.objects.get(name="陈一"), Child.objects.get(name="陈二")
+    assert chen1.household_id == chen2.household_id
+    assert chen2.cat_left_behind_mca  # categories from the shared parents
+    counts = (Child.objects.count(), Household.objects.count(), FamilyMember.objects.count())
+    again = bulk_register(actor=world.director_a, rows=rows, today=TODAY)
+    assert (again.created, again.skipped) == (0, 3)
+    assert (
+        Child.objects.count(),
+        Household.objects.count(),
+        FamilyMember.objects.count(),
+    ) == counts
+
+
+def test_any_error_writes_nothing_and_names_row_and_field(world: World) -> None:
+    before = Child.objects.count()
+    bad_member = [MemberData(name="父", relation="uncle")]
+    rows = [
+        row(2, "好孩子"),
+        row(3, "", ref="H9"),
+        row(4, "错号", ref="H8", id_number="341524201503010010"),
+        row(5, "x", ref="H7", members=bad_member),
+    ]
+    result = bulk_register(actor=world.director_a, rows=rows, today=TODAY)
+    assert result.created == 0
+    assert {(e.line, e.field) for e in result.errors} == {
+        (3, "name"),
+        (4, "id_number"),
+        (5, "members.0.relation"),
+    }
+    assert Child.objects.count() == before
+
+
+def test_rows_outside_the_importers_area_are_errors(world: World) -> None:
+    result = bulk_register(
+        actor=world.director_a, rows=[row(2, "外村", village=VILLAGE_B)], today=TODAY
+    )
+    assert [(e.line, e.field) for e in result.errors] == [(2, "residence_code")]
