@@ -1,1 +1,12 @@
-urlpatterns: list[object] = []
+from django.urls import include, path
+
+from shouhu.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("shouhu.accounts.urls")),
+    path("audit/", include("shouhu.audit.urls")),
+    path("children/io/", include("shouhu.children.urls_io")),
+    path("", include("shouhu.children.urls")),
+]
