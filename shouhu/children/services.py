@@ -19,10 +19,12 @@ from shouhu.children import protect
 from shouhu.children.models import (
     Aid,
     AwayReason,
+    Basis,
     Capacity,
     Child,
     ChildAssignment,
     Consent,
+    ConsentScope,
     DelegatedCare,
     FamilyMember,
     GuardianshipRating,
@@ -30,6 +32,8 @@ from shouhu.children.models import (
     Health,
     Household,
     Living,
+    ProcessingBasis,
+    Purpose,
     Relation,
     Schooling,
     Sex,
@@ -711,3 +715,99 @@ def sharing_allowed(child: Child) -> bool:
         "sharing" in c.scopes for c in child.consents.filter(withdrawn_on__isnull=True)
     )
     return has_consent or child.processing_bases.filter(purpose="sharing").exists()
+
+
+# ---------------------------------------------------------------- consent and legal basis
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor: User,
+    child: Child,
+    given_by: FamilyMember,
+    given_on: dt.date,
+    version: str,
+    scopes: Sequence[str],
+) -> Consent:
+    """Record a guardian's consent (PIPL Art. 31) for the listed processing scopes."""
+    if not access.can_edit(actor, child):
+        raise PermissionDenied(_("You cannot change this child's registration."))
+    errors = Errors()
+    if given_by.household_id != child.household_id or not given_by.is_guardian:
+        errors.add("given_by", _("Consent must come from a guardian of this child."))
+    for scope in scopes:
+        _choice(errors, "scopes", scope, ConsentScope)
+    if not scopes:
+        errors.add("scopes", _("Choose at least one purpose."))
+    if not version.strip():
+        errors.add("version", _("This field is required."))
+    if given_on > dates.today():
+        errors.add("given_on", _("Date is in the future."))
+    errors.raise_if_any()
+    consent = Consent.objects.create(
+        child=child,
+        given_by=given_by,
+        given_on=given_on,
+        version=version.strip(),
+        scopes=sorted(set(scopes)),
+        recorded_by=actor,
+    )
+    record_change(
+        actor=actor,
+        obj=consent,
+        operation="create",
+        changes=_created(consent, ["given_by", "given_on", "version", "scopes"]),
+        child_id=child.pk,
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, actor: User, consent: Consent, on: dt.date | None = None) -> Consent:
+    """A guardian withdraws consent; sharing that rested on it is no longer allowed."""
+    if not access.can_edit(actor, consent.child):
+        raise PermissionDenied(_("You cannot change this child's registration."))
+    consent.withdrawn_on = on or dates.today()
+    consent.save(update_fields=["withdrawn_on"])
+    record_change(
+        actor=actor,
+        obj=consent,
+        operation="update",
+        changes={"withdrawn_on": [None, consent.withdrawn_on.isoformat()]},
+        child_id=consent.child_id,
+    )
+    return consent
+
+
+@transaction.atomic
+def processing_basis_record(
+    *, actor: User, child: Child, purpose: str, basis: str, note: str = ""
+) -> ProcessingBasis:
+    """Record (or replace) the legal basis of one processing purpose for a child."""
+    if not access.can_edit(actor, child):
+        raise PermissionDenied(_("You cannot change this child's registration."))
+    errors = Errors()
+    _choice(errors, "purpose", purpose, Purpose)
+    _choice(errors, "basis", basis, Basis)
+    if basis != Basis.CONSENT and not note.strip():
+        errors.add("note", _("Say which duty or emergency this rests on."))
+    errors.raise_if_any()
+    row, created = ProcessingBasis.objects.update_or_create(
+        child=child,
+        purpose=purpose,
+        defaults={
+            "basis": basis,
+            "note": note.strip(),
+            "recorded_on": dates.today(),
+            "recorded_by": actor,
+        },
+    )
+    record_change(
+        actor=actor,
+        obj=row,
+        operation="create" if created else "update",
+        changes={"purpose": [None, purpose], "basis": [None, basis], "note": [None, note]},
+        child_id=child.pk,
+    )
+    return row

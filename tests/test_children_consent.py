@@ -1,0 +1,106 @@
+"""Guardian consent and the legal basis of processing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from shouhu.accounts import access
+from shouhu.children import services
+from shouhu.children.models import ChildAssignment
+from tests.world import World
+
+pytestmark = pytest.mark.django_db
+
+
+def test_consent_from_a_guardian_opens_sharing_and_withdrawal_closes_it(world: World) -> None:
+    child = world.children["c1"]
+    father = child.household.members.get(relation="father")
+    consent = services.consent_record(
+        actor=world.director_c,
+        child=child,
+        given_by=father,
+        given_on=dt.date(2026, 11, 1),
+        version="2026-1",
+        scopes=["registry", "sharing"],
+    )
+    assert services.sharing_allowed(child)
+    services.assignment_create(
+        actor=world.director_c, child=child, organisation=world.orgs["swo"], kind="referral"
+    )
+    assert child in access.children_visible_to(world.socialworker)
+    services.consent_withdraw(actor=world.director_c, consent=consent)
+    assert not services.sharing_allowed(child)
+    assert ChildAssignment.objects.filter(child=child, kind="referral").exists()
+
+
+def test_consent_must_come_from_a_guardian_of_the_child(world: World) -> None:
+    child = world.children["c1"]
+    grandma = child.household.members.get(relation="paternal_grandmother")
+    other = world.children["a1"].household.members.get(relation="father")
+    for member in (grandma, other):
+        with pytest.raises(ValidationError) as err:
+            services.consent_record(
+                actor=world.director_c,
+                child=child,
+                given_by=member,
+                given_on=dt.date(2026, 11, 1),
+                version="v1",
+                scopes=["registry"],
+            )
+        assert "given_by" in err.value.message_dict
+
+
+def test_unknown_scope_and_missing_version_are_errors(world: World) -> None:
+    child = world.children["c1"]
+    father = child.household.members.get(relation="father")
+    with pytest.raises(ValidationError) as err:
+        services.consent_record(
+            actor=world.director_c,
+            child=child,
+            given_by=father,
+            given_on=dt.date(2026, 11, 1),
+            version=" ",
+            scopes=["marketing"],
+        )
+    assert {"scopes", "version"} <= set(err.value.message_dict)
+
+
+def test_statutory_basis_needs_a_note_and_is_replaced_not_duplicated(world: World) -> None:
+    child = world.children["c1"]
+    with pytest.raises(ValidationError):
+        services.processing_basis_record(
+            actor=world.director_c, child=child, purpose="sharing", basis="statutory_duty"
+        )
+    services.processing_basis_record(
+        actor=world.director_c,
+        child=child,
+        purpose="sharing",
+        basis="statutory_duty",
+        note="民发〔2024〕17号 监测摸排",
+    )
+    services.processing_basis_record(
+        actor=world.director_c,
+        child=child,
+        purpose="sharing",
+        basis="vital_interest",
+        note="强制报告 2026-11-20",
+    )
+    assert child.processing_bases.get(purpose="sharing").basis == "vital_interest"
+    assert services.sharing_allowed(child)
+
+
+def test_only_editors_record_consent(world: World) -> None:
+    child = world.children["a1"]
+    father = child.household.members.get(relation="father")
+    with pytest.raises(PermissionDenied):
+        services.consent_record(
+            actor=world.teacher_a,
+            child=child,
+            given_by=father,
+            given_on=dt.date(2026, 11, 1),
+            version="v1",
+            scopes=["registry"],
+        )
