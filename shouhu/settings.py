@@ -10,8 +10,11 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+django_stubs_ext.monkeypatch()  # lets admin classes and querysets be subscripted at runtime
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -56,6 +59,7 @@ ALLOWED_HOSTS = [h for h in env("SHOUHU_ALLOWED_HOSTS", "127.0.0.1,localhost").s
 CSRF_TRUSTED_ORIGINS = [o for o in env("SHOUHU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

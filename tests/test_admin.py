@@ -1,0 +1,23 @@
+"""System administration never exposes children's data."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+
+from shouhu.children.models import Child, FamilyMember, Household
+from tests.world import World
+
+pytestmark = pytest.mark.django_db
+
+
+def test_children_are_not_in_the_admin() -> None:
+    for model in (Child, Household, FamilyMember):
+        assert not admin.site.is_registered(model)
+
+
+def test_admin_manages_organisations(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(world.admin)
+    assert client.get("/admin/accounts/organisation/").status_code == 200
+    client.force_login(world.director_a)
+    assert client.get("/admin/accounts/organisation/").status_code == 302  # to the admin login
