@@ -1,0 +1,157 @@
+"""The registry over the API: the same selectors, services and access checks as the web UI."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from shouhu.accounts import access
+from shouhu.accounts.models import User
+from shouhu.api.auth import current_user
+from shouhu.api.schemas import (
+    MAX_ID,
+    ChildCreate,
+    ChildFile,
+    ChildList,
+    ChildListQuery,
+    ChildPatch,
+    Error,
+)
+from shouhu.audit.models import Action
+from shouhu.audit.services import log_access
+from shouhu.children import selectors, services
+from shouhu.children.models import Child
+
+router = Router(tags=["children"])
+
+ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
+
+
+def _open(user: User, child_id: int, *, purpose: str) -> Child:
+    """The child through the access module; out-of-range ids are simply missing."""
+    if not 0 < child_id <= MAX_ID:
+        raise Http404
+    return access.get_child_for_user(user, child_id, purpose=purpose)
+
+
+def _logged_filters(filters: ChildListQuery) -> dict[str, Any]:
+    values = filters.model_dump(exclude_defaults=True)
+    # The last digits of an ID number are identifying: the log notes the kind of query only.
+    if any(ch.isdigit() for ch in values.get("q", "")):
+        values["q"] = "[digits]"
+    return values
+
+
+@router.get("", response={200: ChildList, **ERRORS}, summary="List and search children")
+def children_list(request: HttpRequest, filters: Query[ChildListQuery]) -> dict[str, Any]:
+    """The children you may see, filtered; `q` searches names, pinyin, initials and the last
+    digits of ID numbers (the latter only where you may see identifying fields)."""
+    user = current_user(request)
+    found = selectors.children_search(
+        user=user,
+        filters=selectors.ChildFilters(
+            q=filters.q,
+            place=filters.place,
+            school_id=filters.school,
+            category=filters.category,
+            age_min=filters.age_min,
+            age_max=filters.age_max,
+        ),
+    )
+    count = found.count()
+    page = found[filters.offset : filters.offset + filters.limit]
+    items = [selectors.present_child_row(child) for child in page]
+    log_access(
+        user=user,
+        action=Action.LIST_CHILDREN,
+        purpose="api_list",
+        detail={"filters": _logged_filters(filters), "count": count, "returned": len(items)},
+    )
+    return {"items": items, "count": count}
+
+
+@router.get("/{child_id}", response={200: ChildFile, **ERRORS}, summary="A child's file")
+def child_detail(
+    request: HttpRequest,
+    child_id: int,
+    reveal: Literal["identifying", "sensitive"] | None = None,
+    reason: Query[str] = "",
+) -> dict[str, Any]:
+    """The whole file, with fields above your ceiling masked. `reveal` adds the plaintext of
+    one field class (logged); officials reaching past their ceiling must give a `reason`."""
+    user = current_user(request)
+    child = _open(user, child_id, purpose="api_view")
+    view = selectors.present_child(user, child)
+    if reveal is not None:
+        view["revealed"] = selectors.reveal(
+            user=user, child=child, field_class=reveal, reason=reason[:1000]
+        )
+    return view
+
+
+@router.patch(
+    "/{child_id}", response={200: ChildFile, 409: Error, **ERRORS}, summary="Change a child"
+)
+def child_patch(request: HttpRequest, child_id: int, payload: ChildPatch) -> dict[str, Any]:
+    """Change some of the child's facts. Send the `version` you read: if the file changed
+    since, the answer is 409 and nothing is written."""
+    user = current_user(request)
+    child = _open(user, child_id, purpose="api_edit")
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    updated = services.child_update(actor=user, child=child, version=version, changes=changes)
+    return selectors.present_child(user, updated)
+
+
+def _household_editable(user: User, household_id: int) -> bool:
+    mates = access.children_visible_to(user).filter(household_id=household_id)
+    return any(access.can_edit(user, c) for c in mates.select_related("residence", "school"))
+
+
+def _check_create(user: User, payload: ChildCreate) -> None:
+    errors: dict[str, list[str]] = {}
+    if (payload.household is None) == (payload.household_id is None):
+        errors["household"] = [_("Give either a new household or a household_id.")]
+    elif payload.household_id is not None and not _household_editable(user, payload.household_id):
+        errors["household_id"] = [_("No such household.")]
+    count = len(payload.members)
+    if payload.delegated_care is not None and payload.delegated_care.carer_index >= count:
+        errors["delegated_care.carer_index"] = [_("No family member has this index.")]
+    if payload.consent is not None and payload.consent.given_by_index >= count:
+        errors["consent.given_by_index"] = [_("No family member has this index.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+@router.post("", response={201: ChildFile, **ERRORS}, summary="Register a child with their family")
+def child_create(request: HttpRequest, payload: ChildCreate) -> Status[dict[str, Any]]:
+    """Register a child with a new household and its members (or into the household of a
+    child you can edit). Categories are derived from the facts."""
+    user = current_user(request)
+    _check_create(user, payload)
+    child = services.child_register(
+        actor=user,
+        child=services.ChildData(**payload.child.model_dump()),
+        household=(
+            services.HouseholdData(**payload.household.model_dump())
+            if payload.household is not None
+            else None
+        ),
+        household_id=payload.household_id,
+        members=[services.MemberData(**m.model_dump()) for m in payload.members],
+        delegated_care=(
+            services.DelegatedCareData(**payload.delegated_care.model_dump())
+            if payload.delegated_care is not None
+            else None
+        ),
+        consent=(
+            services.ConsentData(**payload.consent.model_dump())
+            if payload.consent is not None
+            else None
+        ),
+    )
+    return Status(201, selectors.present_child(user, child))
