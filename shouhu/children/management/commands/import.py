@@ -1,0 +1,59 @@
+"""`shouhu import children FILE --as USERNAME [--dry-run]`: the web import, from a shell.
+
+The command acts as a user so that the same access rules apply: rows outside the user's
+area are errors. Exits non-zero when the file has any problem; nothing is written then.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from shouhu.accounts.models import User
+from shouhu.audit import context
+from shouhu.children import importing
+
+
+class Command(BaseCommand):
+    help = "Import children, households and guardians from an .xlsx or CSV file."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("what", choices=["children"], help="What the file holds.")
+        parser.add_argument("file", type=Path, help="The .xlsx or .csv file.")
+        parser.add_argument(
+            "--as",
+            dest="username",
+            required=True,
+            help="Import as this user: their area decides which villages they may register.",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check the file and report; write nothing."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = User.objects.filter(username=options["username"], is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active user {options['username']!r}.")
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        token = context.set_context(context.AuditContext(source="command"))
+        try:
+            with path.open("rb") as handle:
+                report = importing.import_children_file(
+                    actor=user, file=handle, file_name=path.name, dry_run=options["dry_run"]
+                )
+        finally:
+            context.reset_context(token)
+        for message in report.file_errors:
+            self.stderr.write(f"{path.name}: {message}")
+        for problem in report.problems:
+            self.stderr.write(str(problem))
+        if not report.ok:
+            raise CommandError(f"{report.error_count} problem(s); nothing was imported.")
+        verb = "would be created" if report.dry_run else "created"
+        self.stdout.write(
+            f"{report.created} {verb}, {report.skipped} skipped (already registered)."
+        )
