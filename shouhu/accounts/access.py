@@ -190,6 +190,23 @@ def can_register_in(user: User, village_code: str) -> bool:
     return False
 
 
+def can_register(user: User) -> bool:
+    """Whether the user may register children anywhere (directors and supervisors)."""
+    return any(g.place_prefix and IDENTIFYING in g.classes for g in scope_of(user).grants)
+
+
+AUDIT_ROLES = frozenset({Role.ADMIN, Role.OFFICIAL})
+
+
+def can_audit(user: User) -> bool:
+    """Administrators and civil-affairs officials review the access log."""
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.memberships.filter(active=True, role__in=AUDIT_ROLES).exists()
+
+
 def can_edit(user: User, child: Child) -> bool:
     """The registry roles with full field access edit a child's registration."""
     return any(g.place_prefix and IDENTIFYING in g.classes for g in grants_for(user, child))

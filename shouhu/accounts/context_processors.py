@@ -1,0 +1,35 @@
+"""What the top bar of every page needs to know about the signed-in user."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from shouhu.accounts import access
+from shouhu.accounts.models import Membership, Role
+
+
+def _url(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+def nav(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": {}}
+    roles = [
+        Role(m.role)
+        for m in Membership.objects.filter(user=user, active=True).only("role").order_by("id")
+    ]
+    may_register = access.can_register(user)
+    return {
+        "nav": {
+            "role_label": roles[0].label if roles else "",
+            "register_url": _url("children:register") if may_register else "",
+            "import_url": _url("children_io:import") if may_register else "",
+            "audit_url": _url("audit:log") if access.can_audit(user) else "",
+        }
+    }
