@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev lint serve clean
+.PHONY: demo test install install-dev lint serve clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Refresh the Chinese catalogue from the code and compile it (needs Debian's gettext).
+messages: install-dev
+	cd shouhu && ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-location --no-obsolete --ignore='static/*'
+	cd shouhu && ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
