@@ -1,0 +1,287 @@
+"""Forms of the registry pages. They only shape input: validation of the facts (ID number
+check digit against birth date and sex, places, dates) lives in `services`, whose field
+errors are mapped back onto these forms by `attach_service_errors`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from shouhu.children import services
+from shouhu.children.models import (
+    Aid,
+    AwayReason,
+    Capacity,
+    ConsentScope,
+    GuardianshipRating,
+    GuardianshipType,
+    Health,
+    Living,
+    Relation,
+    Schooling,
+    Sex,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _blank(choices: Any) -> list[tuple[str, str]]:
+    return [("", "—"), *choices]
+
+
+class ChildForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    sex = forms.ChoiceField(label=_("Sex"), choices=_blank(Sex.choices))
+    birth_date = forms.DateField(label=_("Date of birth"), widget=DATE)
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=18,
+        required=False,
+        help_text=_("18 characters; checked against the date of birth and sex."),
+    )
+    residence_code = forms.ChoiceField(label=_("Village where the child lives"))
+    residence_since = forms.DateField(label=_("Living here since"), required=False, widget=DATE)
+    hukou_code = forms.CharField(
+        label=_("Hukou place code"),
+        max_length=12,
+        required=False,
+        help_text=_("12-digit code; leave empty if the hukou is the village of residence."),
+    )
+    school_id = forms.TypedChoiceField(
+        label=_("School"), coerce=int, empty_value=None, required=False
+    )
+    grade = forms.CharField(label=_("Grade"), max_length=20, required=False)
+    boarding = forms.BooleanField(label=_("Boarding at school"), required=False)
+    schooling = forms.ChoiceField(
+        label=_("Schooling"), choices=Schooling.choices, initial=Schooling.ENROLLED
+    )
+    living_arrangement = forms.ChoiceField(
+        label=_("Living arrangement"), choices=_blank(Living.choices)
+    )
+    health = forms.ChoiceField(label=_("Health"), choices=Health.choices, initial=Health.WELL)
+    disability_type = forms.CharField(label=_("Disability type"), max_length=50, required=False)
+    disability_grade = forms.CharField(label=_("Disability grade"), max_length=10, required=False)
+    guardianship_type = forms.ChoiceField(
+        label=_("Guardianship type"), choices=_blank(GuardianshipType.choices), required=False
+    )
+    guardianship_rating = forms.ChoiceField(
+        label=_("Guardianship rating"), choices=_blank(GuardianshipRating.choices), required=False
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        villages: Sequence[tuple[str, str]] = (),
+        schools: Sequence[tuple[int, str]] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        village_field = self.fields["residence_code"]
+        assert isinstance(village_field, forms.ChoiceField)
+        village_field.choices = _blank(villages)
+        school_field = self.fields["school_id"]
+        assert isinstance(school_field, forms.ChoiceField)
+        school_field.choices = [("", "—"), *schools]
+
+    def clean_id_number(self) -> str:
+        return str(self.cleaned_data["id_number"]).strip().upper()
+
+    def data_for_service(self) -> services.ChildData:
+        d = self.cleaned_data
+        return services.ChildData(
+            name=d["name"].strip(),
+            sex=d["sex"],
+            birth_date=d["birth_date"],
+            residence_code=d["residence_code"],
+            living_arrangement=d["living_arrangement"],
+            id_number=d["id_number"],
+            hukou_code=d["hukou_code"].strip() or d["residence_code"],
+            residence_since=d["residence_since"],
+            school_id=d["school_id"],
+            grade=d["grade"],
+            boarding=d["boarding"],
+            schooling=d["schooling"],
+            health=d["health"],
+            disability_type=d["disability_type"],
+            disability_grade=d["disability_grade"],
+            guardianship_type=d["guardianship_type"],
+            guardianship_rating=d["guardianship_rating"],
+        )
+
+
+class HouseholdForm(forms.Form):
+    address = forms.CharField(label=_("Home address"), max_length=200, required=False)
+    aid = forms.ChoiceField(label=_("Assistance"), choices=Aid.choices, initial=Aid.NONE)
+    income_source = forms.CharField(label=_("Income source"), max_length=100, required=False)
+
+
+class MemberForm(forms.Form):
+    relation = forms.ChoiceField(label=_("Relation"), choices=_blank(Relation.choices))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    is_guardian = forms.BooleanField(label=_("Guardian"), required=False)
+    capacity = forms.ChoiceField(
+        label=_("Capacity to care"), choices=Capacity.choices, initial=Capacity.ABLE
+    )
+    away = forms.BooleanField(label=_("Away from the child"), required=False)
+    away_place_code = forms.CharField(
+        label=_("Where (place code)"),
+        max_length=12,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "work-places", "inputmode": "numeric"}),
+    )
+    away_since = forms.DateField(label=_("Away since"), required=False, widget=DATE)
+    away_reason = forms.ChoiceField(
+        label=_("Reason"), choices=_blank(AwayReason.choices), required=False
+    )
+    workplace = forms.CharField(label=_("Workplace"), max_length=100, required=False)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+
+    def has_changed(self) -> bool:
+        """A row of the family table counts when a name is written in it; the relation
+        select comes pre-filled, so it alone does not make a row."""
+        if not self.is_bound:
+            return super().has_changed()
+        return bool(str(self.data.get(self.add_prefix("name"), "")).strip())
+
+    def data_for_service(self) -> services.MemberData:
+        d = self.cleaned_data
+        return services.MemberData(
+            name=d["name"].strip(),
+            relation=d["relation"],
+            is_guardian=d["is_guardian"],
+            capacity=d["capacity"],
+            away=d["away"],
+            away_place_code=d["away_place_code"].strip(),
+            away_since=d["away_since"],
+            away_reason=d["away_reason"],
+            workplace=d["workplace"],
+            phone=d["phone"].strip(),
+        )
+
+
+MemberFormSet = forms.formset_factory(MemberForm, extra=4, max_num=8, absolute_max=8)
+
+
+class DelegatedCareForm(forms.Form):
+    carer_row = forms.TypedChoiceField(
+        label=_("Delegated carer (row)"), coerce=int, empty_value=None, required=False
+    )
+    no_abuse_record = forms.BooleanField(
+        label=_("no record of sexual abuse or violence"), required=False
+    )
+    no_drugs_alcohol_gambling = forms.BooleanField(
+        label=_("no drug use, alcoholism or gambling"), required=False
+    )
+    no_neglect_history = forms.BooleanField(
+        label=_("has not neglected a child's care"), required=False
+    )
+    capable_adult = forms.BooleanField(
+        label=_("capable adult living with the child"), required=False
+    )
+    notice_to_school_on = forms.DateField(
+        label=_("written notice to school"), required=False, widget=DATE
+    )
+    notice_to_village_on = forms.DateField(
+        label=_("written notice to village"), required=False, widget=DATE
+    )
+    confirmation_signed_on = forms.DateField(
+        label=_("confirmation (委托监护确认书) signed"), required=False, widget=DATE
+    )
+
+    def __init__(self, *args: Any, rows: int = 8, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["carer_row"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—"), *[(i, str(i + 1)) for i in range(rows)]]
+
+    def data_for_service(self) -> services.DelegatedCareData | None:
+        d = self.cleaned_data
+        if d.get("carer_row") is None:
+            return None
+        return services.DelegatedCareData(
+            carer_index=d["carer_row"],
+            no_abuse_record=d["no_abuse_record"],
+            no_drugs_alcohol_gambling=d["no_drugs_alcohol_gambling"],
+            no_neglect_history=d["no_neglect_history"],
+            capable_adult=d["capable_adult"],
+            notice_to_school_on=d["notice_to_school_on"],
+            notice_to_village_on=d["notice_to_village_on"],
+            confirmation_signed_on=d["confirmation_signed_on"],
+        )
+
+
+class ConsentForm(forms.Form):
+    given_by_row = forms.TypedChoiceField(
+        label=_("Consent given by (row)"), coerce=int, empty_value=None, required=False
+    )
+    given_on = forms.DateField(label=_("Consent date"), required=False, widget=DATE)
+    version = forms.CharField(label=_("Notice version"), max_length=20, required=False)
+    scopes = forms.MultipleChoiceField(
+        label=_("Consent covers"),
+        choices=ConsentScope.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, rows: int = 8, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["given_by_row"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—"), *[(i, str(i + 1)) for i in range(rows)]]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("given_by_row") is not None:
+            if not data.get("given_on"):
+                self.add_error("given_on", _("This field is required."))
+            if not data.get("version"):
+                self.add_error("version", _("This field is required."))
+            if not data.get("scopes"):
+                self.add_error("scopes", _("Choose at least one purpose."))
+        return data
+
+    def data_for_service(self) -> services.ConsentData | None:
+        d = self.cleaned_data
+        if d.get("given_by_row") is None:
+            return None
+        return services.ConsentData(
+            given_by_index=d["given_by_row"],
+            given_on=d["given_on"],
+            version=d["version"],
+            scopes=list(d["scopes"]),
+        )
+
+
+def attach_service_errors(
+    errors: Mapping[str, Sequence[str]],
+    *,
+    child: forms.Form,
+    household: forms.Form | None = None,
+    members: forms.BaseFormSet | None = None,  # type: ignore[type-arg]
+) -> None:
+    """Put the services' field errors (`name`, `household.aid`, `members.1.away_since`) on
+    the form field they belong to; anything unplaceable goes to the child form's top."""
+    for key, messages in errors.items():
+        target: forms.Form = child
+        name: str | None = key
+        parts = key.split(".")
+        if parts[0] == "members" and members is not None and len(parts) == 3:
+            index = int(parts[1])
+            if index < len(members.forms):
+                target, name = members.forms[index], parts[2]
+        elif parts[0] == "household" and household is not None and len(parts) == 2:
+            target, name = household, parts[1]
+            if name == "village_code":
+                target, name = child, "residence_code"
+        if name not in target.fields:
+            name = None
+        for message in messages:
+            target.add_error(name, message)
