@@ -30,3 +30,8 @@ def add_years(day: dt.date, years: int) -> dt.date:
 def age_on(birth_date: dt.date, on: dt.date) -> int:
     """Completed years on `on`: a child is 16 from the 16th birthday itself."""
     return relativedelta(on, birth_date).years
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight of `day` in China Standard Time, timezone-aware."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
