@@ -11,6 +11,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from django.utils import translation
 
 from shouhu.audit.models import AccessLog, ChangeRecord
 from shouhu.children import importing
@@ -20,6 +21,14 @@ from shouhu.children.protect import unseal
 from tests.world import VILLAGE_A, VILLAGE_B, WORK_CITY, World
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():  # type: ignore[no-untyped-def]
+    """The messages asserted below are the English source texts."""
+    with translation.override("en"):
+        yield
+
 
 DATA = Path(__file__).parent / "data"
 ID_SON = "34152420160501069X"  # male, 2016-05-01, check digit X

@@ -188,10 +188,16 @@ class PlaceCache:
         return frozenset(out)
 
 
+_CHOICE_VALUES: dict[Any, frozenset[str]] = {}
+
+
 def _choice(errors: Errors, name: str, value: str, choices: Any, *, blank: bool = False) -> None:
     if blank and not value:
         return
-    if value not in choices.values:
+    allowed_values = _CHOICE_VALUES.get(choices)
+    if allowed_values is None:
+        allowed_values = _CHOICE_VALUES[choices] = frozenset(choices.values)
+    if value not in allowed_values:
         allowed = ", ".join(choices.values)
         errors.add(
             name,

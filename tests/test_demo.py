@@ -1,0 +1,98 @@
+"""The demo county and the generator: personas with children in scope, derived categories,
+idempotent loads."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from shouhu.accounts import access
+from shouhu.accounts.models import User
+from shouhu.children.models import Child, ChildAssignment, FamilyMember
+from shouhu.demo.services import DEMO_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    "director1",
+    "supervisor1",
+    "official1",
+    "socialworker1",
+    "counselor1",
+    "teacher1",
+    "volunteer1",
+    "techenvoy1",
+]
+
+
+@pytest.fixture
+def demo(db):  # type: ignore[no-untyped-def]
+    call_command("demo", "load", children=600)
+
+
+def test_every_persona_logs_in_and_has_children_in_scope(demo: None) -> None:
+    for username in PERSONAS:
+        user = User.objects.get(username=username)
+        assert user.check_password(DEMO_PASSWORD)
+        assert access.children_visible_to(user).exists(), username
+    admin = User.objects.get(username="admin1")
+    assert admin.is_superuser and not access.children_visible_to(admin).exists()
+
+
+def test_director_sees_one_village_and_teacher_one_school(demo: None) -> None:
+    director = User.objects.get(username="director1")
+    villages = set(access.children_visible_to(director).values_list("residence", flat=True))
+    assert len(villages) == 1
+    teacher = User.objects.get(username="teacher1")
+    schools = set(access.children_visible_to(teacher).values_list("school", flat=True))
+    assert len(schools) == 1
+
+
+def test_categories_are_derived_and_realistic(demo: None) -> None:
+    total = Child.objects.count()
+    assert 550 <= total <= 600
+    left_behind = Child.objects.filter(cat_left_behind_mca=True)
+    assert 0.15 * total < left_behind.count() < 0.6 * total
+    # Every left-behind child really has both parents away, or one away and one incapable.
+    for child in left_behind[:50]:
+        parents = FamilyMember.objects.filter(
+            household_id=child.household_id, relation__in=["father", "mother"]
+        )
+        assert any(p.away for p in parents)
+    assert Child.objects.filter(cat_migrant=True, residence__code__startswith="440306").exists()
+    assert Child.objects.filter(cat_difficulty_poverty=True).exists()
+    # Siblings share a household.
+    assert Child.objects.values("household").distinct().count() < total
+
+
+def test_assignments_open_children_to_workers(demo: None) -> None:
+    worker = User.objects.get(username="socialworker1")
+    assert ChildAssignment.objects.filter(user=worker, kind="case_worker").count() > 0
+
+
+def test_loading_again_creates_no_duplicates(demo: None) -> None:
+    counts = (Child.objects.count(), FamilyMember.objects.count(), ChildAssignment.objects.count())
+    call_command("demo", "load", children=600)
+    assert (
+        Child.objects.count(),
+        FamilyMember.objects.count(),
+        ChildAssignment.objects.count(),
+    ) == counts
+    assert User.objects.filter(username="director1").count() == 1
+
+
+def test_demo_is_refused_when_switched_off(db, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SHOUHU_DEMO = False
+    with pytest.raises(CommandError):
+        call_command("demo", "load", children=100)
+    assert not Child.objects.exists()
+
+
+def test_gen_generates_any_number_and_is_repeatable(db) -> None:  # type: ignore[no-untyped-def]
+    call_command("gen", children=300, seed=7)
+    first = Child.objects.count()
+    assert 280 <= first <= 300
+    call_command("gen", children=300, seed=7)
+    assert Child.objects.count() == first
+    call_command("gen", children=100, seed=8)
+    assert Child.objects.count() > first
