@@ -187,6 +187,12 @@ def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
     return LoadResult(created + c2, skipped + s2, time.perf_counter() - started)
 
 
+def ensure_personas() -> None:
+    """The demo organisations, users and assignments over whatever children exist."""
+    with transaction.atomic():
+        _users_and_assignments(build_organisations())
+
+
 def _users_and_assignments(orgs: dict[str, Organisation]) -> None:
     home_villages = _villages(HOME_COUNTY)
     village1 = _first_village_with_children(home_villages)

@@ -1,0 +1,68 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against a live server.
+
+Never downloads a browser. Without /usr/bin/chromium the tests are skipped locally, but fail
+in CI (`CI` set), where `.ci/run` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+# between browser steps are ordinary synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("SHOUHU_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def _chromium_or_skip() -> str:
+    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    if not path:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI: install Debian's chromium package.")
+        pytest.skip("Debian's chromium is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    path = _chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):  # type: ignore[no-untyped-def]
+    """A fresh phone-sized browser context (360 px wide) per test."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="zh-CN", base_url=live_server.url
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def live_world(transactional_db):  # type: ignore[no-untyped-def]
+    """The shared persona world, committed so the live server's thread can see it."""
+    from tests.conftest import ensure_places
+    from tests.world import build_world
+
+    ensure_places()
+    return build_world()
