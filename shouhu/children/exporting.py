@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +25,12 @@ from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
 from shouhu.children import protect
 from shouhu.children.models import Child, ChildQuerySet, Relation
-from shouhu.children.selectors import ChildFilters, children_search, present_child_row
+from shouhu.children.selectors import (
+    ChildFilters,
+    children_search,
+    logged_filters,
+    present_child_row,
+)
 from shouhu.lib import dates
 
 MAX_EXPORT_ROWS = 100_000
@@ -74,6 +79,17 @@ class ExportFile:
 
 def max_export_rows() -> int:
     return int(getattr(settings, "SHOUHU_EXPORT_MAX_ROWS", MAX_EXPORT_ROWS))
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is written as text (CSV/formula
+    injection: a name typed as `=HYPERLINK(...)` must stay a name)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _basic(child: Child, today: dt.date) -> list[Any]:
@@ -135,7 +151,8 @@ def export_children(
     ids: list[int] = []
     for child in qs.iterator(chunk_size=2000):
         ids.append(child.pk)
-        sheet.append(_basic(child, today) + (_identifying(child) if include_identifying else []))
+        values = _basic(child, today) + (_identifying(child) if include_identifying else [])
+        sheet.append([cell(v) for v in values])
     out = io.BytesIO()
     book.save(out)
     _log(user, filters, classes, columns, ids, count=len(ids))
@@ -160,7 +177,7 @@ def _log(
         fields=classes,
         purpose="export",
         detail={
-            "filters": {k: v for k, v in asdict(filters).items() if v not in ("", None)},
+            "filters": logged_filters(filters),
             "count": count,
             "child_ids": ids,
             "columns": [code for code, _zh in columns],

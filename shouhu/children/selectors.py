@@ -45,6 +45,15 @@ class ChildFilters:
     age_max: int | None = None
 
 
+def logged_filters(filters: ChildFilters) -> dict[str, Any]:
+    """Filters as written to the access log: digits of ID numbers are identifying, so a
+    query containing digits is logged as `[digits]`."""
+    values = {k: v for k, v in vars(filters).items() if v not in ("", None)}
+    if any(ch.isdigit() for ch in values.get("q", "")):
+        values["q"] = "[digits]"
+    return values
+
+
 def _is_id_query(text: str) -> bool:
     body = text[:-1] if text[-1:] in "xX" else text
     return len(text) >= 4 and body.isdigit()

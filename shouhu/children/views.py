@@ -61,14 +61,6 @@ def filters_from(request: HttpRequest) -> selectors.ChildFilters:
     )
 
 
-def logged_filters(filters: selectors.ChildFilters) -> dict[str, Any]:
-    """Filters as written to the access log: ID digits are identifying, so never logged."""
-    values = {k: v for k, v in vars(filters).items() if v not in ("", None)}
-    if any(ch.isdigit() for ch in values.get("q", "")):
-        values["q"] = "[digits]"
-    return values
-
-
 def filter_choices(user: User) -> dict[str, Any]:
     """Places and schools inside the user's scope, for the filter selects."""
     prefixes = [g.place_prefix for g in access.scope_of(user).grants if g.place_prefix]
@@ -109,7 +101,11 @@ def child_list(request: HttpRequest) -> HttpResponse:
         user=user,
         action=Action.LIST_CHILDREN,
         purpose="list",
-        detail={"filters": logged_filters(filters), "count": paginator.count, "page": page.number},
+        detail={
+            "filters": selectors.logged_filters(filters),
+            "count": paginator.count,
+            "page": page.number,
+        },
     )
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     context = {

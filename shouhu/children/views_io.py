@@ -5,14 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shouhu.accounts.models import User
 from shouhu.children import exporting, importing
-from shouhu.children.selectors import ChildFilters
+from shouhu.children.views import filters_from
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -61,23 +61,6 @@ def template_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _int(params: QueryDict, name: str) -> int | None:
-    value = params.get(name, "").strip()
-    return int(value) if value.isdigit() else None
-
-
-def filters_from(params: QueryDict) -> ChildFilters:
-    """The list page's filter parameters; malformed numbers are ignored."""
-    return ChildFilters(
-        q=params.get("q", "").strip(),
-        place=params.get("place", "").strip(),
-        school_id=_int(params, "school"),
-        category=params.get("category", "").strip(),
-        age_min=_int(params, "age_min"),
-        age_max=_int(params, "age_max"),
-    )
-
-
 @login_required
 @require_GET
 def export_view(request: HttpRequest) -> HttpResponse:
@@ -89,7 +72,7 @@ def export_view(request: HttpRequest) -> HttpResponse:
     try:
         result = exporting.export_children(
             user=_user(request),
-            filters=filters_from(request.GET),
+            filters=filters_from(request),
             include_identifying=include == "identifying",
         )
     except exporting.ExportTooLarge as exc:
