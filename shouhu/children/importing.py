@@ -797,13 +797,16 @@ def _sorted(problems: Iterable[RowProblem]) -> list[RowProblem]:
 
 def import_children(
     *,
-    actor: User,
+    actor: User | None,
     data: bytes,
     file_name: str,
     dry_run: bool = False,
     today: dt.date | None = None,
 ) -> ImportReport:
-    """Import a file of children: all rows or none. Always writes one access-log entry."""
+    """Import a file of children: all rows or none. Always writes one access-log entry.
+
+    `actor` None is the operator at the server (`shouhu import` without `--as`): no area
+    restriction, logged as the system."""
     report = ImportReport(file_name=file_name, dry_run=dry_run)
     try:
         _run(report, actor=actor, data=data, today=today or dates.today())
@@ -812,6 +815,7 @@ def import_children(
     finally:
         log_access(
             user=actor,
+            username="" if actor is not None else "system",
             action=Action.IMPORT,
             object_type="children",
             purpose="import",
@@ -827,7 +831,7 @@ def import_children(
     return report
 
 
-def _run(report: ImportReport, *, actor: User, data: bytes, today: dt.date) -> None:
+def _run(report: ImportReport, *, actor: User | None, data: bytes, today: dt.date) -> None:
     parsed = parse_rows(read_table(data, report.file_name))
     report.rows = len(parsed.rows)
     problems = parsed.problems + resolve_schools(parsed.rows)
@@ -844,17 +848,17 @@ def _run(report: ImportReport, *, actor: User, data: bytes, today: dt.date) -> N
 
 
 def _register(
-    actor: User, rows: Sequence[RegistrationRow], today: dt.date, *, dry_run: bool
+    actor: User | None, rows: Sequence[RegistrationRow], today: dt.date, *, dry_run: bool
 ) -> BulkResult:
     with transaction.atomic():
-        result = bulk_register(actor=actor, rows=rows, today=today)
+        result = bulk_register(actor=actor, rows=rows, today=today, check_access=actor is not None)
         if dry_run:
             transaction.set_rollback(True)
     return result
 
 
 def import_children_file(
-    *, actor: User, file: IO[bytes], file_name: str, dry_run: bool = False
+    *, actor: User | None, file: IO[bytes], file_name: str, dry_run: bool = False
 ) -> ImportReport:
     """`import_children` for an open file; never reads more than the size limit (plus one
     byte, so that an oversized file is recognised and refused)."""
