@@ -9,11 +9,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from shouhu.accounts import access
@@ -21,7 +22,7 @@ from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.audit.models import Action, ChangeRecord
 from shouhu.audit.services import log_access
 from shouhu.children import selectors
-from shouhu.children.models import Child, FamilyMember
+from shouhu.children.models import Child, ChildAssignment, FamilyMember, Household
 from shouhu.lib.categories import CATEGORY_CODES
 from shouhu.places.models import Level, Place, code_range
 
@@ -128,11 +129,47 @@ def child_list(request: HttpRequest) -> HttpResponse:
     return render(request, "children/list.html", context)
 
 
-def _history(child: Child) -> list[ChangeRecord]:
-    """Changes to the child and to the family (member changes are filed under each child)."""
-    return list(
-        ChangeRecord.objects.filter(child_id=child.pk).order_by("-at", "-id")[:HISTORY_SIZE]
-    )
+HISTORY_MODELS: dict[str, type[models.Model]] = {
+    "child": Child,
+    "familymember": FamilyMember,
+    "household": Household,
+    "childassignment": ChildAssignment,
+}
+
+
+def _label_value(model: type[models.Model] | None, name: str, value: object) -> tuple[str, object]:
+    """A field's verbose name and, for choices, the label of the value."""
+    if model is None:
+        return name, value
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name, value
+    if not isinstance(field, models.Field):
+        return name, value
+    if field.choices and value not in (None, ""):
+        value = dict(field.flatchoices).get(value, value)
+    elif value is True or value is False:
+        value = _("yes") if value else _("no")
+    return str(field.verbose_name), value
+
+
+def _history(child: Child) -> list[dict[str, Any]]:
+    """Changes to the child and to the family (member changes are filed under each child),
+    with field names and choice values in the reader's language."""
+    records = ChangeRecord.objects.filter(child_id=child.pk).order_by("-at", "-id")
+    rows = []
+    for r in records[:HISTORY_SIZE]:
+        model = HISTORY_MODELS.get(r.object_type)
+        changes = []
+        for name, pair in r.changes.items():
+            before, after = (pair[0], pair[-1]) if isinstance(pair, list) and pair else (None, pair)
+            label, before = _label_value(model, name, before)
+            _label, after = _label_value(model, name, after)
+            changes.append((label, before, after))
+        what = str(model._meta.verbose_name) if model is not None else r.object_type
+        rows.append({"record": r, "what": what, "changes": changes})
+    return rows
 
 
 @login_required
