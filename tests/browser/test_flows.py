@@ -66,7 +66,7 @@ def test_register_a_child_then_find_them_by_pinyin_and_open_the_file(
     page.locator("form[data-testid=register-form] button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/children/\d+/$"))
     expect(page.locator("h1")).to_have_text("欧阳娜娜")
-    expect(page.get_by_text("农村留守儿童（民政）")).to_be_visible()
+    expect(page.locator(".badge", has_text="农村留守儿童（民政）")).to_be_visible()
 
     page.goto("/")
     page.locator("#id_q").fill("ouyang")
