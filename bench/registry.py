@@ -45,7 +45,7 @@ from shouhu.children.importing import import_children  # noqa: E402
 from shouhu.children.models import Child  # noqa: E402
 from shouhu.demo import services as demo  # noqa: E402
 from shouhu.demo.generator import Area, Generator, Village  # noqa: E402
-from shouhu.lib import pinyin  # noqa: E402
+from shouhu.lib import dates, pinyin  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -100,8 +100,11 @@ def import_rows_csv(n: int, villages: list[str], seed: int) -> bytes:
     columns += [f"{g}_{f}" for g in groups for f in member_fields]
     writer = csv.writer(out)
     writer.writerow(columns)
+    today = dates.today()
     for row in gen.rows(area, n):
         c, h = row.child, row.household
+        if dates.age_on(c.birth_date, today) >= 18:
+            continue
         values: list[object] = [
             f"B{seed}-{row.household_ref}",
             c.name,

@@ -117,8 +117,18 @@ def _build_scope(user: User) -> Scope:
             scope.grants.append(Grant(classes, school_id=org.pk))
         if m.role in ORG_CASE_ROLES:
             scope.grants.append(Grant(classes, assigned_org_id=org.pk))
+    # Grants through assignments only for the kinds the user actually holds: a grant over an
+    # empty set opens nothing, but its subquery would keep the planner off the indexes of
+    # every other grant (a supervisor with no assignments gets a plain code-range filter).
+    from shouhu.children.models import ChildAssignment
+
+    held = set(
+        ChildAssignment.objects.filter(active=True, user=user)
+        .values_list("kind", flat=True)
+        .distinct()
+    )
     for kind, classes in ASSIGNMENT_CLASSES.items():
-        if kind in {"case_worker", "counselor", "volunteer"}:
+        if kind in {"case_worker", "counselor", "volunteer"} and kind in held:
             scope.grants.append(Grant(classes, assigned_user_id=user.pk, assignment_kind=kind))
     return scope
 
