@@ -294,6 +294,9 @@ class Child(models.Model):
             models.Index(fields=["school", "name"], name="child_school_name"),
             models.Index(fields=["name", "id"], name="child_name_id"),
             models.Index(
+                fields=["name"], name="child_name_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
                 fields=["name_pinyin"], name="child_pinyin", opclasses=["varchar_pattern_ops"]
             ),
             models.Index(

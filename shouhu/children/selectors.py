@@ -76,6 +76,10 @@ def _text_query(qs: ChildQuerySet, user: User, text: str) -> ChildQuerySet:
     key = pinyin.query_key(text)
     if key and key == text.lower().replace(" ", ""):
         return qs.filter(Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key))
+    if len(text) <= 2:
+        # One or two characters: a surname, or a whole two-character name. Matching the start
+        # of the name uses a B-tree index; a trigram index needs three characters.
+        return qs.filter(name__startswith=text)
     return qs.filter(name__contains=text)
 
 
