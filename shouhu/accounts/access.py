@@ -74,6 +74,8 @@ class Grant:
 
         if self.place_prefix:
             low, high = code_range(self.place_prefix)
+            if low == high:  # one village
+                return Q(residence=low)
             return Q(residence__gte=low, residence__lte=high)
         if self.school_id is not None:
             return Q(school_id=self.school_id)

@@ -92,7 +92,10 @@ def children_search(
     qs = _text_query(qs, user, filters.q)
     if filters.place:
         low, high = code_range(_significant(filters.place))
-        qs = qs.filter(residence__gte=low, residence__lte=high)
+        if low == high:  # a village: equality lets the (residence, name) index give the order
+            qs = qs.filter(residence=low)
+        else:
+            qs = qs.filter(residence__gte=low, residence__lte=high)
     if filters.school_id is not None:
         qs = qs.filter(school_id=filters.school_id)
     if filters.category:
