@@ -290,9 +290,11 @@ class Child(models.Model):
         verbose_name = _("child")
         verbose_name_plural = _("children")
         indexes = [
-            models.Index(fields=["residence", "name"], name="child_residence_name"),
-            models.Index(fields=["school", "name"], name="child_school_name"),
-            models.Index(fields=["name", "id"], name="child_name_id"),
+            # Lists are in pinyin order (the order of Chinese rosters): these indexes give a
+            # page of a village, a school or the whole registry without sorting.
+            models.Index(fields=["residence", "name_pinyin", "id"], name="child_residence_pinyin"),
+            models.Index(fields=["school", "name_pinyin", "id"], name="child_school_pinyin"),
+            models.Index(fields=["name_pinyin", "id"], name="child_pinyin_id"),
             models.Index(
                 fields=["name"], name="child_name_prefix", opclasses=["varchar_pattern_ops"]
             ),

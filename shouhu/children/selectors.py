@@ -106,7 +106,8 @@ def children_search(
         qs = qs.filter(birth_date__lte=dates.add_years(today, -filters.age_min))
     if filters.age_max is not None:
         qs = qs.filter(birth_date__gt=dates.add_years(today, -(filters.age_max + 1)))
-    return qs.select_related("residence", "school").order_by("name", "id")
+    # Pinyin order, as Chinese rosters are sorted (and as the indexes are built).
+    return qs.select_related("residence", "school").order_by("name_pinyin", "id")
 
 
 def _significant(code: str) -> str:
