@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
@@ -106,8 +107,13 @@ def children_search(
         qs = qs.filter(birth_date__lte=dates.add_years(today, -filters.age_min))
     if filters.age_max is not None:
         qs = qs.filter(birth_date__gt=dates.add_years(today, -(filters.age_max + 1)))
-    # Pinyin order, as Chinese rosters are sorted (and as the indexes are built).
-    return qs.select_related("residence", "school").order_by("name_pinyin", "id")
+    qs = qs.select_related("residence", "school")
+    # Pinyin order, as Chinese rosters are sorted (and as the indexes are built). With a
+    # search text the matches are few: sort them (an expression keeps the planner from
+    # walking the whole pinyin index in order, hoping to meet matches early).
+    if filters.q.strip():
+        return qs.order_by(Lower("name_pinyin"), "id")
+    return qs.order_by("name_pinyin", "id")
 
 
 def _significant(code: str) -> str:
