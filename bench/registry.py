@@ -45,6 +45,7 @@ from shouhu.children.importing import import_children  # noqa: E402
 from shouhu.children.models import Child  # noqa: E402
 from shouhu.demo import services as demo  # noqa: E402
 from shouhu.demo.generator import Area, Generator, Village  # noqa: E402
+from shouhu.demo.people import IdNumbers  # noqa: E402
 from shouhu.lib import dates, pinyin  # noqa: E402
 
 
@@ -101,7 +102,12 @@ def import_rows_csv(n: int, villages: list[str], seed: int) -> bytes:
     writer = csv.writer(out)
     writer.writerow(columns)
     today = dates.today()
+    # ID numbers of another county (霍邱县, 341522) so that the imported children are new,
+    # not skipped as already registered by `shouhu gen`.
+    ids = IdNumbers(seed)
     for row in gen.rows(area, n):
+        row.child.id_number = ids.make("341522", row.child.birth_date, row.child.sex)
+        row.child.hukou_code = "341522000000"
         c, h = row.child, row.household
         if dates.age_on(c.birth_date, today) >= 18:
             continue
