@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from shouhu.audit.models import ChangeRecord
+from shouhu.audit.models import AccessLog, ChangeRecord
 from shouhu.children.models import Child, FamilyMember, Household
 from tests.world import ID_A1, VILLAGE_A, VILLAGE_B, WORK_CITY, World
 
@@ -108,6 +108,9 @@ def test_duplicate_warning_fragment_and_blocking(client: Client, world: World) -
     client.force_login(world.director_a)
     fragment = client.get(reverse("children:duplicates"), {"id_number": ID_A1})
     assert "张伟" in fragment.content.decode()
+    entry = AccessLog.objects.filter(purpose="duplicate_check").latest("id")
+    assert entry.detail["child_ids"] == [world.children["a1"].pk]
+    assert ID_A1 not in str(entry.detail)
     same = client.get(
         reverse("children:duplicates"),
         {"name": "张伟", "birth_date": "2015-03-01", "residence_code": VILLAGE_A},

@@ -263,4 +263,11 @@ def possible_duplicates(
         return [], 0
     matches = Child.objects.filter(q)
     visible = list(access.children_visible_to(user).filter(q).select_related("residence")[:10])
+    if visible:
+        log_access(
+            user=user,
+            action=Action.LIST_CHILDREN,
+            purpose="duplicate_check",
+            detail={"child_ids": [c.pk for c in visible]},
+        )
     return visible, max(matches.count() - len(visible), 0)
