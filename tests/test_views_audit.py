@@ -64,3 +64,28 @@ def test_break_glass_filter(client: Client, world: World) -> None:
     page = client.get(reverse("audit:log"), {"break_glass": "1"})
     assert "Emergency placement tonight" in page.content.decode()
     assert AccessLog.objects.filter(purpose="break_glass").count() == 1
+
+
+def test_an_official_reads_only_the_log_of_their_jurisdiction(client: Client, world: World) -> None:
+    from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User
+    from tests.world import DESTINATION, PASSWORD
+
+    bureau = Organisation.objects.create(
+        name="宝安区民政局", kind=OrgKind.CIVIL_AFFAIRS, jurisdiction_id=DESTINATION
+    )
+    official_dest = User.objects.create_user(username="official_dest", password=PASSWORD)
+    Membership.objects.create(user=official_dest, organisation=bureau, role=Role.OFFICIAL)
+    a1, dest1 = world.children["a1"], world.children["dest1"]
+    client.force_login(world.teacher_a)
+    client.get(reverse("children:detail", args=[a1.pk]))
+    client.force_login(world.director_dest)
+    client.get(reverse("children:detail", args=[dest1.pk]))
+    client.force_login(official_dest)
+    body = client.get(reverse("audit:log")).content.decode()
+    assert "director_dest" in body and "teacher_a" not in body
+    client.force_login(world.official)  # 金寨县: sees the teacher, not 宝安's director
+    body = client.get(reverse("audit:log")).content.decode()
+    assert "teacher_a" in body and "director_dest" not in body
+    client.force_login(world.admin)
+    body = client.get(reverse("audit:log")).content.decode()
+    assert "teacher_a" in body and "director_dest" in body

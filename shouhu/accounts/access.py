@@ -21,13 +21,14 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from shouhu.accounts.models import Role, User
 from shouhu.places.models import code_range
 
 if TYPE_CHECKING:
+    from shouhu.audit.models import AccessLog
     from shouhu.children.models import Child, ChildQuerySet
 
 BASIC = "basic"
@@ -217,6 +218,40 @@ def can_audit(user: User) -> bool:
     if user.is_superuser:
         return True
     return user.memberships.filter(active=True, role__in=AUDIT_ROLES).exists()
+
+
+def access_log_visible_to(user: User) -> QuerySet[AccessLog]:
+    """The access-log entries an auditor may read: administrators all of them; an official
+    the entries about children of their jurisdiction and those made by people of the
+    organisations there (logins included). Others none."""
+    from shouhu.audit.models import AccessLog
+
+    entries = AccessLog.objects.all()
+    if not can_audit(user):
+        return entries.none()
+    if user.is_superuser or user.memberships.filter(active=True, role=Role.ADMIN).exists():
+        return entries
+    prefixes = [
+        m.organisation.jurisdiction.prefix
+        for m in user.memberships.filter(active=True, role=Role.OFFICIAL).select_related(
+            "organisation__jurisdiction"
+        )
+    ]
+    people = Q()
+    for prefix in prefixes:
+        low, high = code_range(prefix)
+        people |= Q(
+            memberships__organisation__jurisdiction__gte=low,
+            memberships__organisation__jurisdiction__lte=high,
+        )
+    staff = User.objects.filter(people) if prefixes else User.objects.none()
+    children = children_visible_to(user).values("id")
+    # Failed logins carry the name typed, not a user.
+    return entries.filter(
+        Q(child_id__in=children)
+        | Q(user_id__in=staff.values("id"))
+        | Q(user__isnull=True, username__in=staff.values("username"))
+    )
 
 
 def can_edit(user: User, child: Child) -> bool:

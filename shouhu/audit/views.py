@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from shouhu.accounts import access
 from shouhu.accounts.models import User
-from shouhu.audit.models import AccessLog, Action
+from shouhu.audit.models import Action
 from shouhu.lib import dates
 
 PAGE_SIZE = 100
@@ -38,7 +38,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
             _("Only administrators and civil-affairs officials read the access log.")
         )
     get = request.GET
-    entries = AccessLog.objects.all()
+    entries = access.access_log_visible_to(user)
     username = get.get("user", "").strip()[:150]
     if username:
         entries = entries.filter(username__icontains=username)
