@@ -172,3 +172,11 @@ def test_member_edit_recomputes_categories(client: Client, world: World) -> None
     assert other is not None
     foreign = reverse("children:member_edit", args=[a1.pk, other.pk])
     assert client.get(foreign).status_code == 404
+
+
+def test_duplicate_check_is_only_for_those_who_register(client: Client, world: World) -> None:
+    for persona in ("teacher_a", "volunteer", "official"):
+        client.force_login(getattr(world, persona))
+        response = client.get(reverse("children:duplicates"), {"id_number": ID_A1})
+        assert response.status_code == 403, persona
+        assert "张伟" not in response.content.decode()

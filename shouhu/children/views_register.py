@@ -183,8 +183,12 @@ def _save_registration(
 @login_required
 @require_GET
 def duplicates(request: HttpRequest) -> HttpResponse:
-    """htmx fragment: children who may already be registered, before the form is saved."""
+    """htmx fragment: children who may already be registered, before the form is saved.
+    Only for those who register: for anyone else it would tell whether an ID number is
+    registered somewhere."""
     user: User = request.user  # type: ignore[assignment]
+    if not access.can_register(user):
+        raise PermissionDenied(_("Only child directors and supervisors register children."))
     get = request.GET
     id_number = get.get("id_number", "").strip().upper()
     birth = parse_date(get.get("birth_date", "")) if get.get("birth_date") else None
