@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from shouhu.accounts.models import ApiToken
@@ -109,19 +110,48 @@ def test_token_of_a_user_deactivated_later_is_refused(world: World, client: Clie
 
 
 def test_lockout_after_five_failures_refuses_even_the_right_password(
-    world: World, client: Client
-) -> None:
-    for _ in range(4):
+    world: World, client: Client, settings
+) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         assert get_token(client, "director_a", "wrong-password").status_code == 401
-    # The fifth failure locks the account (axes answers it already as locked out).
-    assert get_token(client, "director_a", "wrong-password").status_code in {401, 403}
+    # The last allowed failure locks the account (axes answers it already as locked out).
+    assert get_token(client, "director_a", "wrong-password").status_code in {401, 429}
     response = get_token(client, "director_a")
-    assert response.status_code == 403
+    assert response.status_code == 429
     assert response["Content-Type"].startswith("application/json")
+    assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME * 3600
     assert "token" not in response.json()
     assert response.json()["detail"]
     assert not ApiToken.objects.exists()
     assert AccessLog.objects.filter(action="login_failed", username="director_a").count() >= 5
+    # Another account from the same address still gets its token.
+    assert get_token(client, "director_b").status_code == 200
+
+
+def test_token_failures_lock_the_web_login_too(world: World, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        get_token(client, "director_a", "wrong-password")
+    web = Client(REMOTE_ADDR="10.0.0.7")
+    response = web.post(reverse("accounts:login"), {"username": "director_a", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in web.session
+
+
+def test_web_login_failures_lock_the_token_endpoint(world: World, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    web = Client(REMOTE_ADDR="10.0.0.7")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        web.post(reverse("accounts:login"), {"username": "director_a", "password": "wrong"})
+    assert get_token(client, "director_a").status_code == 429
+    assert not ApiToken.objects.exists()
+
+
+def test_a_token_resets_the_failure_count(world: World, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        get_token(client, "director_a", "wrong-password")
+    assert get_token(client, "director_a").status_code == 200
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert get_token(client, "director_a", "wrong-password").status_code == 401
+    assert get_token(client, "director_a").status_code == 200
 
 
 @pytest.mark.parametrize(

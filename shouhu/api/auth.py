@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from axes.helpers import get_cool_off
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse
@@ -39,19 +40,25 @@ router = Router(tags=["auth"])
 @router.post(
     "/token",
     auth=None,
-    response={200: TokenOut, 400: Error, 401: Error, 403: Error},
+    response={200: TokenOut, 400: Error, 401: Error, 429: Error},
     summary="Get a token",
 )
-def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
+def token_create(
+    request: HttpRequest, payload: TokenIn, response: HttpResponse
+) -> Status[dict[str, object]]:
     """Exchange a username and password for a bearer token. Failed attempts count towards
-    the login lockout, like the web login."""
+    the same login lockout as the web login: once locked out (429, with `Retry-After`), even
+    the right password gets no token until the cool-off time has passed."""
     user = authenticate(request=request, username=payload.username, password=payload.password)
     if user is None:
         if getattr(request, "axes_locked_out", False):
             # Answer in JSON here; otherwise the axes middleware would replace the response
             # with the HTML lockout page.
             request.axes_locked_out = False  # type: ignore[attr-defined]
-            return Status(403, error_body(_("Too many failed logins. Try again later.")))
+            cool_off = get_cool_off(request)
+            if cool_off is not None:
+                response["Retry-After"] = str(round(cool_off.total_seconds()))
+            return Status(429, error_body(_("Too many failed logins. Try again later.")))
         return Status(401, error_body(_("Wrong username or password.")))
     assert isinstance(user, User)
     # A token is a login: the access log, axes (which resets the failure count) and
