@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 from django.utils import translation
 
+from shouhu.accounts.models import User
 from shouhu.audit.models import AccessLog, ChangeRecord
 from shouhu.children import importing
 from shouhu.children.importing import import_children
@@ -30,7 +30,6 @@ def _english_messages():  # type: ignore[no-untyped-def]
         yield
 
 
-DATA = Path(__file__).parent / "data"
 ID_SON = "34152420160501069X"  # male, 2016-05-01, check digit X
 ID_DAUGHTER = "341524201708120023"  # female, 2017-08-12
 ID_OTHER = "341524201503010031"  # male, 2015-03-01
@@ -362,6 +361,119 @@ def test_guard_rails_size_rows_and_format(world: World, settings: Any) -> None:
         report = run(world, junk, "junk.xlsx")
         assert len(report.file_errors) == 1, junk
     assert Child.objects.count() == 4
+
+
+def test_empty_required_cells_are_reported_as_empty(world: World) -> None:
+    rows = [child_row("H1", "", "", "", ID_SON, family=NO_PARENTS)]
+    rows[0][5] = "   "  # village: only spaces
+    rows[0][9] = ""  # living arrangement
+    report = run(world, xlsx(rows))
+    assert problems(report) == {
+        (2, "姓名 name"),
+        (2, "性别 sex"),
+        (2, "出生日期 birth_date"),
+        (2, "现居村代码 village_code"),
+        (2, "居住方式 living_arrangement"),
+    }
+    # Not "under 18" for a missing date of birth, nor an ID number blamed for it.
+    assert {p.message for p in report.problems} == {"This cell must not be empty."}
+
+
+def test_text_longer_than_the_database_column_is_a_row_error(world: World) -> None:
+    family = list(PARENTS)
+    family[0] = "父" * 101
+    rows = [
+        child_row("H1", "长" * 101, "男", "2016-05-01", family=family),
+        child_row("H" * 65, "陈二", "女", "2017-08-12", family=NO_PARENTS),
+        child_row("H3", "长" * 100, "男", "2016-05-01", family=NO_PARENTS),  # just fits
+    ]
+    rows[1][8] = "年" * 21  # grade
+    before = counts()
+    report = run(world, xlsx(rows))
+    assert problems(report) == {
+        (2, "姓名 name"),
+        (2, "父亲姓名 father_name"),
+        (3, "户编号 household_ref"),
+        (3, "年级 grade"),
+    }
+    assert "100" in {(p.line, p.column): p.message for p in report.problems}[(2, "姓名 name")]
+    assert counts() == before
+
+
+def test_damaged_files_are_file_errors_not_crashes(world: World, settings: Any) -> None:
+    good = xlsx(valid_rows())
+    # A workbook whose sheet XML is cut off: found only while reading the rows.
+    source = zipfile.ZipFile(io.BytesIO(good))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content[: len(content) // 2]
+            target.writestr(item, content)
+    header = ",".join(HEADERS)
+    other_zip = io.BytesIO()
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("word/document.xml", "<w/>")
+    cases = {
+        "cut.xlsx": out.getvalue(),
+        "other.xlsx": other_zip.getvalue(),
+        "text.xlsx": header.encode(),
+        "report.pdf": b"%PDF-1.4 " + bytes(range(1, 256)),
+        "old.xls": b"anything",
+        "huge-cell.csv": f'{header}\nH1,"{"x" * 200_000}"\n'.encode(),
+    }
+    for name, data in cases.items():
+        report = run(world, data, name)
+        assert len(report.file_errors) == 1, name
+        assert report.created == 0, name
+    assert Child.objects.count() == 4
+
+
+def test_a_sheet_of_blank_rows_is_cut_short(world: World, settings: Any) -> None:
+    settings.SHOUHU_IMPORT_MAX_ROWS = 10
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADERS)
+    sheet.append(valid_rows()[0])
+    sheet.cell(row=5000, column=1).value = " "  # Excel keeps the rows in between
+    out = io.BytesIO()
+    book.save(out)
+    report = run(world, out.getvalue())
+    assert report.file_errors and "10" in report.file_errors[0]
+    assert Child.objects.count() == 4
+
+
+def test_import_queries_do_not_grow_with_rows(world: World) -> None:
+    """Bulk path: the number of queries is the same for 3 rows and for 60."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(rows: list[list[Any]]) -> int:
+        actor = User.objects.get(username="supervisor")  # scope not cached yet
+        data = xlsx(rows)
+        with CaptureQueriesContext(connection) as captured:
+            report = run(world, data, actor=actor)
+        assert (report.problems, report.file_errors) == ([], [])
+        assert report.created == len(rows)
+        return len(captured)
+
+    def batch(prefix: str, n: int) -> list[list[Any]]:
+        return [
+            child_row(
+                f"{prefix}{i // 2}",
+                f"{prefix}孩{i}",
+                "女",
+                "2016-05-01",
+                village=(VILLAGE_A, VILLAGE_B)[i % 2],
+                school="麻埠镇中心小学",
+            )
+            for i in range(n)
+        ]
+
+    few, many = queries(batch("甲", 3)), queries(batch("乙", 60))
+    # Equal on PostgreSQL; SQLite splits the inserts by its limit on query parameters.
+    assert many - few <= 6, (few, many)
 
 
 def test_empty_file_and_blank_rows(world: World) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
 from shouhu.accounts.models import User
@@ -90,7 +91,9 @@ def bulk_validate(
             and "residence_code" not in found
             and not access.can_register_in(actor, r.child.residence_code)
         ):
-            errors.append(RowError(r.line, "residence_code", "outside your area"))
+            errors.append(
+                RowError(r.line, "residence_code", _("This village is outside your area."))
+            )
     return errors
 
 

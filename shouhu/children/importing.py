@@ -36,13 +36,14 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import CharField, Model
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
@@ -54,9 +55,12 @@ from shouhu.children.models import (
     Aid,
     AwayReason,
     Capacity,
+    Child,
+    FamilyMember,
     GuardianshipRating,
     GuardianshipType,
     Health,
+    Household,
     Living,
     Relation,
     Schooling,
@@ -66,6 +70,7 @@ from shouhu.lib import dates
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
+ADDRESS_MAX = 200  # as on the registration form
 
 # ---------------------------------------------------------------- Chinese labels of choices
 # The models' TextChoices carry English labels (translated later); imports from Chinese
@@ -302,6 +307,28 @@ def choice_reader(
     return read
 
 
+def text(limit: int) -> Callable[[object], str]:
+    """A text cell of at most `limit` characters (the database column's length)."""
+
+    def read(value: object) -> str:
+        found = cell_text(value)
+        if len(found) > limit:
+            raise CellError(
+                _("At most %(limit)s characters (this cell has %(length)s).")
+                % {"limit": limit, "length": len(found)}
+            )
+        return found
+
+    return read
+
+
+def _limit(model: type[Model], name: str) -> int:
+    column = model._meta.get_field(name)
+    assert isinstance(column, CharField)
+    assert column.max_length is not None
+    return int(column.max_length)
+
+
 def to_sex(value: object) -> str:
     text = cell_text(value)
     found = SEX_LABELS.get(text.lower()) or SEX_LABELS.get(text)
@@ -332,16 +359,16 @@ def _labels(labels: Mapping[str, str], codes: Iterable[str]) -> tuple[str, ...]:
 
 YES_NO = ("是", "否")
 CHILD_COLUMNS = [
-    Column("household_ref", "户编号", cell_text),
-    Column("name", "姓名", cell_text, required=True),
+    Column("household_ref", "户编号", text(_limit(Household, "ref"))),
+    Column("name", "姓名", text(_limit(Child, "name")), required=True),
     Column("sex", "性别", to_sex, required=True, values=("男", "女", "M", "F")),
     Column("birth_date", "出生日期", to_date, required=True),
     Column("id_number", "身份证号", to_id_number),
     Column("hukou_code", "户籍地代码", cell_text),
     Column("village_code", "现居村代码", cell_text, required=True),
     Column("residence_since", "居住起始", to_date),
-    Column("school", "学校", cell_text),
-    Column("grade", "年级", cell_text),
+    Column("school", "学校", text(_limit(Organisation, "name"))),
+    Column("grade", "年级", text(_limit(Child, "grade"))),
     Column("boarding", "寄宿", to_bool, values=YES_NO),
     Column(
         "schooling",
@@ -355,8 +382,8 @@ CHILD_COLUMNS = [
         choice_reader(HEALTH_LABELS, Health.values),
         values=_labels(HEALTH_LABELS, Health.values),
     ),
-    Column("disability_type", "残疾类型", cell_text),
-    Column("disability_grade", "残疾等级", cell_text),
+    Column("disability_type", "残疾类型", text(_limit(Child, "disability_type"))),
+    Column("disability_grade", "残疾等级", text(_limit(Child, "disability_grade"))),
     Column(
         "living_arrangement",
         "居住方式",
@@ -376,7 +403,7 @@ CHILD_COLUMNS = [
         choice_reader(GUARDIANSHIP_RATING_LABELS, GuardianshipRating.values),
         values=_labels(GUARDIANSHIP_RATING_LABELS, GuardianshipRating.values),
     ),
-    Column("address", "家庭住址", cell_text),
+    Column("address", "家庭住址", text(ADDRESS_MAX)),
     Column(
         "aid", "救助", choice_reader(AID_LABELS, Aid.values), values=_labels(AID_LABELS, Aid.values)
     ),
@@ -388,7 +415,7 @@ CARER_RELATIONS = [r for r in Relation.values if r not in GROUP_RELATION.values(
 
 
 def _member_columns(group: str, zh: str) -> list[Column]:
-    columns = [Column(f"{group}_name", f"{zh}姓名", cell_text)]
+    columns = [Column(f"{group}_name", f"{zh}姓名", text(_limit(FamilyMember, "name")))]
     if group == "carer":
         columns.append(
             Column(
@@ -417,7 +444,7 @@ def _member_columns(group: str, zh: str) -> list[Column]:
             choice_reader(AWAY_REASON_LABELS, AwayReason.values),
             values=_labels(AWAY_REASON_LABELS, AwayReason.values),
         ),
-        Column(f"{group}_workplace", f"{zh}工作单位", cell_text),
+        Column(f"{group}_workplace", f"{zh}工作单位", text(_limit(FamilyMember, "workplace"))),
         Column(f"{group}_phone", f"{zh}电话", cell_text),
     ]
 
@@ -520,11 +547,20 @@ def read_table(data: bytes, file_name: str) -> Iterator[tuple[object, ...]]:
             _("The file is larger than %(mb)s MB; split it into smaller files.")
             % {"mb": max_file_bytes() // (1024 * 1024)}
         )
+    suffix = PurePath(file_name).suffix.lower()
     if data[:4] == b"PK\x03\x04":
         return _xlsx_rows(data)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
         raise ImportFileError(_("Old .xls files are not supported: save the file as .xlsx."))
+    if suffix in XLSX_SUFFIXES:
+        raise ImportFileError(_("The file is not a readable .xlsx workbook."))
+    if suffix not in TEXT_SUFFIXES:
+        raise ImportFileError(_("Only .xlsx and .csv files can be imported."))
     return _csv_rows(data)
+
+
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+TEXT_SUFFIXES = {"", ".csv", ".txt", ".tsv"}
 
 
 def max_file_bytes() -> int:
@@ -538,14 +574,21 @@ def max_rows() -> int:
 def _xlsx_rows(data: bytes) -> Iterator[tuple[object, ...]]:
     from openpyxl import load_workbook
 
+    unreadable = _("The file is not a readable .xlsx workbook.")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(_("The file is not a readable .xlsx workbook.")) from exc
+    except Exception as exc:  # a damaged or foreign zip fails in many ways, all the same to us
+        raise ImportFileError(unreadable) from exc
 
     def rows() -> Iterator[tuple[object, ...]]:
         try:
+            if not book.worksheets:
+                raise ImportFileError(unreadable)
             yield from book.worksheets[0].iter_rows(values_only=True)
+        except ImportFileError:
+            raise
+        except Exception as exc:  # damaged sheet XML, found only while reading it
+            raise ImportFileError(unreadable) from exc
         finally:
             book.close()
 
@@ -564,7 +607,19 @@ def _csv_rows(data: bytes) -> Iterator[tuple[object, ...]]:
             raise ImportFileError(_("The CSV file is neither UTF-8 nor GBK/GB18030 text.")) from exc
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    return (tuple(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        try:
+            for row in reader:
+                yield tuple(row)
+        except csv.Error as exc:  # e.g. an unclosed quote swallowing the rest of the file
+            raise ImportFileError(
+                _("The CSV file cannot be read near line %(line)s: %(error)s")
+                % {"line": reader.line_num, "error": exc}
+            ) from exc
+
+    return rows()
 
 
 # ---------------------------------------------------------------- parsing rows
@@ -589,6 +644,9 @@ PLACEHOLDER_BIRTH = dt.date(2000, 1, 1)
 EXAMPLE_MARK = "示例"
 
 
+REQUIRED = frozenset(c.code for c in COLUMNS if c.required)
+
+
 def _cells(
     row: tuple[object, ...], readers: list[tuple[str, int, Callable[[object], Any]]]
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -597,7 +655,9 @@ def _cells(
     width = len(row)
     for code, index, read in readers:
         raw = row[index] if index < width else None
-        if raw is None or raw == "":
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if code in REQUIRED:
+                errors[code] = _("This cell must not be empty.")
             continue
         try:
             values[code] = read(raw)
@@ -672,6 +732,10 @@ def _registration(line: int, v: dict[str, Any]) -> tuple[RegistrationRow, list[s
     return reg, groups
 
 
+def _blank(row: tuple[object, ...]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
+
+
 def parse_rows(rows: Iterator[tuple[object, ...]]) -> Parsed:
     """Turn the table into registration rows and per-cell problems."""
     header = next(rows, None)
@@ -683,7 +747,13 @@ def parse_rows(rows: Iterator[tuple[object, ...]]) -> Parsed:
     limit = max_rows()
     ref_at = positions.get("household_ref", -1)
     for line, row in enumerate(rows, start=2):
-        if not any(c is not None and c != "" for c in row):
+        if line > 2 * limit + 2:
+            # Blank rows count too: a sheet can claim a million of them.
+            raise ImportFileError(
+                _("The file has more than %(max)s rows; split it into smaller files.")
+                % {"max": limit}
+            )
+        if _blank(row):
             continue
         if 0 <= ref_at < len(row) and cell_text(row[ref_at]).startswith(EXAMPLE_MARK):
             continue
@@ -1017,6 +1087,4 @@ def _instructions(sheet: Any) -> None:
 def can_import(user: User) -> bool:
     """Who may import: users who register children somewhere (child directors, supervisors).
     Each row is still checked against the importer's area by bulk registration."""
-    return any(
-        g.place_prefix and access.IDENTIFYING in g.classes for g in access.scope_of(user).grants
-    )
+    return access.can_register(user)
