@@ -1,7 +1,8 @@
 """`shouhu import children FILE [--as USERNAME] [--dry-run]`: the web import, from a shell.
 
-With `--as` the command acts as that user, so the same access rules apply: rows outside the
-user's area are errors. Without it, the operator at the server imports for any place, and
+With `--as` the command acts as that user, so the same access rules apply: the user must be
+one who registers children (`access.can_register`), and rows outside their area are errors.
+Without it, the operator at the server imports for any place, and
 the access log records a system import. Exits non-zero when the file has any problem;
 nothing is written then.
 """
@@ -41,6 +42,8 @@ class Command(BaseCommand):
             user = User.objects.filter(username=options["username"], is_active=True).first()
             if user is None:
                 raise CommandError(f"No active user {options['username']!r}.")
+            if not importing.can_import(user):
+                raise CommandError(f"{user.username} may not register children anywhere.")
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
