@@ -6,6 +6,8 @@ import datetime as dt
 import hashlib
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -253,3 +255,18 @@ def test_docs_are_served_without_a_cdn(client: Client) -> None:
     assert "/static/ninja/" in html
     assert "cdn." not in html
     assert "https://" not in html.replace("https://swagger.io", "")
+
+
+def test_token_request_leaves_no_session_behind(world: World, client: Client) -> None:
+    response = get_token(client, "director_a")
+    assert response.status_code == 200
+    assert django_settings.SESSION_COOKIE_NAME not in response.cookies
+    assert not Session.objects.exists()
+
+
+def test_token_request_keeps_an_existing_web_session(world: World, client: Client) -> None:
+    client.force_login(world.director_b)
+    key = client.session.session_key
+    assert get_token(client, "director_a").status_code == 200
+    assert Session.objects.filter(session_key=key).exists()
+    assert client.get(reverse("children:list")).status_code == 200

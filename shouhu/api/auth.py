@@ -61,11 +61,20 @@ def token_create(
             return Status(429, error_body(_("Too many failed logins. Try again later.")))
         return Status(401, error_body(_("Wrong username or password.")))
     assert isinstance(user, User)
-    # A token is a login: the access log, axes (which resets the failure count) and
-    # `last_login` all listen to this signal.
-    user_logged_in.send(sender=User, request=request, user=user)
+    _logged_in(request, user)
     plain, row = tokens.token_issue(user=user)
     return Status(200, {"token": plain, "expires_at": row.expires_at})
+
+
+def _logged_in(request: HttpRequest, user: User) -> None:
+    """A token is a login: the access log, axes (which resets the failure count) and
+    `last_login` all listen to this signal. Axes also creates a session to note its key; an
+    API client has no use for it, so a session that did not exist before is dropped (no
+    cookie is set, and later calls do not load and save it)."""
+    fresh = not request.session.session_key
+    user_logged_in.send(sender=User, request=request, user=user)
+    if fresh:
+        request.session.flush()
 
 
 def _revoke(request: HttpRequest) -> HttpResponse:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -15,10 +15,12 @@ from shouhu.api.auth import current_user
 from shouhu.api.schemas import (
     MAX_ID,
     ChildCreate,
+    ChildDetailQuery,
     ChildFile,
     ChildList,
     ChildListQuery,
     ChildPatch,
+    Duplicates,
     Error,
 )
 from shouhu.audit.models import Action
@@ -38,57 +40,57 @@ def _open(user: User, child_id: int, *, purpose: str) -> Child:
     return access.get_child_for_user(user, child_id, purpose=purpose)
 
 
-def _logged_filters(filters: ChildListQuery) -> dict[str, Any]:
-    values = filters.model_dump(exclude_defaults=True)
-    # The last digits of an ID number are identifying: the log notes the kind of query only.
-    if any(ch.isdigit() for ch in values.get("q", "")):
-        values["q"] = "[digits]"
-    return values
+def _filters(query: ChildListQuery) -> selectors.ChildFilters:
+    """`age` is a range of one year; with `age_min`/`age_max` the ranges intersect."""
+    lows = [a for a in (query.age, query.age_min) if a is not None]
+    highs = [a for a in (query.age, query.age_max) if a is not None]
+    return selectors.ChildFilters(
+        q=query.q,
+        place=query.place,
+        school_id=query.school,
+        category=query.category,
+        age_min=max(lows) if lows else None,
+        age_max=min(highs) if highs else None,
+    )
 
 
 @router.get("", response={200: ChildList, **ERRORS}, summary="List and search children")
-def children_list(request: HttpRequest, filters: Query[ChildListQuery]) -> dict[str, Any]:
-    """The children you may see, filtered; `q` searches names, pinyin, initials and the last
-    digits of ID numbers (the latter only where you may see identifying fields)."""
+def children_list(request: HttpRequest, query: Query[ChildListQuery]) -> dict[str, Any]:
+    """The children you may see, filtered, in pinyin order; `count` is the number of matches
+    (not only those on this page). Every call is written to the access log."""
     user = current_user(request)
-    found = selectors.children_search(
-        user=user,
-        filters=selectors.ChildFilters(
-            q=filters.q,
-            place=filters.place,
-            school_id=filters.school,
-            category=filters.category,
-            age_min=filters.age_min,
-            age_max=filters.age_max,
-        ),
-    )
+    filters = _filters(query)
+    found = selectors.children_search(user=user, filters=filters)
     count = found.count()
-    page = found[filters.offset : filters.offset + filters.limit]
+    page = found[query.offset : query.offset + query.limit] if count > query.offset else []
     items = [selectors.present_child_row(child) for child in page]
     log_access(
         user=user,
         action=Action.LIST_CHILDREN,
         purpose="api_list",
-        detail={"filters": _logged_filters(filters), "count": count, "returned": len(items)},
+        detail={
+            "filters": selectors.logged_filters(filters),
+            "count": count,
+            "offset": query.offset,
+            "returned": len(items),
+        },
     )
     return {"items": items, "count": count}
 
 
 @router.get("/{child_id}", response={200: ChildFile, **ERRORS}, summary="A child's file")
 def child_detail(
-    request: HttpRequest,
-    child_id: int,
-    reveal: Literal["identifying", "sensitive"] | None = None,
-    reason: Query[str] = "",
+    request: HttpRequest, child_id: int, query: Query[ChildDetailQuery]
 ) -> dict[str, Any]:
-    """The whole file, with fields above your ceiling masked. `reveal` adds the plaintext of
-    one field class (logged); officials reaching past their ceiling must give a `reason`."""
+    """The whole file, with fields above your ceiling masked; the read is written to the
+    access log. `reveal` adds the plaintext of one field class (logged); officials reaching
+    past their ceiling must give a `reason`. A child you may not see is 404, as a missing one."""
     user = current_user(request)
     child = _open(user, child_id, purpose="api_view")
     view = selectors.present_child(user, child)
-    if reveal is not None:
+    if query.reveal is not None:
         view["revealed"] = selectors.reveal(
-            user=user, child=child, field_class=reveal, reason=reason[:1000]
+            user=user, child=child, field_class=query.reveal, reason=query.reason
         )
     return view
 
@@ -127,12 +129,46 @@ def _check_create(user: User, payload: ChildCreate) -> None:
         raise ValidationError(errors)
 
 
-@router.post("", response={201: ChildFile, **ERRORS}, summary="Register a child with their family")
+def _duplicates(user: User, payload: ChildCreate) -> dict[str, Any] | None:
+    """The 409 body when the child may already be registered (as the web form warns)."""
+    if payload.confirm_not_duplicate:
+        return None
+    data = payload.child
+    visible, hidden = selectors.possible_duplicates(
+        user=user,
+        id_number=data.id_number,
+        name=data.name,
+        birth_date=data.birth_date,
+        village_code=data.residence_code,
+    )
+    if not visible and not hidden:
+        return None
+    return {
+        "detail": _(
+            "This child may already be registered. Check, then send confirm_not_duplicate."
+        ),
+        "duplicates": [selectors.present_child_row(c) for c in visible],
+        "hidden_duplicates": hidden,
+    }
+
+
+@router.post(
+    "",
+    response={201: ChildFile, 409: Duplicates, **ERRORS},
+    summary="Register a child with their family",
+)
 def child_create(request: HttpRequest, payload: ChildCreate) -> Status[dict[str, Any]]:
     """Register a child with a new household and its members (or into the household of a
-    child you can edit). Categories are derived from the facts."""
+    child you can edit). Categories are derived from the facts. If the child may already be
+    registered (same ID number, or same name, date of birth and village) the answer is 409
+    with the matches you may see; send `confirm_not_duplicate` to register anyway."""
     user = current_user(request)
     _check_create(user, payload)
+    if not access.can_register_in(user, payload.child.residence_code):
+        raise PermissionDenied(_("You cannot register children living in this place."))
+    duplicates = _duplicates(user, payload)
+    if duplicates is not None:
+        return Status(409, duplicates)
     child = services.child_register(
         actor=user,
         child=services.ChildData(**payload.child.model_dump()),

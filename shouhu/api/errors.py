@@ -10,9 +10,9 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -96,6 +96,20 @@ def install(api: NinjaAPI) -> None:
         response = respond(request, body, 401)
         response["WWW-Authenticate"] = "Bearer"
         return response
+
+    @api.exception_handler(RequestDataTooBig)
+    def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return respond(request, error_body(_("The request is too large.")), 413)
+
+    # A forged or broken request (bad host, too many fields, a body that cannot be read) is
+    # the client's fault: Django answers these with 400, and so does the API.
+    @api.exception_handler(SuspiciousOperation)
+    def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        return respond(request, error_body(_("The request is not valid.")), 400)
+
+    @api.exception_handler(UnreadablePostError)
+    def _unreadable(request: HttpRequest, exc: UnreadablePostError) -> HttpResponse:
+        return respond(request, error_body(_("The request is not valid.")), 400)
 
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -5,7 +5,8 @@ that their messages are the same as in the web UI."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import re
+from typing import Any, Literal
 
 from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
@@ -14,6 +15,7 @@ from shouhu.children.models import ConsentScope
 from shouhu.lib.categories import CATEGORY_CODES
 
 MAX_ID = 2**63 - 1
+MAX_LIMIT = 500
 # Child fields that may be left out of a PATCH but never set to null.
 NOT_NULL = (
     "name",
@@ -34,11 +36,33 @@ NOT_NULL = (
 )
 
 
-class Strict(Schema):
+# Control characters have no place in names or codes, and PostgreSQL refuses NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control(value: Any) -> Any:
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise ValueError("may not contain control characters")
+    return value
+
+
+class Clean(Schema):
+    """Every text input is free of control characters."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return _no_control(value)
+
+
+class Strict(Clean):
     model_config = ConfigDict(extra="forbid")
 
 
 class Error(Schema):
+    """Every error. `errors` maps a field path (`name`, `members.0.away_since`,
+    `household.village_code`; `__all__` for the whole request) to its messages."""
+
     detail: str
     errors: dict[str, list[str]] | None = None
 
@@ -46,9 +70,17 @@ class Error(Schema):
 # ---------------------------------------------------------------- auth
 
 
-class TokenIn(Strict):
+class TokenIn(Schema):
+    # Not `Strict`: a password is checked against its hash, whatever characters it holds.
+    model_config = ConfigDict(extra="forbid")
+
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=4096)
+
+    @field_validator("username")
+    @classmethod
+    def _clean_username(cls, value: str) -> str:
+        return str(_no_control(value))
 
 
 class TokenOut(Schema):
@@ -59,16 +91,24 @@ class TokenOut(Schema):
 # ---------------------------------------------------------------- children: reading
 
 
-class ChildListQuery(Schema):
-    q: str = Field("", max_length=100, description="Name, pinyin, initials or last ID digits")
+class ChildListQuery(Clean):
+    q: str = Field(
+        "",
+        max_length=100,
+        description=(
+            "Name (`张伟`), pinyin (`zhangwei`), initials (`zw`), or the last digits of an ID "
+            "number (only over children whose identifying fields you may see)"
+        ),
+    )
     place: str = Field(
         "", pattern=r"^(\d{2,12})?$", description="Code of any level: children living inside"
     )
     school: int | None = Field(None, ge=1, le=MAX_ID, description="School organisation id")
     category: str = Field("", description="One of: " + ", ".join(CATEGORY_CODES))
+    age: int | None = Field(None, ge=0, le=100, description="Age in whole years today")
     age_min: int | None = Field(None, ge=0, le=100)
     age_max: int | None = Field(None, ge=0, le=100)
-    limit: int = Field(50, ge=1, le=500)
+    limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT}")
     offset: int = Field(0, ge=0, le=10_000_000)
 
     @field_validator("category")
@@ -102,14 +142,67 @@ class ChildList(Schema):
     count: int
 
 
-class ChildFile(ChildRow):
-    """The whole file as the caller may see it; protected values masked unless revealed."""
+class ChildDetailQuery(Clean):
+    reveal: Literal["identifying", "sensitive"] | None = Field(
+        None, description="Add the plaintext of this field class (logged)"
+    )
+    reason: str = Field(
+        "", max_length=1000, description="Why (required past your ceiling: break glass)"
+    )
 
-    version: int
-    field_classes: list[str]
-    id_number: str
-    household: dict[str, Any]
-    revealed: dict[str, Any] | None = None
+
+class MemberView(Schema):
+    """A family member; identifying and sensitive values masked (`***`) above the ceiling."""
+
+    id: int
+    name: str
+    relation: str
+    is_guardian: bool
+    away: bool
+    away_place: str
+    away_since: dt.date | None
+    away_reason: str
+    capacity: str = Field(description="Sensitive")
+    workplace: str = Field(description="Identifying")
+    phone: str = Field(description="Identifying; always masked, e.g. `138****8000`")
+
+
+class HouseholdView(Schema):
+    id: int
+    aid: str = Field(description="Sensitive")
+    members: list[MemberView]
+
+
+class ChildFile(ChildRow):
+    """The whole file as the caller may see it. Identifying values are always masked (a
+    `reveal` shows them); sensitive ones are `***` above the caller's ceiling."""
+
+    version: int = Field(description="Send it back with a PATCH")
+    field_classes: list[str] = Field(description="The field classes you may see")
+    hukou: str
+    residence: str
+    residence_since: dt.date | None
+    boarding: bool
+    schooling: str
+    living_arrangement: str
+    has_id_number: bool
+    id_number: str = Field(description="Masked, e.g. `3415**********0015`, or `***`")
+    health: str = Field(description="Sensitive")
+    disability_type: str = Field(description="Sensitive")
+    disability_grade: str = Field(description="Sensitive")
+    guardianship_type: str = Field(description="Sensitive")
+    guardianship_rating: str = Field(description="Sensitive")
+    household: HouseholdView
+    revealed: dict[str, Any] | None = Field(
+        None, description="Plaintext of the field class asked for with `reveal`"
+    )
+
+
+class Duplicates(Error):
+    """The child may already be registered: the ones you may see, and how many others."""
+
+    duplicates: list[ChildRow]
+    hidden_duplicates: int
 
 
 # ---------------------------------------------------------------- children: writing
@@ -224,3 +317,10 @@ class ChildCreate(Strict):
     members: list[MemberIn] = Field(default_factory=list, max_length=50)
     delegated_care: DelegatedCareIn | None = None
     consent: ConsentIn | None = None
+    confirm_not_duplicate: bool = Field(
+        False,
+        description=(
+            "Register even though a child with the same ID number, or the same name, date "
+            "of birth and village, exists (without it such a request is answered 409)"
+        ),
+    )
