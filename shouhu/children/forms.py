@@ -8,6 +8,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
+from django.db.models import F, Q, Value
+from django.db.models.functions import Replace
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from shouhu.children import services
@@ -24,6 +27,7 @@ from shouhu.children.models import (
     Schooling,
     Sex,
 )
+from shouhu.places.models import Level, Place
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -42,7 +46,10 @@ class ChildForm(forms.Form):
         required=False,
         help_text=_("18 characters; checked against the date of birth and sex."),
     )
-    residence_code = forms.ChoiceField(label=_("Village where the child lives"))
+    residence_code = forms.ChoiceField(
+        label=_("Village where the child lives"),
+        error_messages={"invalid_choice": _("You cannot register children living in this place.")},
+    )
     residence_since = forms.DateField(label=_("Living here since"), required=False, widget=DATE)
     hukou_code = forms.CharField(
         label=_("Hukou place code"),
@@ -127,10 +134,19 @@ class MemberForm(forms.Form):
     )
     away = forms.BooleanField(label=_("Away from the child"), required=False)
     away_place_code = forms.CharField(
-        label=_("Where (place code)"),
-        max_length=12,
+        label=_("Where (place code or name)"),
+        max_length=60,
         required=False,
-        widget=forms.TextInput(attrs={"list": "work-places", "inputmode": "numeric"}),
+        help_text=_("A city or county, e.g. 杭州 or 杭州 西湖, or its code."),
+        widget=forms.TextInput(
+            attrs={
+                "list": "work-places",
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("children:place_options"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#work-places",
+            }
+        ),
     )
     away_since = forms.DateField(label=_("Away since"), required=False, widget=DATE)
     away_reason = forms.ChoiceField(
@@ -143,6 +159,18 @@ class MemberForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel"}),
     )
+
+    def clean_away_place_code(self) -> str:
+        code, candidates = resolve_place(self.cleaned_data["away_place_code"])
+        if code is not None:
+            return code
+        if candidates:
+            names = "; ".join(f"{p.full_name or p.name} ({p.code})" for p in candidates)
+            raise forms.ValidationError(
+                _("Several places match: %(names)s. Type more of the name or the code."),
+                params={"names": names},
+            )
+        raise forms.ValidationError(_("No city or county has this name."))
 
     def has_changed(self) -> bool:
         """A row of the family table counts when a name is written in it; the relation
@@ -285,3 +313,48 @@ def attach_service_errors(
             name = None
         for message in messages:
             target.add_error(name, message)
+
+
+# ---------------------------------------------------------------- places by name
+
+
+def places_matching(text: str, *, limit: int = 30) -> list[Place]:
+    """County-level and larger places whose full name contains every word typed
+    (`杭州 西湖`), larger places first."""
+    words = text.split()
+    if not words:
+        return []
+    qs = Place.objects.filter(level__lte=Level.COUNTY).annotate(
+        compact=Replace(F("full_name"), Value(" "), Value(""))
+    )
+    for word in words[:4]:
+        qs = qs.filter(compact__contains=word)
+    return list(qs.order_by("level", "code")[:limit])
+
+
+def resolve_place(text: str) -> tuple[str | None, list[Place]]:
+    """A work destination typed as a code or a name: `(code, [])` when it names one place,
+    `("", [])` when empty, `(None, candidates)` when several or none match."""
+    text = " ".join(text.split())
+    if not text:
+        return "", []
+    if text.isdigit():
+        return text.ljust(12, "0") if len(text) in (2, 4, 6, 9) else text, []
+    compact = text.replace(" ", "")
+    exact = list(
+        Place.objects.filter(level__lte=Level.COUNTY)
+        .annotate(compact=Replace(F("full_name"), Value(" "), Value("")))
+        .filter(Q(name=text) | Q(compact=compact))
+        .order_by("level", "code")[:10]
+    )
+    if len(exact) == 1:
+        return exact[0].code, []
+    if exact:
+        return None, exact
+    found = places_matching(text, limit=11)
+    if len(found) == 1:
+        return found[0].code, []
+    starting = [p for p in found if p.name.startswith(text.split()[-1])]
+    if len(starting) == 1:
+        return starting[0].code, []
+    return None, (starting or found)[:10]

@@ -3,6 +3,8 @@ editing a child and editing a family member. Thin: forms shape input, services d
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Any
 
 from django import forms
@@ -10,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -85,15 +87,8 @@ def register(request: HttpRequest) -> HttpResponse:
             f.is_valid() for f in (child_form, household_form, member_formset, care_form)
         )
         forms_valid = consent_form.is_valid() and forms_valid
+        duplicates, hidden_duplicates = _duplicates_of(user, child_form)
         if forms_valid:
-            child_data = child_form.data_for_service()
-            duplicates, hidden_duplicates = selectors.possible_duplicates(
-                user=user,
-                id_number=child_data.id_number,
-                name=child_data.name,
-                birth_date=child_data.birth_date,
-                village_code=child_data.residence_code,
-            )
             if (duplicates or hidden_duplicates) and not post.get("confirm_not_duplicate"):
                 messages.warning(
                     request,
@@ -123,6 +118,20 @@ def register(request: HttpRequest) -> HttpResponse:
         "ask_confirm": bool(duplicates or hidden_duplicates),
     }
     return render(request, "children/register.html", context)
+
+
+def _duplicates_of(user: User, child_form: registry_forms.ChildForm) -> tuple[list[Child], int]:
+    """Possible duplicates from whichever identifying facts of the form are valid, so the
+    warning stays on the page while other fields still have errors."""
+    d = getattr(child_form, "cleaned_data", {})
+    id_number = d.get("id_number", "") if "id_number" not in child_form.errors else ""
+    return selectors.possible_duplicates(
+        user=user,
+        id_number=id_number if len(id_number) == 18 else "",
+        name=str(d.get("name", "")).strip(),
+        birth_date=d.get("birth_date"),
+        village_code=d.get("residence_code", ""),
+    )
 
 
 def _save_registration(
@@ -191,7 +200,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Only child directors and supervisors register children."))
     get = request.GET
     id_number = get.get("id_number", "").strip().upper()
-    birth = parse_date(get.get("birth_date", "")) if get.get("birth_date") else None
+    birth = _date(get.get("birth_date", ""))
     found, hidden = selectors.possible_duplicates(
         user=user,
         id_number=id_number if len(id_number) == 18 else "",
@@ -202,15 +211,48 @@ def duplicates(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "children/_duplicates.html",
-        {"duplicates": found, "hidden_duplicates": hidden, "ask_confirm": False},
+        {"duplicates": found, "hidden_duplicates": hidden, "ask_confirm": True},
     )
 
 
-def _child_initial(child: Child) -> dict[str, Any]:
-    data = services._child_data(child)
-    initial = {k: getattr(data, k) for k in services.EDITABLE_CHILD_FIELDS}
-    initial["id_number"] = ""
-    return initial
+# Fields the edit form compares with what the editor first saw (a three-way merge when
+# someone else saved meanwhile). The ID number never travels in the page in clear.
+COMPARED_FIELDS = sorted(services.EDITABLE_CHILD_FIELDS - {"id_number"})
+
+
+def _as_text(value: object) -> str:
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "on"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _facts(data: services.ChildData) -> dict[str, str]:
+    return {name: _as_text(getattr(data, name)) for name in COMPARED_FIELDS}
+
+
+def _original(raw: str | None) -> dict[str, str] | None:
+    """The facts as the editor first saw them (a hidden field); None if missing or garbled."""
+    try:
+        value = json.loads(raw or "")
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or set(value) != set(COMPARED_FIELDS):
+        return None
+    return {k: str(v) for k, v in value.items()}
+
+
+def _display(form: forms.Form, name: str, text: str) -> str:
+    field = form.fields[name]
+    if isinstance(field, forms.ChoiceField):
+        labels = {str(k): v for k, v in field.choices}  # type: ignore[union-attr,misc]
+        return str(labels.get(text, text)) or "—"
+    if isinstance(field, forms.BooleanField):
+        return "✓" if text else "✗"
+    return text or "—"
 
 
 @login_required
@@ -222,39 +264,106 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     villages = registrable_villages(user)
     if child.residence_id not in {code for code, _label in villages}:
         villages.append((child.residence_id, child.residence.name))
-    schools = schools_near(user)
-    if request.method == "POST":
-        form = registry_forms.ChildForm(request.POST, villages=villages, schools=schools)
-        version = _int(request.POST.get("version"))
-        if form.is_valid() and version is not None:
-            new = form.data_for_service()
-            current = services._child_data(child)
-            changes = {
-                name: getattr(new, name)
-                for name in services.EDITABLE_CHILD_FIELDS
-                if getattr(new, name) != getattr(current, name)
-            }
-            if not new.id_number:  # left empty: keep the stored number
-                changes.pop("id_number", None)
-            try:
-                services.child_update(actor=user, child=child, version=version, changes=changes)
-            except services.ConflictError as exc:
-                form.add_error(None, str(exc))
-            except ValidationError as exc:
-                registry_forms.attach_service_errors(exc.message_dict, child=form)
-            except PermissionDenied as exc:
-                form.add_error("residence_code", str(exc))
-            else:
-                messages.success(request, _("Changes saved."))
-                return redirect("children:detail", pk=child.pk)
-        version_value = request.POST.get("version", "")
+    choices: dict[str, Any] = {"villages": villages, "schools": schools_near(user)}
+    masked_id = str(selectors.present_child(user, child)["id_number"])
+    stored = services._child_data(child)
+    if request.method != "POST":
+        initial: dict[str, Any] = {k: getattr(stored, k) for k in COMPARED_FIELDS}
+        initial["id_number"] = masked_id
+        form = registry_forms.ChildForm(initial=initial, **choices)
+        return _edit_page(request, child, form, child.version, _facts(stored))
+    form = registry_forms.ChildForm(request.POST, **choices)
+    version = _int(request.POST.get("version"))
+    original = _original(request.POST.get("original")) or _facts(stored)
+    if not form.is_valid() or version is None:
+        if version is None:
+            form.add_error(None, _("The form is incomplete; open the page again."))
+        return _edit_page(request, child, form, version or child.version, original)
+    new = form.data_for_service()
+    if not form.cleaned_data["hukou_code"].strip() and not original["hukou_code"]:
+        new.hukou_code = ""  # still unknown; do not fill in the village by leaving it empty
+    typed = _facts(new)
+    changes: dict[str, Any] = {
+        name: getattr(new, name) for name in COMPARED_FIELDS if typed[name] != original[name]
+    }
+    if new.id_number != masked_id and new.id_number != stored.id_number:
+        changes["id_number"] = new.id_number  # typed anew, or emptied to remove it
+    if not changes:
+        messages.info(request, _("Nothing was changed."))
+        return redirect("children:detail", pk=child.pk)
+    try:
+        services.child_update(actor=user, child=child, version=version, changes=changes)
+    except services.ConflictError:
+        return _edit_conflict(request, child, form, original, typed, set(changes), choices)
+    except ValidationError as exc:
+        registry_forms.attach_service_errors(exc.message_dict, child=form)
+    except PermissionDenied as exc:
+        form.add_error("residence_code", str(exc))
     else:
-        form = registry_forms.ChildForm(
-            initial=_child_initial(child), villages=villages, schools=schools
-        )
-        version_value = str(child.version)
-    context = {"child": child, "form": form, "version": version_value}
+        messages.success(request, _("Changes saved."))
+        return redirect("children:detail", pk=child.pk)
+    return _edit_page(request, child, form, version, original)
+
+
+def _edit_conflict(
+    request: HttpRequest,
+    child: Child,
+    form: registry_forms.ChildForm,
+    original: dict[str, str],
+    typed: dict[str, str],
+    mine: set[str],
+    choices: dict[str, Any],
+) -> HttpResponse:
+    """Someone saved since the editor opened the page: their changes come into the form,
+    the editor's own stay, and fields both changed are marked. Saving again applies the
+    editor's changes on top of the current version."""
+    child.refresh_from_db()
+    current = _facts(services._child_data(child))
+    theirs = {name for name in COMPARED_FIELDS if current[name] != original[name]}
+    data: QueryDict = request.POST.copy()
+    for name in theirs - mine:
+        data.setlist(name, [current[name]] if current[name] else [])
+    merged = registry_forms.ChildForm(data, **choices)
+    merged.is_valid()
+    merged.add_error(
+        None,
+        _(
+            "Someone else saved this child's registration while you were editing. Their "
+            "changes are now in the form and your entries are kept; check the fields marked "
+            "below, then save again."
+        ),
+    )
+    for name in sorted(theirs & mine):
+        if typed[name] != current[name]:
+            merged.add_error(
+                name,
+                _("Changed meanwhile to: %(value)s. Your entry is kept.")
+                % {"value": _display(merged, name, current[name])},
+            )
+    return _edit_page(request, child, merged, child.version, current)
+
+
+def _edit_page(
+    request: HttpRequest,
+    child: Child,
+    form: registry_forms.ChildForm,
+    version: int,
+    original: dict[str, str],
+) -> HttpResponse:
+    context = {
+        "child": child,
+        "form": form,
+        "version": version,
+        "original": json.dumps(original, ensure_ascii=False, sort_keys=True),
+    }
     return render(request, "children/edit.html", context)
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return parse_date(value.strip()) if value else None
+    except ValueError:  # well formed but impossible, e.g. 2024-02-31
+        return None
 
 
 def _int(value: str | None) -> int | None:
@@ -268,20 +377,24 @@ def _int(value: str | None) -> int | None:
 def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     child = access.get_child_for_user(user, pk, purpose="edit")
-    member = FamilyMember.objects.filter(pk=member_pk, household_id=child.household_id).first()
+    member = (
+        FamilyMember.objects.filter(pk=member_pk, household_id=child.household_id)
+        .select_related("away_place")
+        .first()
+    )
     if member is None:
         raise Http404
     if not access.can_edit(user, child):
         raise PermissionDenied(_("You cannot change this family's registration."))
+    shown = selectors.present_child(user, child)["household"]["members"]
+    masked_phone = next((str(m["phone"]) for m in shown if m["id"] == member.pk), "")
     if request.method == "POST":
         form = registry_forms.MemberForm(request.POST)
         if form.is_valid():
             data = form.data_for_service()
-            changes = {
-                k: v
-                for k, v in vars(data).items()
-                if k != "phone" or v  # an empty phone box keeps the stored number
-            }
+            changes = vars(data)
+            if data.phone == masked_phone and masked_phone:
+                changes.pop("phone")  # the masked number left as shown keeps the stored one
             try:
                 services.member_update(actor=user, member=member, changes=changes)
             except ValidationError as exc:
@@ -294,6 +407,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
                 messages.success(request, _("Changes saved."))
                 return redirect("children:detail", pk=child.pk)
     else:
+        place = member.away_place
         form = registry_forms.MemberForm(
             initial={
                 "relation": member.relation,
@@ -301,10 +415,11 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
                 "is_guardian": member.is_guardian,
                 "capacity": member.capacity,
                 "away": member.away,
-                "away_place_code": member.away_place_id or "",
+                "away_place_code": (place.full_name or place.code) if place else "",
                 "away_since": member.away_since,
                 "away_reason": member.away_reason,
                 "workplace": member.workplace,
+                "phone": masked_phone,
             }
         )
     return render(
@@ -316,12 +431,10 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 @require_GET
 def place_options(request: HttpRequest) -> HttpResponse:
     """htmx/datalist helper: places whose name contains the text typed (work destinations)."""
-    text = request.GET.get("q", "").strip()[:20]
-    places = (
-        Place.objects.filter(full_name__contains=text, level__lte=Level.COUNTY).order_by("code")[
-            :30
-        ]
-        if len(text) >= 2
-        else Place.objects.none()
+    get = request.GET
+    text = get.get("q", "") or next(
+        (get.get(key, "") for key in get if key.endswith("away_place_code")), ""
     )
+    text = text.strip()[:30]
+    places = registry_forms.places_matching(text) if len(text) >= 2 and not text.isdigit() else []
     return render(request, "children/_place_options.html", {"places": places})
