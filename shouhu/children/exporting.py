@@ -1,22 +1,27 @@
 """Exporting a filtered list of children to Excel, within the user's access, audited.
 
-The basic export has the fields every user who sees a child may see (`present_child_row`).
-`include_identifying` adds the ID number and the family's phone numbers in plaintext; the
-exported set is then restricted to the children whose identifying fields the user may see,
-so a user without that class for a child never gets them (officials and teachers have it for
-nobody and are refused). Every export writes an access-log entry with the filters, the
-number of rows, the ids of the children and the field classes exported.
+The rows are the visible children matching the list page's filters (`children_search`), with
+the fields every user who sees a child may see (`present_child_row`), plus the ID number and
+the family's phone numbers, masked as on the child's page: partly (`3415**********0015`) where
+the user's role reaches the identifying fields of that child, entirely (`***`) where it does
+not. `include_identifying` writes them in plaintext, for the children whose identifying fields
+the user may see; the others stay masked. A user who may see no child's identifying fields
+(officials, teachers, volunteers) is refused that export. Every export writes an access-log
+entry with the filters, the number of rows, the ids of the children and the field classes
+exported.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Case, ExpressionWrapper, Value, When
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
@@ -26,12 +31,13 @@ from shouhu.audit.services import log_access
 from shouhu.children import protect
 from shouhu.children.models import Child, ChildQuerySet, Relation
 from shouhu.children.selectors import (
+    MASK,
     ChildFilters,
     children_search,
     logged_filters,
     present_child_row,
 )
-from shouhu.lib import dates
+from shouhu.lib import dates, idnumber
 
 MAX_EXPORT_ROWS = 100_000
 
@@ -99,25 +105,41 @@ def _basic(child: Child, today: dt.date) -> list[Any]:
     return [row[code] for code, _zh in BASIC_COLUMNS]
 
 
-def _identifying(child: Child) -> list[Any]:
+def _identifying(child: Child, *, allowed: bool, plaintext: bool) -> list[Any]:
+    """ID number and phones: plaintext, partly masked (within the user's ceiling for this
+    child) or wholly masked (above it)."""
+
+    def show(token: str, mask: Callable[[str], str]) -> str:
+        if not token:
+            return ""
+        if not allowed:
+            return MASK
+        value = protect.unseal(token)
+        return value if plaintext else mask(value)
+
     phones = [
-        f"{RELATION_LABELS.get(m.relation, m.relation)} {m.name} {protect.unseal(m.phone_enc)}"
+        f"{RELATION_LABELS.get(m.relation, m.relation)} {m.name} "
+        f"{show(m.phone_enc, idnumber.mask_phone)}"
         for m in child.household.members.all()
         if m.phone_enc
     ]
-    return [protect.unseal(child.id_number_enc), "; ".join(phones)]
+    return [show(child.id_number_enc, idnumber.mask), "; ".join(phones)]
 
 
 def _queryset(
     user: User, filters: ChildFilters, include_identifying: bool, today: dt.date
 ) -> ChildQuerySet:
     qs = children_search(user=user, filters=filters, today=today)
-    if not include_identifying:
-        return qs
     identifying = access.visible_q(user, needs=access.IDENTIFYING)
     if identifying is None:
-        raise PermissionDenied(_("You may not export identifying fields."))
-    return qs.filter(identifying).prefetch_related("household__members")
+        if include_identifying:
+            raise PermissionDenied(_("You may not export identifying fields."))
+        allowed: Any = Value(False)
+    else:
+        allowed = Case(When(identifying, then=Value(True)), default=Value(False))
+    return qs.annotate(
+        export_identifying=ExpressionWrapper(allowed, output_field=BooleanField())
+    ).prefetch_related("household__members")
 
 
 def export_children(
@@ -133,7 +155,7 @@ def export_children(
     today = today or dates.today()
     qs = _queryset(user, filters, include_identifying, today)
     classes = [access.BASIC] + ([access.IDENTIFYING] if include_identifying else [])
-    columns = BASIC_COLUMNS + (IDENTIFYING_COLUMNS if include_identifying else [])
+    columns = BASIC_COLUMNS + IDENTIFYING_COLUMNS
     limit = max_export_rows()
     count = qs.count()
     if count > limit:
@@ -149,13 +171,17 @@ def export_children(
     sheet = book.create_sheet("儿童 Children")
     sheet.append([f"{zh} {code}" for code, zh in columns])
     ids: list[int] = []
+    plaintext_rows = 0
     for child in qs.iterator(chunk_size=2000):
         ids.append(child.pk)
-        values = _basic(child, today) + (_identifying(child) if include_identifying else [])
+        allowed = bool(getattr(child, "export_identifying", False))
+        plaintext = include_identifying and allowed
+        plaintext_rows += plaintext
+        values = _basic(child, today) + _identifying(child, allowed=allowed, plaintext=plaintext)
         sheet.append([cell(v) for v in values])
     out = io.BytesIO()
     book.save(out)
-    _log(user, filters, classes, columns, ids, count=len(ids))
+    _log(user, filters, classes, columns, ids, count=len(ids), plaintext_rows=plaintext_rows)
     stamp = today.strftime("%Y%m%d")
     return ExportFile(out.getvalue(), len(ids), f"children-{stamp}.xlsx")
 
@@ -168,6 +194,7 @@ def _log(
     ids: list[int],
     *,
     count: int,
+    plaintext_rows: int = 0,
     refused: bool = False,
 ) -> None:
     log_access(
@@ -182,6 +209,8 @@ def _log(
             "child_ids": ids,
             "columns": [code for code, _zh in columns],
             "format": "xlsx",
+            # Rows whose ID number and phones were written in plaintext (the rest masked).
+            "identifying_rows": plaintext_rows,
             **({"refused": "too_large"} if refused else {}),
         },
     )

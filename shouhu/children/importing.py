@@ -44,6 +44,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import CharField, Model
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
@@ -544,8 +545,8 @@ def read_table(data: bytes, file_name: str) -> Iterator[tuple[object, ...]]:
     """The rows of an .xlsx (first sheet) or CSV file, header first."""
     if len(data) > max_file_bytes():
         raise ImportFileError(
-            _("The file is larger than %(mb)s MB; split it into smaller files.")
-            % {"mb": max_file_bytes() // (1024 * 1024)}
+            _("The file is larger than %(size)s; split it into smaller files.")
+            % {"size": filesizeformat(max_file_bytes())}
         )
     suffix = PurePath(file_name).suffix.lower()
     if data[:4] == b"PK\x03\x04":

@@ -39,8 +39,8 @@ def import_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     _require_importer(user)
     report = None
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    if form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
         report = importing.import_children_file(
             actor=user,
