@@ -8,7 +8,13 @@ from django.core.management import CommandError, call_command
 
 from shouhu.accounts import access
 from shouhu.accounts.models import User
-from shouhu.children.models import Child, ChildAssignment, FamilyMember
+from shouhu.children.models import (
+    Child,
+    ChildAssignment,
+    Consent,
+    FamilyMember,
+    ProcessingBasis,
+)
 from shouhu.demo.services import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -70,15 +76,40 @@ def test_assignments_open_children_to_workers(demo: None) -> None:
     assert ChildAssignment.objects.filter(user=worker, kind="case_worker").count() > 0
 
 
+def test_consents_come_from_able_guardians_and_every_purpose_has_a_basis(demo: None) -> None:
+    consents = Consent.objects.select_related("given_by", "child")
+    assert consents.exists()
+    for consent in consents:
+        assert consent.given_by.is_guardian and consent.given_by.capacity == "able"
+        assert consent.given_by.household_id == consent.child.household_id
+        bases = set(consent.child.processing_bases.values_list("purpose", "basis"))
+        assert {(scope, "consent") for scope in consent.scopes} <= bases
+    case_children = ChildAssignment.objects.filter(kind="case_worker").values("child")
+    duty = ProcessingBasis.objects.filter(child__in=case_children, purpose="case_work")
+    assert duty.count() == case_children.count()
+    assert all(b.basis == "statutory_duty" and b.note for b in duty)
+
+
+def test_children_whose_parents_cannot_care_have_a_grandparent_guardian(demo: None) -> None:
+    assert not FamilyMember.objects.filter(is_guardian=True, capacity="deceased").exists()
+    orphans = Child.objects.filter(cat_orphan=True)
+    assert orphans.exists()
+    for child in orphans:
+        guardians = FamilyMember.objects.filter(household_id=child.household_id, is_guardian=True)
+        assert [g.relation for g in guardians] and all("grand" in g.relation for g in guardians)
+
+
 def test_loading_again_creates_no_duplicates(demo: None) -> None:
-    counts = (Child.objects.count(), FamilyMember.objects.count(), ChildAssignment.objects.count())
+    def counts() -> tuple[int, ...]:
+        return tuple(
+            model.objects.count()
+            for model in (Child, FamilyMember, ChildAssignment, Consent, ProcessingBasis, User)
+        )
+
+    before = counts()
     call_command("demo", "load", children=600)
-    assert (
-        Child.objects.count(),
-        FamilyMember.objects.count(),
-        ChildAssignment.objects.count(),
-    ) == counts
-    assert User.objects.filter(username="director1").count() == 1
+    assert counts() == before
+    assert User.objects.get(username="director1").memberships.count() == 1
 
 
 def test_demo_is_refused_when_switched_off(db, settings) -> None:  # type: ignore[no-untyped-def]
@@ -94,5 +125,27 @@ def test_gen_generates_any_number_and_is_repeatable(db) -> None:  # type: ignore
     assert 280 <= first <= 300
     call_command("gen", children=300, seed=7)
     assert Child.objects.count() == first
-    call_command("gen", children=100, seed=8)
-    assert Child.objects.count() > first
+    call_command("gen", children=300, seed=8)
+    assert Child.objects.count() >= first + 280  # another seed: other children, not skipped
+
+
+def test_gen_refuses_a_county_without_villages(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CommandError, match="341522"):
+        call_command("gen", children=50, county="341522")
+    with pytest.raises(CommandError):
+        call_command("gen", children=50, county="34")
+
+
+def test_id_numbers_are_valid_unique_and_differ_between_id_seeds() -> None:
+    import datetime as dt
+
+    from shouhu.demo.people import IdNumbers
+    from shouhu.lib import idnumber
+
+    day = dt.date(2015, 3, 1)
+    first, second = IdNumbers(2), IdNumbers(4)  # `gen --seed 1` and `--seed 2`
+    a = {first.make("341524", day, "M") for _ in range(60)}
+    b = {second.make("341524", day, "M") for _ in range(60)}
+    assert len(a) == len(b) == 60 and not a & b
+    for number in a:
+        assert idnumber.parse(number).birth_date == day

@@ -83,9 +83,9 @@ def _grade(age: int) -> tuple[str, str]:
 
 
 class Generator:
-    def __init__(self, seed: int, today: dt.date) -> None:
+    def __init__(self, seed: int, today: dt.date, *, id_seed: int | None = None) -> None:
         self.rng = random.Random(seed)
-        self.ids = people.IdNumbers(seed)
+        self.ids = people.IdNumbers(seed if id_seed is None else id_seed)
         self.today = today
         self.household_seq = 0
 
@@ -160,6 +160,14 @@ class Generator:
         for m in members:
             if m.capacity == Capacity.DECEASED:
                 m.phone = ""
+                m.is_guardian = False
+        if not any(m.is_guardian and m.capacity == Capacity.ABLE for m in members):
+            # Parents dead, missing or in prison: the grandparent who cares for the child
+            # is the guardian in law (Civil Code Art. 27).
+            for m in members:
+                if "grand" in m.relation:
+                    m.is_guardian = True
+                    break
         household = HouseholdData(
             village_code=village.code,
             address=f"{rng.randint(1, 60)}组{rng.randint(1, 99)}号",

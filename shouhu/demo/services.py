@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,7 +19,17 @@ from django.db.models import Count
 
 from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User
 from shouhu.children import bulk
-from shouhu.children.models import Child, ChildAssignment, Consent, ConsentScope
+from shouhu.children.models import (
+    Basis,
+    Capacity,
+    Child,
+    ChildAssignment,
+    Consent,
+    ConsentScope,
+    FamilyMember,
+    ProcessingBasis,
+    Purpose,
+)
 from shouhu.demo.generator import DESTINATION, HOME_COUNTY, Area, Generator, Village
 from shouhu.lib import dates
 from shouhu.places.models import Level, Place, code_range
@@ -30,6 +40,8 @@ DEMO_PASSWORD = "shouhu-demo"  # noqa: S105 - published demo credentials, refuse
 # the same people (and creates no duplicates); categories are derived as of today.
 ANCHOR = dt.date(2026, 9, 1)
 BATCH = 5000
+CONSENT_VERSION = "2026-01"
+CASE_WORK_DUTY = "《未成年人保护法》第八十一条、第九十二条：民政部门委托的个案帮扶"
 
 
 @dataclass
@@ -52,8 +64,9 @@ def _user(username: str, display: str, org: Organisation | None, role: str) -> U
         user = User.objects.create_user(
             username=username, password=DEMO_PASSWORD, display_name=display
         )
-    if org is not None:
-        Membership.objects.get_or_create(user=user, organisation=org, role=role)
+    # A persona keeps the place it was first given, even if a later load would choose another.
+    if org is not None and not user.memberships.exists():
+        Membership.objects.create(user=user, organisation=org, role=role)
     return user
 
 
@@ -73,27 +86,39 @@ def _townships(prefix: str) -> list[Place]:
     )
 
 
-def build_organisations() -> dict[str, Organisation]:
-    county, dest = f"{HOME_COUNTY}000000", f"{DESTINATION}000000"
+def _county_names(code: str) -> tuple[str, str]:
+    """(宝安区, 深圳市宝安区): a county's name, and with its city's for a city district."""
+    county = Place.objects.select_related("parent").get(code=f"{code}000000")
+    if county.name.endswith("区") and county.parent is not None:
+        return county.name, county.parent.name + county.name
+    return county.name, county.name
+
+
+def build_organisations(
+    home: str = HOME_COUNTY, dest: str = DESTINATION
+) -> dict[str, Organisation]:
+    """Organisations for every role in the home county, and the destination's civil-affairs
+    bureau and social-work centre; a government, a primary and a middle school per township.
+    Found by name, so loading again creates none."""
+    county, city = f"{home}000000", f"{dest}000000"
+    _, name = _county_names(home)
+    dest_short, dest_name = _county_names(dest)
     o = {
-        "bureau": _org("金寨县民政局", OrgKind.CIVIL_AFFAIRS, county),
-        "swo": _org("金寨县阳光社会工作服务中心", OrgKind.SOCIAL_WORK, county),
-        "women": _org("金寨县妇女联合会", OrgKind.WOMENS_FEDERATION, county),
-        "hospital": _org("金寨县人民医院心理门诊", OrgKind.HOSPITAL, county),
-        "police": _org("金寨县公安局", OrgKind.POLICE, county),
-        "ngo": _org("金寨县青年志愿者协会", OrgKind.NGO, county),
-        "company": _org("金寨县科技特派员工作站", OrgKind.COMPANY, county),
-        "county_high": _org("金寨县第一中学", OrgKind.SCHOOL, county),
-        "dest_bureau": _org("深圳市宝安区民政局", OrgKind.CIVIL_AFFAIRS, dest),
-        "dest_swo": _org("宝安区新市民社会工作服务中心", OrgKind.SOCIAL_WORK, dest),
+        "bureau": _org(f"{name}民政局", OrgKind.CIVIL_AFFAIRS, county),
+        "swo": _org(f"{name}阳光社会工作服务中心", OrgKind.SOCIAL_WORK, county),
+        "women": _org(f"{name}妇女联合会", OrgKind.WOMENS_FEDERATION, county),
+        "hospital": _org(f"{name}人民医院心理门诊", OrgKind.HOSPITAL, county),
+        "police": _org(f"{name}公安局", OrgKind.POLICE, county),
+        "ngo": _org(f"{name}青年志愿者协会", OrgKind.NGO, county),
+        "company": _org(f"{name}科技特派员工作站", OrgKind.COMPANY, county),
+        "county_high": _org(f"{name}第一中学", OrgKind.SCHOOL, county),
+        "dest_bureau": _org(f"{dest_name}民政局", OrgKind.CIVIL_AFFAIRS, city),
+        "dest_swo": _org(f"{dest_short}新市民社会工作服务中心", OrgKind.SOCIAL_WORK, city),
     }
-    for township in _townships(HOME_COUNTY) + _townships(DESTINATION):
+    for township in _townships(home) + _townships(dest):
         short = township.name
-        o[f"gov:{township.code}"] = _org(
-            f"{short}人民政府" if township.code.startswith(HOME_COUNTY) else f"{short}办事处",
-            OrgKind.TOWNSHIP_GOVERNMENT,
-            township.code,
-        )
+        gov = f"{short}办事处" if short.endswith("街道") else f"{short}人民政府"
+        o[f"gov:{township.code}"] = _org(gov, OrgKind.TOWNSHIP_GOVERNMENT, township.code)
         o[f"primary:{township.code}"] = _org(f"{short}中心小学", OrgKind.SCHOOL, township.code)
         o[f"middle:{township.code}"] = _org(f"{short}初级中学", OrgKind.SCHOOL, township.code)
     return o
@@ -114,10 +139,19 @@ def ensure_places() -> None:
 
 
 def generate(
-    *, children: int, seed: int, area: Area, batch: int = BATCH, history: bool = True
+    *,
+    children: int,
+    seed: int,
+    area: Area,
+    batch: int = BATCH,
+    history: bool = True,
+    id_seed: int | None = None,
 ) -> tuple[int, int]:
-    """Register `children` generated children in batches (each all-or-nothing)."""
-    gen = Generator(seed, ANCHOR)
+    """Register `children` generated children in batches (each all-or-nothing).
+
+    `id_seed` chooses where ID sequence numbers start (default: `seed`); generated sets with
+    different starts rarely share an ID number, so they add children instead of skipping."""
+    gen = Generator(seed, ANCHOR, id_seed=id_seed)
     created = skipped = 0
     rows: list[bulk.RegistrationRow] = []
 
@@ -145,24 +179,74 @@ def generate(
     return created, skipped
 
 
-def _first_village_with_children(villages: Iterable[Place]) -> Place:
-    for v in villages:
-        if Child.objects.filter(residence_id=v.code).exists():
-            return v
-    raise RuntimeError("no generated children")
-
-
-def _busiest_village(prefix: str) -> Place:
+def _busiest_villages(prefix: str, n: int = 50) -> list[Place]:
+    """The villages with the most registered children, busiest first (ties by code)."""
     low, high = code_range(prefix)
-    code = (
+    codes = list(
         Child.objects.filter(residence__gte=low, residence__lte=high)
         .values("residence")
         .annotate(n=Count("id"))
         .order_by("-n", "residence")
-        .values_list("residence", flat=True)
-        .first()
+        .values_list("residence", flat=True)[:n]
     )
-    return Place.objects.get(code=code)
+    if not codes:
+        raise RuntimeError(f"no generated children in {prefix}")
+    places = Place.objects.in_bulk(codes)
+    return [places[c] for c in codes]
+
+
+def committee_name(village: Place) -> str:
+    """村民委员会 of a village; a 社区 already named by its committee keeps its name."""
+    if village.name.endswith(("委员会", "居委会", "村委会")):
+        return village.name
+    suffix = "居民委员会" if village.name.endswith("社区") else "村民委员会"
+    return village.name + suffix
+
+
+def populate(
+    *,
+    children: int,
+    seed: int,
+    home: str = HOME_COUNTY,
+    dest: str = DESTINATION,
+    hukou_villages: int | None = None,
+    id_seeds: tuple[int, int] | None = None,
+    batch: int = BATCH,
+    history: bool = True,
+) -> tuple[int, int]:
+    """Generate `children` children: eleven in twelve in the villages of `home`, the rest
+    migrant children in `dest` whose hukou is in (the first `hukou_villages`) villages of
+    `home`. Returns (created, already there)."""
+    with transaction.atomic():
+        orgs = build_organisations(home, dest)
+    migrants = children // 12
+    home_area = area(home, orgs)
+    if not home_area.villages:
+        raise ValueError(f"No villages of {home} are loaded.")
+    hukou = [v.code for v in home_area.villages][:hukou_villages]
+    dest_area = area(dest, orgs, migrant=True, hukou_villages=hukou)
+    if migrants and not dest_area.villages:
+        raise ValueError(f"No villages of {dest} are loaded.")
+    home_ids, dest_ids = id_seeds or (None, None)
+    made = generate(
+        children=children - migrants,
+        seed=seed,
+        id_seed=home_ids,
+        area=home_area,
+        batch=batch,
+        history=history,
+    )
+    if not migrants:
+        return made
+    more = generate(
+        children=migrants,
+        seed=seed + 1,
+        id_seed=dest_ids,
+        area=dest_area,
+        batch=batch,
+        history=history,
+    )
+    return made[0] + more[0], made[1] + more[1]
 
 
 def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
@@ -170,21 +254,10 @@ def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
         raise ImproperlyConfigured("The demo county is refused: SHOUHU_DEMO is off.")
     started = time.perf_counter()
     ensure_places()
+    created, skipped = populate(children=children, seed=seed, hukou_villages=120)
     with transaction.atomic():
-        orgs = build_organisations()
-    migrants = max(children // 12, 1)
-    home_area = area(HOME_COUNTY, orgs)
-    dest_area = area(
-        DESTINATION,
-        orgs,
-        migrant=True,
-        hukou_villages=[v.code for v in home_area.villages][:120],
-    )
-    created, skipped = generate(children=children - migrants, seed=seed, area=home_area)
-    c2, s2 = generate(children=migrants, seed=seed + 1, area=dest_area)
-    with transaction.atomic():
-        _users_and_assignments(orgs)
-    return LoadResult(created + c2, skipped + s2, time.perf_counter() - started)
+        _users_and_assignments(build_organisations())
+    return LoadResult(created, skipped, time.perf_counter() - started)
 
 
 def ensure_personas() -> None:
@@ -194,14 +267,15 @@ def ensure_personas() -> None:
 
 
 def _users_and_assignments(orgs: dict[str, Organisation]) -> None:
-    home_villages = _villages(HOME_COUNTY)
-    village1 = _first_village_with_children(home_villages)
-    village2 = _first_village_with_children([v for v in home_villages if v.code != village1.code])
+    busiest = _busiest_villages(HOME_COUNTY)
+    village1 = busiest[0]
     township1 = village1.parent_id or ""
-    dest_village = _busiest_village(DESTINATION)
+    # director2 works in another township, so that two directors never share a supervisor.
+    village2 = next((v for v in busiest if v.parent_id != township1), busiest[-1])
+    dest_village = _busiest_villages(DESTINATION, 1)[0]
 
     def committee(v: Place) -> Organisation:
-        return _org(f"{v.name}村（居）民委员会", OrgKind.VILLAGE_COMMITTEE, v.code)
+        return _org(committee_name(v), OrgKind.VILLAGE_COMMITTEE, v.code)
 
     _user("director1", "陈桂兰", committee(village1), Role.CHILD_DIRECTOR)
     _user("director2", "汪德明", committee(village2), Role.CHILD_DIRECTOR)
@@ -227,12 +301,15 @@ def _users_and_assignments(orgs: dict[str, Organisation]) -> None:
     in_difficulty = county.filter(cat_de_facto_unsupported=True) | county.filter(cat_orphan=True)
     left_behind = county.filter(cat_left_behind_mca=True).order_by("id")
     migrants = Child.objects.in_place(DESTINATION).filter(cat_migrant=True).order_by("id")
+    difficult = list(in_difficulty.order_by("id")[:25])
+    counselled = list(left_behind[:15])
+    dest_cases = list(migrants[:12])
     plan = [
-        (socialworker, orgs["swo"], "case_worker", list(in_difficulty.order_by("id")[:25])),
-        (counselor, orgs["hospital"], "counselor", list(left_behind[:15])),
+        (socialworker, orgs["swo"], "case_worker", difficult),
+        (counselor, orgs["hospital"], "counselor", counselled),
         (volunteer, orgs["ngo"], "volunteer", list(left_behind.filter(residence=village1)[:8])),
         (techenvoy, orgs["company"], "volunteer", list(left_behind.exclude(school=None)[20:30])),
-        (socialworker2, orgs["dest_swo"], "case_worker", list(migrants[:12])),
+        (socialworker2, orgs["dest_swo"], "case_worker", dest_cases),
     ]
     start = ANCHOR - dt.timedelta(days=60)
     ChildAssignment.objects.bulk_create(
@@ -240,18 +317,58 @@ def _users_and_assignments(orgs: dict[str, Organisation]) -> None:
         for u, org, kind, kids in plan
         for c in kids
     )
-    # Registration consent from a guardian for the children of director1's village.
-    consents = []
-    for child in Child.objects.filter(residence=village1).select_related("household"):
-        guardian = child.household.members.filter(is_guardian=True).first()
-        if guardian is not None:
-            consents.append(
-                Consent(
-                    child=child,
-                    given_by=guardian,
-                    given_on=ANCHOR,
-                    version="2026-01",
-                    scopes=[ConsentScope.REGISTRY, ConsentScope.SCREENING],
-                )
+    _consents_and_bases(
+        registry=list(Child.objects.filter(residence=village1)),
+        screening=counselled,
+        case_work=difficult + dest_cases,
+    )
+
+
+def _guardian(child: Child) -> FamilyMember | None:
+    guardians = [m for m in child.household.members.all() if m.is_guardian]
+    able = [m for m in guardians if m.capacity == Capacity.ABLE]
+    found = able or guardians
+    return found[0] if found else None
+
+
+def _consents_and_bases(
+    *, registry: Sequence[Child], screening: Sequence[Child], case_work: Sequence[Child]
+) -> None:
+    """Guardians' consents and the legal basis of each purpose, as a village would keep them:
+    registration and care by consent in director1's village, screening by consent for the
+    children a counsellor sees, case work on the civil-affairs duty of the Minors Protection
+    Law for the children with a case worker."""
+    scopes: dict[int, set[str]] = {}
+    for kids, scope in ((registry, ConsentScope.REGISTRY), (screening, ConsentScope.SCREENING)):
+        for c in kids:
+            scopes.setdefault(c.pk, {ConsentScope.REGISTRY}).add(scope)
+    consents, bases = [], []
+    for child in Child.objects.filter(pk__in=scopes).prefetch_related("household__members"):
+        guardian = _guardian(child)
+        if guardian is None:
+            continue
+        consents.append(
+            Consent(
+                child=child,
+                given_by=guardian,
+                given_on=ANCHOR - dt.timedelta(days=90),
+                version=CONSENT_VERSION,
+                scopes=sorted(scopes[child.pk]),
             )
+        )
+        bases += [
+            ProcessingBasis(child=child, purpose=purpose, basis=Basis.CONSENT, recorded_on=ANCHOR)
+            for purpose in sorted(scopes[child.pk])
+        ]
+    for child in case_work:
+        bases.append(
+            ProcessingBasis(
+                child=child,
+                purpose=Purpose.CASE_WORK,
+                basis=Basis.STATUTORY_DUTY,
+                note=CASE_WORK_DUTY,
+                recorded_on=ANCHOR,
+            )
+        )
     Consent.objects.bulk_create(consents)
+    ProcessingBasis.objects.bulk_create(bases, ignore_conflicts=True)
