@@ -180,6 +180,22 @@ def test_delegated_carer_and_consent_point_at_rows_of_the_family_table(
     assert consent.given_by.name == "周大山" and sorted(consent.scopes) == ["registry", "sharing"]
 
 
+def test_more_people_fold_away_and_open_when_used(client: Client, world: World) -> None:
+    client.force_login(world.director_a)
+    page = client.get(reverse("children:register")).content.decode()
+    assert page.count('data-testid="member-row"') == 8
+    assert '<details class="more-rows">' in page  # closed: rows 5 to 8 fold away
+    data = form(**{"members-TOTAL_FORMS": "8", "members-5-name": "周叔叔"})
+    data["members-5-capacity"] = "able"  # but no relation: an error in a folded row
+    response = client.post(reverse("children:register"), data)
+    assert '<details class="more-rows" open>' in response.content.decode()
+    assert list(response.context["member_formset"].forms[5].errors) == ["relation"]
+    data["members-5-relation"] = "other_relative"
+    assert client.post(reverse("children:register"), data).status_code == 302
+    child = Child.objects.get(name="周小溪")
+    assert child.household.members.count() == 3
+
+
 def test_carer_in_an_empty_row_is_an_error_on_that_field(client: Client, world: World) -> None:
     client.force_login(world.director_a)
     before = registry_size()

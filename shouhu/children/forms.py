@@ -195,7 +195,10 @@ class MemberForm(forms.Form):
         )
 
 
-MemberFormSet = forms.formset_factory(MemberForm, extra=4, max_num=8, absolute_max=8)
+MEMBER_ROWS = 8  # four shown, four more folded away: no JavaScript needed to add a row
+MemberFormSet = forms.formset_factory(
+    MemberForm, extra=MEMBER_ROWS, max_num=MEMBER_ROWS, absolute_max=MEMBER_ROWS
+)
 
 
 class DelegatedCareForm(forms.Form):

@@ -25,8 +25,6 @@ from shouhu.children import selectors, services
 from shouhu.children.models import Child, FamilyMember
 from shouhu.places.models import Level, Place, code_range
 
-MEMBER_ROWS = 4
-
 
 def registrable_villages(user: User) -> list[tuple[str, str]]:
     """Villages where the user may register children, labelled township · village."""
@@ -61,7 +59,7 @@ def schools_near(user: User) -> list[tuple[int, str]]:
 
 
 def _member_initial() -> list[dict[str, Any]]:
-    return [{"relation": "father"}, {"relation": "mother"}, {}, {}][:MEMBER_ROWS]
+    return [{"relation": "father"}, {"relation": "mother"}]
 
 
 @login_required
@@ -116,6 +114,8 @@ def register(request: HttpRequest) -> HttpResponse:
         "duplicates": duplicates,
         "hidden_duplicates": hidden_duplicates,
         "ask_confirm": bool(duplicates or hidden_duplicates),
+        "more_rows_open": post is not None
+        and any(f.has_changed() or f.errors for f in member_formset.forms[4:]),
     }
     return render(request, "children/register.html", context)
 
