@@ -175,3 +175,15 @@ def test_unknown_methods_are_405(client: Client, world: World, headers: dict[str
     assert client.put(URL, {}, content_type="application/json", **headers).status_code == 405
     assert client.delete(f"{URL}/{world.children['a1'].pk}", **headers).status_code == 405
     assert Child.objects.count() == len(world.children)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/children/", "/api/v1/children/1/x"])
+def test_unknown_api_paths_are_json_404(client: Client, path: str) -> None:
+    for method in ("get", "post", "delete"):
+        assert_error(getattr(client, method)(path), 404)
+
+
+def test_web_pages_outside_the_api_keep_their_html_404(client: Client) -> None:
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

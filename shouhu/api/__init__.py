@@ -4,7 +4,8 @@ Every endpoint goes through the same access module, selectors and services as th
 every error is JSON (see `errors`).
 """
 
-from ninja import NinjaAPI
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI, Router
 
 from shouhu.api import auth, children, errors
 
@@ -21,3 +22,16 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/auth", auth.router)
 api.add_router("/children", children.router)
+
+# Last: any other path under /api/v1/ is a JSON 404, not the HTML page of the web UI.
+fallback = Router()
+
+
+@fallback.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False
+)
+def not_found(request: HttpRequest, rest: str) -> None:
+    raise Http404
+
+
+api.add_router("", fallback)

@@ -40,7 +40,7 @@ router = Router(tags=["auth"])
 @router.post(
     "/token",
     auth=None,
-    response={200: TokenOut, 400: Error, 401: Error, 429: Error},
+    response={200: TokenOut, 400: Error, 401: Error, 413: Error, 429: Error},
     summary="Get a token",
 )
 def token_create(

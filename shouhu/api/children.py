@@ -31,6 +31,7 @@ from shouhu.children.models import Child
 router = Router(tags=["children"])
 
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
+WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: Error, 413: Error}
 
 
 def _open(user: User, child_id: int, *, purpose: str) -> Child:
@@ -95,9 +96,7 @@ def child_detail(
     return view
 
 
-@router.patch(
-    "/{child_id}", response={200: ChildFile, 409: Error, **ERRORS}, summary="Change a child"
-)
+@router.patch("/{child_id}", response={200: ChildFile, **WRITE_ERRORS}, summary="Change a child")
 def child_patch(request: HttpRequest, child_id: int, payload: ChildPatch) -> dict[str, Any]:
     """Change some of the child's facts. Send the `version` you read: if the file changed
     since, the answer is 409 and nothing is written."""
@@ -154,7 +153,7 @@ def _duplicates(user: User, payload: ChildCreate) -> dict[str, Any] | None:
 
 @router.post(
     "",
-    response={201: ChildFile, 409: Duplicates, **ERRORS},
+    response={201: ChildFile, **WRITE_ERRORS, 409: Duplicates},
     summary="Register a child with their family",
 )
 def child_create(request: HttpRequest, payload: ChildCreate) -> Status[dict[str, Any]]:
