@@ -196,6 +196,24 @@ def test_more_people_fold_away_and_open_when_used(client: Client, world: World) 
     assert child.household.members.count() == 3
 
 
+def test_consent_must_come_from_a_guardian(client: Client, world: World) -> None:
+    in_english(client).force_login(world.director_a)
+    before = registry_size()
+    data = form(
+        **{
+            "members-0-is_guardian": "",
+            "consent-given_by_row": "0",
+            "consent-given_on": "2024-02-01",
+            "consent-version": "2024-1",
+            "consent-scopes": "registry",
+        }
+    )
+    response = client.post(reverse("children:register"), data)
+    assert response.status_code == 200
+    assert "guardian" in " ".join(response.context["consent_form"].errors["given_by_row"])
+    assert registry_size() == before
+
+
 def test_carer_in_an_empty_row_is_an_error_on_that_field(client: Client, world: World) -> None:
     client.force_login(world.director_a)
     before = registry_size()

@@ -159,6 +159,11 @@ def _save_registration(
             consent_form.add_error("given_by_row", _("No family member in this row."))
             return None
         consent.given_by_index = rows.index(consent.given_by_index)
+        if not members[consent.given_by_index].is_guardian:  # as services.consent_record
+            consent_form.add_error(
+                "given_by_row", _("Consent must come from a guardian of this child.")
+            )
+            return None
     hd = household_form.cleaned_data
     try:
         return services.child_register(
