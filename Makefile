@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev lint serve clean messages
+.PHONY: demo test install install-dev lint serve clean messages bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Registry benchmark on PostgreSQL (docs/PERFORMANCE.md): creates and migrates the database
+# if needed, generates children up to BENCH_CHILDREN (the first time: about half an hour for
+# a million), then times search, child pages, lists and imports.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shouhu_bench
+BENCH_CHILDREN ?= 1000000
+bench: install-dev
+	$(BIN)/python bench/registry.py --database $(BENCH_DATABASE_URL) --children $(BENCH_CHILDREN) --runs 200
 
 # Refresh the Chinese catalogue from the code and compile it (needs Debian's gettext).
 messages: install-dev
