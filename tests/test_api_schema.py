@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from shouhu.children import selectors
 from shouhu.children.models import Child
 from tests.test_api_auth import bearer, token_for
 from tests.world import ID_A1, VILLAGE_A, World
@@ -318,3 +319,18 @@ def test_fuzz_parameters_and_bodies_never_fail(
     before = {child.pk for child in world.children.values()}
     new = Child.objects.exclude(pk__in=before).values_list("residence_id", flat=True)
     assert all(code.startswith("341524101") for code in new)
+
+
+def test_the_api_declares_every_field_the_selectors_present(
+    world: World, schema: dict[str, Any]
+) -> None:
+    """Undeclared fields are dropped from answers (nothing leaks by accident); this says when
+    a selector grew a field the API does not carry yet."""
+    a1 = world.children["a1"]
+    components = schema["components"]["schemas"]
+    assert set(selectors.present_child_row(a1)) == set(components["ChildRow"]["properties"])
+    view = selectors.present_child(world.director_a, a1)
+    assert set(view) <= set(components["ChildFile"]["properties"])
+    assert set(view["household"]) <= set(components["HouseholdView"]["properties"])
+    for member in view["household"]["members"]:
+        assert set(member) <= set(components["MemberView"]["properties"])

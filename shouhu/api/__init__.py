@@ -13,8 +13,19 @@ api = NinjaAPI(
     title="Shouhu API",
     version="1",
     description=(
-        "The Shouhu registry. Get a token from `POST /auth/token` and send it as "
-        "`Authorization: Bearer <token>`."
+        "The Shouhu registry, with the same access rules as the web pages.\n\n"
+        "**Tokens.** Get one from `POST /auth/token` and send it as "
+        "`Authorization: Bearer <token>`. Tokens expire, and `DELETE /auth/token` revokes "
+        "the one sent. Failed attempts count towards the login lockout (429).\n\n"
+        "**Scope.** You see the children your roles cover. A child you may not see is 404, "
+        "exactly like one that does not exist. Identifying fields are masked, sensitive ones "
+        "too above your role's ceiling; `reveal` shows them and is logged. Every read of a "
+        "file and every list call is written to the access log.\n\n"
+        '**Errors** are JSON: `{"detail": "...", "errors": {"field.path": '
+        '["message"]}}`; `errors` is present for invalid input (400) and names each field '
+        "by its path in the request (`name`, `members.0.away_since`, "
+        "`household.village_code`). A stale `version` is 409, and so is a registration "
+        "that may duplicate a child already registered."
     ),
     urls_namespace="api",
     auth=auth.BearerToken(),

@@ -120,9 +120,10 @@ class ChildListQuery(Clean):
 
 
 class ChildRow(Schema):
-    """The basic fields every user who may see the child may see."""
+    """The basic fields every user who may see the child may see.
 
-    model_config = ConfigDict(extra="allow")
+    Answers carry only the fields declared here and in `ChildFile`: a value a selector adds
+    later stays out of the API until it is declared (and documented)."""
 
     id: int
     name: str
