@@ -42,8 +42,8 @@ from pathlib import PurePath
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import CharField, Model
+from django.db import connection, transaction
+from django.db.models import CharField, F, Model
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -68,6 +68,7 @@ from shouhu.children.models import (
 )
 from shouhu.children.services import ChildData, HouseholdData, MemberData, PlaceCache
 from shouhu.lib import dates
+from shouhu.places.models import Place
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -922,10 +923,35 @@ def _register(
     actor: User | None, rows: Sequence[RegistrationRow], today: dt.date, *, dry_run: bool
 ) -> BulkResult:
     with transaction.atomic():
+        _lock_villages(rows)
         result = bulk_register(actor=actor, rows=rows, today=today, check_access=actor is not None)
         if dry_run:
             transaction.set_rollback(True)
     return result
+
+
+def _lock_villages(rows: Sequence[RegistrationRow]) -> None:
+    """Imports into the same villages run one after the other, so that the second sees the
+    children the first registered and skips them (a file sent twice by an impatient click
+    registers nobody twice). Called first thing in the import's transaction.
+
+    PostgreSQL: FOR NO KEY UPDATE on the village rows, which does not hold up single
+    registrations (their foreign keys take KEY SHARE). SQLite has one writer at a time:
+    writing first (an update that changes nothing) makes a second import wait for the first
+    to commit before it reads anything."""
+    villages = sorted({r.child.residence_code for r in rows})
+    if not villages:
+        return
+    if connection.vendor == "sqlite":
+        Place.objects.filter(code=villages[0]).update(name=F("name"))
+        return
+    for start in range(0, len(villages), 5000):
+        list(
+            Place.objects.select_for_update(no_key=True)
+            .filter(code__in=villages[start : start + 5000])
+            .order_by("code")
+            .values_list("code", flat=True)
+        )
 
 
 def import_children_file(
