@@ -190,3 +190,14 @@ def test_sensitive_fields_hidden_from_teachers(client: Client, world: World) -> 
     client.force_login(world.teacher_a)
     page = _names(client.get(reverse("children:detail", args=[a1.pk])))
     assert "Not visible to your role" in page or "您的角色" in page
+
+
+@pytest.mark.parametrize("q", ["\x00", "张\x00伟", "\x1b[0m"])
+def test_control_characters_in_search_never_fail(client: Client, world: World, q: str) -> None:
+    client.force_login(world.supervisor)
+    assert _list(client, q=q).status_code == 200
+    client.force_login(world.director_a)
+    duplicates = client.get(reverse("children:duplicates"), {"name": q, "residence_code": q})
+    assert duplicates.status_code == 200
+    client.force_login(world.official)
+    assert client.get(reverse("audit:log"), {"user": q}).status_code == 200

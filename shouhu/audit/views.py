@@ -18,6 +18,7 @@ from shouhu.accounts import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import Action
 from shouhu.lib import dates
+from shouhu.lib.text import printable
 
 PAGE_SIZE = 100
 
@@ -39,7 +40,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
         )
     get = request.GET
     entries = access.access_log_visible_to(user)
-    username = get.get("user", "").strip()[:150]
+    username = printable(get.get("user", ""), 150)
     if username:
         entries = entries.filter(username__icontains=username)
     child = get.get("child", "").strip()

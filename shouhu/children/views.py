@@ -24,6 +24,7 @@ from shouhu.audit.services import log_access
 from shouhu.children import selectors
 from shouhu.children.models import Child, ChildAssignment, FamilyMember, Household
 from shouhu.lib.categories import CATEGORY_CODES
+from shouhu.lib.text import printable
 from shouhu.places.models import Level, Place, code_range
 
 PAGE_SIZE = 50
@@ -53,7 +54,7 @@ def filters_from(request: HttpRequest) -> selectors.ChildFilters:
     place = get.get("place", "").strip()
     category = get.get("category", "").strip()
     return selectors.ChildFilters(
-        q=get.get("q", "").strip()[:50],
+        q=printable(get.get("q", ""), 50),
         place=place if len(place) == 12 and place.isdigit() else "",
         school_id=_int(get.get("school"), low=1),
         category=category if category in CATEGORY_CODES else "",

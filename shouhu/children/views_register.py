@@ -23,6 +23,7 @@ from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.children import forms as registry_forms
 from shouhu.children import selectors, services
 from shouhu.children.models import Child, FamilyMember
+from shouhu.lib.text import printable
 from shouhu.places.models import Level, Place, code_range
 
 
@@ -204,14 +205,14 @@ def duplicates(request: HttpRequest) -> HttpResponse:
     if not access.can_register(user):
         raise PermissionDenied(_("Only child directors and supervisors register children."))
     get = request.GET
-    id_number = get.get("id_number", "").strip().upper()
+    id_number = printable(get.get("id_number", ""), 18).upper()
     birth = _date(get.get("birth_date", ""))
     found, hidden = selectors.possible_duplicates(
         user=user,
         id_number=id_number if len(id_number) == 18 else "",
-        name=get.get("name", "").strip()[:100],
+        name=printable(get.get("name", ""), 100),
         birth_date=birth,
-        village_code=get.get("residence_code", "").strip()[:12],
+        village_code=printable(get.get("residence_code", ""), 12),
     )
     return render(
         request,
