@@ -214,6 +214,23 @@ def with_exact_number(data: bytes, placeholder: int, number: str) -> bytes:
     return out.getvalue()
 
 
+def test_excel_unicode_text_utf16_with_tabs(world: World) -> None:
+    """Excel's "Unicode text (*.txt)": UTF-16 with a byte-order mark, tab-separated."""
+    out = io.StringIO()
+    csv.writer(out, delimiter="\t").writerows([HEADERS, *valid_rows()])
+    report = run(world, out.getvalue().encode("utf-16"), "children.txt")
+    assert (report.created, report.problems, report.file_errors) == (3, [], [])
+
+
+def test_nul_anywhere_in_a_text_file_is_a_file_error(world: World) -> None:
+    filler = [child_row(f"F{i}", f"填{i}", "男", "2015-03-01") for i in range(30)]
+    data = csv_text([*filler, child_row("H9", "空\x00字符", "男", "2015-03-01")]).encode()
+    assert data.index(b"\x00") > 4096
+    report = run(world, data, "children.csv")
+    assert len(report.file_errors) == 1 and report.created == 0
+    assert Child.objects.count() == 4
+
+
 def test_excel_number_and_date_cells(world: World) -> None:
     import datetime as dt
 

@@ -598,15 +598,23 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[object, ...]]:
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[object, ...]]:
-    if b"\x00" in data[:4096]:
-        raise ImportFileError(_("The file is neither an .xlsx workbook nor a CSV text file."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    not_text = _("The file is neither an .xlsx workbook nor a CSV text file.")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encodings: tuple[str, ...] = ("utf-16",)  # Excel's "Unicode text": UTF-16, tabs
+    elif b"\x00" in data[:4096]:
+        raise ImportFileError(not_text)
+    else:
+        encodings = ("utf-8-sig", "gb18030")
+    for encoding in encodings:
         try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(_("The CSV file is neither UTF-8 nor GBK/GB18030 text.")) from exc
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError(_("The CSV file is neither UTF-8 nor GBK/GB18030 text."))
+    if "\x00" in text:  # binary after all (and PostgreSQL refuses NUL in text)
+        raise ImportFileError(not_text)
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
