@@ -4,29 +4,47 @@
   pinyin or its initials, the last digits of an ID number);
 - `present_child_row` — the basic fields shown in lists and exports;
 - `present_child` — a whole file for one user: fields above their ceiling masked;
-- `reveal` — the plaintext of a protected field class, logged ("break glass" for officials).
+- `reveal` — the plaintext of a protected field class, or of one value of it, logged ("break
+  glass" for officials);
+- `present_child_rows` — list rows with who the child lives with, and the categories each row's
+  reader may see;
+- `child_history` / `present_history` — the change history, masked like the file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
-from shouhu.accounts.models import User
-from shouhu.audit.models import Action
+from shouhu.accounts.models import Organisation, User
+from shouhu.audit.models import Action, ChangeRecord
 from shouhu.audit.services import log_access
 from shouhu.children import protect
-from shouhu.children.models import Child, ChildQuerySet, FamilyMember
+from shouhu.children.models import (
+    Child,
+    ChildAssignment,
+    ChildQuerySet,
+    Consent,
+    ConsentScope,
+    DelegatedCare,
+    FamilyMember,
+    Household,
+    ProcessingBasis,
+)
 from shouhu.lib import dates, idnumber, pinyin
 from shouhu.lib.categories import CATEGORY_CODES
-from shouhu.places.models import code_range
+from shouhu.places.models import Place, code_range
 
 # Categories anyone who sees the child may see; the others reveal health, poverty or family
 # circumstances and are sensitive.
@@ -203,9 +221,43 @@ def present_child(user: User, child: Child, *, today: dt.date | None = None) -> 
     return view
 
 
-def reveal(*, user: User, child: Child, field_class: str, reason: str = "") -> dict[str, Any]:
+REVEAL_FIELDS = ("id_number", "address", "phone")
+
+
+def _reveal_one(
+    child: Child, field_class: str, field: str, member_id: int | None
+) -> tuple[dict[str, Any], FamilyMember | None]:
+    """One identifying value: the child's ID number, the address, or one member's phone."""
+    if field_class != access.IDENTIFYING or field not in REVEAL_FIELDS:
+        raise PermissionDenied(_("Unknown field."))
+    if field == "id_number":
+        return {"id_number": protect.unseal(child.id_number_enc)}, None
+    if field == "address":
+        return {"address": protect.unseal(child.household.address_enc)}, None
+    member = (
+        FamilyMember.objects.filter(household_id=child.household_id, pk=member_id).first()
+        if member_id is not None
+        else None
+    )
+    if member is None:
+        raise Http404("No such family member.")
+    return {"phones": {str(member.pk): protect.unseal(member.phone_enc)}}, member
+
+
+def reveal(
+    *,
+    user: User,
+    child: Child,
+    field_class: str,
+    reason: str = "",
+    field: str = "",
+    member_id: int | None = None,
+) -> dict[str, Any]:
     """Plaintext of one field class. Within the user's ceiling it is logged; above it only an
-    official covering the child may reach, with a reason of some substance (break glass)."""
+    official covering the child may reach, with a reason of some substance (break glass).
+
+    With `field` only one identifying value is shown: `id_number`, `address`, or the `phone`
+    of the family member `member_id` (a member of another household is 404)."""
     classes = access.field_classes(user, child)
     break_glass = field_class not in classes
     if break_glass:
@@ -215,9 +267,14 @@ def reveal(*, user: User, child: Child, field_class: str, reason: str = "") -> d
             raise PermissionDenied(
                 _("Give the reason you need these fields (at least 10 characters).")
             )
-    if field_class == access.IDENTIFYING:
+    member: FamilyMember | None = None
+    values: dict[str, Any]
+    if field:
+        # One value only (least disclosure): `id_number`, `address` or a member's `phone`.
+        values, member = _reveal_one(child, field_class, field, member_id)
+    elif field_class == access.IDENTIFYING:
         members = list(child.household.members.all())
-        values: dict[str, Any] = {
+        values = {
             "id_number": protect.unseal(child.id_number_enc),
             "address": protect.unseal(child.household.address_enc),
             "phones": {str(m.pk): protect.unseal(m.phone_enc) for m in members if m.phone_enc},
@@ -236,14 +293,19 @@ def reveal(*, user: User, child: Child, field_class: str, reason: str = "") -> d
         }
     else:
         raise PermissionDenied(_("Unknown field class."))
+    detail: dict[str, Any] = {"break_glass": break_glass}
+    if field:
+        detail["field"] = field
     log_access(
         user=user,
         action=Action.REVEAL,
         child_id=child.pk,
+        object_type="familymember" if member is not None else "",
+        object_id=str(member.pk) if member is not None else "",
         fields=[field_class],
         reason=reason.strip(),
         purpose="break_glass" if break_glass else "reveal",
-        detail={"break_glass": break_glass},
+        detail=detail,
     )
     return values
 
@@ -271,3 +333,230 @@ def possible_duplicates(
             detail={"child_ids": [c.pk for c in visible]},
         )
     return visible, max(matches.count() - len(visible), 0)
+
+
+# ---------------------------------------------------------------- list rows
+
+
+def _covered(user: User, field_class: str, ids: Sequence[int]) -> set[int]:
+    """Which of these visible children the user sees with `field_class` (one query at most)."""
+    grants = access.scope_of(user).grants
+    if not any(field_class in g.classes for g in grants):
+        return set()
+    if all(field_class in g.classes for g in grants):
+        return set(ids)
+    visible = access.children_visible_to(user, needs=field_class).filter(pk__in=ids)
+    return set(visible.values_list("pk", flat=True))
+
+
+def present_child_rows(
+    user: User, children: Sequence[Child], *, today: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """Rows of the list page: `present_child_row`, with every category of the children whose
+    sensitive fields the user may see, the living arrangement, the parents who are away and
+    the guardians at home (relation codes). Two queries at most, whatever the number of rows."""
+    rows = [present_child_row(child, today=today) for child in children]
+    if not rows:
+        return rows
+    sensitive = _covered(user, access.SENSITIVE, [c.pk for c in children])
+    family: dict[int, list[FamilyMember]] = defaultdict(list)
+    members = FamilyMember.objects.filter(household_id__in={c.household_id for c in children})
+    for m in members.only("household_id", "relation", "is_guardian", "away").order_by("id"):
+        family[m.household_id].append(m)
+    for child, row in zip(children, rows, strict=True):
+        if child.pk in sensitive:
+            row["categories"] = [c for c in CATEGORY_CODES if getattr(child, f"cat_{c}")]
+        home = family[child.household_id]
+        row["living_arrangement"] = child.living_arrangement
+        row["parents_away"] = [
+            m.relation for m in home if m.away and m.relation in ("father", "mother")
+        ]
+        row["guardians_at_home"] = [m.relation for m in home if m.is_guardian and not m.away]
+    return rows
+
+
+# ---------------------------------------------------------------- the file's other parts
+
+
+def present_assignments(child: Child, classes: frozenset[str]) -> list[ChildAssignment]:
+    """Who serves the child. That a counsellor serves a child is sensitive (it speaks of the
+    child's mental health): those rows only for readers who may see sensitive fields."""
+    rows = child.assignments.select_related("organisation", "user").order_by("-active", "-id")
+    if access.SENSITIVE not in classes:
+        rows = rows.exclude(kind="counselor")
+    return list(rows)
+
+
+def present_child_extras(child: Child, classes: frozenset[str]) -> dict[str, Any]:
+    """The rest of a child's file for one reader: who serves the child, the delegated care
+    record (its Art. 22 eligibility checklist speaks of the carer's past: sensitive), and the
+    guardians' consents and the legal bases of processing (sensitive: their scopes speak of
+    screening). Four queries at most."""
+    sensitive = access.SENSITIVE in classes
+    care = DelegatedCare.objects.filter(household_id=child.household_id)
+    consents: list[Consent] = []
+    bases: list[ProcessingBasis] = []
+    if sensitive:
+        consents = list(child.consents.select_related("given_by"))
+        bases = list(child.processing_bases.order_by("purpose"))
+    return {
+        "assignments": present_assignments(child, classes),
+        "delegated_care": care.select_related("carer").first(),
+        "checklist_visible": sensitive,
+        "consents": consents,
+        "legal_bases": bases,
+    }
+
+
+HISTORY_MODELS: dict[str, type[models.Model]] = {
+    "child": Child,
+    "familymember": FamilyMember,
+    "household": Household,
+    "childassignment": ChildAssignment,
+    "consent": Consent,
+    "processingbasis": ProcessingBasis,
+}
+# Fields of the change history above the basic class, per object type. Values of these are
+# shown only to readers who may see the class (`_enc` values are never in the history).
+HISTORY_FIELD_CLASSES: dict[str, dict[str, str]] = {
+    "child": {
+        "id_number_enc": access.IDENTIFYING,
+        "health": access.SENSITIVE,
+        "disability_type": access.SENSITIVE,
+        "disability_grade": access.SENSITIVE,
+        "guardianship_type": access.SENSITIVE,
+        "guardianship_rating": access.SENSITIVE,
+        **{f"cat_{c}": access.SENSITIVE for c in SENSITIVE_CATEGORIES},
+    },
+    "familymember": {
+        "capacity": access.SENSITIVE,
+        "workplace": access.IDENTIFYING,
+        "phone_enc": access.IDENTIFYING,
+    },
+    "household": {
+        "address_enc": access.IDENTIFYING,
+        "aid": access.SENSITIVE,
+        "income_source": access.SENSITIVE,
+    },
+    # Consents and legal bases are shown on the file only to readers of sensitive fields
+    # (a consent's scopes speak of screening).
+    "consent": dict.fromkeys(
+        ("given_by", "given_on", "version", "scopes", "withdrawn_on"), access.SENSITIVE
+    ),
+    "processingbasis": dict.fromkeys(("purpose", "basis", "note"), access.SENSITIVE),
+}
+NAMED_MODELS: tuple[type[models.Model], ...] = (Place, Organisation, User, FamilyMember)
+ENCRYPTED_CHANGED = "[encrypted value changed]"  # what `audit.services.snapshot` records
+
+
+def child_history(child: Child) -> QuerySet[ChangeRecord]:
+    """The child's change history, newest first (member and household changes are filed
+    under each child of the household)."""
+    return ChangeRecord.objects.filter(child_id=child.pk).order_by("-at", "-id")
+
+
+def _model_field(model: type[models.Model] | None, name: str) -> models.Field[Any, Any] | None:
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.Field) else None
+
+
+def _int_keys(values: set[Any]) -> list[int]:
+    return [int(v) for v in values if str(v).isdigit()]
+
+
+def _related_names(records: Sequence[ChangeRecord]) -> dict[type[models.Model], dict[Any, str]]:
+    """Names of the places, organisations and users the records refer to by key (one query
+    per kind of object)."""
+    keys: dict[type[models.Model], set[Any]] = defaultdict(set)
+    for r in records:
+        model = HISTORY_MODELS.get(r.object_type)
+        for name, pair in r.changes.items():
+            field = _model_field(model, name)
+            if field is None or field.related_model not in NAMED_MODELS:
+                continue
+            for value in pair if isinstance(pair, list) else [pair]:
+                if value not in (None, ""):
+                    keys[field.related_model].add(value)  # type: ignore[index]
+    names: dict[type[models.Model], dict[Any, str]] = {}
+    if keys.get(Place):
+        places = Place.objects.filter(pk__in=[str(k) for k in keys[Place]])
+        names[Place] = {p.pk: p.full_name or p.name for p in places}
+    if keys.get(Organisation):
+        orgs = Organisation.objects.filter(pk__in=_int_keys(keys[Organisation]))
+        names[Organisation] = {o.pk: o.name for o in orgs}
+    if keys.get(User):
+        users = User.objects.filter(pk__in=_int_keys(keys[User]))
+        names[User] = {u.pk: u.display_name or u.username for u in users}
+    if keys.get(FamilyMember):
+        members = FamilyMember.objects.filter(pk__in=_int_keys(keys[FamilyMember]))
+        names[FamilyMember] = {m.pk: m.name for m in members.only("name")}
+    return names
+
+
+def _shown(
+    field: models.Field[Any, Any] | None,
+    value: Any,
+    names: dict[type[models.Model], dict[Any, str]],
+) -> Any:
+    """A recorded value as a reader understands it: choice labels, yes/no, names for keys."""
+    if value in (None, ""):
+        return None
+    if value == ENCRYPTED_CHANGED:
+        return _("recorded (not shown)")
+    if isinstance(value, list):  # consent scopes
+        scopes = dict(ConsentScope.choices)
+        return ", ".join(str(scopes.get(v, v)) for v in value)
+    if field is None:
+        return value
+    related = field.related_model
+    if related is not None and related != "self":
+        return names.get(related, {}).get(value, value)
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if value is True or value is False:
+        return _("yes") if value else _("no")
+    return value
+
+
+def present_history(
+    records: Sequence[ChangeRecord], classes: frozenset[str]
+) -> list[dict[str, Any]]:
+    """Change records for one reader: field names and choice values in the reader's language,
+    names instead of keys, and values of fields above the reader's ceiling masked. That a
+    counsellor was assigned is itself sensitive."""
+    names = _related_names(records)
+    rows = []
+    for r in records:
+        model = HISTORY_MODELS.get(r.object_type)
+        hidden = HISTORY_FIELD_CLASSES.get(r.object_type, {})
+        counselling = r.object_type == "childassignment" and any(
+            isinstance(pair, list) and "counselor" in pair for pair in r.changes.values()
+        )
+        changes = []
+        for name, pair in r.changes.items():
+            before, after = (pair[0], pair[-1]) if isinstance(pair, list) and pair else (None, pair)
+            field = _model_field(model, name)
+            label = str(field.verbose_name) if field is not None else name
+            masked = (name in hidden and hidden[name] not in classes) or (
+                counselling and access.SENSITIVE not in classes
+            )
+            if masked:
+                changes.append((label, MASK if before not in (None, "") else None, MASK))
+            else:
+                changes.append((label, _shown(field, before, names), _shown(field, after, names)))
+        rows.append(
+            {
+                "at": r.at,
+                "actor": r.actor_name,
+                "source": r.source,
+                "operation": r.operation,
+                "what": str(model._meta.verbose_name) if model is not None else r.object_type,
+                "changes": changes,
+            }
+        )
+    return rows

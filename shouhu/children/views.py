@@ -9,26 +9,66 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, OrgKind, User
-from shouhu.audit.models import Action, ChangeRecord
+from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
 from shouhu.children import selectors
-from shouhu.children.models import Child, ChildAssignment, FamilyMember, Household
+from shouhu.children.models import (
+    Aid,
+    AwayReason,
+    Capacity,
+    Child,
+    GuardianshipRating,
+    GuardianshipType,
+    Health,
+    Living,
+    Relation,
+)
 from shouhu.lib.categories import CATEGORY_CODES
 from shouhu.lib.text import printable
 from shouhu.places.models import Level, Place, code_range
 
 PAGE_SIZE = 50
 HISTORY_SIZE = 50
+
+# What each derived category means (shared/domain/china-practice.md §2), shown on the file.
+CATEGORY_EXPLANATIONS: dict[str, Promise] = {
+    "left_behind_mca": gettext_lazy(
+        "Under 16; both parents away for work outside the county for six months or more, "
+        "or one away for work and the other unable to care for the child."
+    ),
+    "left_behind_census": gettext_lazy(
+        "Under 18; at least one parent has left the township for six months or more."
+    ),
+    "migrant": gettext_lazy(
+        "Under 16; has lived for six months or more outside the county of the hukou."
+    ),
+    "difficulty_poverty": gettext_lazy(
+        "The household receives the minimum living allowance, extreme-poverty support or "
+        "low-income support."
+    ),
+    "difficulty_disability": gettext_lazy("The child has a recorded disability."),
+    "difficulty_guardianship": gettext_lazy(
+        "No guardian, parents unable to guard, an insufficient delegated guardian, or "
+        "guardianship rated poor."
+    ),
+    "de_facto_unsupported": gettext_lazy(
+        "Both parents severely disabled, seriously ill, imprisoned, in drug rehabilitation or "
+        "out of contact; or one dead or missing and the other in one of these situations."
+    ),
+    "orphan": gettext_lazy("Both parents have died."),
+}
 
 
 def category_labels() -> dict[str, str]:
@@ -82,9 +122,19 @@ def filter_choices(user: User) -> dict[str, Any]:
         places = list(place_q.order_by("code")[:500])
         schools = list(school_q.order_by("name")[:200])
     school_ids = {g.school_id for g in access.scope_of(user).grants if g.school_id is not None}
+    school_ids -= {s.pk for s in schools}
     if school_ids:
         schools += list(Organisation.objects.filter(pk__in=school_ids).order_by("name"))
     return {"places": places, "schools": schools}
+
+
+def _is_rows_request(request: HttpRequest) -> bool:
+    """An htmx request for the result rows only (a history restore wants the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Target") == "results"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 @login_required
@@ -96,9 +146,13 @@ def child_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(found, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     labels = category_labels()
-    rows = [selectors.present_child_row(child) for child in page.object_list]
+    relations, living = dict(Relation.choices), dict(Living.choices)
+    rows = selectors.present_child_rows(user, list(page.object_list))
     for row in rows:
         row["category_labels"] = [(code, labels[code]) for code in row["categories"]]
+        row["living_label"] = living.get(row["living_arrangement"], "")
+        row["away_labels"] = [relations.get(r, r) for r in row["parents_away"]]
+        row["guardian_labels"] = [relations.get(r, r) for r in row["guardians_at_home"]]
     log_access(
         user=user,
         action=Action.LIST_CHILDREN,
@@ -118,59 +172,20 @@ def child_list(request: HttpRequest) -> HttpResponse:
         "query": urlencode(query),
         "can_register": access.can_register(user),
     }
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
-        return render(request, "children/_rows.html", context)
-    context.update(filter_choices(user))
-    may_see_sensitive = any(access.SENSITIVE in g.classes for g in access.scope_of(user).grants)
-    context["categories"] = [
-        (code, label)
-        for code, label in labels.items()
-        if may_see_sensitive or code in selectors.BASIC_CATEGORIES
-    ]
-    return render(request, "children/list.html", context)
-
-
-HISTORY_MODELS: dict[str, type[models.Model]] = {
-    "child": Child,
-    "familymember": FamilyMember,
-    "household": Household,
-    "childassignment": ChildAssignment,
-}
-
-
-def _label_value(model: type[models.Model] | None, name: str, value: object) -> tuple[str, object]:
-    """A field's verbose name and, for choices, the label of the value."""
-    if model is None:
-        return name, value
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return name, value
-    if not isinstance(field, models.Field):
-        return name, value
-    if field.choices and value not in (None, ""):
-        value = dict(field.flatchoices).get(value, value)
-    elif value is True or value is False:
-        value = _("yes") if value else _("no")
-    return str(field.verbose_name), value
-
-
-def _history(child: Child) -> list[dict[str, Any]]:
-    """Changes to the child and to the family (member changes are filed under each child),
-    with field names and choice values in the reader's language."""
-    records = ChangeRecord.objects.filter(child_id=child.pk).order_by("-at", "-id")
-    rows = []
-    for r in records[:HISTORY_SIZE]:
-        model = HISTORY_MODELS.get(r.object_type)
-        changes = []
-        for name, pair in r.changes.items():
-            before, after = (pair[0], pair[-1]) if isinstance(pair, list) and pair else (None, pair)
-            label, before = _label_value(model, name, before)
-            _label, after = _label_value(model, name, after)
-            changes.append((label, before, after))
-        what = str(model._meta.verbose_name) if model is not None else r.object_type
-        rows.append({"record": r, "what": what, "changes": changes})
-    return rows
+    if _is_rows_request(request):
+        response = render(request, "children/_rows.html", context)
+    else:
+        context.update(filter_choices(user))
+        may_see_sensitive = any(access.SENSITIVE in g.classes for g in access.scope_of(user).grants)
+        context["categories"] = [
+            (code, label)
+            for code, label in labels.items()
+            if may_see_sensitive or code in selectors.BASIC_CATEGORIES
+        ]
+        response = render(request, "children/list.html", context)
+    # The same URL answers with the rows or with the whole page: caches must tell them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 @login_required
@@ -179,28 +194,35 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     child = access.get_child_for_user(user, pk, purpose="view")
     view = selectors.present_child(user, child)
+    classes = frozenset(view["field_classes"])
+    identifying, sensitive = access.IDENTIFYING in classes, access.SENSITIVE in classes
     labels = category_labels()
-    view["category_labels"] = [(code, labels[code]) for code in view["categories"]]
-    classes = set(view["field_classes"])
-    members = {m.pk: m for m in child.household.members.all()}
+    view["category_labels"] = [
+        (code, labels[code], CATEGORY_EXPLANATIONS[code]) for code in view["categories"]
+    ]
+    relations, capacities = dict(Relation.choices), dict(Capacity.choices)
+    reasons = dict(AwayReason.choices)
     for member in view["household"]["members"]:
-        model = members.get(member["id"])
-        member["relation_label"] = model.get_relation_display() if model else member["relation"]
-        if model and access.SENSITIVE in classes:
-            member["capacity_label"] = model.get_capacity_display()
-        member["away_reason_label"] = model.get_away_reason_display() if model else ""
+        member["relation_label"] = relations.get(member["relation"], member["relation"])
+        member["capacity_label"] = (
+            capacities.get(member["capacity"], member["capacity"]) if sensitive else ""
+        )
+        member["away_reason_label"] = reasons.get(member["away_reason"], "")
+    view["household"]["aid_label"] = dict(Aid.choices).get(view["household"]["aid"], "")
+    history = Paginator(selectors.child_history(child), HISTORY_SIZE).get_page(
+        request.GET.get("history")
+    )
     context = {
         "child": child,
         "view": view,
-        "identifying": access.IDENTIFYING in classes,
-        "sensitive": access.SENSITIVE in classes,
-        "break_glass": access.can_break_glass(user, child)
-        and not {access.IDENTIFYING, access.SENSITIVE} <= classes,
+        "identifying": identifying,
+        "sensitive": sensitive,
+        "has_address": bool(child.household.address_enc),
+        "break_glass": access.can_break_glass(user, child) and not (identifying and sensitive),
         "can_edit": access.can_edit(user, child),
-        "delegated": getattr(child.household, "delegated_care", None),
-        "consents": list(child.consents.all()) if access.SENSITIVE in classes else [],
-        "assignments": list(child.assignments.select_related("organisation", "user")),
-        "history": _history(child),
+        **selectors.present_child_extras(child, classes),
+        "history": selectors.present_history(list(history.object_list), classes),
+        "history_page": history,
     }
     return render(request, "children/detail.html", context)
 
@@ -208,32 +230,64 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def child_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show one protected field class in plaintext, logged; officials above their ceiling
-    give a reason (break glass)."""
+    """Show a protected field class, or one value of it (`field`: the ID number, the address
+    or the phone of family member `member`), in plaintext, logged; officials above their
+    ceiling give a reason (break glass)."""
     user: User = request.user  # type: ignore[assignment]
     child = access.get_child_for_user(user, pk, purpose="reveal")
     field_class = request.POST.get("field_class", "")
-    reason = request.POST.get("reason", "")
-    try:
-        values = selectors.reveal(user=user, child=child, field_class=field_class, reason=reason)
-    except PermissionDenied as refused:
-        context = {"child": child, "error": str(refused), "field_class": field_class}
-        return _reveal_response(request, context, status=403)
-    members = {str(m.pk): m for m in FamilyMember.objects.filter(household_id=child.household_id)}
-    context = {
+    field = request.POST.get("field", "")
+    member_id = _int(request.POST.get("member"), low=1, high=2**62)
+    reason = request.POST.get("reason", "")[:1000]
+    context: dict[str, Any] = {
         "child": child,
         "field_class": field_class,
-        "values": values,
-        "members": members,
-        "labels": category_labels(),
+        "field": field,
+        "inline": request.headers.get("HX-Request") == "true",
     }
+    try:
+        values = selectors.reveal(
+            user=user,
+            child=child,
+            field_class=field_class,
+            reason=reason,
+            field=field,
+            member_id=member_id,
+        )
+    except PermissionDenied as refused:
+        context["error"] = str(refused)
+        return _reveal_response(request, context, status=403)
+    family = selectors.present_child(user, child)["household"]["members"]
+    members = {str(m["id"]): m for m in family}
+    relations = dict(Relation.choices)
+    if field_class == access.SENSITIVE and not field:
+        values = dict(values)
+        for name, choices in (
+            ("health", Health),
+            ("guardianship_type", GuardianshipType),
+            ("guardianship_rating", GuardianshipRating),
+            ("aid", Aid),
+        ):
+            values[name] = dict(choices.choices).get(values[name], values[name])
+    context.update(
+        {
+            "values": values,
+            "phones": [
+                (relations.get(members[k]["relation"], ""), members[k]["name"], phone)
+                for k, phone in values.get("phones", {}).items()
+                if k in members
+            ],
+            "labels": category_labels(),
+        }
+    )
     return _reveal_response(request, context)
 
 
 def _reveal_response(
     request: HttpRequest, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    template = (
-        "children/_reveal.html" if request.headers.get("HX-Request") else "children/reveal.html"
-    )
-    return render(request, template, context, status=status)
+    template = "children/_reveal.html" if context["inline"] else "children/reveal.html"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    patch_cache_control(response, no_store=True)
+    return response
