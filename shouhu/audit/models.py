@@ -51,6 +51,7 @@ class Action(models.TextChoices):
     EXPORT = "export", _("Export")
     IMPORT = "import", _("Import")
     DENIED = "denied", _("Access refused")
+    READ_LOG = "read_log", _("Read the access log")
 
 
 class AccessLog(AppendOnlyModel):

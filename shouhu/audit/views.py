@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from shouhu.accounts import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import Action
+from shouhu.audit.services import log_access
 from shouhu.lib import dates
 from shouhu.lib.text import printable
 
@@ -57,18 +58,27 @@ def access_log(request: HttpRequest) -> HttpResponse:
     if get.get("break_glass"):
         entries = entries.filter(purpose="break_glass")
     page = Paginator(entries.order_by("-at", "-id"), PAGE_SIZE).get_page(get.get("page"))
-    query = urlencode({k: v for k, v in get.items() if k != "page" and v})
-    context = {
-        "page": page,
-        "query": query,
-        "actions": Action.choices,
-        "values": {
-            "user": username,
-            "child": child,
-            "action": action,
-            "since": since,
-            "until": until,
-            "break_glass": bool(get.get("break_glass")),
-        },
+    values = {
+        "user": username,
+        "child": child,
+        "action": action if action in Action.values else "",
+        "since": since,
+        "until": until,
+        "break_glass": bool(get.get("break_glass")),
     }
+    # Reading the log is itself logged, with the search made.
+    log_access(
+        user=user,
+        action=Action.READ_LOG,
+        child_id=int(child) if child.isdigit() and len(child) < 19 else None,
+        purpose="audit",
+        detail={
+            "filters": {
+                k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items() if v
+            },
+            "page": page.number,
+        },
+    )
+    query = urlencode({k: v for k, v in get.items() if k != "page" and v})
+    context = {"page": page, "query": query, "actions": Action.choices, "values": values}
     return render(request, "audit/access_log.html", context)
