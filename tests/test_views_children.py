@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from shouhu.accounts.models import Membership, Role, User
 from shouhu.audit.models import AccessLog, Action
 from shouhu.children import services
 from shouhu.children.models import Child, FamilyMember
@@ -246,6 +247,41 @@ def test_sensitive_category_filter_only_for_roles_that_see_it(client: Client, wo
     assert _linked(body) == set()
     assert 'value="difficulty_poverty"' not in body
     assert "badge-difficulty_poverty" not in _names(_list(client))
+
+
+def test_sensitive_badges_per_row_for_a_user_with_mixed_grants(
+    client: Client, world: World, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    """A teacher of school A who is also the child director of village B sees the poverty of
+    village B's children, not that of the school's other pupils (one query for all rows)."""
+    for name, village, school in (("陈静", VILLAGE_A, "school_a"), ("赵敏", VILLAGE_B, "school_b")):
+        services.child_register(
+            actor=world.supervisor,
+            child=child_data(name, village, school_id=world.orgs[school].pk),
+            household=services.HouseholdData(village_code=village, aid="dibao"),
+            members=away_parents(),
+            today=TODAY,
+        )
+    both = User.objects.create_user(username="both", password="x-" * 8)
+    Membership.objects.create(user=both, organisation=world.orgs["school_a"], role=Role.TEACHER)
+    Membership.objects.create(
+        user=both, organisation=world.orgs["village_b"], role=Role.CHILD_DIRECTOR
+    )
+    client.force_login(both)
+    body = _names(client.get(reverse("children:list"), headers=ROWS))
+    assert _linked(body) == {"张伟", "陈静", "李娜", "赵敏"}
+    rows = {name: body[body.index(name) :].split("</tr>")[0] for name in ("陈静", "赵敏")}
+    assert "badge-difficulty_poverty" not in rows["陈静"]
+    assert "badge-difficulty_poverty" in rows["赵敏"]
+    assert _linked(_names(_list(client, category="difficulty_poverty"))) == {"赵敏"}
+    few = _list_queries(client)
+    for i in range(10):
+        register(
+            world.director_a, child_data(f"儿童{i}", VILLAGE_A, school_id=world.orgs["school_a"].pk)
+        )
+    assert _list_queries(client) == few
+    with django_assert_max_num_queries(18):
+        assert _list(client).status_code == 200
 
 
 @pytest.mark.parametrize(
