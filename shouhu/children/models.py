@@ -328,7 +328,10 @@ class ChildAssignment(models.Model):
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="assignments")
     organisation = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.CASCADE, related_name="child_assignments"
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        related_name="child_assignments",
+        verbose_name=_("organisation"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -336,6 +339,7 @@ class ChildAssignment(models.Model):
         null=True,
         blank=True,
         related_name="child_assignments",
+        verbose_name=_("worker"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=AssignmentKind.choices)
     active = models.BooleanField(_("active"), default=True)
