@@ -43,8 +43,8 @@ lint: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # Registry benchmark on PostgreSQL (docs/PERFORMANCE.md): creates and migrates the database
-# if needed, generates children up to BENCH_CHILDREN (the first time: about half an hour for
-# a million), then times search, child pages, lists and imports.
+# if needed, generates children up to BENCH_CHILDREN (the first time: 10-15 minutes for a
+# million), then times search, child pages, lists and imports (about 5 minutes).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shouhu_bench
 BENCH_CHILDREN ?= 1000000
 bench: install-dev
