@@ -119,6 +119,13 @@ class ChildForm(forms.Form):
         )
 
 
+def _offer_rows(form: forms.Form, name: str, rows: int) -> None:
+    """A select of the family table's row numbers (shown from 1, valued from 0)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = [("", "—"), *[(i, str(i + 1)) for i in range(rows)]]
+
+
 class HouseholdForm(forms.Form):
     address = forms.CharField(label=_("Home address"), max_length=200, required=False)
     aid = forms.ChoiceField(label=_("Assistance"), choices=Aid.choices, initial=Aid.NONE)
@@ -229,9 +236,7 @@ class DelegatedCareForm(forms.Form):
 
     def __init__(self, *args: Any, rows: int = 8, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["carer_row"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "—"), *[(i, str(i + 1)) for i in range(rows)]]
+        _offer_rows(self, "carer_row", rows)
 
     def data_for_service(self) -> services.DelegatedCareData | None:
         d = self.cleaned_data
@@ -264,9 +269,7 @@ class ConsentForm(forms.Form):
 
     def __init__(self, *args: Any, rows: int = 8, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["given_by_row"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "—"), *[(i, str(i + 1)) for i in range(rows)]]
+        _offer_rows(self, "given_by_row", rows)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
