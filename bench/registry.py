@@ -11,7 +11,7 @@ on the configured database (DATABASE_URL) as it is.
 
 Every request goes through the real stack: Django's test client, middleware, the access
 module, the selectors and the templates, as the demo personas; the same cases are also timed
-at the selector level (`children_search` with the page's count and first page,
+at the selector level (`children_search` with the page's capped count and first page,
 `get_child_for_user` + `present_child`) to separate the database from the request's fixed
 cost. Timings are wall-clock milliseconds on this machine.
 
@@ -82,6 +82,7 @@ from shouhu.children import bulk, protect, selectors  # noqa: E402
 from shouhu.children.bulk import RegistrationRow as Row  # noqa: E402
 from shouhu.children.importing import import_children  # noqa: E402
 from shouhu.children.models import Child  # noqa: E402
+from shouhu.children.views import COUNT_CAP, PAGE_SIZE  # noqa: E402
 from shouhu.demo import services as demo  # noqa: E402
 from shouhu.demo.generator import Area, Generator, Village  # noqa: E402
 from shouhu.demo.people import IdNumbers  # noqa: E402
@@ -237,8 +238,8 @@ def server_insert_floor(n: int) -> float:
 def selector_page(user: User, filters: selectors.ChildFilters) -> None:
     """What the list page asks of the database: the count and the first page."""
     found = selectors.children_search(user=user, filters=filters)
-    found.count()
-    [selectors.present_child_row(c) for c in found[:25]]
+    selectors.count_capped(found, COUNT_CAP)
+    [selectors.present_child_row(c) for c in found[:PAGE_SIZE]]
 
 
 def selector_child(user: User, pk: int) -> None:

@@ -23,6 +23,16 @@ def _fast_passwords(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():  # type: ignore[no-untyped-def]
+    """Each test's database is rolled back: what was cached from it must go too."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def world(db) -> World:  # type: ignore[no-untyped-def]
     ensure_places()

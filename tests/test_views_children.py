@@ -422,6 +422,38 @@ def test_pages_of_fifty_with_a_pager_keeping_the_filters(en: Client, world: Worl
     assert last.detail["page"] == 2 and last.detail["count"] == 56
 
 
+def test_count_stops_at_the_cap_and_says_there_are_more(
+    en: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shouhu.children import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    for i in range(4):
+        register(world.director_a, child_data(f"张{i:02d}", VILLAGE_A))
+    en.force_login(world.director_a)
+    page = _names(_list(en, q="zhang"))  # five children named 张 in the village
+    assert "More than 3 children" in page and "5 children" not in page
+    assert len(_linked(page)) == 3  # the pager stops at the cap too
+    last = AccessLog.objects.filter(action=Action.LIST_CHILDREN).latest("id")
+    assert last.detail["count"] == 3 and last.detail["more"] is True
+    exact = _names(_list(en, q="张00"))
+    assert "1 child" in exact and "More than" not in exact
+    assert (
+        AccessLog.objects.filter(action=Action.LIST_CHILDREN).latest("id").detail["more"] is False
+    )
+
+
+def test_filter_selects_follow_the_scope_not_the_user(client: Client, world: World) -> None:
+    """The selects are cached per scope: a user of another scope never gets them."""
+    client.force_login(world.director_a)
+    mine = _names(_list(client))
+    client.force_login(world.director_b)
+    theirs = _names(_list(client))
+    options = re.compile(r'<option value="(\d{12})"')
+    assert set(options.findall(mine)) and set(options.findall(theirs))
+    assert not set(options.findall(mine)) & set(options.findall(theirs))
+
+
 def _list_queries(client: Client, headers: dict[str, str] | None = None) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("children:list"), headers=headers or {})

@@ -96,7 +96,11 @@ class Aid(models.TextChoices):
 
 class Household(models.Model):
     village = models.ForeignKey(
-        "places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("village")
+        "places.Place",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("village"),
+        db_index=False,  # indexed by household_village_ref, whose first column it is
     )
     address_enc = models.TextField(_("address (encrypted)"), blank=True)
     # The household's number in the village's own records or an import file (户编号):
@@ -134,6 +138,7 @@ class FamilyMember(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("where"),
+        db_index=False,  # indexed in Meta, without a LIKE copy
     )
     away_since = models.DateField(_("away since"), null=True, blank=True)
     away_reason = models.CharField(
@@ -141,12 +146,16 @@ class FamilyMember(models.Model):
     )
     workplace = models.CharField(_("workplace"), max_length=200, blank=True)
     phone_enc = models.TextField(_("phone (encrypted)"), blank=True)
-    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["household", "id"]
         verbose_name = _("family member")
         verbose_name_plural = _("family members")
+        indexes = [
+            models.Index(fields=["phone_hash"], name="member_phone_hash"),
+            models.Index(fields=["away_place"], name="member_away_place"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -214,8 +223,11 @@ class Child(models.Model):
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("date of birth"))
     id_number_enc = models.TextField(_("ID number (encrypted)"), blank=True)
-    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    id_tail_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # Indexed in Meta: a field's own `db_index` on PostgreSQL also builds a
+    # `varchar_pattern_ops` copy for LIKE, which hashes and codes never need (every index
+    # costs every import; see docs/PERFORMANCE.md).
+    id_number_hash = models.CharField(max_length=64, blank=True)
+    id_tail_hash = models.CharField(max_length=64, blank=True)
     hukou = models.ForeignKey(
         "places.Place",
         on_delete=models.PROTECT,
@@ -223,9 +235,15 @@ class Child(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("hukou place"),
+        db_index=False,
     )
+    # Indexed by child_residence_pinyin, whose first column it is.
     residence = models.ForeignKey(
-        "places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("residence")
+        "places.Place",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("residence"),
+        db_index=False,
     )
     residence_since = models.DateField(_("living here since"), null=True, blank=True)
     school = models.ForeignKey(
@@ -235,6 +253,7 @@ class Child(models.Model):
         blank=True,
         related_name="pupils",
         verbose_name=_("school"),
+        db_index=False,  # indexed by child_school_pinyin, whose first column it is
     )
     grade = models.CharField(_("grade"), max_length=20, blank=True)
     boarding = models.BooleanField(_("boarding"), default=False)
@@ -305,6 +324,9 @@ class Child(models.Model):
                 fields=["name_initials"], name="child_initials", opclasses=["varchar_pattern_ops"]
             ),
             models.Index(fields=["birth_date"], name="child_birth_date"),
+            models.Index(fields=["id_number_hash"], name="child_id_hash"),
+            models.Index(fields=["id_tail_hash"], name="child_id_tail_hash"),
+            models.Index(fields=["hukou"], name="child_hukou"),
             models.Index(fields=["categories_valid_until"], name="child_cat_valid_until"),
         ]
 

@@ -102,6 +102,16 @@ def _text_query(qs: ChildQuerySet, user: User, text: str) -> ChildQuerySet:
     return qs.filter(name__contains=text)
 
 
+def count_capped(qs: models.QuerySet[Any], cap: int) -> tuple[int, bool]:
+    """How many rows `qs` has, counting no further than `cap`: `(min(count, cap), more)`.
+
+    A pager needs no exact count of thousands of matches ("more than 1,000"), and an exact
+    count of a common name reads every matching row. Unordered, so the database can stop
+    after `cap + 1` rows."""
+    found = qs.order_by()[: cap + 1].count()
+    return min(found, cap), found > cap
+
+
 def children_search(
     *, user: User, filters: ChildFilters, today: dt.date | None = None
 ) -> ChildQuerySet:

@@ -9,13 +9,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.functional import Promise
+from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
@@ -41,6 +42,25 @@ from shouhu.places.models import Level, Place, code_range
 
 PAGE_SIZE = 50
 HISTORY_SIZE = 50
+# The list counts its matches up to here and then says "more than ...": an exact count of
+# a county's children or of a common name costs more than the rest of the page.
+COUNT_CAP = 1000
+# Places and schools of a scope change rarely; the filter selects are rebuilt at most this
+# often (seconds).
+CHOICES_TTL = 300
+
+
+class CappedPaginator(Paginator):  # type: ignore[type-arg]
+    """A paginator over the first `COUNT_CAP` matches; `more` says whether there are more."""
+
+    more = False
+
+    @cached_property
+    def count(self) -> int:
+        assert isinstance(self.object_list, models.QuerySet)
+        found, self.more = selectors.count_capped(self.object_list, COUNT_CAP)
+        return found
+
 
 # What each derived category means (shared/domain/china-practice.md §2), shown on the file.
 CATEGORY_EXPLANATIONS: dict[str, Promise] = {
@@ -104,7 +124,20 @@ def filters_from(request: HttpRequest) -> selectors.ChildFilters:
 
 
 def filter_choices(user: User) -> dict[str, Any]:
-    """Places and schools inside the user's scope, for the filter selects."""
+    """Places and schools inside the user's scope, for the filter selects (cached per scope:
+    only names and codes, which any user of the scope may see)."""
+    grants = access.scope_of(user).grants
+    key = "filter-choices:" + ";".join(
+        sorted({f"{g.place_prefix}/{g.school_id or ''}" for g in grants})
+    )
+    choices: dict[str, Any] | None = cache.get(key)
+    if choices is None:
+        choices = _filter_choices(user)
+        cache.set(key, choices, CHOICES_TTL)
+    return choices
+
+
+def _filter_choices(user: User) -> dict[str, Any]:
     prefixes = [g.place_prefix for g in access.scope_of(user).grants if g.place_prefix]
     places: list[Place] = []
     schools: list[Organisation] = []
@@ -143,7 +176,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     filters = filters_from(request)
     found = selectors.children_search(user=user, filters=filters)
-    paginator = Paginator(found, PAGE_SIZE)
+    paginator = CappedPaginator(found, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     labels = category_labels()
     relations, living = dict(Relation.choices), dict(Living.choices)
@@ -160,6 +193,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
         detail={
             "filters": selectors.logged_filters(filters),
             "count": paginator.count,
+            "more": paginator.more,
             "page": page.number,
         },
     )
@@ -169,6 +203,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "page": page,
         "count": paginator.count,
+        "more": paginator.more,
         "query": urlencode(query),
         "can_register": access.can_register(user),
     }
