@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "shouhu.accounts",
     "shouhu.audit",
     "shouhu.children",
+    "shouhu.notify",
+    "shouhu.screening",
     "shouhu.demo",
 ]
 

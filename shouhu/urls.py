@@ -10,5 +10,7 @@ urlpatterns = [
     path("accounts/", include("shouhu.accounts.urls")),
     path("audit/", include("shouhu.audit.urls")),
     path("children/io/", include("shouhu.children.urls_io")),
+    path("inbox/", include("shouhu.notify.urls")),
+    path("", include("shouhu.screening.urls")),
     path("", include("shouhu.children.urls")),
 ]

@@ -284,6 +284,10 @@ def test_fuzz_parameters_and_bodies_never_fail(
             "household": {"village_code": VILLAGE_A},
         },
         ("post", f"{PREFIX}/auth/token"): {"username": "nobody", "password": "x"},
+        ("post", f"{PREFIX}/children/{{child_id}}/screenings"): {
+            "instrument": "phq9",
+            "answers": {"phq9_sleep": 1},
+        },
     }
     sent = 0
     for method, path, op in operations(schema):

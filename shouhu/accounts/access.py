@@ -69,6 +69,7 @@ class Grant:
     assignment_kind: str = ""
     assigned_org_id: int | None = None
     break_glass: bool = False
+    role: str = ""  # the membership role behind a jurisdiction, school or organisation grant
 
     def q(self) -> Q:
         from shouhu.children.models import ChildAssignment
@@ -114,12 +115,13 @@ def _build_scope(user: User) -> Scope:
                     classes,
                     place_prefix=org.jurisdiction.prefix,
                     break_glass=m.role == Role.OFFICIAL,
+                    role=m.role,
                 )
             )
         elif m.role == Role.TEACHER and org.kind == "school":
-            scope.grants.append(Grant(classes, school_id=org.pk))
+            scope.grants.append(Grant(classes, school_id=org.pk, role=m.role))
         if m.role in ORG_CASE_ROLES:
-            scope.grants.append(Grant(classes, assigned_org_id=org.pk))
+            scope.grants.append(Grant(classes, assigned_org_id=org.pk, role=m.role))
     # Grants through assignments only for the kinds the user actually holds: a grant over an
     # empty set opens nothing, but its subquery would keep the planner off the indexes of
     # every other grant (a supervisor with no assignments gets a plain code-range filter).
@@ -191,6 +193,57 @@ def can_see(user: User, child: Child, field_class: str) -> bool:
 
 def can_break_glass(user: User, child: Child) -> bool:
     return any(g.break_glass for g in grants_for(user, child))
+
+
+# What a user may see of a child's screening results (answers, scores, flags).
+RESULTS_FULL = "full"  # answers and scores
+RESULTS_SUMMARY = "summary"  # only "needs follow-up" and the action owed
+RESULTS_NONE = "none"
+
+
+def screening_access(user: User, child: Child, *, kind: str = "screening") -> str:
+    """How much of a child's screening results the user may see.
+
+    Mental-health screenings (`kind="screening"`): counsellors serving the child (through
+    their organisation or an assignment) and the assigned case worker see answers and scores;
+    the child's other adults with a grant (child directors, supervisors, officials, teachers,
+    social workers of an organisation serving the child) see only whether follow-up is
+    needed and the action owed; volunteers see nothing. Needs assessments and strengths
+    profiles are the workers' own records: whoever may see the child's sensitive fields sees
+    them in full.
+    """
+    grants = grants_for(user, child)
+    if kind != "screening":
+        if any(SENSITIVE in g.classes for g in grants):
+            return RESULTS_FULL
+    elif any(
+        g.assignment_kind in {"counselor", "case_worker"} or g.role == Role.COUNSELOR
+        for g in grants
+    ):
+        return RESULTS_FULL
+    if any(g.assignment_kind != "volunteer" for g in grants):
+        return RESULTS_SUMMARY
+    return RESULTS_NONE
+
+
+def jurisdiction_q(
+    user: User, *, roles: frozenset[str] | None = None, field: str = "child__residence_id"
+) -> Q:
+    """Rows whose child lives inside the jurisdiction of the user's registry grants (of the
+    given roles): how supervisors and officials follow their area's alerts, reports and
+    tasks. Matches nothing for a user without such a grant."""
+    area = Q(pk__in=[])
+    for grant in scope_of(user).grants:
+        if grant.place_prefix and (roles is None or grant.role in roles):
+            low, high = code_range(grant.place_prefix)
+            area |= Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    return area
+
+
+def can_administer(user: User, child: Child, *, kind: str = "screening") -> bool:
+    """Who may give a child an instrument: those who may see the answers (a teacher or child
+    director does not enter answers they are not allowed to read back)."""
+    return screening_access(user, child, kind=kind) == RESULTS_FULL
 
 
 def can_register_in(user: User, village_code: str) -> bool:

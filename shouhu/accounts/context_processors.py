@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Membership, Role
+from shouhu.notify.services import unread_count
 
 
 def _url(name: str) -> str:
@@ -31,5 +32,10 @@ def nav(request: HttpRequest) -> dict[str, object]:
             "register_url": _url("children:register") if may_register else "",
             "import_url": _url("children_io:import") if may_register else "",
             "audit_url": _url("audit:log") if access.can_audit(user) else "",
+            "alerts_url": _url("screening:alerts"),
+            "worklist_url": _url("screening:worklist"),
+            "reports_url": _url("screening:reports"),
+            "inbox_url": _url("notify:inbox"),
+            "unread": unread_count(user),
         }
     }

@@ -7,7 +7,7 @@ every error is JSON (see `errors`).
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
-from shouhu.api import auth, children, errors
+from shouhu.api import auth, children, errors, screening
 
 api = NinjaAPI(
     title="Shouhu API",
@@ -33,6 +33,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/auth", auth.router)
 api.add_router("/children", children.router)
+api.add_router("", screening.router)
 
 # Last: any other path under /api/v1/ is a JSON 404, not the HTML page of the web UI.
 fallback = Router()

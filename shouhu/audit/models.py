@@ -52,6 +52,8 @@ class Action(models.TextChoices):
     IMPORT = "import", _("Import")
     DENIED = "denied", _("Access refused")
     READ_LOG = "read_log", _("Read the access log")
+    SCREENING = "screening", _("Recorded a screening or assessment")
+    VIEW_SCREENING = "view_screening", _("Viewed screening answers or scores")
 
 
 class AccessLog(AppendOnlyModel):

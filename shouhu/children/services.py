@@ -392,6 +392,15 @@ def facts_of(child: Child, members: Sequence[FamilyMember], aid: str) -> rules.C
     )
 
 
+def risk_inputs_changed(children: Sequence[Child]) -> None:
+    """The registry facts behind the risk level changed: recompute it (screening owns the
+    rules; bulk imports leave it to `shouhu risk recompute`)."""
+    from shouhu.screening import risk
+
+    for child in children:
+        risk.recompute(child)
+
+
 def apply_categories(
     child: Child, members: Sequence[FamilyMember], aid: str, places: PlaceCache, on: dt.date
 ) -> bool:
@@ -535,6 +544,7 @@ def child_register(
         changes=_created(row, CHILD_FACT_FIELDS + CATEGORY_FIELDS),
         child_id=row.pk,
     )
+    risk_inputs_changed([row])
     return row
 
 
@@ -613,6 +623,7 @@ def child_update(
         changes=diff(before, snapshot(locked, CHILD_FACT_FIELDS + CATEGORY_FIELDS)),
         child_id=locked.pk,
     )
+    risk_inputs_changed([locked])
     return locked
 
 
@@ -680,6 +691,7 @@ def member_update(
             child_id=child.pk,
         )
     household_recompute_categories(household=member.household, on=today)
+    risk_inputs_changed(list(member.household.children.all()))
     return member
 
 

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import Promise, cached_property
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from shouhu.accounts import access
@@ -223,6 +223,26 @@ def child_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _risk_context(child: Child, visible: bool) -> dict[str, Any]:
+    """The risk colour and why, for those who may see screening summaries (its reasons can
+    say that a screening needs follow-up, never more)."""
+    from shouhu.screening.models import FollowUpTask, RiskLevel, TaskStatus
+
+    if not visible:
+        return {}
+    level = RiskLevel.objects.filter(child=child).first()
+    if level is None:
+        return {}
+    language = "en" if (get_language() or "").startswith("en") else "zh-Hans"
+    return {
+        "risk": level,
+        "risk_reasons": [r["label"].get(language, r["code"]) for r in level.reasons],
+        "visit_task": FollowUpTask.objects.filter(
+            child=child, kind="home_visit", status=TaskStatus.OPEN
+        ).first(),
+    }
+
+
 @login_required
 @require_GET
 def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -231,6 +251,9 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     view = selectors.present_child(user, child)
     classes = frozenset(view["field_classes"])
     identifying, sensitive = access.IDENTIFYING in classes, access.SENSITIVE in classes
+    sees_screenings = (
+        access.screening_access(user, child, kind="needs_assessment") != access.RESULTS_NONE
+    )
     labels = category_labels()
     view["category_labels"] = [
         (code, labels[code], CATEGORY_EXPLANATIONS[code]) for code in view["categories"]
@@ -255,6 +278,8 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "has_address": bool(child.household.address_enc),
         "break_glass": access.can_break_glass(user, child) and not (identifying and sensitive),
         "can_edit": access.can_edit(user, child),
+        "sees_screenings": sees_screenings,
+        **_risk_context(child, sees_screenings),
         **selectors.present_child_extras(child, classes),
         "history": selectors.present_history(list(history.object_list), classes),
         "history_page": history,

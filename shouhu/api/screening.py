@@ -1,0 +1,133 @@
+"""Instruments, screenings and safeguarding alerts over the API (same services and access
+rules as the web pages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
+
+from shouhu.accounts import access
+from shouhu.api.auth import current_user
+from shouhu.api.schemas import MAX_ID, Error
+from shouhu.lib.instruments import Instrument
+from shouhu.screening import registry, safeguarding, selectors, services
+from shouhu.screening.models import Alert
+
+router = Router(tags=["screening"])
+ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
+
+
+class ScreeningIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    instrument: str = Field(max_length=32, description="Instrument code, e.g. `phq9`")
+    answers: dict[str, Any] = Field(description="Item id → answer value")
+    respondent: Literal["child", "caregiver", "worker"] | None = None
+    mode: Literal["self_report", "interview"] | None = None
+    language: Literal["zh-Hans", "en"] = "zh-Hans"
+    administered_at: dt.datetime | None = None
+
+
+def _instrument(inst: Instrument, enabled: bool) -> dict[str, Any]:
+    return {
+        "code": inst.code,
+        "version": inst.version,
+        "name": dict(inst.name),
+        "kind": inst.kind,
+        "respondent": inst.respondent,
+        "modes": list(inst.modes),
+        "ages": list(inst.ages),
+        "languages": [lang for lang in ("zh-Hans", "en") if inst.has_text(lang)],
+        "text": inst.text,
+        "enabled": enabled,
+        "licence": inst.licence,
+        "timeframe": dict(inst.timeframe) if inst.timeframe else None,
+        "items": [
+            {
+                "id": item.id,
+                "number": item.number,
+                "text": dict(item.text),
+                "options": [{"value": o.value, "label": dict(o.label)} for o in item.options],
+                "scored": item.scored,
+            }
+            for item in inst.items
+        ],
+    }
+
+
+@router.get("/instruments", response={200: dict[str, Any], **ERRORS}, summary="Instruments")
+def instruments_list(request: HttpRequest) -> dict[str, Any]:
+    """Every instrument with its items in the instrument's order. Item text is present only
+    where it is shipped or installed under a licence; `enabled` says whether it can be used."""
+    current_user(request)
+    return {"items": [_instrument(inst, on) for inst, on in registry.catalogue()]}
+
+
+def _child(request: HttpRequest, child_id: int, purpose: str) -> Any:
+    if not 0 < child_id <= MAX_ID:
+        raise Http404
+    return access.get_child_for_user(current_user(request), child_id, purpose=purpose)
+
+
+@router.post(
+    "/children/{child_id}/screenings",
+    response={201: dict[str, Any], **ERRORS},
+    summary="Record a screening",
+)
+def screening_create(
+    request: HttpRequest, child_id: int, payload: ScreeningIn
+) -> Status[dict[str, Any]]:
+    """Store a completed instrument. Totals, band, subscales and flags are computed from the
+    answers (never taken from input); an unknown item or a value out of range is 400 naming
+    the item (`answers.<item id>`). Critical answers raise a safeguarding alert at once."""
+    user = current_user(request)
+    child = _child(request, child_id, "api_screening")
+    administration = services.administer(
+        actor=user,
+        child=child,
+        instrument=payload.instrument,
+        answers=payload.answers,
+        respondent=payload.respondent,
+        mode=payload.mode,
+        language=payload.language,
+        administered_at=payload.administered_at,
+    )
+    return Status(201, selectors.present(administration, access.RESULTS_FULL))
+
+
+@router.get(
+    "/children/{child_id}/screenings",
+    response={200: dict[str, Any], **ERRORS},
+    summary="A child's screenings",
+)
+def screening_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
+    """The child's administrations, newest first. Counsellors and the assigned case worker
+    get answers and scores; other adults working with the child get only whether follow-up
+    is needed and the action owed; volunteers get 403."""
+    user = current_user(request)
+    child = _child(request, child_id, "api_screenings")
+    levels, rows = selectors.child_administrations(user, child, purpose="api_screenings")
+    if all(level == access.RESULTS_NONE for level in levels.values()):
+        raise PermissionDenied("You may not see screening results.")
+    return {"items": rows, "access": levels, "note": "Screening, not diagnosis."}
+
+
+def _alerts(user: Any, status: str | None) -> list[Alert]:
+    rows = safeguarding.alerts_visible_to(user)
+    if status:
+        rows = rows.filter(status=status)
+    return list(rows.order_by("-raised_at", "-id")[:500])
+
+
+@router.get("/alerts", response={200: dict[str, Any], **ERRORS}, summary="Safeguarding alerts")
+def alerts_list(
+    request: HttpRequest, status: Literal["open", "acknowledged", "closed"] | None = None
+) -> dict[str, Any]:
+    """Alerts you were notified of, and those of children in your jurisdiction."""
+    user = current_user(request)
+    return {"items": [safeguarding.present_alert(a) for a in _alerts(user, status)]}

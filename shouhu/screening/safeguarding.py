@@ -1,0 +1,277 @@
+"""Safeguarding alerts: raised by critical answers, acknowledged within a set time, escalated
+level by level when they are not.
+
+Levels: 0 the designated responders of the organisation that gave the instrument (or, when it
+has none, the child directors of the child's village) together with the worker who gave it;
+1 the township supervisors; 2 the county civil-affairs officers. Acknowledgement deadlines
+come from `settings.SHOUHU_ALERT_ACK_MINUTES` (default 30 minutes for imminent risk, 24 hours
+otherwise). `escalate_overdue()` is the periodic job (`shouhu safeguarding escalate`): it is
+idempotent and takes the clock as an argument so that tests control time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shouhu.accounts import access
+from shouhu.accounts.models import Membership, OrgKind, Role, User
+from shouhu.audit.models import Action
+from shouhu.audit.services import log_access
+from shouhu.children.models import Child
+from shouhu.notify.services import Message, send
+from shouhu.screening.models import (
+    Administration,
+    Alert,
+    AlertEvent,
+    AlertStatus,
+    EventKind,
+    Level,
+    Priority,
+    Responder,
+)
+
+ALERT_ACTIONS = frozenset({"alert", "imminent", "mandatory_report"})
+DEFAULT_ACK_MINUTES = {Priority.IMMINENT: 30, Priority.URGENT: 24 * 60}
+
+
+def ack_minutes(priority: str) -> int:
+    configured: dict[str, int] = getattr(settings, "SHOUHU_ALERT_ACK_MINUTES", {})
+    return int(configured.get(priority, DEFAULT_ACK_MINUTES[Priority(priority)]))
+
+
+def _ancestors(code: str) -> list[str]:
+    return [code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
+
+
+def _members(child: Child, roles: Iterable[str], **filters: Any) -> list[User]:
+    rows = Membership.objects.filter(
+        active=True,
+        organisation__active=True,
+        user__is_active=True,
+        role__in=list(roles),
+        organisation__jurisdiction_id__in=_ancestors(child.residence_id),
+        **filters,
+    ).select_related("user")
+    return [m.user for m in rows]
+
+
+def recipients_for(alert: Alert, level: int) -> list[User]:
+    child = alert.child
+    if level == Level.RESPONDER:
+        people: list[User] = []
+        if alert.organisation_id is not None:
+            people = [
+                r.user
+                for r in Responder.objects.filter(
+                    organisation_id=alert.organisation_id, user__is_active=True
+                ).select_related("user")
+            ]
+        if not people:
+            people = _members(
+                child, [Role.CHILD_DIRECTOR], organisation__jurisdiction_id=child.residence_id
+            )
+        if alert.administration is not None:
+            people.append(alert.administration.administered_by)
+        return people
+    if level == Level.SUPERVISOR:
+        return _members(child, [Role.SUPERVISOR])
+    return _members(child, [Role.OFFICIAL], organisation__kind=OrgKind.CIVIL_AFFAIRS)
+
+
+def _notify(alert: Alert, level: int, now: dt.datetime, *, escalated: bool) -> list[User]:
+    people = recipients_for(alert, level)
+    link = reverse("screening:alert", args=[alert.pk])
+    if alert.priority == Priority.IMMINENT:
+        subject = _("Imminent risk: a child needs help now (alert %(id)s)") % {"id": alert.pk}
+    else:
+        subject = _("Safeguarding alert %(id)s needs your acknowledgement") % {"id": alert.pk}
+    if escalated:
+        subject = _("Escalated: %(subject)s") % {"subject": subject}
+    body = _("Acknowledge by %(due)s and record what you do.") % {
+        "due": timezone.localtime(alert.due_at).strftime("%Y-%m-%d %H:%M")
+    }
+    send(people, Message("safeguarding", subject, body, link), now=now)
+    alert.recipients.add(*people)
+    AlertEvent.objects.create(
+        alert=alert,
+        at=now,
+        kind=EventKind.NOTIFIED,
+        note=str(Level(level).label),
+        recipients=sorted({u.pk for u in people}),
+    )
+    return people
+
+
+def raise_for(administration: Administration, now: dt.datetime | None = None) -> Alert | None:
+    """The alert owed for an administration's critical flags (None when it raised none)."""
+    raised = [f for f in administration.flags if f.get("action") in ALERT_ACTIONS]
+    if not raised:
+        return None
+    now = now or timezone.now()
+    priority = (
+        Priority.IMMINENT if any(f["action"] == "imminent" for f in raised) else Priority.URGENT
+    )
+    alert = Alert.objects.create(
+        child=administration.child,
+        administration=administration,
+        organisation=administration.organisation,
+        priority=priority,
+        flags=[{"code": f["code"], "action": f["action"]} for f in raised],
+        raised_at=now,
+        due_at=now + dt.timedelta(minutes=ack_minutes(priority)),
+    )
+    AlertEvent.objects.create(
+        alert=alert, at=now, by=administration.administered_by, kind=EventKind.RAISED
+    )
+    _notify(alert, Level.RESPONDER, now, escalated=False)
+    return alert
+
+
+def escalate_overdue(now: dt.datetime | None = None) -> list[Alert]:
+    """Move every unacknowledged alert past its deadline up one level and notify that level.
+    Running it twice at the same time changes nothing the second time."""
+    now = now or timezone.now()
+    escalated: list[Alert] = []
+    due = Alert.objects.filter(
+        status=AlertStatus.OPEN, due_at__lte=now, level__lt=Level.COUNTY
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            alert = (
+                Alert.objects.select_for_update()
+                .select_related("child", "administration__administered_by")
+                .get(pk=pk)
+            )
+            if (
+                alert.status != AlertStatus.OPEN
+                or alert.due_at > now
+                or alert.level >= Level.COUNTY
+            ):
+                continue
+            alert.level += 1
+            alert.due_at = now + dt.timedelta(minutes=ack_minutes(alert.priority))
+            alert.save(update_fields=["level", "due_at"])
+            AlertEvent.objects.create(
+                alert=alert, at=now, kind=EventKind.ESCALATED, note=str(Level(alert.level).label)
+            )
+            _notify(alert, alert.level, now, escalated=True)
+            escalated.append(alert)
+    return escalated
+
+
+def alerts_visible_to(user: User) -> QuerySet[Alert]:
+    """Alerts the user was notified of, and those of children inside the jurisdiction of the
+    user's registry roles (supervisors and officials follow their area's alerts)."""
+    return (
+        Alert.objects.filter(Q(recipients=user) | access.jurisdiction_q(user))
+        .distinct()
+        .select_related("child", "organisation", "acknowledged_by")
+    )
+
+
+def get_alert_for_user(user: User, pk: object) -> Alert:
+    from django.http import Http404
+
+    try:
+        key = int(str(pk))
+    except ValueError:
+        raise Http404 from None
+    alert = alerts_visible_to(user).filter(pk=key).first()
+    if alert is None:
+        raise Http404
+    log_access(
+        user=user,
+        action=Action.VIEW_CHILD,
+        child_id=alert.child_id,
+        object_type="alert",
+        object_id=str(alert.pk),
+        purpose="safeguarding",
+    )
+    return alert
+
+
+def _may_handle(user: User, alert: Alert) -> bool:
+    return alert.recipients.filter(pk=user.pk).exists()
+
+
+@transaction.atomic
+def acknowledge(
+    *, actor: User, alert: Alert, note: str = "", now: dt.datetime | None = None
+) -> Alert:
+    """The first acknowledgement stops escalation; only people notified of it may give it."""
+    now = now or timezone.now()
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if not _may_handle(actor, alert):
+        raise PermissionDenied(_("Only the people notified of this alert can acknowledge it."))
+    if alert.status != AlertStatus.OPEN:
+        raise ValidationError(_("This alert has already been acknowledged."))
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_at = now
+    alert.acknowledged_by = actor
+    alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    AlertEvent.objects.create(
+        alert=alert, at=now, by=actor, kind=EventKind.ACKNOWLEDGED, note=note.strip()
+    )
+    return alert
+
+
+@transaction.atomic
+def record_action(
+    *, actor: User, alert: Alert, note: str, close: bool = False, now: dt.datetime | None = None
+) -> Alert:
+    """Record an action taken (required text); `close` ends the alert once acknowledged."""
+    now = now or timezone.now()
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if not _may_handle(actor, alert):
+        raise PermissionDenied(_("Only the people notified of this alert can act on it."))
+    if not note.strip():
+        raise ValidationError({"note": _("Say what was done.")})
+    if alert.status == AlertStatus.CLOSED:
+        raise ValidationError(_("This alert is closed."))
+    if close and alert.status != AlertStatus.ACKNOWLEDGED:
+        raise ValidationError(_("Acknowledge the alert before closing it."))
+    AlertEvent.objects.create(
+        alert=alert,
+        at=now,
+        by=actor,
+        kind=EventKind.CLOSED if close else EventKind.ACTION,
+        note=note.strip(),
+    )
+    if close:
+        alert.status = AlertStatus.CLOSED
+        alert.closed_at = now
+        alert.save(update_fields=["status", "closed_at"])
+        from shouhu.screening import risk
+
+        risk.recompute(alert.child, now=now)
+    return alert
+
+
+def present_alert(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.pk,
+        "child": alert.child_id,
+        "child_name": alert.child.name,
+        "priority": alert.priority,
+        "status": alert.status,
+        "level": alert.level,
+        "flags": [f["code"] for f in alert.flags],
+        "raised_at": alert.raised_at,
+        "due_at": alert.due_at,
+        "acknowledged_at": alert.acknowledged_at,
+        "overdue": alert.status == AlertStatus.OPEN and alert.due_at <= timezone.now(),
+    }
+
+
+def open_alerts(alerts: Sequence[Alert]) -> list[Alert]:
+    return [a for a in alerts if a.status != AlertStatus.CLOSED]

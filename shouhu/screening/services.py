@@ -1,0 +1,147 @@
+"""Giving a child an instrument: validate the answers, score them, store, raise alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shouhu.accounts import access
+from shouhu.accounts.models import Membership, User
+from shouhu.audit.models import Action
+from shouhu.audit.services import log_access
+from shouhu.children import protect
+from shouhu.children.models import Child
+from shouhu.lib import dates
+from shouhu.lib import instruments as defs
+from shouhu.screening import registry, safeguarding
+from shouhu.screening.models import Administration, GroupSession, Mode, Respondent
+
+LANGUAGES = ("zh-Hans", "en")
+
+
+def _organisation_of(user: User, child: Child) -> int | None:
+    """The organisation the worker acts for with this child: the first of their active
+    memberships (registry, school or case organisation)."""
+    membership = (
+        Membership.objects.filter(user=user, active=True, organisation__active=True)
+        .order_by("id")
+        .first()
+    )
+    return membership.organisation_id if membership else None
+
+
+def _answers(raw: object) -> dict[str, int | None]:
+    if not isinstance(raw, Mapping):
+        raise ValidationError({"answers": _("Answers must be an object of item id → value.")})
+    out: dict[str, int | None] = {}
+    for key, value in raw.items():
+        out[str(key)] = value
+    return out
+
+
+@transaction.atomic
+def administer(
+    *,
+    actor: User,
+    child: Child,
+    instrument: str,
+    answers: Mapping[str, Any],
+    respondent: str | None = None,
+    mode: str | None = None,
+    language: str = "zh-Hans",
+    administered_at: dt.datetime | None = None,
+    group: GroupSession | None = None,
+    now: dt.datetime | None = None,
+) -> Administration:
+    """Store one completed instrument. The scores are computed here from the answers; an
+    unknown item or a value out of range is a validation error naming the item
+    (`answers.<item id>`). Critical answers raise a safeguarding alert in the same
+    transaction."""
+    inst = registry.get(instrument)
+    if not access.can_administer(actor, child, kind=inst.kind):
+        raise PermissionDenied(_("You may not give this child this instrument."))
+    now = now or timezone.now()
+    when = administered_at or now
+    if when > now + dt.timedelta(minutes=5):
+        raise ValidationError({"administered_at": _("The date is in the future.")})
+    errors: dict[str, list[str]] = {}
+    respondent = respondent or inst.respondent
+    if respondent not in Respondent.values:
+        errors["respondent"] = [_("Unknown respondent.")]
+    mode = mode or inst.modes[0]
+    if mode not in Mode.values or mode not in inst.modes:
+        errors["mode"] = [_("This instrument is not given this way.")]
+    if language not in LANGUAGES:
+        errors["language"] = [_("Unknown language.")]
+    age = dates.age_on(child.birth_date, timezone.localtime(when).date())
+    low, high = inst.ages
+    if not low <= age <= high:
+        errors["instrument"] = [
+            _("%(name)s is for ages %(low)s to %(high)s; the child is %(age)s.")
+            % {"name": inst.name.get("en", inst.code), "low": low, "high": high, "age": age}
+        ]
+    given = _answers(answers)
+    try:
+        result = defs.score(inst, given)
+    except defs.AnswerError as exc:
+        errors[f"answers.{exc.item}"] = [str(exc)]
+        result = None
+    if errors:
+        raise ValidationError(errors)
+    assert result is not None
+    administration = Administration.objects.create(
+        child=child,
+        instrument=inst.code,
+        version=inst.version,
+        kind=inst.kind,
+        administered_by=actor,
+        organisation_id=group.organisation_id if group else _organisation_of(actor, child),
+        respondent=respondent,
+        mode=mode,
+        language=language,
+        administered_at=when,
+        answers_enc=protect.seal(json.dumps({k: v for k, v in given.items() if v is not None})),
+        total=result.total,
+        band=result.band or "",
+        subscales=dict(result.subscales),
+        flags=[
+            {"code": f.code, "action": f.action, "item": f.item, "value": f.value}
+            for f in result.flags
+        ],
+        missing=list(result.missing),
+        prorated=result.prorated,
+        follow_up=result.follow_up,
+        action=result.action or "",
+        group=group,
+    )
+    log_access(
+        user=actor,
+        action=Action.SCREENING,
+        child_id=child.pk,
+        object_type="administration",
+        object_id=str(administration.pk),
+        fields=[access.SENSITIVE],
+        purpose="administer",
+        detail={"instrument": inst.code},
+    )
+    safeguarding.raise_for(administration, now=now)
+    from shouhu.screening import reporting, risk
+
+    reporting.open_from_findings(administration, now)
+
+    if inst.code == risk.HOME_VISIT:
+        risk.visit_done(administration, now=now)
+    risk.recompute(child, now=now)
+    return administration
+
+
+def answers_of(administration: Administration) -> dict[str, int]:
+    data: dict[str, int] = json.loads(protect.unseal(administration.answers_enc) or "{}")
+    return data

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from shouhu.screening import views
+
+app_name = "screening"
+
+urlpatterns = [
+    path("children/<int:pk>/screenings/", views.child_screenings, name="child"),
+    path("children/<int:pk>/screenings/new/", views.screening_new, name="new"),
+    path("screenings/<int:pk>/", views.screening_detail, name="detail"),
+    path("alerts/", views.alert_list, name="alerts"),
+    path("worklist/", views.worklist, name="worklist"),
+    path("children/<int:pk>/reports/new/", views.report_new, name="report_new"),
+    path("reports/", views.report_list, name="reports"),
+    path("reports/<int:pk>/", views.report_detail, name="report"),
+    path("alerts/<int:pk>/", views.alert_detail, name="alert"),
+    path("alerts/<int:pk>/act/", views.alert_act, name="alert_act"),
+]

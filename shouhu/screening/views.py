@@ -1,0 +1,341 @@
+"""Screening pages: a child's results and trend, the questionnaire form, one result, and the
+safeguarding alerts. Thin views over `services`, `selectors` and `safeguarding`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from shouhu.accounts import access
+from shouhu.accounts.models import User
+from shouhu.lib import dates
+from shouhu.lib.instruments import Instrument
+from shouhu.screening import registry, reporting, risk, safeguarding, selectors, services
+from shouhu.screening.models import AlertStatus, Trigger
+
+CHART_W, CHART_H = 320, 120
+
+
+def _language() -> str:
+    return "en" if (get_language() or "").startswith("en") else "zh-Hans"
+
+
+def _chart(points: list[dict[str, Any]], inst: Instrument | None) -> dict[str, Any]:
+    """An SVG polyline of totals over time (x by order, y by the instrument's range)."""
+    low, high = inst.total_range() if inst else (0, max(p["total"] for p in points) or 1)
+    span = (high - low) or 1
+    step = CHART_W / max(len(points) - 1, 1)
+    coords = [
+        (round(i * step, 1), round(CHART_H - (p["total"] - low) / span * CHART_H, 1))
+        for i, p in enumerate(points)
+    ]
+    return {
+        "points": " ".join(f"{x},{y}" for x, y in coords),
+        "dots": [{"x": x, "y": y, "row": p} for (x, y), p in zip(coords, points, strict=True)],
+        "width": CHART_W,
+        "height": CHART_H,
+    }
+
+
+@login_required
+@require_GET
+def child_screenings(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    child = access.get_child_for_user(user, pk, purpose="screenings")
+    levels, rows = selectors.child_administrations(user, child, language=_language())
+    if all(level == access.RESULTS_NONE for level in levels.values()):
+        raise PermissionDenied(_("You may not see screening results."))
+    charts = []
+    for code, points in selectors.trends(rows).items():
+        try:
+            inst: Instrument | None = registry.definition(code)
+        except KeyError:
+            inst = None
+        charts.append({"code": code, "name": points[0]["instrument_name"], **_chart(points, inst)})
+    available = [
+        {"code": inst.code, "name": inst.name.text(_language())}
+        for inst in registry.enabled()
+        if access.can_administer(user, child, kind=inst.kind)
+    ]
+    return render(
+        request,
+        "screening/child.html",
+        {"child": child, "rows": rows, "charts": charts, "available": available},
+    )
+
+
+def _form_items(inst: Instrument, language: str, answers: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for item in inst.items:
+        out.append(
+            {
+                "item": item,
+                "text": item.text.get(language) or item.text.get("en") or f"{item.number}",
+                "options": [
+                    {"value": o.value, "label": o.label.get(language) or o.label.get("en", "")}
+                    for o in item.options
+                ],
+                "answer": answers.get(item.id, ""),
+                "show_if": item.show_if,
+            }
+        )
+    return out
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    child = access.get_child_for_user(user, pk, purpose="administer")
+    code = request.GET.get("instrument") or request.POST.get("instrument", "")
+    inst = registry.get(code)  # ValidationError → 400 page below
+    if not access.can_administer(user, child, kind=inst.kind):
+        raise PermissionDenied(_("You may not give this child this instrument."))
+    language = request.POST.get("language") or request.GET.get("language") or _language()
+    if language not in services.LANGUAGES or not inst.has_text(language):
+        language = "zh-Hans" if inst.has_text("zh-Hans") else "en"
+    errors: dict[str, list[str]] = {}
+    posted: dict[str, str] = {}
+    if request.method == "POST":
+        posted = {item.id: request.POST.get(f"item-{item.id}", "").strip() for item in inst.items}
+        answers: dict[str, Any] = {}
+        for item_id, raw in posted.items():
+            if raw == "":
+                continue
+            try:
+                answers[item_id] = int(raw)
+            except ValueError:
+                errors[f"answers.{item_id}"] = [_("Choose one of the answers.")]
+        if not errors:
+            try:
+                administration = services.administer(
+                    actor=user,
+                    child=child,
+                    instrument=inst.code,
+                    answers=answers,
+                    mode=request.POST.get("mode") or None,
+                    respondent=request.POST.get("respondent") or None,
+                    language=language,
+                )
+            except ValidationError as exc:
+                errors = exc.message_dict
+            else:
+                if administration.action in {"imminent", "alert", "mandatory_report"}:
+                    messages.warning(
+                        request,
+                        _("A safeguarding alert has been raised; the responders were notified."),
+                    )
+                return redirect("screening:detail", administration.pk)
+    one_by_one = request.GET.get("layout") == "single" or request.POST.get("layout") == "single"
+    return render(
+        request,
+        "screening/form.html",
+        {
+            "child": child,
+            "inst": inst,
+            "name": inst.name.get(language) or inst.name.get("en", inst.code),
+            "instructions": (inst.timeframe.get(language, "") if inst.timeframe else ""),
+            "items": _form_items(inst, language, posted),
+            "language": language,
+            "errors": errors,
+            "one_by_one": one_by_one,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    administration, level = selectors.get_administration_for_user(user, pk)
+    language = _language()
+    row = selectors.present(administration, level, language=language)
+    inst = registry.definition(administration.instrument)
+    answered = []
+    if "answers" in row:
+        for item in inst.items:
+            value = row["answers"].get(item.id)
+            label = ""
+            if value is not None:
+                option = next((o for o in item.options if o.value == value), None)
+                label = option.label.get(language, "") if option else str(value)
+            answered.append(
+                {
+                    "number": item.number,
+                    "text": item.text.get(language, ""),
+                    "value": value,
+                    "label": label,
+                }
+            )
+    band = inst.band_for(administration.total) if administration.total is not None else None
+    return render(
+        request,
+        "screening/detail.html",
+        {
+            "row": row,
+            "child": administration.child,
+            "answered": answered,
+            "band_label": band.label.get(language, band.code) if band else "",
+            "full": level == access.RESULTS_FULL,
+        },
+    )
+
+
+@login_required
+@require_GET
+def alert_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    status = request.GET.get("status", "")
+    rows = safeguarding.alerts_visible_to(user)
+    if status in AlertStatus.values:
+        rows = rows.filter(status=status)
+    alerts = [safeguarding.present_alert(a) for a in rows.order_by("-raised_at", "-id")[:200]]
+    return render(
+        request,
+        "screening/alerts.html",
+        {"alerts": alerts, "status": status, "statuses": AlertStatus.choices},
+    )
+
+
+@login_required
+@require_GET
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    alert = safeguarding.get_alert_for_user(user, pk)
+    return render(
+        request,
+        "screening/alert.html",
+        {
+            "alert": alert,
+            "view": safeguarding.present_alert(alert),
+            "events": alert.events.select_related("by"),
+            "may_act": alert.recipients.filter(pk=user.pk).exists(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def alert_act(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    alert = safeguarding.get_alert_for_user(user, pk)
+    what = request.POST.get("what", "")
+    note = request.POST.get("note", "")
+    try:
+        if what == "acknowledge":
+            safeguarding.acknowledge(actor=user, alert=alert, note=note)
+        else:
+            safeguarding.record_action(actor=user, alert=alert, note=note, close=what == "close")
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("screening:alert", alert.pk)
+
+
+@login_required
+@require_GET
+def worklist(request: HttpRequest) -> HttpResponse:
+    """Home visits and follow-ups owed: the user's own, and for supervisors and officials
+    those of their area; overdue first."""
+    user: User = request.user  # type: ignore[assignment]
+    today = dates.today()
+    tasks = list(risk.worklist(user, today=today)[:500])
+    return render(
+        request,
+        "screening/worklist.html",
+        {"tasks": tasks, "today": today, "overdue": sum(1 for t in tasks if t.due_on < today)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    child = access.get_child_for_user(user, pk, purpose="mandatory_report")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            suspected = [int(v) for v in request.POST.getlist("suspected")]
+        except ValueError:
+            suspected = [-1]
+        try:
+            report = reporting.open_report(
+                actor=user,
+                child=child,
+                triggers=request.POST.getlist("triggers"),
+                description=request.POST.get("description", ""),
+                suspected=suspected,
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            return redirect("screening:report", report.pk)
+    return render(
+        request,
+        "screening/report_new.html",
+        {
+            "child": child,
+            "triggers": Trigger.choices,
+            "members": child.household.members.all(),
+            "errors": errors,
+            "posted": request.POST,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def report_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    rows = reporting.reports_visible_to(user).order_by("completed_at", "-opened_at")[:200]
+    return render(
+        request,
+        "screening/reports.html",
+        {"reports": [reporting.present_report(user, r) for r in rows]},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    report = reporting.get_report_for_user(user, pk)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        told = parse_datetime(request.POST.get("police_told_at", "") or "")
+        if told is not None and timezone.is_naive(told):
+            told = timezone.make_aware(told)
+        try:
+            reporting.complete(
+                actor=user,
+                report=report,
+                police_told_at=told,
+                receiving_unit=request.POST.get("receiving_unit", ""),
+                reference=request.POST.get("police_reference", ""),
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        else:
+            return redirect("screening:report", report.pk)
+    return render(
+        request,
+        "screening/report.html",
+        {
+            "report": reporting.present_report(user, report),
+            "errors": errors,
+            "posted": request.POST,
+        },
+        status=400 if errors else 200,
+    )

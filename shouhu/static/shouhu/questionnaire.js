@@ -1,0 +1,65 @@
+// One question per screen for children on a phone (progressive: without script every
+// question is shown). Conditional questions (data-show-if="item:1,2;item2:1") are hidden
+// and cleared while their condition does not hold.
+(function () {
+  "use strict";
+  function init(form) {
+    var questions = Array.prototype.slice.call(form.querySelectorAll(".question"));
+    var back = form.querySelector("[data-step=back]");
+    var next = form.querySelector("[data-step=next]");
+    var submit = form.querySelector("[type=submit]");
+    var progress = form.querySelector("[data-progress]");
+    var single = form.classList.contains("one-by-one");
+    var current = 0;
+
+    function answer(item) {
+      var checked = form.querySelector('input[name="item-' + item + '"]:checked');
+      return checked ? checked.value : null;
+    }
+    function applies(q) {
+      var rule = q.getAttribute("data-show-if");
+      if (!rule) return true;
+      return rule.split(";").some(function (part) {
+        var bits = part.split(":");
+        var value = answer(bits[0]);
+        return value !== null && bits[1].split(",").indexOf(value) !== -1;
+      });
+    }
+    function visible() {
+      return questions.filter(function (q) {
+        var on = applies(q);
+        if (!on) {
+          q.querySelectorAll("input").forEach(function (i) { i.checked = false; });
+        }
+        q.hidden = !on;
+        return on;
+      });
+    }
+    function render() {
+      var shown = visible();
+      if (!single) return;
+      if (current >= shown.length) current = shown.length - 1;
+      shown.forEach(function (q, i) { q.hidden = i !== current; });
+      back.hidden = current === 0;
+      var last = current === shown.length - 1;
+      next.hidden = last;
+      submit.hidden = !last;
+      progress.textContent = (current + 1) + " / " + shown.length;
+      var first = shown[current] && shown[current].querySelector("input");
+      if (first) first.focus({ preventScroll: true });
+    }
+    form.addEventListener("change", function (event) {
+      render();
+      if (single && event.target.type === "radio" && !next.hidden) {
+        current += 1;
+        render();
+      }
+    });
+    back.addEventListener("click", function () { current = Math.max(0, current - 1); render(); });
+    next.addEventListener("click", function () { current += 1; render(); });
+    render();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form.questionnaire").forEach(init);
+  });
+})();

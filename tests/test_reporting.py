@@ -1,0 +1,187 @@
+"""Mandatory reports (强制报告): opened from findings or by hand, parallel notice, reporter
+confidentiality, no dismissal, completion only with the police report's details."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from shouhu.audit.models import AccessLog
+from shouhu.children.models import FamilyMember
+from shouhu.notify.models import Notification
+from shouhu.screening import registry, reporting, services
+from shouhu.screening.models import MandatoryReport, RiskLevel, Trigger
+from tests.world import World
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+
+
+def _visit(world: World, **answers: int) -> None:
+    inst = registry.definition("home_visit")
+    full = {item.id: item.min_value for item in inst.items if item.show_if is None}
+    full.update(answers)
+    services.administer(
+        actor=world.users["director_b"],
+        child=world.children["b1"],
+        instrument="home_visit",
+        answers=full,
+        now=NOW,
+        administered_at=NOW,
+    )
+
+
+def test_home_visit_finding_opens_a_report_with_parallel_notice(world: World) -> None:
+    _visit(world, hv_living_arrangement=3)
+    report = MandatoryReport.objects.get()
+    assert report.triggers == [Trigger.LIVING_ALONE] and not report.completed
+    assert report.reporter == world.users["director_b"]
+    told = set(
+        Notification.objects.filter(category="mandatory_report").values_list(
+            "user__username", flat=True
+        )
+    )
+    assert {"supervisor", "official", "director_b"} <= told
+    assert RiskLevel.objects.get(child=world.children["b1"]).level == "red"
+
+
+def test_calm_visit_opens_no_report(world: World) -> None:
+    _visit(world)
+    assert not MandatoryReport.objects.exists()
+
+
+def test_reporter_is_confidential_except_to_reporter_and_county_officer(world: World) -> None:
+    report = reporting.open_report(
+        actor=world.users["director_b"],
+        child=world.children["b1"],
+        triggers=[Trigger.ABUSE],
+        description="bruises",
+        now=NOW,
+    )
+    assert reporting.present_report(world.users["director_b"], report)["reporter"]
+    assert reporting.present_report(world.official, report)["reporter"]
+    assert reporting.present_report(world.supervisor, report)["reporter"] is None
+    client = Client()
+    client.force_login(world.supervisor)
+    page = client.get(reverse("screening:report", args=[report.pk])).content.decode()
+    assert "director_b" not in page and 'data-testid="reporter"' in page
+    assert AccessLog.objects.filter(
+        user=world.supervisor, object_type="mandatory_report", object_id=str(report.pk)
+    ).exists()
+
+
+def test_report_cannot_be_completed_without_police_details(world: World) -> None:
+    report = reporting.open_report(
+        actor=world.users["director_b"], child=world.children["b1"], triggers=["abandonment"]
+    )
+    with pytest.raises(ValidationError) as missing:
+        reporting.complete(
+            actor=world.users["director_b"],
+            report=report,
+            police_told_at=None,
+            receiving_unit="",
+            reference="",
+        )
+    assert set(missing.value.message_dict) == {
+        "police_told_at",
+        "receiving_unit",
+        "police_reference",
+    }
+    done = reporting.complete(
+        actor=world.users["director_b"],
+        report=report,
+        police_told_at=NOW,
+        receiving_unit="麻埠派出所",
+        reference="JQ-2026-1130-01",
+        now=NOW + dt.timedelta(minutes=20),
+    )
+    assert done.completed and done.completed_by == world.users["director_b"]
+    with pytest.raises(ValidationError):
+        reporting.complete(
+            actor=world.users["director_b"],
+            report=report,
+            police_told_at=NOW,
+            receiving_unit="x",
+            reference="y",
+        )
+
+
+def test_there_is_no_way_to_dismiss_a_report(world: World) -> None:
+    report = reporting.open_report(
+        actor=world.users["director_b"], child=world.children["b1"], triggers=["missing"]
+    )
+    assert not any(name.startswith(("dismiss", "cancel", "delete")) for name in dir(reporting))
+    client = Client()
+    client.force_login(world.users["director_b"])
+    response = client.post(reverse("screening:report", args=[report.pk]), {"dismiss": "1"})
+    assert response.status_code == 400
+    report.refresh_from_db()
+    assert not report.completed
+
+
+def test_suspected_guardian_is_never_told(world: World) -> None:
+    child = world.children["b1"]
+    members = list(FamilyMember.objects.filter(household_id=child.household_id))
+    guardians = [m for m in members if m.is_guardian]
+    assert guardians, "the world's children have guardians"
+    suspect = guardians[0]
+    reporting.open_report(
+        actor=world.users["director_b"],
+        child=child,
+        triggers=[Trigger.DOMESTIC_VIOLENCE],
+        suspected=[suspect.pk],
+    )
+    assert suspect not in reporting.guardians_to_tell(child)
+
+
+def test_bad_report_input_is_refused(world: World) -> None:
+    with pytest.raises(ValidationError) as bad:
+        reporting.open_report(
+            actor=world.users["director_b"], child=world.children["b1"], triggers=[]
+        )
+    assert "triggers" in bad.value.message_dict
+    with pytest.raises(ValidationError):
+        reporting.open_report(
+            actor=world.users["director_b"], child=world.children["b1"], triggers=["gossip"]
+        )
+    other = FamilyMember.objects.exclude(household_id=world.children["b1"].household_id).first()
+    assert other is not None
+    with pytest.raises(ValidationError):
+        reporting.open_report(
+            actor=world.users["director_b"],
+            child=world.children["b1"],
+            triggers=["abuse"],
+            suspected=[other.pk],
+        )
+    with pytest.raises(PermissionDenied):
+        reporting.open_report(actor=world.volunteer, child=world.children["a1"], triggers=["abuse"])
+
+
+def test_report_page_flow(world: World) -> None:
+    client = Client()
+    client.force_login(world.users["director_b"])
+    child = world.children["b1"]
+    response = client.post(
+        reverse("screening:report_new", args=[child.pk]),
+        {"triggers": ["injury"], "description": "burn on the arm"},
+    )
+    report = MandatoryReport.objects.get()
+    assert response.status_code == 302
+    page = client.post(
+        reverse("screening:report", args=[report.pk]),
+        {
+            "police_told_at": "2026-11-30T08:30",
+            "receiving_unit": "麻埠派出所",
+            "police_reference": "A-1",
+        },
+    )
+    assert page.status_code == 302
+    report.refresh_from_db()
+    assert report.completed and report.police_reference == "A-1"
+    outsider = Client()
+    outsider.force_login(world.users["director_a"])
+    assert outsider.get(reverse("screening:report", args=[report.pk])).status_code == 404
