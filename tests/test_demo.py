@@ -27,7 +27,6 @@ PERSONAS = [
     "counselor1",
     "teacher1",
     "volunteer1",
-    "techenvoy1",
 ]
 
 
@@ -43,6 +42,22 @@ def test_every_persona_logs_in_and_has_children_in_scope(demo: None) -> None:
         assert access.children_visible_to(user).exists(), username
     admin = User.objects.get(username="admin1")
     assert admin.is_superuser and not access.children_visible_to(admin).exists()
+    # The technology envoy keeps devices working: tickets and sites, no child data.
+    envoy = User.objects.get(username="techenvoy1")
+    assert envoy.check_password(DEMO_PASSWORD)
+    assert not access.children_visible_to(envoy).exists()
+
+
+def test_demo_has_screenings_an_alert_and_a_risk_level_for_every_child(demo: None) -> None:
+    from shouhu.screening.models import Administration, Alert, FollowUpTask, RiskLevel
+
+    assert Administration.objects.filter(instrument="gad7").exists()
+    assert Alert.objects.exists()
+    assert RiskLevel.objects.count() == Child.objects.count()
+    assert FollowUpTask.objects.filter(status="open").count() == Child.objects.count()
+    call_command("demo", "load", children=600)  # again: nothing doubles
+    assert RiskLevel.objects.count() == Child.objects.count()
+    assert FollowUpTask.objects.filter(status="open").count() == Child.objects.count()
 
 
 def test_director_sees_one_village_and_teacher_one_school(demo: None) -> None:

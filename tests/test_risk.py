@@ -231,9 +231,30 @@ def test_worklist_of_director_and_supervisor(world: World) -> None:
 
 
 @pytest.mark.django_db
-def test_recompute_all_command(world: World) -> None:
+def test_batch_recompute_agrees_with_one_child_recompute(world: World) -> None:
     from django.core.management import call_command
 
+    _home_visit(world, world.children["b1"], hv_parent_last_seen=2)
+    Child.objects.filter(pk=world.children["a1"].pk).update(guardianship_rating="poor")
+    one_by_one = {}
+    for child in Child.objects.all():
+        level = risk.recompute(child, now=NOW)
+        one_by_one[child.pk] = (level.level, level.reasons, level.interval_days)
+    tasks = dict(
+        FollowUpTask.objects.filter(status=TaskStatus.OPEN).values_list("child_id", "due_on")
+    )
     RiskLevel.objects.all().delete()
+    FollowUpTask.objects.filter(status=TaskStatus.OPEN).delete()
     call_command("risk", "recompute")
-    assert RiskLevel.objects.count() == Child.objects.count()
+    batch = {r.child_id: (r.level, r.reasons, r.interval_days) for r in RiskLevel.objects.all()}
+    assert batch == one_by_one
+    assert {one_by_one[world.children["b1"].pk][0], one_by_one[world.children["a1"].pk][0]} == {
+        "red",
+        "orange",
+    }
+    assert (
+        dict(
+            FollowUpTask.objects.filter(status=TaskStatus.OPEN).values_list("child_id", "due_on")
+        ).keys()
+        == tasks.keys()
+    )

@@ -118,7 +118,8 @@ def _build_scope(user: User) -> Scope:
                     role=m.role,
                 )
             )
-        elif m.role == Role.TEACHER and org.kind == "school":
+        elif m.role in {Role.TEACHER, Role.COUNSELOR} and org.kind == "school":
+            # Teachers and the school's own counsellor (心理老师) serve its pupils.
             scope.grants.append(Grant(classes, school_id=org.pk, role=m.role))
         if m.role in ORG_CASE_ROLES:
             scope.grants.append(Grant(classes, assigned_org_id=org.pk, role=m.role))

@@ -35,6 +35,7 @@ def nav(request: HttpRequest) -> dict[str, object]:
             "alerts_url": _url("screening:alerts"),
             "worklist_url": _url("screening:worklist"),
             "reports_url": _url("screening:reports"),
+            "groups_url": _url("screening:groups") if Role.COUNSELOR in roles else "",
             "inbox_url": _url("notify:inbox"),
             "unread": unread_count(user),
         }

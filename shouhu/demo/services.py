@@ -257,7 +257,57 @@ def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
     created, skipped = populate(children=children, seed=seed, hukou_villages=120)
     with transaction.atomic():
         _users_and_assignments(build_organisations())
+    _screenings()
+    from shouhu.screening import risk
+
+    risk.recompute_all()
     return LoadResult(created, skipped, time.perf_counter() - started)
+
+
+def _screenings() -> None:
+    """Two rounds of GAD-7 for the children counselled in the demo (a trend to look at), the
+    second with one worrying PHQ-A answer, so that the demo has an alert; once only."""
+    import random
+
+    from shouhu.screening import registry
+    from shouhu.screening import services as screening
+    from shouhu.screening.models import Administration
+
+    if Administration.objects.exists():
+        return
+    counselor = User.objects.get(username="counselor1")
+    kids = Child.objects.filter(
+        assignments__user=counselor, assignments__kind="counselor", assignments__active=True
+    ).order_by("id")
+    rng = random.Random(2026)
+    gad7 = registry.definition("gad7")
+    phqa = registry.definition("phqa")
+    alerted = False
+    for child in kids:
+        for days, worry in ((90, 1), (30, 2)):
+            when = dates.start_of_day(ANCHOR - dt.timedelta(days=days)) + dt.timedelta(hours=10)
+            age = dates.age_on(child.birth_date, when.date())
+            if not gad7.ages[0] <= age <= gad7.ages[1]:
+                continue
+            answers = {i.id: min(3, rng.randint(0, worry)) for i in gad7.items}
+            screening.administer(
+                actor=counselor,
+                child=child,
+                instrument="gad7",
+                answers=answers,
+                administered_at=when,
+            )
+        age = dates.age_on(child.birth_date, ANCHOR)
+        if not alerted and phqa.ages[0] <= age <= phqa.ages[1]:
+            alerted = True
+            answers = {i.id: 1 for i in phqa.items if i.scored}
+            screening.administer(
+                actor=counselor,
+                child=child,
+                instrument="phqa",
+                answers=answers,
+                administered_at=dates.start_of_day(ANCHOR) + dt.timedelta(hours=9),
+            )
 
 
 def ensure_personas() -> None:
@@ -288,7 +338,7 @@ def _users_and_assignments(orgs: dict[str, Organisation]) -> None:
     socialworker = _user("socialworker1", "李思远", orgs["swo"], Role.SOCIAL_WORKER)
     counselor = _user("counselor1", "王心怡", orgs["hospital"], Role.COUNSELOR)
     volunteer = _user("volunteer1", "张晨", orgs["ngo"], Role.VOLUNTEER)
-    techenvoy = _user("techenvoy1", "刘建华", orgs["company"], Role.TECH_ENVOY)
+    _user("techenvoy1", "刘建华", orgs["company"], Role.TECH_ENVOY)  # tickets only, no child data
     socialworker2 = _user("socialworker2", "何敏", orgs["dest_swo"], Role.SOCIAL_WORKER)
     admin = _user("admin1", "系统管理员", None, Role.ADMIN)
     if not admin.is_superuser:
@@ -308,7 +358,6 @@ def _users_and_assignments(orgs: dict[str, Organisation]) -> None:
         (socialworker, orgs["swo"], "case_worker", difficult),
         (counselor, orgs["hospital"], "counselor", counselled),
         (volunteer, orgs["ngo"], "volunteer", list(left_behind.filter(residence=village1)[:8])),
-        (techenvoy, orgs["company"], "volunteer", list(left_behind.exclude(school=None)[20:30])),
         (socialworker2, orgs["dest_swo"], "case_worker", dest_cases),
     ]
     start = ANCHOR - dt.timedelta(days=60)

@@ -21,6 +21,8 @@ of the child's village.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,21 +62,44 @@ def rules() -> rules_lib.Rules:
     return _load(str(getattr(settings, "SHOUHU_RISK_RULES", "") or DEFAULT_RULES))
 
 
-def _latest(child: Child, **filters: Any) -> Administration | None:
-    return (
-        Administration.objects.filter(child=child, **filters)
-        .order_by("-administered_at", "-id")
-        .first()
-    )
+@dataclass
+class Inputs:
+    """What the rules read about one child besides the registry row."""
+
+    administrations: list[Administration] = field(default_factory=list)  # oldest first
+    open_alerts: list[str] = field(default_factory=list)  # priorities of alerts not closed
 
 
-def facts_for(child: Child, now: dt.datetime) -> dict[str, Any]:
+def inputs_for(child_ids: Sequence[int]) -> dict[int, Inputs]:
+    """Inputs of many children in three queries (the administrations without their
+    encrypted answers, except the home visits whose contact answers the rules read)."""
+    inputs = {pk: Inputs() for pk in child_ids}
+    for a in Administration.objects.filter(child_id__in=child_ids).order_by(
+        "administered_at", "id"
+    ):
+        inputs[a.child_id].administrations.append(a)
+    for child_id, priority in (
+        Alert.objects.filter(child_id__in=child_ids)
+        .exclude(status=AlertStatus.CLOSED)
+        .values_list("child_id", "priority")
+    ):
+        inputs[child_id].open_alerts.append(priority)
+    return inputs
+
+
+def _last(rows: Sequence[Administration], **match: str) -> Administration | None:
+    found = [a for a in rows if all(getattr(a, k) == v for k, v in match.items())]
+    return found[-1] if found else None
+
+
+def facts_for(child: Child, inputs: Inputs, now: dt.datetime) -> dict[str, Any]:
     facts: dict[str, Any] = {
         "living_arrangement": child.living_arrangement,
         "guardianship_rating": child.guardianship_rating or None,
         "categories": [code for code in CATEGORY_CODES if getattr(child, f"cat_{code}")],
     }
-    visit = _latest(child, instrument=HOME_VISIT)
+    rows = inputs.administrations
+    visit = _last(rows, instrument=HOME_VISIT)
     if visit is not None:
         answers = answers_of(visit)
         facts.update(
@@ -86,104 +111,154 @@ def facts_for(child: Child, now: dt.datetime) -> dict[str, Any]:
             last_home_visit=visit.administered_at.isoformat(),
         )
     since = now - dt.timedelta(days=SCREENING_WINDOW_DAYS)
-    latest: dict[str, Administration] = {}
-    for a in Administration.objects.filter(
-        child=child, kind="screening", administered_at__gte=since
-    ).order_by("administered_at", "id"):
-        latest[a.instrument] = a
+    latest = {a.instrument: a for a in rows if a.kind == "screening" and a.administered_at >= since}
     facts["screening_follow_up"] = any(a.follow_up for a in latest.values())
     facts["screening_actions"] = sorted({a.action for a in latest.values() if a.action})
-    strengths = _latest(child, kind="strengths")
+    strengths = _last(rows, kind="strengths")
     facts["strengths_band"] = strengths.band if strengths else None
-    open_alerts = Alert.objects.filter(child=child).exclude(status=AlertStatus.CLOSED)
-    facts["open_alerts"] = open_alerts.count()
-    facts["open_imminent_alerts"] = open_alerts.filter(priority=Priority.IMMINENT).count()
+    facts["open_alerts"] = len(inputs.open_alerts)
+    facts["open_imminent_alerts"] = inputs.open_alerts.count(Priority.IMMINENT)
     return facts
 
 
-def responsible_director(child: Child) -> User | None:
-    """The child director of the child's village (the first appointed, if several)."""
-    membership = (
+def directors_of(villages: Iterable[str]) -> dict[str, User]:
+    """The child director of each village (the first appointed, if several)."""
+    found: dict[str, User] = {}
+    for m in (
         Membership.objects.filter(
             role=Role.CHILD_DIRECTOR,
             active=True,
             user__is_active=True,
             organisation__active=True,
-            organisation__jurisdiction_id=child.residence_id,
+            organisation__jurisdiction_id__in=set(villages),
         )
-        .select_related("user")
+        .select_related("user", "organisation")
         .order_by("id")
-        .first()
+    ):
+        found.setdefault(m.organisation.jurisdiction_id, m.user)
+    return found
+
+
+def _assess(child: Child, inputs: Inputs, now: dt.datetime) -> RiskLevel:
+    current = rules()
+    facts = facts_for(child, inputs, now)
+    result = rules_lib.evaluate(current, facts)
+    return RiskLevel(
+        child=child,
+        level=result.level,
+        reasons=[
+            {"code": r.code, "level": r.level, "label": dict(r.label)} for r in result.reasons
+        ],
+        facts=facts,
+        computed_at=now,
+        interval_days=current.intervals[result.level],
     )
-    return membership.user if membership else None
+
+
+def _visit_task(
+    level: RiskLevel,
+    inputs: Inputs,
+    task: FollowUpTask | None,
+    director: User | None,
+    now: dt.datetime,
+) -> tuple[FollowUpTask, bool]:
+    """The child's open home-visit task after this assessment, and whether it must be
+    written: due `interval` days after the last visit (or from now when there has been
+    none); a more urgent level brings an open task forward, never back."""
+    last = _last(inputs.administrations, instrument=HOME_VISIT)
+    start = timezone.localtime(last.administered_at if last else now).date()
+    due = start + dt.timedelta(days=level.interval_days)
+    reason = level.reasons[0]["code"] if level.reasons else "routine"
+    if task is None:
+        return (
+            FollowUpTask(
+                child_id=level.child_id,
+                kind=HOME_VISIT,
+                due_on=due,
+                reason=reason,
+                level=level.level,
+                assignee=director,
+                created_at=now,
+            ),
+            True,
+        )
+    changed = False
+    if due < task.due_on or (last is not None and task.created_at < last.administered_at):
+        task.due_on, changed = due, True
+    if task.level != level.level or task.reason != reason:
+        task.level, task.reason, changed = level.level, reason, True
+    if task.assignee_id is None and director is not None:
+        task.assignee, changed = director, True
+    return task, changed
+
+
+LEVEL_FIELDS = ["level", "reasons", "facts", "computed_at", "interval_days"]
+TASK_FIELDS = ["due_on", "level", "reason", "assignee"]
 
 
 @transaction.atomic
 def recompute(child: Child, *, now: dt.datetime | None = None) -> RiskLevel:
     now = now or timezone.now()
     child = Child.objects.select_for_update().get(pk=child.pk)
-    current = rules()
-    facts = facts_for(child, now)
-    result = rules_lib.evaluate(current, facts)
-    interval = current.intervals[result.level]
-    reasons = [{"code": r.code, "level": r.level, "label": dict(r.label)} for r in result.reasons]
-    level, _created = RiskLevel.objects.update_or_create(
-        child=child,
-        defaults={
-            "level": result.level,
-            "reasons": reasons,
-            "facts": facts,
-            "computed_at": now,
-            "interval_days": interval,
-        },
+    inputs = inputs_for([child.pk])[child.pk]
+    level = _assess(child, inputs, now)
+    RiskLevel.objects.update_or_create(
+        child=child, defaults={name: getattr(level, name) for name in LEVEL_FIELDS}
     )
-    _schedule_visit(child, level, now)
+    open_task = FollowUpTask.objects.filter(
+        child=child, kind=HOME_VISIT, status=TaskStatus.OPEN
+    ).first()
+    director = directors_of([child.residence_id]).get(child.residence_id)
+    task, changed = _visit_task(level, inputs, open_task, director, now)
+    if task.pk is None:
+        task.save()
+    elif changed:
+        task.save(update_fields=TASK_FIELDS)
     return level
 
 
-def _schedule_visit(child: Child, level: RiskLevel, now: dt.datetime) -> None:
-    """One open home-visit task, due `interval` days after the last visit (or from now when
-    there has been none); a more urgent level brings an open task forward, never back."""
-    last = _latest(child, instrument=HOME_VISIT)
-    start = timezone.localtime(last.administered_at if last else now).date()
-    due = start + dt.timedelta(days=level.interval_days)
-    reason = level.reasons[0]["code"] if level.reasons else "routine"
-    task = FollowUpTask.objects.filter(child=child, kind=HOME_VISIT, status=TaskStatus.OPEN).first()
-    if task is None:
-        FollowUpTask.objects.create(
-            child=child,
-            kind=HOME_VISIT,
-            due_on=due,
-            reason=reason,
-            level=level.level,
-            assignee=responsible_director(child),
-            created_at=now,
-        )
-        return
-    changed = False
-    if due < task.due_on or (last is not None and task.created_at < last.administered_at):
-        task.due_on, changed = due, True
-    if task.level != level.level or task.reason != reason:
-        task.level, task.reason, changed = level.level, reason, True
-    if task.assignee_id is None:
-        task.assignee = responsible_director(child)
-        changed = task.assignee is not None or changed
-    if changed:
-        task.save(update_fields=["due_on", "level", "reason", "assignee"])
-
-
-def visit_done(administration: Administration, *, now: dt.datetime | None = None) -> None:
-    """A home-visit assessment closes the open visit task (the next one is scheduled by the
-    recomputation that follows)."""
+def recompute_all(*, batch: int = 1000, now: dt.datetime | None = None) -> int:
+    """Every child, a batch at a time (the daily job, and after a bulk import, which leaves
+    risk to it): the same assessment as `recompute`, with a few queries per batch."""
     now = now or timezone.now()
-    FollowUpTask.objects.filter(
-        child_id=administration.child_id, kind=HOME_VISIT, status=TaskStatus.OPEN
-    ).update(
-        status=TaskStatus.DONE,
-        done_at=now,
-        done_by=administration.administered_by,
-        administration=administration,
-    )
+    done = 0
+    ids = list(Child.objects.order_by("pk").values_list("pk", flat=True))
+    for offset in range(0, len(ids), batch):
+        chunk = ids[offset : offset + batch]
+        with transaction.atomic():
+            children = list(Child.objects.filter(pk__in=chunk).select_for_update())
+            inputs = inputs_for(chunk)
+            directors = directors_of({c.residence_id for c in children})
+            tasks = {
+                t.child_id: t
+                for t in FollowUpTask.objects.filter(
+                    child_id__in=chunk, kind=HOME_VISIT, status=TaskStatus.OPEN
+                )
+            }
+            levels: list[RiskLevel] = []
+            new_tasks: list[FollowUpTask] = []
+            changed_tasks: list[FollowUpTask] = []
+            for child in children:
+                level = _assess(child, inputs[child.pk], now)
+                levels.append(level)
+                task, changed = _visit_task(
+                    level,
+                    inputs[child.pk],
+                    tasks.get(child.pk),
+                    directors.get(child.residence_id),
+                    now,
+                )
+                if task.pk is None:
+                    new_tasks.append(task)
+                elif changed:
+                    changed_tasks.append(task)
+            RiskLevel.objects.bulk_create(
+                levels, update_conflicts=True, unique_fields=["child"], update_fields=LEVEL_FIELDS
+            )
+            FollowUpTask.objects.bulk_create(new_tasks)
+            FollowUpTask.objects.bulk_update(changed_tasks, TASK_FIELDS)
+        done += len(children)
+    return done
 
 
 def worklist(user: User, *, today: dt.date) -> QuerySet[FollowUpTask]:
@@ -198,11 +273,15 @@ def worklist(user: User, *, today: dt.date) -> QuerySet[FollowUpTask]:
     )
 
 
-def recompute_all(*, batch: int = 500, now: dt.datetime | None = None) -> int:
-    """Every child (the daily job, and after a bulk import): returns how many."""
-    done = 0
-    ids = Child.objects.order_by("pk").values_list("pk", flat=True)
-    for pk in ids.iterator(chunk_size=batch):
-        recompute(Child(pk=pk), now=now)
-        done += 1
-    return done
+def visit_done(administration: Administration, *, now: dt.datetime | None = None) -> None:
+    """A home-visit assessment closes the open visit task (the next one is scheduled by the
+    recomputation that follows)."""
+    now = now or timezone.now()
+    FollowUpTask.objects.filter(
+        child_id=administration.child_id, kind=HOME_VISIT, status=TaskStatus.OPEN
+    ).update(
+        status=TaskStatus.DONE,
+        done_at=now,
+        done_by=administration.administered_by,
+        administration=administration,
+    )

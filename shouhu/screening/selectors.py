@@ -20,7 +20,7 @@ from shouhu.audit.services import log_access
 from shouhu.children.models import Child
 from shouhu.lib.instruments import Instrument
 from shouhu.screening import registry
-from shouhu.screening.models import Administration
+from shouhu.screening.models import Administration, GroupSession
 from shouhu.screening.services import answers_of
 
 SCREENING = "screening"
@@ -140,3 +140,39 @@ def trends(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         if row.get("total") is not None:
             series[row["instrument"]].append(row)
     return {code: points for code, points in series.items() if len(points) >= 1}
+
+
+def groups_of(user: User) -> list[GroupSession]:
+    return list(GroupSession.objects.filter(conducted_by=user).order_by("-held_on", "-id")[:100])
+
+
+def get_group_for_user(user: User, pk: int) -> GroupSession:
+    """A group screening: only the worker who conducts it opens it."""
+    from django.http import Http404
+
+    group = GroupSession.objects.filter(pk=pk, conducted_by=user).first()
+    if group is None:
+        raise Http404
+    return group
+
+
+def group_progress(user: User, group: GroupSession) -> list[dict[str, Any]]:
+    """Each child of the group: done or not, and whether follow-up is needed (the list the
+    counsellor leaves the session with). Names and the follow-up summary only: each
+    child's results open through the access check of `get_administration_for_user`."""
+    done = {
+        a.child_id: a
+        for a in Administration.objects.filter(group=group).order_by("administered_at", "id")
+    }
+    rows = []
+    for child in group.children.order_by("name_pinyin", "id"):
+        a = done.get(child.pk)
+        rows.append(
+            {
+                "child": child,
+                "administration": a,
+                "follow_up": bool(a and a.follow_up),
+                "action": a.action if a else "",
+            }
+        )
+    return rows

@@ -145,3 +145,42 @@ def administer(
 def answers_of(administration: Administration) -> dict[str, int]:
     data: dict[str, int] = json.loads(protect.unseal(administration.answers_enc) or "{}")
     return data
+
+
+@transaction.atomic
+def group_create(
+    *,
+    actor: User,
+    instrument: str,
+    title: str,
+    held_on: dt.date,
+    children: list[Child],
+) -> GroupSession:
+    """A group screening (a class or an activity group in one sitting). Every child must be
+    one the worker may give the instrument to; the error names those who are not."""
+    inst = registry.get(instrument)
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = [_("Name the group (a class or an activity).")]
+    if not children:
+        errors["children"] = [_("The group has no children.")]
+    refused = [c.name for c in children if not access.can_administer(actor, c, kind=inst.kind)]
+    if refused:
+        errors["children"] = [
+            _("You may not give this instrument to: %(names)s") % {"names": "、".join(refused)}
+        ]
+    organisation = _organisation_of(actor, children[0]) if children else None
+    if organisation is None:
+        errors.setdefault("__all__", []).append(_("You have no organisation to screen for."))
+    if errors:
+        raise ValidationError(errors)
+    assert organisation is not None
+    group = GroupSession.objects.create(
+        organisation_id=organisation,
+        instrument=inst.code,
+        title=title.strip()[:200],
+        held_on=held_on,
+        conducted_by=actor,
+    )
+    group.children.set(children)
+    return group

@@ -101,6 +101,12 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
     inst = registry.get(code)  # ValidationError → 400 page below
     if not access.can_administer(user, child, kind=inst.kind):
         raise PermissionDenied(_("You may not give this child this instrument."))
+    group = None
+    group_id = request.GET.get("group") or request.POST.get("group") or ""
+    if group_id:
+        group = selectors.get_group_for_user(user, int(group_id) if group_id.isdigit() else 0)
+        if group.instrument != inst.code or not group.children.filter(pk=child.pk).exists():
+            raise PermissionDenied(_("This child is not in this group screening."))
     language = request.POST.get("language") or request.GET.get("language") or _language()
     if language not in services.LANGUAGES or not inst.has_text(language):
         language = "zh-Hans" if inst.has_text("zh-Hans") else "en"
@@ -126,6 +132,7 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
                     mode=request.POST.get("mode") or None,
                     respondent=request.POST.get("respondent") or None,
                     language=language,
+                    group=group,
                 )
             except ValidationError as exc:
                 errors = exc.message_dict
@@ -135,6 +142,8 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
                         request,
                         _("A safeguarding alert has been raised; the responders were notified."),
                     )
+                if group is not None:  # back to the class list, for the next child
+                    return redirect("screening:group", group.pk)
                 return redirect("screening:detail", administration.pk)
     one_by_one = request.GET.get("layout") == "single" or request.POST.get("layout") == "single"
     return render(
@@ -149,6 +158,7 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
             "language": language,
             "errors": errors,
             "one_by_one": one_by_one,
+            "group": group,
         },
         status=400 if errors else 200,
     )
@@ -221,6 +231,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "view": safeguarding.present_alert(alert),
             "events": alert.events.select_related("by"),
             "may_act": alert.recipients.filter(pk=user.pk).exists(),
+            "guardians": reporting.guardians_to_tell(alert.child),
         },
     )
 
@@ -338,4 +349,71 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "posted": request.POST,
         },
         status=400 if errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_list(request: HttpRequest) -> HttpResponse:
+    """The counsellor's group screenings, and a new one for a class of a school in scope."""
+    user: User = request.user  # type: ignore[assignment]
+    screenings = [
+        {"code": i.code, "name": i.name.text(_language())}
+        for i in registry.enabled()
+        if i.kind == "screening"
+    ]
+    schools = [g.school_id for g in access.scope_of(user).grants if g.school_id is not None]
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        school = request.POST.get("school", "")
+        grade = request.POST.get("grade", "").strip()
+        children = list(
+            access.children_visible_to(user, needs=access.SENSITIVE)
+            .filter(school_id=int(school) if school.isdigit() else -1)
+            .filter(grade=grade)
+            .order_by("name_pinyin", "id")[:200]
+        )
+        try:
+            group = services.group_create(
+                actor=user,
+                instrument=request.POST.get("instrument", ""),
+                title=request.POST.get("title", "") or f"{grade}",
+                held_on=dates.today(),
+                children=children,
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            return redirect("screening:group", group.pk)
+    from shouhu.accounts.models import Organisation
+
+    return render(
+        request,
+        "screening/groups.html",
+        {
+            "groups": selectors.groups_of(user),
+            "instruments": screenings,
+            "schools": Organisation.objects.filter(pk__in=schools).order_by("name"),
+            "errors": errors,
+            "posted": request.POST,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    group = selectors.get_group_for_user(user, pk)
+    rows = selectors.group_progress(user, group)
+    return render(
+        request,
+        "screening/group.html",
+        {
+            "group": group,
+            "rows": rows,
+            "follow_up": [r for r in rows if r["follow_up"]],
+            "done": sum(1 for r in rows if r["administration"]),
+        },
     )

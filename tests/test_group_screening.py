@@ -1,0 +1,92 @@
+"""Group screening: a school counsellor screens a class in one sitting and leaves with the
+list of children who need follow-up."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from shouhu.accounts.models import Membership, Role
+from shouhu.screening import services
+from shouhu.screening.models import Administration, GroupSession
+from tests.world import VILLAGE_B, World, child_data, register
+
+pytestmark = pytest.mark.django_db
+
+GAD7 = [
+    "gad7_nervous",
+    "gad7_uncontrolled_worry",
+    "gad7_excessive_worry",
+    "gad7_trouble_relaxing",
+    "gad7_restless",
+    "gad7_irritable",
+    "gad7_dread",
+]
+
+
+@pytest.fixture
+def school_counsellor(world: World):  # type: ignore[no-untyped-def]
+    user = world.counselor
+    Membership.objects.create(user=user, organisation=world.orgs["school_b"], role=Role.COUNSELOR)
+    return user
+
+
+def test_class_screening_lists_who_needs_follow_up(world: World, school_counsellor) -> None:  # type: ignore[no-untyped-def]
+    classmate = register(
+        world.users["director_b"],
+        child_data("赵敏", VILLAGE_B, sex="F", school_id=world.orgs["school_b"].pk, grade="五年级"),
+    )
+    client = Client()
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(school_counsellor)
+    response = client.post(
+        reverse("screening:groups"),
+        {
+            "instrument": "gad7",
+            "school": world.orgs["school_b"].pk,
+            "grade": "五年级",
+            "title": "五(1)班",
+        },
+    )
+    group = GroupSession.objects.get()
+    assert response.status_code == 302
+    assert set(group.children.all()) == {world.children["b1"], classmate}
+    worried = {item: 2 for item in GAD7}  # total 14: moderate, follow-up
+    calm = {item: 0 for item in GAD7}
+    for child, answers in ((world.children["b1"], worried), (classmate, calm)):
+        url = reverse("screening:new", args=[child.pk])
+        data = {"instrument": "gad7", "group": group.pk, "language": "en"}
+        data.update({f"item-{k}": v for k, v in answers.items()})
+        assert client.post(url, data).url == reverse("screening:group", args=[group.pk])
+    assert Administration.objects.filter(group=group).count() == 2
+    page = client.get(reverse("screening:group", args=[group.pk])).content.decode()
+    needs = page.split('data-testid="needs-follow-up"')[1].split("</section>")[0]
+    assert "李娜" in needs and "赵敏" not in needs
+    assert "2 of 2 done" in page
+
+
+def test_group_refuses_children_the_worker_may_not_screen(world: World) -> None:
+    with pytest.raises(ValidationError) as refused:
+        services.group_create(
+            actor=world.counselor,
+            instrument="gad7",
+            title="x",
+            held_on=world.children["a1"].birth_date,
+            children=[world.children["a1"]],  # not served by the counsellor
+        )
+    assert "张伟" in str(refused.value)
+
+
+def test_only_the_conducting_worker_opens_the_group(world: World, school_counsellor) -> None:  # type: ignore[no-untyped-def]
+    group = services.group_create(
+        actor=school_counsellor,
+        instrument="gad7",
+        title="五(1)班",
+        held_on=world.children["b1"].birth_date,
+        children=[world.children["b1"]],
+    )
+    client = Client()
+    client.force_login(world.users["teacher_b"])
+    assert client.get(reverse("screening:group", args=[group.pk])).status_code == 404
