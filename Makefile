@@ -31,7 +31,9 @@ demo: install
 	@echo "Shouhu demo: http://$(HOST):$(PORT)/   (all passwords: shouhu-demo)"
 	@echo "  director1 supervisor1 official1 socialworker1 counselor1 teacher1 volunteer1 techenvoy1 admin1"
 	@echo ""
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@# The periodic jobs (alert escalation) run beside the server and stop with it.
+	$(BIN)/shouhu jobs run & jobs=$$!; trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
 	$(BIN)/pytest

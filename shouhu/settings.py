@@ -193,3 +193,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("SHOUHU_LOG_LEVEL", "WARNING")},
 }
+
+# Safeguarding: minutes to acknowledge an alert before it escalates a level.
+SHOUHU_ALERT_ACK_MINUTES = {
+    "imminent": envint("SHOUHU_ALERT_ACK_IMMINENT_MINUTES", 30),
+    "urgent": envint("SHOUHU_ALERT_ACK_URGENT_MINUTES", 24 * 60),
+}
+# Risk rules (TOML; empty = the shipped shouhu/screening/risk_rules.toml).
+SHOUHU_RISK_RULES = env("SHOUHU_RISK_RULES", "")
+# Notification channels besides the in-app inbox (dotted paths of backend classes).
+SHOUHU_NOTIFY_BACKENDS = [
+    b
+    for b in env("SHOUHU_NOTIFY_BACKENDS", "shouhu.notify.services.ConsoleBackend").split(",")
+    if b
+]

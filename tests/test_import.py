@@ -172,6 +172,11 @@ def test_valid_xlsx_registers_children_households_and_guardians(world: World) ->
     assert son.cat_left_behind_mca and daughter.cat_left_behind_mca
     zhou = Child.objects.get(name="周三")
     assert zhou.household_id != son.household_id and not zhou.household.members.exists()
+    # Imported children get their risk level and first home visit at once.
+    from shouhu.screening.models import FollowUpTask, RiskLevel
+
+    assert RiskLevel.objects.get(child=son).level == "yellow"  # guardianship rated fair
+    assert FollowUpTask.objects.filter(child__in=[son, daughter, zhou], status="open").count() == 3
 
 
 def test_valid_csv_with_bom_and_any_column_order(world: World) -> None:

@@ -336,3 +336,45 @@ def test_alert_page_acknowledge_flow(world: World, teen: Child) -> None:
     outsider = Client()
     outsider.force_login(world.users["director_a"])
     assert outsider.get(reverse("screening:alert", args=[alert.pk])).status_code == 404
+
+
+def test_interview_only_questions_are_refused_in_self_report(world: World, teen: Child) -> None:
+    answers = {
+        "phqa_low_mood_irritable": 1,
+        "phqa_anhedonia": 0,
+        "phqa_sleep": 0,
+        "phqa_appetite_weight": 0,
+        "phqa_fatigue": 0,
+        "phqa_worthlessness": 0,
+        "phqa_concentration": 0,
+        "phqa_psychomotor": 0,
+        "phqa_self_harm": 0,
+    }
+    _give(world, teen, answers, instrument="phqa", mode="self_report")
+    with pytest.raises(ValidationError) as bad:
+        _give(
+            world,
+            teen,
+            {**answers, "phqa_suicide_attempt_ever": 1},
+            instrument="phqa",
+            mode="self_report",
+        )
+    assert "answers.phqa_suicide_attempt_ever" in bad.value.message_dict
+    interview = _give(
+        world,
+        teen,
+        {**answers, "phqa_suicide_attempt_ever": 1},
+        instrument="phqa",
+        mode="interview",
+    )
+    assert interview.action == "alert"
+    client = Client()
+    client.force_login(world.counselor)
+    form = client.get(
+        reverse("screening:new", args=[teen.pk]) + "?instrument=phqa&mode=self_report"
+    ).content.decode()
+    assert 'data-item="phqa_suicide_attempt_ever"' not in form
+    form = client.get(
+        reverse("screening:new", args=[teen.pk]) + "?instrument=phqa&mode=interview"
+    ).content.decode()
+    assert 'data-item="phqa_suicide_attempt_ever"' in form

@@ -138,7 +138,10 @@ def bulk_register(
     today: dt.date | None = None,
     check_access: bool = True,
     history: bool = True,
+    assess_risk: bool = True,
 ) -> BulkResult:
+    """Register many children in one transaction. `assess_risk=False` leaves their risk
+    levels to `shouhu risk recompute` (the data generator, which runs it once at the end)."""
     today = today or dates.today()
     places = PlaceCache()
     errors = bulk_validate(rows, actor=actor if check_access else None, places=places, today=today)
@@ -192,6 +195,10 @@ def bulk_register(
         apply_categories(child, members_of.get(home.pk, []), home.aid, places, today)
         children.append(child)
     Child.objects.bulk_create(children, batch_size=2000)
+    if assess_risk:
+        from shouhu.screening import risk
+
+        risk.recompute_all(ids=[c.pk for c in children])
     if history:
         _history(actor, children)
     result.created = len(children)

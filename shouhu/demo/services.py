@@ -158,7 +158,9 @@ def generate(
     def flush() -> None:
         nonlocal created, skipped
         with transaction.atomic():
-            result = bulk.bulk_register(actor=None, rows=rows, check_access=False, history=history)
+            result = bulk.bulk_register(
+                actor=None, rows=rows, check_access=False, history=history, assess_risk=False
+            )
         bulk.raise_for(result)
         created += result.created
         skipped += result.skipped

@@ -20,6 +20,7 @@ class Respondent(models.TextChoices):
 class Mode(models.TextChoices):
     SELF_REPORT = "self_report", _("Self-report")
     INTERVIEW = "interview", _("Interview")
+    OBSERVATION = "observation", _("Observation")
 
 
 class InstrumentLicence(models.Model):

@@ -217,12 +217,15 @@ def recompute(child: Child, *, now: dt.datetime | None = None) -> RiskLevel:
     return level
 
 
-def recompute_all(*, batch: int = 1000, now: dt.datetime | None = None) -> int:
-    """Every child, a batch at a time (the daily job, and after a bulk import, which leaves
-    risk to it): the same assessment as `recompute`, with a few queries per batch."""
+def recompute_all(
+    *, ids: Sequence[int] | None = None, batch: int = 1000, now: dt.datetime | None = None
+) -> int:
+    """Every child (or those of `ids`), a batch at a time: the daily job, and the end of a
+    bulk registration. The same assessment as `recompute`, with a few queries per batch."""
     now = now or timezone.now()
     done = 0
-    ids = list(Child.objects.order_by("pk").values_list("pk", flat=True))
+    if ids is None:
+        ids = list(Child.objects.order_by("pk").values_list("pk", flat=True))
     for offset in range(0, len(ids), batch):
         chunk = ids[offset : offset + batch]
         with transaction.atomic():

@@ -88,11 +88,21 @@ def administer(
             % {"name": inst.name.get("en", inst.code), "low": low, "high": high, "age": age}
         ]
     given = _answers(answers)
+    for item_id, value in given.items():
+        try:
+            item = inst.item(item_id)
+        except KeyError:
+            continue  # the scorer names unknown items
+        if value is not None and item.modes and mode not in item.modes:
+            errors[f"answers.{item_id}"] = [
+                _("This question is asked only in an interview, not in a %(mode)s.")
+                % {"mode": Mode(mode).label if mode in Mode.values else mode}
+            ]
+    result: defs.Score | None = None
     try:
         result = defs.score(inst, given)
     except defs.AnswerError as exc:
         errors[f"answers.{exc.item}"] = [str(exc)]
-        result = None
     if errors:
         raise ValidationError(errors)
     assert result is not None

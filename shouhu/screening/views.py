@@ -21,7 +21,7 @@ from shouhu.accounts.models import User
 from shouhu.lib import dates
 from shouhu.lib.instruments import Instrument
 from shouhu.screening import registry, reporting, risk, safeguarding, selectors, services
-from shouhu.screening.models import AlertStatus, Trigger
+from shouhu.screening.models import AlertStatus, Mode, Trigger
 
 CHART_W, CHART_H = 320, 120
 
@@ -74,9 +74,13 @@ def child_screenings(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _form_items(inst: Instrument, language: str, answers: dict[str, str]) -> list[dict[str, Any]]:
+def _form_items(
+    inst: Instrument, language: str, answers: dict[str, str], mode: str
+) -> list[dict[str, Any]]:
     out = []
     for item in inst.items:
+        if item.modes and mode not in item.modes:
+            continue  # e.g. PHQ-A's suicide questions are asked in an interview only
         out.append(
             {
                 "item": item,
@@ -110,6 +114,9 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
     language = request.POST.get("language") or request.GET.get("language") or _language()
     if language not in services.LANGUAGES or not inst.has_text(language):
         language = "zh-Hans" if inst.has_text("zh-Hans") else "en"
+    mode = request.POST.get("mode") or request.GET.get("mode") or inst.modes[0]
+    if mode not in inst.modes:
+        mode = inst.modes[0]
     errors: dict[str, list[str]] = {}
     posted: dict[str, str] = {}
     if request.method == "POST":
@@ -129,7 +136,7 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
                     child=child,
                     instrument=inst.code,
                     answers=answers,
-                    mode=request.POST.get("mode") or None,
+                    mode=mode,
                     respondent=request.POST.get("respondent") or None,
                     language=language,
                     group=group,
@@ -154,7 +161,9 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
             "inst": inst,
             "name": inst.name.get(language) or inst.name.get("en", inst.code),
             "instructions": (inst.timeframe.get(language, "") if inst.timeframe else ""),
-            "items": _form_items(inst, language, posted),
+            "items": _form_items(inst, language, posted, mode),
+            "mode": mode,
+            "modes": [(m, Mode(m).label) for m in inst.modes if m in Mode.values],
             "language": language,
             "errors": errors,
             "one_by_one": one_by_one,
