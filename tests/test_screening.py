@@ -179,6 +179,7 @@ def test_directors_and_teachers_see_only_follow_up(world: World, teen: Child, pe
     assert 'data-testid="answers"' not in body and 'data-testid="total"' not in body
     listing = _screenings(client, teen).content.decode()
     assert ">10<" not in listing and "moderate" not in listing
+    assert "PHQ" not in listing and "患者健康问卷" not in listing
     assert not AccessLog.objects.filter(action=Action.VIEW_SCREENING, user=world.users[persona])
 
 
@@ -204,6 +205,8 @@ def test_api_post_and_list_per_role(world: World, teen: Child, api: Any) -> None
     summary = api(world.users["teacher_b"]).get(f"/api/v1/children/{teen.pk}/screenings").json()
     assert summary["items"][0]["follow_up"] is True
     assert "answers" not in summary["items"][0] and "total" not in summary["items"][0]
+    assert "instrument" not in summary["items"][0]  # which questionnaire says what was feared
+    assert summary["items"][0]["instrument_name"] == "心理健康筛查"  # the API speaks zh-Hans
     outside = api(world.users["teacher_a"]).get(f"/api/v1/children/{teen.pk}/screenings")
     assert outside.status_code == 404
 
@@ -378,3 +381,19 @@ def test_interview_only_questions_are_refused_in_self_report(world: World, teen:
         reverse("screening:new", args=[teen.pk]) + "?instrument=phqa&mode=interview"
     ).content.decode()
     assert 'data-item="phqa_suicide_attempt_ever"' in form
+
+
+def test_child_page_shows_the_trend_to_the_counsellor_only(world: World, teen: Child) -> None:
+    _give(world, teen, CALM, at=NOW - dt.timedelta(days=60))
+    _give(world, teen, HL7_ANSWERS)
+    client = Client()
+    client.force_login(world.counselor)
+    page = client.get(reverse("children:detail", args=[teen.pk])).content.decode()
+    assert 'data-testid="trend-phq9"' in page and "points=" in page
+    assert AccessLog.objects.filter(
+        user=world.counselor, action=Action.VIEW_SCREENING, purpose="child_page_trend"
+    ).exists()
+    for persona in ("teacher_b", "director_b"):
+        client.force_login(world.users[persona])
+        page = client.get(reverse("children:detail", args=[teen.pk])).content.decode()
+        assert 'data-testid="trend-phq9"' not in page

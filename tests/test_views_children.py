@@ -734,9 +734,9 @@ def test_child_page_query_count_does_not_grow_with_family_or_history(
     client.force_login(getattr(world, persona))
     _detail(client, small)
     assert _detail_queries(client, big) == _detail_queries(client, small)
-    # 26 + the top bar's unread-message count + whether screenings may be seen + the risk
-    # level and the next visit
-    with django_assert_max_num_queries(30):
+    # 26 + the top bar's unread-message count + what of the screenings may be seen, the risk
+    # level, the next visit and the score totals for the trend
+    with django_assert_max_num_queries(31):
         assert _detail(client, big).status_code == 200
 
 

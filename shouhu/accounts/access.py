@@ -202,29 +202,39 @@ RESULTS_SUMMARY = "summary"  # only "needs follow-up" and the action owed
 RESULTS_NONE = "none"
 
 
-def screening_access(user: User, child: Child, *, kind: str = "screening") -> str:
-    """How much of a child's screening results the user may see.
+SCREENING_KINDS = ("screening", "needs_assessment", "strengths")
 
-    Mental-health screenings (`kind="screening"`): counsellors serving the child (through
-    their organisation or an assignment) and the assigned case worker see answers and scores;
-    the child's other adults with a grant (child directors, supervisors, officials, teachers,
-    social workers of an organisation serving the child) see only whether follow-up is
-    needed and the action owed; volunteers see nothing. Needs assessments and strengths
-    profiles are the workers' own records: whoever may see the child's sensitive fields sees
-    them in full.
+
+def screening_levels(user: User, child: Child) -> dict[str, str]:
+    """How much of a child's results of each kind of instrument the user may see.
+
+    Mental-health screenings (`screening`): counsellors serving the child (through their
+    organisation, their school or an assignment) and the assigned case worker see answers and
+    scores; the child's other adults with a grant (child directors, supervisors, officials,
+    teachers, social workers of an organisation serving the child) see only whether
+    follow-up is needed and the action owed; volunteers see nothing. Needs assessments and
+    strengths profiles are the workers' own records: whoever may see the child's sensitive
+    fields sees them in full.
     """
     grants = grants_for(user, child)
-    if kind != "screening":
-        if any(SENSITIVE in g.classes for g in grants):
-            return RESULTS_FULL
-    elif any(
+    summary = (
+        RESULTS_SUMMARY if any(g.assignment_kind != "volunteer" for g in grants) else (RESULTS_NONE)
+    )
+    clinical = any(
         g.assignment_kind in {"counselor", "case_worker"} or g.role == Role.COUNSELOR
         for g in grants
-    ):
-        return RESULTS_FULL
-    if any(g.assignment_kind != "volunteer" for g in grants):
-        return RESULTS_SUMMARY
-    return RESULTS_NONE
+    )
+    sensitive = any(SENSITIVE in g.classes for g in grants)
+    return {
+        "screening": RESULTS_FULL if clinical else summary,
+        "needs_assessment": RESULTS_FULL if sensitive else summary,
+        "strengths": RESULTS_FULL if sensitive else summary,
+    }
+
+
+def screening_access(user: User, child: Child, *, kind: str = "screening") -> str:
+    """`screening_levels` for one kind."""
+    return screening_levels(user, child)[kind]
 
 
 def jurisdiction_q(

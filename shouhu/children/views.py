@@ -223,18 +223,22 @@ def child_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _risk_context(child: Child, visible: bool) -> dict[str, Any]:
+def _risk_context(user: User, child: Child, levels: dict[str, str]) -> dict[str, Any]:
     """The risk colour and why, for those who may see screening summaries (its reasons can
-    say that a screening needs follow-up, never more)."""
+    say that a screening needs follow-up, never more), and the trend of the scores the user
+    may see in full."""
     from shouhu.screening.models import FollowUpTask, RiskLevel, TaskStatus
 
-    if not visible:
+    if levels["needs_assessment"] == access.RESULTS_NONE:
         return {}
     level = RiskLevel.objects.filter(child=child).first()
     if level is None:
         return {}
     language = "en" if (get_language() or "").startswith("en") else "zh-Hans"
+    from shouhu.screening.selectors import child_trends
+
     return {
+        "trends": child_trends(user, child, levels=levels, language=language),
         "risk": level,
         "risk_reasons": [r["label"].get(language, r["code"]) for r in level.reasons],
         "visit_task": FollowUpTask.objects.filter(
@@ -251,9 +255,8 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     view = selectors.present_child(user, child)
     classes = frozenset(view["field_classes"])
     identifying, sensitive = access.IDENTIFYING in classes, access.SENSITIVE in classes
-    sees_screenings = (
-        access.screening_access(user, child, kind="needs_assessment") != access.RESULTS_NONE
-    )
+    screening_levels = access.screening_levels(user, child)
+    sees_screenings = screening_levels["needs_assessment"] != access.RESULTS_NONE
     labels = category_labels()
     view["category_labels"] = [
         (code, labels[code], CATEGORY_EXPLANATIONS[code]) for code in view["categories"]
@@ -279,7 +282,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "break_glass": access.can_break_glass(user, child) and not (identifying and sensitive),
         "can_edit": access.can_edit(user, child),
         "sees_screenings": sees_screenings,
-        **_risk_context(child, sees_screenings),
+        **_risk_context(user, child, screening_levels),
         **selectors.present_child_extras(child, classes),
         "history": selectors.present_history(list(history.object_list), classes),
         "history_page": history,

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shouhu.accounts import access
 from shouhu.accounts.models import User
@@ -28,10 +29,7 @@ SCREENING = "screening"
 
 def access_levels(user: User, child: Child) -> dict[str, str]:
     """The reader's level for each kind of instrument."""
-    return {
-        kind: access.screening_access(user, child, kind=kind)
-        for kind in ("screening", "needs_assessment", "strengths")
-    }
+    return access.screening_levels(user, child)
 
 
 def _definition(code: str) -> Instrument | None:
@@ -41,15 +39,26 @@ def _definition(code: str) -> Instrument | None:
         return None
 
 
+# What a reader below `full` is told an administration was: the kind, not the instrument
+# (which instrument was given already says what was feared).
+KIND_NAMES = {
+    "screening": gettext_lazy("Mental-health screening"),
+    "needs_assessment": gettext_lazy("Needs assessment"),
+    "strengths": gettext_lazy("Strengths profile"),
+}
+
+
 def present(
-    administration: Administration, level: str, *, language: str = "zh-Hans"
+    administration: Administration,
+    level: str,
+    *,
+    language: str = "zh-Hans",
+    names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    inst = _definition(administration.instrument)
-    name = inst.name.get(language) or inst.name.get("en", "") if inst else administration.instrument
+    """One administration at the reader's level. `names` caches instrument names by code
+    across a list (each definition lookup reads the licence register)."""
     row: dict[str, Any] = {
         "id": administration.pk,
-        "instrument": administration.instrument,
-        "instrument_name": name,
         "kind": administration.kind,
         "administered_at": administration.administered_at,
         "follow_up": administration.follow_up,
@@ -57,9 +66,18 @@ def present(
         "not_diagnosis": administration.kind == SCREENING,
     }
     if level != access.RESULTS_FULL:
+        row["instrument_name"] = str(KIND_NAMES.get(administration.kind, ""))
         return row
+    names = {} if names is None else names
+    if administration.instrument not in names:
+        inst = _definition(administration.instrument)
+        names[administration.instrument] = (
+            inst.name.text(language) if inst else administration.instrument
+        )
     row.update(
         {
+            "instrument": administration.instrument,
+            "instrument_name": names[administration.instrument],
             "version": administration.version,
             "respondent": administration.respondent,
             "mode": administration.mode,
@@ -90,7 +108,8 @@ def child_administrations(
         .select_related("administered_by")
         .order_by("-administered_at", "-id")
     )
-    shown = [present(a, levels[a.kind], language=language) for a in rows]
+    names: dict[str, str] = {}
+    shown = [present(a, levels[a.kind], language=language, names=names) for a in rows]
     full = [r["id"] for r in shown if "answers" in r]
     if full:
         log_access(
@@ -176,3 +195,68 @@ def group_progress(user: User, group: GroupSession) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+CHART_W, CHART_H = 320, 120
+
+
+def _chart(points: list[dict[str, Any]], inst: Instrument | None) -> dict[str, Any]:
+    """An SVG polyline of totals over time (x by order, y over the instrument's range)."""
+    low, high = inst.total_range() if inst else (0, max(p["total"] for p in points) or 1)
+    span = (high - low) or 1
+    step = CHART_W / max(len(points) - 1, 1)
+    coords = [
+        (round(i * step, 1), round(CHART_H - (p["total"] - low) / span * CHART_H, 1))
+        for i, p in enumerate(points)
+    ]
+    return {
+        "points": " ".join(f"{x},{y}" for x, y in coords),
+        "dots": [{"x": x, "y": y, "row": p} for (x, y), p in zip(coords, points, strict=True)],
+        "width": CHART_W,
+        "height": CHART_H,
+    }
+
+
+def trend_charts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One chart per instrument given more than once, from rows presented in full."""
+    return [
+        {"code": code, "name": points[0]["instrument_name"], **_chart(points, _definition(code))}
+        for code, points in trends(rows).items()
+        if len(points) > 1
+    ]
+
+
+def child_trends(
+    user: User, child: Child, *, levels: dict[str, str], language: str = "zh-Hans"
+) -> list[dict[str, Any]]:
+    """Trend charts of the totals the reader may see in full (for the child's page; `levels`
+    from `access.screening_levels`): totals only, no answers; the read is logged when there
+    is anything to show."""
+    kinds = [kind for kind, level in levels.items() if level == access.RESULTS_FULL]
+    if not kinds:
+        return []
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in Administration.objects.filter(child=child, kind__in=kinds, total__isnull=False)
+        .order_by("-administered_at", "-id")
+        .values("id", "instrument", "total", "administered_at")[:200]
+    ]
+    names: dict[str, str] = {}
+    for row in rows:
+        if row["instrument"] not in names:
+            inst = _definition(row["instrument"])
+            names[row["instrument"]] = inst.name.text(language) if inst else row["instrument"]
+        row["instrument_name"] = names[row["instrument"]]
+    charts = trend_charts(rows)
+    if charts:
+        log_access(
+            user=user,
+            action=Action.VIEW_SCREENING,
+            child_id=child.pk,
+            object_type="administration",
+            object_id="totals",
+            fields=[access.SENSITIVE],
+            purpose="child_page_trend",
+            detail={"administrations": [p["row"]["id"] for c in charts for p in c["dots"]]},
+        )
+    return charts

@@ -23,28 +23,9 @@ from shouhu.lib.instruments import Instrument
 from shouhu.screening import registry, reporting, risk, safeguarding, selectors, services
 from shouhu.screening.models import AlertStatus, Mode, Trigger
 
-CHART_W, CHART_H = 320, 120
-
 
 def _language() -> str:
     return "en" if (get_language() or "").startswith("en") else "zh-Hans"
-
-
-def _chart(points: list[dict[str, Any]], inst: Instrument | None) -> dict[str, Any]:
-    """An SVG polyline of totals over time (x by order, y by the instrument's range)."""
-    low, high = inst.total_range() if inst else (0, max(p["total"] for p in points) or 1)
-    span = (high - low) or 1
-    step = CHART_W / max(len(points) - 1, 1)
-    coords = [
-        (round(i * step, 1), round(CHART_H - (p["total"] - low) / span * CHART_H, 1))
-        for i, p in enumerate(points)
-    ]
-    return {
-        "points": " ".join(f"{x},{y}" for x, y in coords),
-        "dots": [{"x": x, "y": y, "row": p} for (x, y), p in zip(coords, points, strict=True)],
-        "width": CHART_W,
-        "height": CHART_H,
-    }
 
 
 @login_required
@@ -55,13 +36,7 @@ def child_screenings(request: HttpRequest, pk: int) -> HttpResponse:
     levels, rows = selectors.child_administrations(user, child, language=_language())
     if all(level == access.RESULTS_NONE for level in levels.values()):
         raise PermissionDenied(_("You may not see screening results."))
-    charts = []
-    for code, points in selectors.trends(rows).items():
-        try:
-            inst: Instrument | None = registry.definition(code)
-        except KeyError:
-            inst = None
-        charts.append({"code": code, "name": points[0]["instrument_name"], **_chart(points, inst)})
+    charts = selectors.trend_charts(rows)
     available = [
         {"code": inst.code, "name": inst.name.text(_language())}
         for inst in registry.enabled()
