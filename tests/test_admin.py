@@ -12,8 +12,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_children_are_not_in_the_admin() -> None:
-    for model in (Child, Household, FamilyMember):
+    from shouhu.screening.models import Administration, Alert, MandatoryReport
+
+    for model in (Child, Household, FamilyMember, Administration, Alert, MandatoryReport):
         assert not admin.site.is_registered(model)
+
+
+def test_admin_designates_safeguarding_responders(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(world.admin)
+    assert client.get("/admin/screening/responder/add/").status_code == 200
+    assert client.get("/admin/screening/instrumentlicence/add/").status_code == 403
 
 
 def test_admin_manages_organisations(world: World, client) -> None:  # type: ignore[no-untyped-def]
