@@ -148,7 +148,7 @@ def escalate_overdue(now: dt.datetime | None = None) -> list[Alert]:
     for pk in list(due):
         with transaction.atomic():
             alert = (
-                Alert.objects.select_for_update()
+                Alert.objects.select_for_update(of=("self",))
                 .select_related("child", "administration__administered_by")
                 .get(pk=pk)
             )
