@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "shouhu.children",
     "shouhu.notify",
     "shouhu.screening",
+    "shouhu.cases",
     "shouhu.demo",
 ]
 

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from shouhu.accounts.models import Role, User
+from shouhu.accounts.models import Membership, Organisation, Role, User
 from shouhu.places.models import code_range
 
 if TYPE_CHECKING:
     from shouhu.audit.models import AccessLog
+    from shouhu.cases.models import Case, Intake
     from shouhu.children.models import Child, ChildQuerySet
 
 BASIC = "basic"
@@ -351,3 +352,146 @@ def get_child_for_user(user: User, child_id: object, *, purpose: str) -> Child:
         fields=field_classes(user, found),
     )
     return found
+
+
+# ---------------------------------------------------------------- cases
+#
+# A case belongs to an organisation. Its social workers and counsellors work on all of the
+# organisation's cases; workers added to a case work on it too; volunteers added to a case
+# see it without its notes; supervisors and officials follow the cases of children in
+# their jurisdiction; approvers (the organisation's named approvers, else the township
+# supervisors of the child's place) approve plans and closures.
+
+CASE_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COUNSELOR})
+CASE_ORG_KINDS = frozenset({"social_work", "hospital", "ngo", "school", "womens_federation"})
+FOLLOW_ROLES = frozenset({Role.SUPERVISOR, Role.OFFICIAL})
+
+
+def case_organisations(user: User) -> set[int]:
+    """Organisations in which the user holds a case role."""
+    return {
+        g.assigned_org_id
+        for g in scope_of(user).grants
+        if g.assigned_org_id is not None and g.role in CASE_ROLES
+    }
+
+
+def works_in(user: User, organisation: Organisation) -> bool:
+    return organisation.pk in case_organisations(user)
+
+
+def own_case_organisation(user: User) -> Organisation | None:
+    ids = sorted(case_organisations(user))
+    return Organisation.objects.filter(pk=ids[0]).first() if ids else None
+
+
+def takes_cases(organisation: Organisation) -> bool:
+    return organisation.active and organisation.kind in CASE_ORG_KINDS
+
+
+def is_counsellor(user: User, organisation: Organisation) -> bool:
+    return user.memberships.filter(
+        organisation=organisation, role=Role.COUNSELOR, active=True
+    ).exists()
+
+
+def members_with_case_roles(organisation: Organisation) -> list[User]:
+    return [
+        m.user
+        for m in organisation.memberships.filter(
+            active=True, role__in=list(CASE_ROLES), user__is_active=True
+        ).select_related("user")
+    ]
+
+
+def may_refer(user: User, child: Child) -> bool:
+    """Anyone working with the child except volunteers may bring the child to a service."""
+    return any(g.assignment_kind != "volunteer" for g in grants_for(user, child))
+
+
+def _case_member_role(user: User, case: Case) -> str | None:
+    from shouhu.cases.models import CaseMember
+
+    member = CaseMember.objects.filter(case=case, user=user, active=True).first()
+    return member.role if member else None
+
+
+def may_work(user: User, case: Case) -> bool:
+    """Stages, plan, services, tasks and notes of the case."""
+    if case.organisation_id in case_organisations(user):
+        return True
+    return _case_member_role(user, case) in {"worker", "counsellor", "supervisor"}
+
+
+def may_read_notes(user: User, case: Case) -> bool:
+    return may_work(user, case)
+
+
+def _township_supervisors(child: Child) -> list[User]:
+    codes = [child.residence_id[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            role=Role.SUPERVISOR,
+            active=True,
+            user__is_active=True,
+            organisation__active=True,
+            organisation__jurisdiction_id__in=codes,
+        ).select_related("user")
+    ]
+
+
+def approvers(case: Case) -> list[User]:
+    from shouhu.cases.models import CasePolicy
+
+    policy = CasePolicy.objects.filter(organisation_id=case.organisation_id).first()
+    named = list(policy.approvers.filter(is_active=True)) if policy else []
+    return named or _township_supervisors(case.child)
+
+
+def intake_deciders(intake: Intake) -> list[User]:
+    return members_with_case_roles(intake.organisation) + _township_supervisors(intake.child)
+
+
+def may_decide_intake(user: User, intake: Intake) -> bool:
+    return works_in(user, intake.organisation) or user in _township_supervisors(intake.child)
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    """The one queryset of cases a user may see (lists, API, worklists)."""
+    from shouhu.cases.models import Case
+
+    mine = Q(organisation_id__in=case_organisations(user)) | Q(
+        members__user=user, members__active=True
+    )
+    area = jurisdiction_q(user, roles=FOLLOW_ROLES)
+    return Case.objects.filter(mine | area).distinct()
+
+
+def get_case_for_user(user: User, case_id: object, *, purpose: str) -> Case:
+    """The one way to open a case: missing and not allowed are the same 404; the read is
+    logged against the child."""
+    from shouhu.audit.models import Action
+    from shouhu.audit.services import log_access
+
+    try:
+        pk = int(str(case_id))
+    except ValueError:
+        raise Http404 from None
+    case = (
+        cases_visible_to(user)
+        .select_related("child", "organisation", "lead", "child__residence")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404("No such case.")
+    log_access(
+        user=user,
+        action=Action.VIEW_CHILD,
+        child_id=case.child_id,
+        object_type="case",
+        object_id=str(case.pk),
+        purpose=purpose,
+    )
+    return case

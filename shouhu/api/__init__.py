@@ -7,7 +7,7 @@ every error is JSON (see `errors`).
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
-from shouhu.api import auth, children, errors, screening
+from shouhu.api import auth, cases, children, errors, screening
 
 api = NinjaAPI(
     title="Shouhu API",
@@ -34,6 +34,7 @@ errors.install(api)
 api.add_router("/auth", auth.router)
 api.add_router("/children", children.router)
 api.add_router("", screening.router)
+api.add_router("", cases.router)
 
 # Last: any other path under /api/v1/ is a JSON 404, not the HTML page of the web UI.
 fallback = Router()

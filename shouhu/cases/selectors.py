@@ -1,0 +1,385 @@
+"""Reading cases, tasks, a child's support network and the coordination worklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from shouhu.accounts import access
+from shouhu.accounts.models import User
+from shouhu.audit.models import Action
+from shouhu.audit.services import log_access
+from shouhu.cases.models import (
+    Case,
+    CaseMember,
+    CaseTask,
+    PlanAction,
+    ServiceRecord,
+    Stage,
+)
+from shouhu.children import protect
+from shouhu.children.models import Child
+
+GAP_DAYS = 30
+DUPLICATE_DAYS = 30
+
+
+def case_row(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "child": case.child_id,
+        "child_name": case.child.name,
+        "organisation": case.organisation_id,
+        "organisation_name": case.organisation.name,
+        "lead": case.lead_id,
+        "lead_name": case.lead.get_full_name() or case.lead.username,
+        "stage": case.stage,
+        "urgency": case.urgency,
+        "opened_at": case.opened_at,
+        "closed_at": case.closed_at,
+        "pending_approval": case.pending_approval or None,
+        "version": case.version,
+    }
+
+
+def cases_for(
+    user: User, *, stage: str = "", child_id: int | None = None, open_only: bool = False
+) -> QuerySet[Case]:
+    rows = access.cases_visible_to(user).select_related("child", "organisation", "lead")
+    if stage:
+        rows = rows.filter(stage=stage)
+    if open_only:
+        rows = rows.exclude(stage=Stage.CLOSED)
+    if child_id is not None:
+        rows = rows.filter(child_id=child_id)
+    return rows.order_by("-opened_at", "-id")
+
+
+def present_case(user: User, case: Case) -> dict[str, Any]:
+    """The whole case at the reader's level: notes only for those who work on it (each read
+    logged); volunteers and followers see the rest."""
+    view = case_row(case)
+    view["outcome"] = case.outcome or None
+    view["closure_reason"] = case.closure_reason or None
+    view["stages"] = [
+        {"stage": c.stage, "at": c.at, "by": c.by.username, "note": c.note}
+        for c in case.stage_changes.select_related("by")
+    ]
+    view["members"] = [
+        {"user": m.user_id, "name": m.user.get_full_name() or m.user.username, "role": m.role}
+        for m in case.members.filter(active=True).select_related("user")
+    ]
+    view["goals"] = [
+        {
+            "id": g.pk,
+            "domain": g.domain,
+            "description": g.description,
+            "strengths": g.strengths,
+            "status": g.status,
+            "review_note": g.review_note,
+            "actions": [
+                {
+                    "id": a.pk,
+                    "description": a.description,
+                    "owner": a.owner,
+                    "assignee": a.assignee_id,
+                    "organisation": a.organisation_id,
+                    "due_on": a.due_on,
+                    "status": a.status,
+                }
+                for a in g.actions.all()
+            ],
+        }
+        for g in case.goals.prefetch_related("actions")
+    ]
+    view["services"] = [
+        {
+            "id": s.pk,
+            "service_type": s.service_type.code,
+            "provider": s.provider.name,
+            "delivered_on": s.delivered_on,
+            "minutes": s.minutes,
+            "participants": s.participants,
+        }
+        for s in case.services.select_related("service_type", "provider")[:100]
+    ]
+    view["tasks"] = [
+        {
+            "id": t.pk,
+            "kind": t.kind,
+            "title": t.title,
+            "assignee": t.assignee_id,
+            "due_on": t.due_on,
+            "recurring": t.recurring,
+            "done_at": t.done_at,
+        }
+        for t in case.tasks.all()[:100]
+    ]
+    view["approvals"] = [
+        {
+            "id": a.pk,
+            "subject": a.subject,
+            "requested_at": a.requested_at,
+            "approved": a.approved,
+            "note": a.note,
+        }
+        for a in case.approvals.all()
+    ]
+    view["conferences"] = [
+        {
+            "id": c.pk,
+            "held_on": c.held_on,
+            "decisions": c.decisions,
+            "organisations": [o.name for o in c.organisations.all()],
+        }
+        for c in case.conferences.prefetch_related("organisations")
+    ]
+    view["external_referrals"] = [
+        {
+            "id": r.pk,
+            "resource": r.resource.name,
+            "reason": r.reason,
+            "referred_on": r.referred_on,
+            "outcome": r.outcome,
+        }
+        for r in case.external_referrals.select_related("resource")
+    ]
+    view["transfers"] = [
+        {"id": t.pk, "kind": t.kind, "to": t.to_organisation.name, "status": t.status}
+        for t in case.transfers.select_related("to_organisation")
+    ]
+    view["may_work"] = access.may_work(user, case)
+    if access.may_read_notes(user, case):
+        notes = list(case.notes.select_related("author")[:200])
+        view["notes"] = [
+            {
+                "id": n.pk,
+                "author": n.author.username,
+                "written_at": n.written_at,
+                "text": protect.unseal(n.text_enc),
+            }
+            for n in notes
+        ]
+        if notes:
+            log_access(
+                user=user,
+                action=Action.REVEAL,
+                child_id=case.child_id,
+                object_type="case_notes",
+                object_id=str(case.pk),
+                fields=[access.SENSITIVE],
+                purpose="case",
+            )
+    return view
+
+
+def tasks_for(
+    user: User, *, status: str = "open", today: dt.date | None = None
+) -> QuerySet[CaseTask]:
+    """A worker's follow-ups (and, for supervisors and officials, those of the cases of
+    their area): `open`, `overdue` (due before today), `due` (within a week), `done`."""
+    today = today or timezone.localdate()
+    mine = Q(assignee=user)
+    area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="case__child__residence_id")
+    rows = CaseTask.objects.filter(mine | area).select_related("case__child", "assignee")
+    if status == "done":
+        return rows.filter(done_at__isnull=False).order_by("-done_at")
+    rows = rows.filter(done_at__isnull=True)
+    if status == "overdue":
+        rows = rows.filter(due_on__lt=today)
+    elif status == "due":
+        rows = rows.filter(due_on__lte=today + dt.timedelta(days=7))
+    return rows.order_by("due_on", "id")
+
+
+def task_row(task: CaseTask, today: dt.date) -> dict[str, Any]:
+    return {
+        "id": task.pk,
+        "case": task.case_id,
+        "child": task.case.child_id,
+        "child_name": task.case.child.name,
+        "kind": task.kind,
+        "title": task.title,
+        "assignee": task.assignee_id,
+        "assignee_name": task.assignee.username,
+        "due_on": task.due_on,
+        "recurring": task.recurring,
+        "done_at": task.done_at,
+        "overdue": task.done_at is None and task.due_on < today,
+    }
+
+
+def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, Any]:
+    """Everyone currently serving the child: open cases with their organisation, lead and
+    members; with `detailed` (readers of sensitive fields) their open plan actions and the
+    services of the last 90 days."""
+    cases = list(
+        Case.objects.filter(child=child)
+        .exclude(stage=Stage.CLOSED)
+        .select_related("organisation", "lead")
+        .order_by("opened_at")
+    )
+    members = defaultdict(list)
+    for m in CaseMember.objects.filter(case__in=cases, active=True).select_related("user"):
+        members[m.case_id].append(
+            {"name": m.user.get_full_name() or m.user.username, "role": m.role}
+        )
+    network: dict[str, Any] = {
+        "cases": [
+            {
+                "id": c.pk,
+                "organisation": c.organisation.name,
+                "lead": c.lead.get_full_name() or c.lead.username,
+                "stage": c.stage,
+                "members": members[c.pk],
+            }
+            for c in cases
+        ]
+    }
+    if detailed:
+        network["actions"] = [
+            {
+                "description": a.description,
+                "owner": a.owner,
+                "due_on": a.due_on,
+                "status": a.status,
+                "organisation": a.goal.case.organisation.name,
+            }
+            for a in PlanAction.objects.filter(
+                goal__case__in=cases, status__in=["todo", "doing"]
+            ).select_related("goal__case__organisation")
+        ]
+        since = timezone.localdate() - dt.timedelta(days=90)
+        network["services"] = [
+            {
+                "service_type": s.service_type.name_zh,
+                "service_type_en": s.service_type.name_en,
+                "provider": s.provider.name,
+                "delivered_on": s.delivered_on,
+            }
+            for s in ServiceRecord.objects.filter(child=child, delivered_on__gte=since)
+            .select_related("service_type", "provider")
+            .order_by("-delivered_on")[:20]
+        ]
+    return network
+
+
+def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) -> dict[str, Any]:
+    """The supervisor's and official's coordination worklist over their jurisdiction:
+    - gaps: children at orange or red with no open case, or no service in `GAP_DAYS` days;
+    - duplication: the same service type given to the same child by two organisations in
+      `DUPLICATE_DAYS` days;
+    - overdue follow-ups per worker; open caseload per worker."""
+    from shouhu.screening.models import RiskLevel
+
+    today = today or timezone.localdate()
+    area_child = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="child__residence_id")
+    area_case = access.jurisdiction_q(
+        user, roles=access.FOLLOW_ROLES, field="case__child__residence_id"
+    )
+    open_case = Case.objects.filter(child=OuterRef("child_id")).exclude(stage=Stage.CLOSED)
+    recent = ServiceRecord.objects.filter(
+        child=OuterRef("child_id"), delivered_on__gte=today - dt.timedelta(days=GAP_DAYS)
+    )
+    gaps = (
+        RiskLevel.objects.filter(area_child, level__in=["orange", "red"])
+        .annotate(has_case=Exists(open_case), served=Exists(recent))
+        .filter(Q(has_case=False) | Q(served=False))
+        .select_related("child")
+        .order_by("-level", "child_id")[:limit]
+    )
+    dup_rows = (
+        ServiceRecord.objects.filter(
+            area_child, delivered_on__gte=today - dt.timedelta(days=DUPLICATE_DAYS)
+        )
+        .values("child_id", "service_type__code")
+        .annotate(providers=Count("provider", distinct=True))
+        .filter(providers__gte=2)
+        .order_by("child_id")[:limit]
+    )
+    overdue = (
+        CaseTask.objects.filter(area_case, done_at__isnull=True, due_on__lt=today)
+        .values("assignee_id", "assignee__username")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:limit]
+    )
+    caseload = (
+        Case.objects.filter(area_child)
+        .exclude(stage=Stage.CLOSED)
+        .values("lead_id", "lead__username", "organisation__name")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:limit]
+    )
+    names = dict(
+        Child.objects.filter(pk__in=[d["child_id"] for d in dup_rows]).values_list("pk", "name")
+    )
+    return {
+        "gaps": [
+            {
+                "child": g.child_id,
+                "child_name": g.child.name,
+                "level": g.level,
+                "open_case": g.has_case,
+                "served_recently": g.served,
+            }
+            for g in gaps
+        ],
+        "duplicates": [
+            {
+                "child": d["child_id"],
+                "child_name": names.get(d["child_id"], ""),
+                "service_type": d["service_type__code"],
+                "providers": d["providers"],
+            }
+            for d in dup_rows
+        ],
+        "overdue_by_worker": [
+            {"worker": o["assignee_id"], "name": o["assignee__username"], "overdue": o["n"]}
+            for o in overdue
+        ],
+        "caseload": [
+            {
+                "worker": c["lead_id"],
+                "name": c["lead__username"],
+                "organisation": c["organisation__name"],
+                "open_cases": c["n"],
+            }
+            for c in caseload
+        ],
+    }
+
+
+def intakes_for(user: User) -> QuerySet[Any]:
+    """Intakes the user may decide (receiving organisation or township supervisor) or made."""
+    from shouhu.cases.models import Intake
+
+    area = access.jurisdiction_q(user, roles=frozenset({"supervisor"}))
+    return (
+        Intake.objects.filter(
+            Q(organisation_id__in=access.case_organisations(user)) | area | Q(referred_by=user)
+        )
+        .select_related("child", "organisation", "referred_by")
+        .order_by("status", "-created_at")
+    )
+
+
+def intake_row(intake: Any) -> dict[str, Any]:
+    return {
+        "id": intake.pk,
+        "child": intake.child_id,
+        "child_name": intake.child.name,
+        "organisation": intake.organisation_id,
+        "organisation_name": intake.organisation.name,
+        "channel": intake.channel,
+        "reason": intake.reason,
+        "urgency": intake.urgency,
+        "consent": intake.consent,
+        "referred_by": intake.referred_by.username,
+        "created_at": intake.created_at,
+        "status": intake.status,
+        "decision_reason": intake.decision_reason or None,
+    }

@@ -1,0 +1,966 @@
+"""The case process as typed service functions (each a transaction).
+
+Who may do what (checked here, through the case section of `shouhu.accounts.access`):
+- open an intake: anyone who may see the child's file, except volunteers;
+- accept or decline an intake: a social worker or counsellor of the receiving organisation,
+  or a township supervisor of the child's place;
+- work on a case (stages, plan, services, tasks, notes): the organisation's social workers
+  and counsellors, and the workers added to the case;
+- approve plans and closures (when the organisation's policy asks): the policy's approvers,
+  or the township supervisors of the child's place when none are named.
+
+Plans and stages carry the case's `version`: a save from a stale read is refused with
+`ConflictError` (409 over the API) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shouhu.accounts import access as rules
+from shouhu.accounts.models import Organisation, User
+from shouhu.cases.models import (
+    ActionStatus,
+    Approval,
+    Case,
+    CaseMember,
+    CaseNote,
+    CasePolicy,
+    CaseRole,
+    CaseTask,
+    Channel,
+    Conference,
+    ConsentBasis,
+    Domain,
+    ExternalReferral,
+    Goal,
+    GoalStatus,
+    Intake,
+    IntakeStatus,
+    Owner,
+    PlanAction,
+    ReferralOutcome,
+    Resource,
+    ServiceRecord,
+    ServiceType,
+    Stage,
+    StageChange,
+    TaskKind,
+    Transfer,
+    TransferKind,
+    Urgency,
+)
+from shouhu.children import protect
+from shouhu.children import services as registry
+from shouhu.children.models import Child, ChildAssignment
+from shouhu.children.services import ConflictError
+from shouhu.lib import dates
+from shouhu.notify.services import Message, send
+
+# Forward moves of an open case; closing and reopening have their own functions.
+NEXT = {
+    Stage.INTAKE: {Stage.ASSESSMENT},
+    Stage.ASSESSMENT: {Stage.PLAN},
+    Stage.PLAN: {Stage.SERVICES},
+    Stage.SERVICES: {Stage.REVIEW},
+    Stage.REVIEW: {Stage.SERVICES, Stage.PLAN},
+}
+DEFAULT_INTERVAL_DAYS = 30
+
+
+def _choice(errors: dict[str, list[str]], name: str, value: str, choices: Any) -> None:
+    if value not in choices.values:
+        errors.setdefault(name, []).append(_("Choose one of the listed values."))
+
+
+def _check(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _locked(case: Case, version: int | None) -> Case:
+    """The case row, locked; a stale `version` is a conflict (nothing is written)."""
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    if version is not None and current.version != version:
+        raise ConflictError(
+            _(
+                "Someone else changed this case since you opened it (version %(theirs)s, "
+                "yours %(yours)s). Reload it; your changes were not saved."
+            )
+            % {"theirs": current.version, "yours": version}
+        )
+    return current
+
+
+def _bump(case: Case) -> None:
+    case.version += 1
+    case.save(update_fields=["version"])
+
+
+def _enter(case: Case, stage: str, actor: User, now: dt.datetime, note: str = "") -> None:
+    case.stage = stage
+    StageChange.objects.create(case=case, stage=stage, at=now, by=actor, note=note.strip())
+
+
+def policy_of(organisation_id: int) -> CasePolicy:
+    policy = CasePolicy.objects.filter(organisation_id=organisation_id).first()
+    return policy or CasePolicy(organisation_id=organisation_id)
+
+
+# ---------------------------------------------------------------- intake
+
+
+@transaction.atomic
+def intake_create(
+    *,
+    actor: User,
+    child: Child,
+    channel: str,
+    reason: str,
+    urgency: str = Urgency.NORMAL,
+    consent: str = ConsentBasis.NONE,
+    organisation: Organisation | None = None,
+    referrer_name: str = "",
+    now: dt.datetime | None = None,
+) -> Intake:
+    now = now or timezone.now()
+    if not rules.may_refer(actor, child):
+        raise PermissionDenied(_("You may not refer this child."))
+    errors: dict[str, list[str]] = {}
+    _choice(errors, "channel", channel, Channel)
+    _choice(errors, "urgency", urgency, Urgency)
+    _choice(errors, "consent", consent, ConsentBasis)
+    if not reason.strip():
+        errors["reason"] = [_("Say why the child needs help.")]
+    if organisation is None:
+        organisation = rules.own_case_organisation(actor)
+        if organisation is None:
+            errors["organisation"] = [_("Choose the organisation that should take the case.")]
+    elif not rules.takes_cases(organisation):
+        errors["organisation"] = [_("This organisation does not take cases.")]
+    _check(errors)
+    assert organisation is not None
+    intake = Intake.objects.create(
+        child=child,
+        organisation=organisation,
+        channel=channel,
+        reason=reason.strip(),
+        urgency=urgency,
+        consent=consent,
+        referred_by=actor,
+        referrer_name=referrer_name.strip()[:100],
+        created_at=now,
+    )
+    if not rules.works_in(actor, organisation):
+        send(
+            rules.intake_deciders(intake),
+            Message(
+                "case_intake",
+                _("New referral waiting for your decision"),
+                _("Urgency: %(urgency)s") % {"urgency": Urgency(urgency).label},
+                f"/cases/intakes/{intake.pk}/",
+            ),
+            now=now,
+        )
+    return intake
+
+
+@transaction.atomic
+def intake_decide(
+    *,
+    actor: User,
+    intake: Intake,
+    accept: bool,
+    reason: str = "",
+    lead: User | None = None,
+    now: dt.datetime | None = None,
+) -> Case | None:
+    """Accept (opening a case with `lead`, default the deciding worker) or decline with a
+    reason. Accepting a referral from outside the organisation needs the guardian's consent,
+    the child's own request or a legal basis recorded on the intake, or the registry's
+    sharing consent."""
+    now = now or timezone.now()
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    if not rules.may_decide_intake(actor, intake):
+        raise PermissionDenied(_("Only the receiving organisation or a supervisor decides."))
+    if intake.status != IntakeStatus.PENDING:
+        raise ValidationError(_("This intake has already been decided."))
+    if not accept:
+        if not reason.strip():
+            raise ValidationError({"reason": [_("Say why the intake is declined.")]})
+        intake.status = IntakeStatus.DECLINED
+        intake.decided_by, intake.decided_at = actor, now
+        intake.decision_reason = reason.strip()
+        intake.save()
+        return None
+    from_outside = not rules.works_in(intake.referred_by, intake.organisation)
+    if (
+        from_outside
+        and intake.consent == ConsentBasis.NONE
+        and not registry.sharing_allowed(intake.child)
+    ):
+        raise ValidationError(
+            {
+                "consent": [
+                    _(
+                        "A referral from outside the organisation needs the guardian's "
+                        "consent, the child's own request or a legal basis."
+                    )
+                ]
+            }
+        )
+    lead = lead or actor
+    if not rules.works_in(lead, intake.organisation):
+        raise ValidationError({"lead": [_("The lead worker must work in the organisation.")]})
+    intake.status = IntakeStatus.ACCEPTED
+    intake.decided_by, intake.decided_at = actor, now
+    intake.decision_reason = reason.strip()
+    intake.save()
+    return _open_case(intake=intake, lead=lead, actor=actor, now=now)
+
+
+def _open_case(*, intake: Intake, lead: User, actor: User, now: dt.datetime) -> Case:
+    if (
+        Case.objects.filter(child=intake.child, organisation=intake.organisation)
+        .exclude(stage=Stage.CLOSED)
+        .exists()
+    ):
+        raise ConflictError(_("This child already has an open case in this organisation."))
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                child=intake.child,
+                organisation=intake.organisation,
+                intake=intake,
+                lead=lead,
+                urgency=intake.urgency,
+                opened_at=now,
+            )
+    except IntegrityError:  # a concurrent open of the same case
+        raise ConflictError(
+            _("This child already has an open case in this organisation.")
+        ) from None
+    StageChange.objects.create(case=case, stage=Stage.INTAKE, at=now, by=actor)
+    CaseMember.objects.create(case=case, user=lead, role=_role_of(lead, case), added_at=now)
+    _assign(case, lead, now)
+    CaseTask.objects.create(
+        case=case,
+        kind=TaskKind.VISIT,
+        title=_("Home visit"),
+        assignee=lead,
+        due_on=timezone.localtime(now).date() + dt.timedelta(days=interval_days(case.child)),
+        recurring=True,
+    )
+    return case
+
+
+def _role_of(user: User, case: Case) -> str:
+    return CaseRole.COUNSELLOR if rules.is_counsellor(user, case.organisation) else CaseRole.WORKER
+
+
+def _assign(case: Case, user: User, now: dt.datetime, kind: str = "case_worker") -> None:
+    """Open the child to the worker (DESIGN: an assignment makes the child visible)."""
+    if not ChildAssignment.objects.filter(
+        child=case.child, organisation=case.organisation, user=user, kind=kind, active=True
+    ).exists():
+        registry.assignment_create(
+            actor=None,
+            child=case.child,
+            organisation=case.organisation,
+            kind=kind,
+            user=user,
+            started_on=timezone.localtime(now).date(),
+        )
+
+
+def case_open(
+    *,
+    actor: User,
+    child: Child,
+    channel: str,
+    reason: str,
+    urgency: str = Urgency.NORMAL,
+    consent: str = ConsentBasis.NONE,
+    organisation: Organisation | None = None,
+    now: dt.datetime | None = None,
+) -> Case | Intake:
+    """`POST /cases`: a worker opens a case in their own organisation at once; naming
+    another organisation makes a pending intake for it to decide."""
+    with transaction.atomic():
+        intake = intake_create(
+            actor=actor,
+            child=child,
+            channel=channel,
+            reason=reason,
+            urgency=urgency,
+            consent=consent,
+            organisation=organisation,
+            now=now,
+        )
+        if not rules.works_in(actor, intake.organisation):
+            return intake
+        if (
+            Case.objects.filter(child=child, organisation=intake.organisation)
+            .exclude(stage=Stage.CLOSED)
+            .exists()
+        ):
+            raise ConflictError(_("This child already has an open case in this organisation."))
+        case = intake_decide(actor=actor, intake=intake, accept=True, now=now)
+        assert case is not None
+        return case
+
+
+def interval_days(child: Child) -> int:
+    """Days between follow-up visits: the child's risk level sets it."""
+    from shouhu.screening.models import RiskLevel
+
+    level = RiskLevel.objects.filter(child=child).only("interval_days").first()
+    return level.interval_days if level else DEFAULT_INTERVAL_DAYS
+
+
+# ---------------------------------------------------------------- stages and approvals
+
+
+@transaction.atomic
+def transition(
+    *,
+    actor: User,
+    case: Case,
+    to: str,
+    version: int,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Case:
+    """Move an open case to the next stage. Moving a plan into services needs the plan
+    approved when the organisation's policy says so: the move then waits for the approver."""
+    now = now or timezone.now()
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    case = _locked(case, version)
+    allowed = NEXT.get(Stage(case.stage), set()) if case.stage != Stage.CLOSED else set()
+    if to not in allowed:
+        raise ValidationError(
+            {
+                "to": [
+                    _("A case at %(stage)s cannot move to %(to)s.")
+                    % {"stage": Stage(case.stage).label, "to": to}
+                ]
+            }
+        )
+    if case.pending_approval:
+        raise ValidationError(_("The case is waiting for approval."))
+    if to == Stage.SERVICES and case.stage == Stage.PLAN:
+        if not case.goals.exists():
+            raise ValidationError({"to": [_("The plan has no goals yet.")]})
+        if policy_of(case.organisation_id).plan_needs_approval:
+            _request_approval(case, "plan", actor, now)
+            _bump(case)
+            return case
+    _enter(case, to, actor, now, note)
+    case.version += 1
+    case.save(update_fields=["stage", "version"])
+    return case
+
+
+def _request_approval(
+    case: Case, subject: str, actor: User, now: dt.datetime, outcome: str = "", reason: str = ""
+) -> Approval:
+    approval = Approval.objects.create(
+        case=case,
+        subject=subject,
+        requested_by=actor,
+        requested_at=now,
+        outcome=outcome,
+        reason=reason,
+    )
+    case.pending_approval = subject
+    case.save(update_fields=["pending_approval"])
+    send(
+        rules.approvers(case),
+        Message(
+            "case_approval",
+            _("A case is waiting for your approval"),
+            "",
+            f"/cases/{case.pk}/",
+        ),
+        now=now,
+    )
+    return approval
+
+
+@transaction.atomic
+def approval_decide(
+    *,
+    actor: User,
+    approval: Approval,
+    approve: bool,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Case:
+    now = now or timezone.now()
+    approval = Approval.objects.select_for_update().get(pk=approval.pk)
+    case = _locked(approval.case, None)
+    if actor not in rules.approvers(case):
+        raise PermissionDenied(_("You are not an approver of this case."))
+    if approval.decided_at is not None:
+        raise ValidationError(_("This approval has already been decided."))
+    if actor.pk == approval.requested_by_id:
+        raise PermissionDenied(_("Nobody approves their own request."))
+    if not approve and not note.strip():
+        raise ValidationError({"note": [_("Say what must change.")]})
+    approval.decided_by, approval.decided_at = actor, now
+    approval.approved, approval.note = approve, note.strip()
+    approval.save()
+    case.pending_approval = ""
+    if approve and approval.subject == "plan":
+        _enter(case, Stage.SERVICES, actor, now, _("Plan approved"))
+    elif approve and approval.subject == "closure":
+        _close(case, actor, now, approval.outcome, approval.reason)
+    case.version += 1
+    case.save()
+    return case
+
+
+OUTCOMES = ("goals_met", "partly_met", "moved_away", "transferred", "family_declined", "other")
+
+
+@transaction.atomic
+def close(
+    *,
+    actor: User,
+    case: Case,
+    version: int,
+    outcome: str,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Close with an outcome and reason (after the organisation's approver agrees, when its
+    policy says so). Open follow-ups end with the case."""
+    now = now or timezone.now()
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    case = _locked(case, version)
+    errors: dict[str, list[str]] = {}
+    if case.stage == Stage.CLOSED:
+        errors["to"] = [_("The case is already closed.")]
+    if outcome not in OUTCOMES:
+        errors["outcome"] = [_("Choose one of the listed values.")]
+    if not reason.strip():
+        errors["reason"] = [_("Say why the case closes.")]
+    if case.pending_approval:
+        errors.setdefault("to", []).append(_("The case is waiting for approval."))
+    _check(errors)
+    if policy_of(case.organisation_id).closure_needs_approval:
+        _request_approval(case, "closure", actor, now, outcome, reason.strip())
+    else:
+        _close(case, actor, now, outcome, reason.strip())
+    case.version += 1
+    case.save()
+    return case
+
+
+def _close(case: Case, actor: User, now: dt.datetime, outcome: str, reason: str) -> None:
+    _enter(case, Stage.CLOSED, actor, now, reason)
+    case.closed_at, case.outcome, case.closure_reason = now, outcome, reason
+    CaseTask.objects.filter(case=case, done_at__isnull=True).update(
+        done_at=now, done_note=_("Case closed")
+    )
+
+
+@transaction.atomic
+def reopen(
+    *, actor: User, case: Case, version: int, reason: str, now: dt.datetime | None = None
+) -> Case:
+    now = now or timezone.now()
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    case = _locked(case, version)
+    if case.stage != Stage.CLOSED:
+        raise ValidationError({"to": [_("Only a closed case can be reopened.")]})
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why the case reopens.")]})
+    if (
+        Case.objects.filter(child=case.child, organisation=case.organisation)
+        .exclude(stage=Stage.CLOSED)
+        .exists()
+    ):
+        raise ConflictError(_("This child already has an open case in this organisation."))
+    _enter(case, Stage.ASSESSMENT, actor, now, reason)
+    case.closed_at, case.outcome, case.closure_reason = None, "", ""
+    case.version += 1
+    case.save()
+    return case
+
+
+# ---------------------------------------------------------------- members
+
+
+@transaction.atomic
+def member_add(
+    *, actor: User, case: Case, user: User, role: str, now: dt.datetime | None = None
+) -> CaseMember:
+    now = now or timezone.now()
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    errors: dict[str, list[str]] = {}
+    _choice(errors, "role", role, CaseRole)
+    if CaseMember.objects.filter(case=case, user=user, active=True).exists():
+        errors["user"] = [_("Already on the case.")]
+    _check(errors)
+    member, _created = CaseMember.objects.update_or_create(
+        case=case, user=user, defaults={"role": role, "active": True, "added_at": now}
+    )
+    kind = "volunteer" if role == CaseRole.VOLUNTEER else "case_worker"
+    _assign(case, user, now, kind=kind)
+    return member
+
+
+# ---------------------------------------------------------------- plan
+
+
+@transaction.atomic
+def goal_add(
+    *,
+    actor: User,
+    case: Case,
+    version: int,
+    domain: str,
+    description: str,
+    strengths: str = "",
+) -> Goal:
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    case = _locked(case, version)
+    errors: dict[str, list[str]] = {}
+    _choice(errors, "domain", domain, Domain)
+    if not description.strip():
+        errors["description"] = [_("Describe the goal.")]
+    if case.stage in {Stage.INTAKE, Stage.CLOSED}:
+        errors.setdefault("__all__", []).append(_("Plan goals after the assessment."))
+    _check(errors)
+    goal = Goal.objects.create(
+        case=case, domain=domain, description=description.strip(), strengths=strengths.strip()
+    )
+    _bump(case)
+    return goal
+
+
+@transaction.atomic
+def goal_update(
+    *,
+    actor: User,
+    goal: Goal,
+    version: int,
+    status: str | None = None,
+    review_note: str | None = None,
+    description: str | None = None,
+) -> Goal:
+    if not rules.may_work(actor, goal.case):
+        raise PermissionDenied(_("You do not work on this case."))
+    case = _locked(goal.case, version)
+    errors: dict[str, list[str]] = {}
+    if status is not None:
+        _choice(errors, "status", status, GoalStatus)
+    if description is not None and not description.strip():
+        errors["description"] = [_("Describe the goal.")]
+    _check(errors)
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    if status is not None:
+        goal.status = status
+    if review_note is not None:
+        goal.review_note = review_note.strip()
+    if description is not None:
+        goal.description = description.strip()
+    goal.save()
+    _bump(case)
+    return goal
+
+
+@transaction.atomic
+def action_add(
+    *,
+    actor: User,
+    goal: Goal,
+    version: int,
+    description: str,
+    owner: str,
+    due_on: dt.date | None = None,
+    assignee: User | None = None,
+    organisation: Organisation | None = None,
+) -> PlanAction:
+    if not rules.may_work(actor, goal.case):
+        raise PermissionDenied(_("You do not work on this case."))
+    case = _locked(goal.case, version)
+    errors: dict[str, list[str]] = {}
+    _choice(errors, "owner", owner, Owner)
+    if not description.strip():
+        errors["description"] = [_("Describe the action.")]
+    if due_on is not None and due_on < case.opened_at.date() - dt.timedelta(days=1):
+        errors["due_on"] = [_("The due date is before the case was opened.")]
+    _check(errors)
+    action = PlanAction.objects.create(
+        goal=goal,
+        description=description.strip(),
+        owner=owner,
+        due_on=due_on,
+        assignee=assignee,
+        organisation=organisation,
+    )
+    _bump(case)
+    return action
+
+
+@transaction.atomic
+def action_update(*, actor: User, action: PlanAction, version: int, status: str) -> PlanAction:
+    case_obj = action.goal.case
+    if not rules.may_work(actor, case_obj) and action.assignee_id != actor.pk:
+        raise PermissionDenied(_("You do not work on this case."))
+    case = _locked(case_obj, version)
+    errors: dict[str, list[str]] = {}
+    _choice(errors, "status", status, ActionStatus)
+    _check(errors)
+    action.status = status
+    action.save(update_fields=["status"])
+    _bump(case)
+    return action
+
+
+# ---------------------------------------------------------------- services and follow-ups
+
+
+@transaction.atomic
+def service_record(
+    *,
+    actor: User,
+    case: Case,
+    service_type: str,
+    delivered_on: dt.date,
+    minutes: int,
+    participants: int = 1,
+    provider: Organisation | None = None,
+    note: str = "",
+) -> ServiceRecord:
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    errors: dict[str, list[str]] = {}
+    kind = ServiceType.objects.filter(code=service_type, active=True).first()
+    if kind is None:
+        errors["service_type"] = [_("Choose a service from the catalogue.")]
+    if delivered_on > dates.today():
+        errors["delivered_on"] = [_("The date is in the future.")]
+    if delivered_on < case.opened_at.date() - dt.timedelta(days=1):
+        errors["delivered_on"] = [_("The date is before the case was opened.")]
+    if not 1 <= minutes <= 24 * 60:
+        errors["minutes"] = [_("Between 1 minute and 24 hours.")]
+    if not 1 <= participants <= 1000:
+        errors["participants"] = [_("Between 1 and 1,000.")]
+    if case.stage == Stage.CLOSED:
+        errors.setdefault("__all__", []).append(_("The case is closed."))
+    _check(errors)
+    assert kind is not None
+    return ServiceRecord.objects.create(
+        case=case,
+        child=case.child,
+        service_type=kind,
+        provider=provider or case.organisation,
+        delivered_on=delivered_on,
+        minutes=minutes,
+        participants=participants,
+        recorded_by=actor,
+        note=note.strip(),
+    )
+
+
+@transaction.atomic
+def task_add(
+    *,
+    actor: User,
+    case: Case,
+    kind: str,
+    title: str,
+    due_on: dt.date,
+    assignee: User | None = None,
+    recurring: bool = False,
+) -> CaseTask:
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    assignee = assignee or actor
+    errors: dict[str, list[str]] = {}
+    _choice(errors, "kind", kind, TaskKind)
+    if not title.strip():
+        errors["title"] = [_("Say what is to be done.")]
+    if recurring and kind == TaskKind.TASK:
+        errors["recurring"] = [_("Only visits and calls recur.")]
+    if not rules.may_work(assignee, case):
+        errors["assignee"] = [_("The assignee does not work on this case.")]
+    if case.stage == Stage.CLOSED:
+        errors.setdefault("__all__", []).append(_("The case is closed."))
+    _check(errors)
+    return CaseTask.objects.create(
+        case=case,
+        kind=kind,
+        title=title.strip()[:200],
+        due_on=due_on,
+        assignee=assignee,
+        recurring=recurring,
+    )
+
+
+@transaction.atomic
+def task_done(
+    *, actor: User, task: CaseTask, note: str = "", now: dt.datetime | None = None
+) -> CaseTask | None:
+    """Mark a follow-up done; a recurring one schedules the next on the interval the
+    child's risk level sets (returned)."""
+    now = now or timezone.now()
+    task = CaseTask.objects.select_for_update().get(pk=task.pk)
+    if task.assignee_id != actor.pk and not rules.may_work(actor, task.case):
+        raise PermissionDenied(_("You do not work on this case."))
+    if task.done_at is not None:
+        raise ValidationError(_("This follow-up is already done."))
+    task.done_at, task.done_note = now, note.strip()
+    task.save(update_fields=["done_at", "done_note"])
+    if task.recurring and task.case.is_open:
+        return CaseTask.objects.create(
+            case=task.case,
+            kind=task.kind,
+            title=task.title,
+            assignee=task.assignee,
+            due_on=timezone.localtime(now).date()
+            + dt.timedelta(days=interval_days(task.case.child)),
+            recurring=True,
+        )
+    return None
+
+
+def remind(now: dt.datetime | None = None) -> tuple[int, int]:
+    """The periodic job: remind assignees a day before a follow-up is due, and tell the
+    case's approvers (supervisors) once it is overdue. Idempotent."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    reminded = escalated = 0
+    soon = CaseTask.objects.filter(
+        done_at__isnull=True, reminded_at__isnull=True, due_on__lte=today + dt.timedelta(days=1)
+    ).select_related("assignee", "case")
+    for task in soon:
+        send(
+            [task.assignee],
+            Message(
+                "case_reminder",
+                _("Follow-up due %(due)s: %(title)s") % {"due": task.due_on, "title": task.title},
+                "",
+                f"/cases/{task.case_id}/",
+            ),
+            now=now,
+        )
+        task.reminded_at = now
+        task.save(update_fields=["reminded_at"])
+        reminded += 1
+    late = CaseTask.objects.filter(
+        done_at__isnull=True, escalated_at__isnull=True, due_on__lt=today
+    ).select_related("case__child", "assignee")
+    for task in late:
+        send(
+            rules.approvers(task.case),
+            Message(
+                "case_overdue",
+                _("Overdue follow-up of %(worker)s (due %(due)s)")
+                % {"worker": task.assignee.username, "due": task.due_on},
+                "",
+                f"/cases/{task.case_id}/",
+            ),
+            now=now,
+        )
+        task.escalated_at = now
+        task.save(update_fields=["escalated_at"])
+        escalated += 1
+    return reminded, escalated
+
+
+# ---------------------------------------------------------------- notes, conferences
+
+
+@transaction.atomic
+def note_add(*, actor: User, case: Case, text: str, now: dt.datetime | None = None) -> CaseNote:
+    if not rules.may_read_notes(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    if not text.strip():
+        raise ValidationError({"text": [_("The note is empty.")]})
+    return CaseNote.objects.create(
+        case=case,
+        author=actor,
+        written_at=now or timezone.now(),
+        text_enc=protect.seal(text.strip()),
+    )
+
+
+@transaction.atomic
+def conference_add(
+    *,
+    actor: User,
+    case: Case,
+    held_on: dt.date,
+    organisations: list[Organisation],
+    decisions: str,
+    participants: list[User] | None = None,
+) -> Conference:
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    errors: dict[str, list[str]] = {}
+    if not decisions.strip():
+        errors["decisions"] = [_("Record what was decided.")]
+    if not organisations:
+        errors["organisations"] = [_("Name the organisations that took part.")]
+    if held_on > dates.today():
+        errors["held_on"] = [_("The date is in the future.")]
+    _check(errors)
+    conference = Conference.objects.create(
+        case=case, held_on=held_on, decisions=decisions.strip(), recorded_by=actor
+    )
+    conference.organisations.set(organisations)
+    conference.participants.set(participants or [])
+    return conference
+
+
+# ---------------------------------------------------------------- referrals and transfers
+
+
+@transaction.atomic
+def external_referral(
+    *, actor: User, case: Case, resource: Resource, reason: str, referred_on: dt.date
+) -> ExternalReferral:
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why.")]})
+    return ExternalReferral.objects.create(
+        case=case, resource=resource, reason=reason.strip(), referred_on=referred_on, by=actor
+    )
+
+
+@transaction.atomic
+def external_outcome(
+    *, actor: User, referral: ExternalReferral, outcome: str, on: dt.date
+) -> ExternalReferral:
+    if not rules.may_work(actor, referral.case):
+        raise PermissionDenied(_("You do not work on this case."))
+    errors: dict[str, list[str]] = {}
+    _choice(errors, "outcome", outcome, ReferralOutcome)
+    _check(errors)
+    referral.outcome, referral.outcome_on = outcome, on
+    referral.save(update_fields=["outcome", "outcome_on"])
+    return referral
+
+
+@transaction.atomic
+def transfer_request(
+    *,
+    actor: User,
+    case: Case,
+    to: Organisation,
+    kind: str,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Transfer:
+    """Refer (both keep working) or transfer (the case moves) to another organisation in the
+    system. Sharing the child's file needs the guardian's sharing consent or a legal basis."""
+    now = now or timezone.now()
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    errors: dict[str, list[str]] = {}
+    _choice(errors, "kind", kind, TransferKind)
+    if to.pk == case.organisation_id:
+        errors["to"] = [_("Choose another organisation.")]
+    elif not rules.takes_cases(to):
+        errors["to"] = [_("This organisation does not take cases.")]
+    if not reason.strip():
+        errors["reason"] = [_("Say why.")]
+    if not registry.sharing_allowed(case.child):
+        errors["consent"] = [_("Sharing needs the guardian's consent or a recorded legal basis.")]
+    if case.stage == Stage.CLOSED:
+        errors.setdefault("__all__", []).append(_("The case is closed."))
+    _check(errors)
+    transfer = Transfer.objects.create(
+        case=case,
+        kind=kind,
+        to_organisation=to,
+        reason=reason.strip(),
+        requested_by=actor,
+        requested_at=now,
+    )
+    send(
+        rules.members_with_case_roles(to),
+        Message(
+            "case_transfer", _("A case is offered to your organisation"), "", "/cases/intakes/"
+        ),
+        now=now,
+    )
+    return transfer
+
+
+@transaction.atomic
+def transfer_decide(
+    *,
+    actor: User,
+    transfer: Transfer,
+    accept: bool,
+    reason: str = "",
+    lead: User | None = None,
+    now: dt.datetime | None = None,
+) -> Case | None:
+    now = now or timezone.now()
+    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    if not rules.works_in(actor, transfer.to_organisation):
+        raise PermissionDenied(_("Only the receiving organisation decides."))
+    if transfer.status != IntakeStatus.PENDING:
+        raise ValidationError(_("This has already been decided."))
+    transfer.decided_by, transfer.decided_at = actor, now
+    transfer.decision_reason = reason.strip()
+    if not accept:
+        if not reason.strip():
+            raise ValidationError({"reason": [_("Say why.")]})
+        transfer.status = IntakeStatus.DECLINED
+        transfer.save()
+        return None
+    lead = lead or actor
+    if not rules.works_in(lead, transfer.to_organisation):
+        raise ValidationError({"lead": [_("The lead worker must work in the organisation.")]})
+    old = Case.objects.select_for_update().get(pk=transfer.case_id)
+    intake = Intake.objects.create(
+        child=old.child,
+        organisation=transfer.to_organisation,
+        channel=Channel.SERVICE,
+        reason=transfer.reason,
+        urgency=old.urgency,
+        consent=ConsentBasis.LEGAL if not old.intake else old.intake.consent,
+        referred_by=transfer.requested_by,
+        created_at=now,
+        status=IntakeStatus.ACCEPTED,
+        decided_by=actor,
+        decided_at=now,
+    )
+    registry.assignment_create(
+        actor=None,
+        child=old.child,
+        organisation=transfer.to_organisation,
+        kind=transfer.kind,
+        started_on=timezone.localtime(now).date(),
+    )
+    new = _open_case(intake=intake, lead=lead, actor=actor, now=now)
+    if transfer.kind == TransferKind.TRANSFER and old.stage != Stage.CLOSED:
+        _close(old, actor, now, "transferred", transfer.reason)
+        old.version += 1
+        old.save()
+        ChildAssignment.objects.filter(
+            child=old.child, organisation=old.organisation, kind="case_worker", active=True
+        ).update(active=False, ended_on=timezone.localtime(now).date())
+    transfer.status = IntakeStatus.ACCEPTED
+    transfer.new_case = new
+    transfer.save()
+    return new

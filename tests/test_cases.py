@@ -1,0 +1,530 @@
+"""The case process: intake from every channel, acceptance with consent, stages with
+approvals, plan with optimistic versioning, services, follow-ups with a controlled clock,
+transfers between organisations, access per role, and the coordination worklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from shouhu.accounts import access
+from shouhu.cases import selectors, services
+from shouhu.cases.models import (
+    Case,
+    CaseMember,
+    CasePolicy,
+    CaseTask,
+    Intake,
+    IntakeStatus,
+    ServiceRecord,
+    Stage,
+    Transfer,
+)
+from shouhu.children import services as registry
+from shouhu.children.models import Child
+from shouhu.children.services import ConflictError
+from shouhu.notify.models import Notification
+from shouhu.screening.models import RiskLevel
+from tests.world import World
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+TODAY = dt.date(2026, 11, 30)
+
+
+def _open(world: World, child: Child | None = None, **kw: object) -> Case:
+    case = services.case_open(
+        actor=world.socialworker,
+        child=child or world.children["a1"],
+        channel=str(kw.pop("channel", "service")),
+        reason="father away, grandmother ill",
+        now=NOW,
+        **kw,  # type: ignore[arg-type]
+    )
+    assert isinstance(case, Case)
+    return case
+
+
+def _allow_sharing(world: World, child: Child) -> None:
+    director = (
+        world.users["director_a"]
+        if child.residence_id.endswith("204")
+        else world.users["director_b"]
+    )
+    registry.processing_basis_record(
+        actor=director, child=child, purpose="sharing", basis="statutory_duty", note="未保法第11条"
+    )
+
+
+# --- intake -----------------------------------------------------------------------------
+
+
+def test_worker_opens_a_case_in_their_organisation(world: World) -> None:
+    case = _open(world)
+    assert case.stage == Stage.INTAKE and case.lead == world.socialworker
+    assert case.organisation == world.orgs["swo"]
+    assert case.intake is not None and case.intake.status == IntakeStatus.ACCEPTED
+    assert CaseMember.objects.filter(case=case, user=world.socialworker).exists()
+    visit = CaseTask.objects.get(case=case)
+    assert visit.recurring and visit.assignee == world.socialworker
+    level = RiskLevel.objects.get(child=case.child)
+    assert visit.due_on == TODAY + dt.timedelta(days=level.interval_days)
+
+
+def test_a_second_open_case_in_the_same_organisation_is_a_conflict(world: World) -> None:
+    _open(world)
+    with pytest.raises(ConflictError):
+        _open(world)
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [
+        "family_referral",
+        "school_referral",
+        "community_referral",
+        "self",
+        "hotline",
+        "screening_alert",
+        "mandatory_report",
+    ],
+)
+def test_referral_from_a_school_waits_for_the_organisation(world: World, channel: str) -> None:
+    child = world.children["b1"]
+    intake = services.intake_create(
+        actor=world.users["teacher_b"],
+        child=child,
+        channel=channel,
+        reason="stopped coming to school",
+        urgency="high",
+        consent="guardian",
+        organisation=world.orgs["swo"],
+        now=NOW,
+    )
+    assert intake.status == IntakeStatus.PENDING
+    assert Notification.objects.filter(user=world.socialworker, category="case_intake").exists()
+    assert child not in access.children_visible_to(world.socialworker)
+    case = services.intake_decide(actor=world.socialworker, intake=intake, accept=True, now=NOW)
+    assert case is not None and case.urgency == "high"
+    assert child in access.children_visible_to(world.socialworker)  # the assignment opens it
+
+
+def test_referral_without_consent_or_legal_basis_cannot_be_accepted(world: World) -> None:
+    intake = services.intake_create(
+        actor=world.users["teacher_b"],
+        child=world.children["b1"],
+        channel="school_referral",
+        reason="bruises",
+        organisation=world.orgs["swo"],
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.intake_decide(actor=world.socialworker, intake=intake, accept=True)
+    assert "consent" in refused.value.message_dict
+    _allow_sharing(world, world.children["b1"])
+    assert services.intake_decide(actor=world.socialworker, intake=intake, accept=True)
+
+
+def test_decline_needs_a_reason_and_only_the_receiver_or_supervisor_decides(
+    world: World,
+) -> None:
+    intake = services.intake_create(
+        actor=world.users["teacher_b"],
+        child=world.children["b1"],
+        channel="school_referral",
+        reason="x",
+        consent="guardian",
+        organisation=world.orgs["swo"],
+    )
+    with pytest.raises(PermissionDenied):
+        services.intake_decide(actor=world.users["teacher_b"], intake=intake, accept=True)
+    with pytest.raises(ValidationError):
+        services.intake_decide(actor=world.supervisor, intake=intake, accept=False)
+    services.intake_decide(
+        actor=world.supervisor, intake=intake, accept=False, reason="served by the school"
+    )
+    intake.refresh_from_db()
+    assert intake.status == IntakeStatus.DECLINED and intake.decided_by == world.supervisor
+
+
+def test_volunteers_cannot_refer(world: World) -> None:
+    with pytest.raises(PermissionDenied):
+        services.intake_create(
+            actor=world.volunteer,
+            child=world.children["a1"],
+            channel="service",
+            reason="x",
+            organisation=world.orgs["swo"],
+        )
+
+
+# --- stages and approvals ---------------------------------------------------------------
+
+
+def _to_plan(world: World, case: Case) -> Case:
+    case = services.transition(
+        actor=world.socialworker,
+        case=case,
+        to="assessment",
+        version=case.version,
+        now=NOW + dt.timedelta(hours=1),
+    )
+    return services.transition(
+        actor=world.socialworker,
+        case=case,
+        to="plan",
+        version=case.version,
+        now=NOW + dt.timedelta(hours=2),
+    )
+
+
+def test_stages_in_order_with_plan_approval(world: World) -> None:
+    case = _open(world)
+    with pytest.raises(ValidationError):
+        services.transition(actor=world.socialworker, case=case, to="services", version=1)
+    case = _to_plan(world, case)
+    with pytest.raises(ValidationError):  # no goals yet
+        services.transition(
+            actor=world.socialworker, case=case, to="services", version=case.version
+        )
+    services.goal_add(
+        actor=world.socialworker,
+        case=case,
+        version=case.version,
+        domain="family_bonds",
+        description="weekly video call with father",
+    )
+    case.refresh_from_db()
+    case = services.transition(
+        actor=world.socialworker,
+        case=case,
+        to="services",
+        version=case.version,
+        now=NOW + dt.timedelta(hours=3),
+    )
+    assert case.stage == Stage.PLAN and case.pending_approval == "plan"
+    approval = case.approvals.get()
+    assert access.approvers(case) == [world.supervisor]
+    with pytest.raises(PermissionDenied):
+        services.approval_decide(actor=world.socialworker, approval=approval, approve=True)
+    case = services.approval_decide(
+        actor=world.supervisor, approval=approval, approve=True, now=NOW + dt.timedelta(hours=4)
+    )
+    assert case.stage == Stage.SERVICES and not case.pending_approval
+    assert [c.stage for c in case.stage_changes.all()] == [
+        "intake",
+        "assessment",
+        "plan",
+        "services",
+    ]
+
+
+def test_without_approval_policy_the_plan_moves_at_once_and_closure_is_direct(
+    world: World,
+) -> None:
+    CasePolicy.objects.create(
+        organisation=world.orgs["swo"], plan_needs_approval=False, closure_needs_approval=False
+    )
+    case = _to_plan(world, _open(world))
+    services.goal_add(
+        actor=world.socialworker,
+        case=case,
+        version=case.version,
+        domain="self_concept",
+        description="joins the drawing group",
+    )
+    case.refresh_from_db()
+    case = services.transition(
+        actor=world.socialworker, case=case, to="services", version=case.version
+    )
+    assert case.stage == Stage.SERVICES
+    with pytest.raises(ValidationError):
+        services.close(
+            actor=world.socialworker, case=case, version=case.version, outcome="x", reason=""
+        )
+    case = services.close(
+        actor=world.socialworker,
+        case=case,
+        version=case.version,
+        outcome="goals_met",
+        reason="back at school, weekly calls",
+    )
+    assert case.stage == Stage.CLOSED and case.outcome == "goals_met"
+    assert not CaseTask.objects.filter(case=case, done_at__isnull=True).exists()
+    case = services.reopen(
+        actor=world.socialworker, case=case, version=case.version, reason="grandmother died"
+    )
+    assert case.stage == Stage.ASSESSMENT and case.closed_at is None
+
+
+def test_closure_waits_for_approval(world: World) -> None:
+    case = _open(world)
+    case = services.close(
+        actor=world.socialworker,
+        case=case,
+        version=case.version,
+        outcome="moved_away",
+        reason="family moved to Hangzhou",
+    )
+    assert case.stage == Stage.INTAKE and case.pending_approval == "closure"
+    approval = case.approvals.get()
+    with pytest.raises(ValidationError):
+        services.approval_decide(actor=world.supervisor, approval=approval, approve=False)
+    case = services.approval_decide(actor=world.supervisor, approval=approval, approve=True)
+    assert case.stage == Stage.CLOSED and case.outcome == "moved_away"
+
+
+# --- plan and versioning ------------------------------------------------------------------
+
+
+def test_second_save_from_a_stale_read_is_refused_and_nothing_is_lost(world: World) -> None:
+    case = _to_plan(world, _open(world))
+    read_by_both = case.version
+    services.goal_add(
+        actor=world.socialworker,
+        case=case,
+        version=read_by_both,
+        domain="peer_network",
+        description="first worker's goal",
+    )
+    with pytest.raises(ConflictError, match=f"{read_by_both + 1}.*{read_by_both}"):
+        services.goal_add(
+            actor=world.socialworker,
+            case=case,
+            version=read_by_both,
+            domain="safety",
+            description="second worker's goal",
+        )
+    assert [g.description for g in case.goals.all()] == ["first worker's goal"]
+
+
+def test_actions_assigned_across_the_network(world: World) -> None:
+    case = _to_plan(world, _open(world))
+    goal = services.goal_add(
+        actor=world.socialworker,
+        case=case,
+        version=case.version,
+        domain="school_community",
+        description="stays in school",
+    )
+    case.refresh_from_db()
+    for owner in ("family", "school", "community", "social_worker", "volunteer"):
+        services.action_add(
+            actor=world.socialworker,
+            goal=goal,
+            version=case.version,
+            description=f"{owner} does",
+            owner=owner,
+            due_on=TODAY + dt.timedelta(days=14),
+        )
+        case.refresh_from_db()
+    view = selectors.present_case(world.socialworker, case)
+    assert {a["owner"] for a in view["goals"][0]["actions"]} == {
+        "family",
+        "school",
+        "community",
+        "social_worker",
+        "volunteer",
+    }
+    with pytest.raises(ValidationError):
+        services.action_add(
+            actor=world.socialworker,
+            goal=goal,
+            version=case.version,
+            description="x",
+            owner="grandma",
+        )
+
+
+# --- services and follow-ups --------------------------------------------------------------
+
+
+def test_service_records_count_person_times_and_are_validated(world: World) -> None:
+    case = _open(world)
+    record = services.service_record(
+        actor=world.socialworker,
+        case=case,
+        service_type="education_support",
+        delivered_on=TODAY,
+        minutes=90,
+        participants=3,
+    )
+    assert record.provider == world.orgs["swo"] and record.child == case.child
+    with pytest.raises(ValidationError) as bad:
+        services.service_record(
+            actor=world.socialworker,
+            case=case,
+            service_type="magic",
+            delivered_on=TODAY + dt.timedelta(days=3),
+            minutes=0,
+        )
+    assert set(bad.value.message_dict) == {"service_type", "delivered_on", "minutes"}
+
+
+def test_recurring_visit_follows_the_risk_interval(world: World) -> None:
+    case = _open(world)
+    Child.objects.filter(pk=case.child_id).update(living_arrangement="alone")
+    from shouhu.screening import risk
+
+    risk.recompute(case.child, now=NOW)  # red: weekly
+    visit = CaseTask.objects.get(case=case)
+    following = services.task_done(actor=world.socialworker, task=visit, note="seen", now=NOW)
+    assert following is not None and following.due_on == TODAY + dt.timedelta(days=7)
+    assert (
+        services.task_done(
+            actor=world.socialworker,
+            task=services.task_add(
+                actor=world.socialworker,
+                case=case,
+                kind="task",
+                title="call school",
+                due_on=TODAY,
+            ),
+            now=NOW,
+        )
+        is None
+    )
+
+
+def test_reminder_before_due_and_supervisor_told_when_overdue(world: World) -> None:
+    case = _open(world)
+    CaseTask.objects.filter(case=case).delete()
+    task = services.task_add(
+        actor=world.socialworker,
+        case=case,
+        kind="call",
+        title="call the father",
+        due_on=TODAY + dt.timedelta(days=2),
+    )
+    assert services.remind(NOW) == (0, 0)
+    assert services.remind(NOW + dt.timedelta(days=1)) == (1, 0)
+    assert services.remind(NOW + dt.timedelta(days=1)) == (0, 0)  # once
+    assert services.remind(NOW + dt.timedelta(days=3)) == (0, 1)
+    assert services.remind(NOW + dt.timedelta(days=4)) == (0, 0)
+    assert Notification.objects.filter(user=world.socialworker, category="case_reminder").exists()
+    assert Notification.objects.filter(user=world.supervisor, category="case_overdue").exists()
+    overdue = list(
+        selectors.tasks_for(
+            world.socialworker, status="overdue", today=TODAY + dt.timedelta(days=3)
+        )
+    )
+    assert overdue == [task]
+    assert list(
+        selectors.tasks_for(world.supervisor, status="overdue", today=TODAY + dt.timedelta(days=3))
+    ) == [task]
+
+
+# --- access -------------------------------------------------------------------------------
+
+
+def test_another_organisation_cannot_see_the_case_until_referred(world: World) -> None:
+    from django.http import Http404
+
+    case = _open(world)
+    other = world.users["socialworker_dest"]
+    assert case not in access.cases_visible_to(other)
+    with pytest.raises(Http404):
+        access.get_case_for_user(other, case.pk, purpose="test")
+    with pytest.raises(ValidationError) as no_consent:
+        services.transfer_request(
+            actor=world.socialworker,
+            case=case,
+            to=world.orgs["swo2"],
+            kind="referral",
+            reason="family moved to Bao'an",
+        )
+    assert "consent" in no_consent.value.message_dict
+    _allow_sharing(world, case.child)
+    transfer = services.transfer_request(
+        actor=world.socialworker,
+        case=case,
+        to=world.orgs["swo2"],
+        kind="transfer",
+        reason="family moved to Bao'an",
+    )
+    with pytest.raises(PermissionDenied):
+        services.transfer_decide(actor=world.socialworker, transfer=transfer, accept=True)
+    new = services.transfer_decide(actor=other, transfer=transfer, accept=True, now=NOW)
+    assert new is not None and new.organisation == world.orgs["swo2"] and new.lead == other
+    case.refresh_from_db()
+    assert case.stage == Stage.CLOSED and case.outcome == "transferred"
+    assert new in access.cases_visible_to(other)
+    assert case.child in access.children_visible_to(other)
+    assert Transfer.objects.get().status == IntakeStatus.ACCEPTED
+
+
+def test_volunteer_on_the_case_sees_it_without_notes(world: World) -> None:
+    case = _open(world)
+    services.note_add(actor=world.socialworker, case=case, text="grandmother drinks")
+    services.member_add(actor=world.socialworker, case=case, user=world.volunteer, role="volunteer")
+    assert case in access.cases_visible_to(world.volunteer)
+    view = selectors.present_case(world.volunteer, case)
+    assert "notes" not in view and not view["may_work"]
+    with pytest.raises(PermissionDenied):
+        services.note_add(actor=world.volunteer, case=case, text="x")
+    worker_view = selectors.present_case(world.socialworker, case)
+    assert worker_view["notes"][0]["text"] == "grandmother drinks"
+    assert "grandmother" not in case.notes.get().text_enc  # encrypted at rest
+
+
+def test_teacher_and_other_village_director_see_no_case(world: World) -> None:
+    _open(world)
+    for persona in ("teacher_b", "director_b", "counselor"):
+        assert not access.cases_visible_to(world.users[persona]).exists()
+    assert access.cases_visible_to(world.supervisor).exists()  # follows the township
+
+
+# --- coordination -------------------------------------------------------------------------
+
+
+def test_coordination_finds_gaps_duplicates_overdue_and_caseloads(world: World) -> None:
+    a1, b1 = world.children["a1"], world.children["b1"]
+    for child in (a1, b1):
+        Child.objects.filter(pk=child.pk).update(living_arrangement="alone")
+        from shouhu.screening import risk
+
+        risk.recompute(child, now=NOW)  # both red
+    case = _open(world)  # a1 has a case, no service yet
+    board = selectors.coordination(world.supervisor, today=TODAY)
+    gaps = {g["child"]: g for g in board["gaps"]}
+    assert gaps[b1.pk]["open_case"] is False
+    assert gaps[a1.pk]["open_case"] is True and gaps[a1.pk]["served_recently"] is False
+    services.service_record(
+        actor=world.socialworker,
+        case=case,
+        service_type="counselling",
+        delivered_on=TODAY,
+        minutes=45,
+    )
+    ServiceRecord.objects.create(
+        child=a1,
+        service_type=case.services.get().service_type,
+        provider=world.orgs["clinic"],
+        delivered_on=TODAY - dt.timedelta(days=3),
+        minutes=50,
+        recorded_by=world.counselor,
+    )
+    board = selectors.coordination(world.supervisor, today=TODAY)
+    assert a1.pk not in {g["child"] for g in board["gaps"]}
+    assert board["duplicates"] == [
+        {"child": a1.pk, "child_name": a1.name, "service_type": "counselling", "providers": 2}
+    ]
+    CaseTask.objects.filter(case=case).update(due_on=TODAY - dt.timedelta(days=2))
+    board = selectors.coordination(world.supervisor, today=TODAY)
+    assert board["overdue_by_worker"] == [
+        {"worker": world.socialworker.pk, "name": "socialworker", "overdue": 1}
+    ]
+    assert board["caseload"][0]["open_cases"] == 1
+    outsider = selectors.coordination(world.users["director_dest"], today=TODAY)
+    assert outsider == {"gaps": [], "duplicates": [], "overdue_by_worker": [], "caseload": []}
+
+
+def test_support_network_lists_everyone_serving_the_child(world: World) -> None:
+    case = _open(world)
+    services.member_add(actor=world.socialworker, case=case, user=world.volunteer, role="volunteer")
+    network = selectors.support_network(world.users["director_a"], case.child, detailed=True)
+    assert network["cases"][0]["organisation"] == world.orgs["swo"].name
+    assert {m["role"] for m in network["cases"][0]["members"]} == {"worker", "volunteer"}
+    assert Intake.objects.count() == 1
