@@ -21,6 +21,13 @@ def _escalate() -> str:
     return f"{len(safeguarding.escalate_overdue())} escalated"
 
 
+def _remind() -> str:
+    from shouhu.cases import services
+
+    reminded, escalated = services.remind()
+    return f"{reminded} reminded, {escalated} overdue reported"
+
+
 def _categories() -> str:
     from shouhu.children import services
 
@@ -43,6 +50,7 @@ class Job:
 
 JOBS = (
     Job("escalate_alerts", dt.timedelta(minutes=1), _escalate, at_start=True),
+    Job("case_reminders", dt.timedelta(hours=1), _remind, at_start=True),
     Job("recompute_categories", dt.timedelta(days=1), _categories, at_start=False),
     Job("recompute_risk", dt.timedelta(days=1), _risk, at_start=False),
 )

@@ -12,5 +12,6 @@ urlpatterns = [
     path("children/io/", include("shouhu.children.urls_io")),
     path("inbox/", include("shouhu.notify.urls")),
     path("", include("shouhu.screening.urls")),
+    path("", include("shouhu.cases.urls")),
     path("", include("shouhu.children.urls")),
 ]

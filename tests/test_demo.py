@@ -55,7 +55,13 @@ def test_demo_has_screenings_an_alert_and_a_risk_level_for_every_child(demo: Non
     assert Alert.objects.exists()
     assert RiskLevel.objects.count() == Child.objects.count()
     assert FollowUpTask.objects.filter(status="open").count() == Child.objects.count()
+    from shouhu.cases.models import Case
+
+    worker = User.objects.get(username="socialworker1")
+    assert access.cases_visible_to(worker).exclude(stage="closed").exists()
+    cases = Case.objects.count()
     call_command("demo", "load", children=600)  # again: nothing doubles
+    assert Case.objects.count() == cases
     assert RiskLevel.objects.count() == Child.objects.count()
     assert FollowUpTask.objects.filter(status="open").count() == Child.objects.count()
 

@@ -35,6 +35,9 @@ def nav(request: HttpRequest) -> dict[str, object]:
             "alerts_url": _url("screening:alerts"),
             "worklist_url": _url("screening:worklist"),
             "reports_url": _url("screening:reports"),
+            "cases_url": _url("cases:list")
+            if {Role.SOCIAL_WORKER, Role.COUNSELOR, Role.SUPERVISOR, Role.OFFICIAL} & set(roles)
+            else "",
             "groups_url": _url("screening:groups") if Role.COUNSELOR in roles else "",
             "inbox_url": _url("notify:inbox"),
             "unread": unread_count(user),

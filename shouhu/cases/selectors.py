@@ -223,6 +223,8 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
         .select_related("organisation", "lead")
         .order_by("opened_at")
     )
+    if not cases:
+        return {"cases": []}
     members = defaultdict(list)
     for m in CaseMember.objects.filter(case__in=cases, active=True).select_related("user"):
         members[m.case_id].append(

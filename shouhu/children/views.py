@@ -223,6 +223,21 @@ def child_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _network_context(user: User, child: Child, sensitive: bool, may_refer: bool) -> dict[str, Any]:
+    """Who serves the child (every organisation sees who else is there); open actions and
+    recent services for readers of sensitive fields; links to the cases the user may open."""
+    from shouhu.cases.selectors import support_network
+
+    network = support_network(user, child, detailed=sensitive)
+    ids = [c["id"] for c in network["cases"]]
+    mine = (
+        set(access.cases_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+        if ids
+        else set()
+    )
+    return {"network": network, "my_cases": mine, "may_refer": may_refer}
+
+
 def _risk_context(user: User, child: Child, levels: dict[str, str]) -> dict[str, Any]:
     """The risk colour and why, for those who may see screening summaries (its reasons can
     say that a screening needs follow-up, never more), and the trend of the scores the user
@@ -282,6 +297,8 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "break_glass": access.can_break_glass(user, child) and not (identifying and sensitive),
         "can_edit": access.can_edit(user, child),
         "sees_screenings": sees_screenings,
+        # Anyone but a volunteer may refer: exactly those who see screening summaries.
+        **_network_context(user, child, sensitive, may_refer=sees_screenings),
         **_risk_context(user, child, screening_levels),
         **selectors.present_child_extras(child, classes),
         "history": selectors.present_history(list(history.object_list), classes),

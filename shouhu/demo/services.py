@@ -263,6 +263,7 @@ def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
     from shouhu.screening import risk
 
     risk.recompute_all()
+    _cases()
     return LoadResult(created, skipped, time.perf_counter() - started)
 
 
@@ -423,3 +424,65 @@ def _consents_and_bases(
         )
     Consent.objects.bulk_create(consents)
     ProcessingBasis.objects.bulk_create(bases, ignore_conflicts=True)
+
+
+def _cases() -> None:
+    """Open cases for the children the social workers serve, at different stages, with a
+    plan and services for some, so the case pages and the coordination board have life in
+    them; once only."""
+    from shouhu.cases import services as cases
+    from shouhu.cases.models import Case
+
+    if Case.objects.exists():
+        return
+    reasons = [
+        "父母长期在外务工，奶奶年迈多病，孩子情绪低落",
+        "学校反映孩子近两周多次旷课",
+        "监护人无力照护，需要落实委托照护",
+        "孩子和同学冲突频繁，需要社交支持",
+    ]
+    for username, count in (("socialworker1", 12), ("socialworker2", 6)):
+        worker = User.objects.get(username=username)
+        kids = Child.objects.filter(
+            assignments__user=worker, assignments__kind="case_worker", assignments__active=True
+        ).order_by("id")[:count]
+        for index, child in enumerate(kids):
+            case = cases.case_open(
+                actor=worker,
+                child=child,
+                channel=["service", "school_referral", "community_referral", "hotline"][index % 4],
+                reason=reasons[index % len(reasons)],
+                urgency=["normal", "high", "normal", "low"][index % 4],
+                consent="guardian",
+            )
+            assert isinstance(case, Case)
+            if index % 3 == 0:
+                continue  # still at intake
+            case = cases.transition(actor=worker, case=case, to="assessment", version=case.version)
+            case = cases.transition(actor=worker, case=case, to="plan", version=case.version)
+            goal = cases.goal_add(
+                actor=worker,
+                case=case,
+                version=case.version,
+                domain="family_bonds",
+                description="每周与在外父母视频通话一次",
+                strengths="孩子愿意表达，母亲愿意配合",
+            )
+            case.refresh_from_db()
+            cases.action_add(
+                actor=worker,
+                goal=goal,
+                version=case.version,
+                description="学校安排亲情视频时间",
+                owner="school",
+                due_on=dates.today() + dt.timedelta(days=14),
+            )
+            case.refresh_from_db()
+            cases.service_record(
+                actor=worker,
+                case=case,
+                service_type="family_education",
+                delivered_on=dates.today(),
+                minutes=60,
+                participants=2,
+            )

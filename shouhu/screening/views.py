@@ -245,11 +245,17 @@ def worklist(request: HttpRequest) -> HttpResponse:
     those of their area; overdue first."""
     user: User = request.user  # type: ignore[assignment]
     today = dates.today()
+    from shouhu.cases.selectors import tasks_for
+
     tasks = list(risk.worklist(user, today=today)[:500])
+    follow_ups = list(tasks_for(user, status="open", today=today)[:500])
+    overdue = sum(1 for t in tasks if t.due_on < today) + sum(
+        1 for t in follow_ups if t.due_on < today
+    )
     return render(
         request,
         "screening/worklist.html",
-        {"tasks": tasks, "today": today, "overdue": sum(1 for t in tasks if t.due_on < today)},
+        {"tasks": tasks, "follow_ups": follow_ups, "today": today, "overdue": overdue},
     )
 
 
