@@ -12,10 +12,31 @@ pytestmark = pytest.mark.django_db
 
 
 def test_children_are_not_in_the_admin() -> None:
+    from shouhu.cases.models import Case, CaseNote, Intake
     from shouhu.screening.models import Administration, Alert, MandatoryReport
 
-    for model in (Child, Household, FamilyMember, Administration, Alert, MandatoryReport):
+    for model in (
+        Child,
+        Household,
+        FamilyMember,
+        Administration,
+        Alert,
+        MandatoryReport,
+        Case,
+        CaseNote,
+        Intake,
+    ):
         assert not admin.site.is_registered(model)
+
+
+def test_admin_configures_case_work(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(world.admin)
+    for url in (
+        "/admin/cases/servicetype/",
+        "/admin/cases/resource/add/",
+        "/admin/cases/casepolicy/add/",
+    ):
+        assert client.get(url).status_code == 200, url
 
 
 def test_admin_designates_safeguarding_responders(world: World, client) -> None:  # type: ignore[no-untyped-def]
