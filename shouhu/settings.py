@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "shouhu.notify",
     "shouhu.screening",
     "shouhu.cases",
+    "shouhu.reunion",
     "shouhu.demo",
 ]
 
