@@ -243,11 +243,12 @@ def load() -> str:
     return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
+PLANS = 3  # plans printed per slow case (all of them go to the JSON)
 EXECUTION = re.compile(r"Execution Time: ([0-9.]+) ms")
 
 
-def explain(call: Callable[[], object], top: int = 3) -> list[dict[str, Any]]:
-    """The slowest SELECTs `call` runs, each with its `EXPLAIN (ANALYZE, BUFFERS)`."""
+def explain(call: Callable[[], object]) -> list[dict[str, Any]]:
+    """Every SELECT `call` runs with its `EXPLAIN (ANALYZE, BUFFERS)`, slowest first."""
     with CaptureQueriesContext(connection) as captured:
         call()
     found = []
@@ -267,7 +268,24 @@ def explain(call: Callable[[], object], top: int = 3) -> list[dict[str, Any]]:
             }
         )
     found.sort(key=lambda q: -q["execution_ms"])
-    return found[:top]
+    return found
+
+
+def describe(sql: str) -> str:
+    """`FROM table ... GROUP BY ... ORDER BY ... LIMIT n`: which query this is, in a line."""
+    tables = [
+        (sql.count("(", 0, m.start()) - sql.count(")", 0, m.start()), m.group(1))
+        for m in re.finditer(r'FROM "(\w+)"', sql)
+    ]
+    parts = [f"FROM {min(tables)[1] if tables else '?'}"]  # the outermost
+    parts += [p for p in ("DISTINCT", "COUNT(*)", "EXISTS", "GROUP BY") if p in sql]
+    order = re.search(r"ORDER BY (.*?)(?: LIMIT (\d+))?$", sql)
+    if order:
+        parts.append(
+            f"ORDER BY {order.group(1)[:60]}"
+            + (f" LIMIT {order.group(2)}" if order.group(2) else "")
+        )
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------- data
@@ -802,8 +820,10 @@ def main() -> None:
             if stats["p95"] <= args.budget:
                 continue
             slow[name] = explain(calls[name])
-            print(f"\n=== {name}: slowest queries", flush=True)
+            print(f"\n=== {name}: {len(slow[name])} queries, slowest first", flush=True)
             for query in slow[name]:
+                print(f"{query['execution_ms']:8.1f} ms  {describe(query['sql'])}")
+            for query in slow[name][:PLANS]:
                 print(f"--- {query['execution_ms']:.1f} ms\n{query['sql']}\n{query['plan']}\n")
         results["explain"] = slow
     if args.json:

@@ -13,5 +13,6 @@ urlpatterns = [
     path("inbox/", include("shouhu.notify.urls")),
     path("", include("shouhu.screening.urls")),
     path("", include("shouhu.cases.urls")),
+    path("", include("shouhu.reunion.urls")),
     path("", include("shouhu.children.urls")),
 ]

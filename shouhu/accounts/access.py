@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from shouhu.audit.models import AccessLog
     from shouhu.cases.models import Case, Intake
     from shouhu.children.models import Child, ChildQuerySet
+    from shouhu.reunion.models import Site, Ticket
 
 BASIC = "basic"
 IDENTIFYING = "identifying"
@@ -495,3 +496,55 @@ def get_case_for_user(user: User, case_id: object, *, purpose: str) -> Case:
         purpose=purpose,
     )
     return case
+
+
+# ---------------------------------------------------------------- reunion sites and tickets
+#
+# A site is managed by the members of its organisation; facilitators run it; technology
+# envoys see the sites and tickets of their organisation's area and never a child.
+
+
+def manages_site(user: User, site: Site) -> bool:
+    return user.memberships.filter(
+        organisation_id=site.organisation_id, active=True, organisation__active=True
+    ).exists()
+
+
+def facilitates(user: User, site: Site) -> bool:
+    return site.facilitators.filter(user=user, active=True).exists()
+
+
+def is_tech_envoy(user: User) -> bool:
+    return any(m.role == Role.TECH_ENVOY for m in user.memberships.filter(active=True).only("role"))
+
+
+def _envoy_area(user: User, field: str) -> Q:
+    area = Q(pk__in=[])
+    for m in user.memberships.filter(active=True, role=Role.TECH_ENVOY).select_related(
+        "organisation__jurisdiction"
+    ):
+        low, high = code_range(m.organisation.jurisdiction.prefix)
+        area |= Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    return area
+
+
+def sites_visible_to(user: User) -> QuerySet[Site]:
+    from shouhu.reunion.models import Site
+
+    orgs = user.memberships.filter(active=True).values("organisation_id")
+    return Site.objects.filter(
+        Q(organisation_id__in=orgs)
+        | Q(facilitators__user=user, facilitators__active=True)
+        | _envoy_area(user, "place_id")
+        | jurisdiction_q(user, roles=FOLLOW_ROLES, field="place_id")
+    ).distinct()
+
+
+def tickets_visible_to(user: User) -> QuerySet[Ticket]:
+    """Technology envoys: the tickets of their area; everyone else: those of the sites they
+    manage or run."""
+    from shouhu.reunion.models import Ticket
+
+    return Ticket.objects.filter(
+        Q(site__in=sites_visible_to(user)) | _envoy_area(user, "site__place_id")
+    ).distinct()

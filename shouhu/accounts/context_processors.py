@@ -34,6 +34,9 @@ def nav(request: HttpRequest) -> dict[str, object]:
             "audit_url": _url("audit:log") if access.can_audit(user) else "",
             "alerts_url": _url("screening:alerts"),
             "worklist_url": _url("screening:worklist"),
+            "reunion_url": _url("reunion:tickets")
+            if Role.TECH_ENVOY in roles
+            else _url("reunion:sites"),
             "reports_url": _url("screening:reports"),
             "cases_url": _url("cases:list")
             if {Role.SOCIAL_WORKER, Role.COUNSELOR, Role.SUPERVISOR, Role.OFFICIAL} & set(roles)

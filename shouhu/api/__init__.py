@@ -7,7 +7,7 @@ every error is JSON (see `errors`).
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
-from shouhu.api import auth, cases, children, errors, screening
+from shouhu.api import auth, cases, children, errors, reunion, screening
 
 api = NinjaAPI(
     title="Shouhu API",
@@ -35,6 +35,7 @@ api.add_router("/auth", auth.router)
 api.add_router("/children", children.router)
 api.add_router("", screening.router)
 api.add_router("", cases.router)
+api.add_router("", reunion.router)
 
 # Last: any other path under /api/v1/ is a JSON 404, not the HTML page of the web UI.
 fallback = Router()

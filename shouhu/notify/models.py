@@ -27,3 +27,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class ParentMessage(models.Model):
+    """A message to a parent or guardian (who is not a user): SMS or WeChat through the
+    configured parent backends (console by default). The phone number is read from the
+    family member's encrypted field at sending time, never copied here."""
+
+    member = models.ForeignKey(
+        "children.FamilyMember", on_delete=models.CASCADE, related_name="messages"
+    )
+    channel = models.CharField(_("channel"), max_length=8)
+    category = models.CharField(_("category"), max_length=32)
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("created"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    backends = models.JSONField(_("channels"), default=list)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("message to a parent")
+        verbose_name_plural = _("messages to parents")
+
+    def __str__(self) -> str:
+        return f"{self.category} to {self.member_id}"

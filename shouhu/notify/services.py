@@ -14,14 +14,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from shouhu.accounts.models import User
-from shouhu.notify.models import Notification
+from shouhu.notify.models import Notification, ParentMessage
 
 logger = logging.getLogger(__name__)
 
@@ -111,3 +111,63 @@ def mark_read(
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
     return rows.update(read_at=now or timezone.now())
+
+
+class ParentBackend(Protocol):
+    name: str
+
+    def deliver(self, phone: str, channel: str, body: str) -> None: ...
+
+
+class ConsoleParentBackend:
+    """Writes parent messages to the log with the number masked (the default)."""
+
+    name = "console"
+
+    def deliver(self, phone: str, channel: str, body: str) -> None:
+        masked = f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+        logger.info("parent %s via %s: %s", masked, channel, body)
+
+
+class ParentOutbox:
+    """Keeps parent messages in memory (tests): `ParentOutbox.outbox`."""
+
+    name = "outbox"
+    outbox: list[tuple[str, str, str]] = []
+
+    def deliver(self, phone: str, channel: str, body: str) -> None:
+        ParentOutbox.outbox.append((phone, channel, body))
+
+
+def parent_backends() -> list[ParentBackend]:
+    paths = getattr(
+        settings, "SHOUHU_PARENT_BACKENDS", ["shouhu.notify.services.ConsoleParentBackend"]
+    )
+    return _backends(tuple(paths))  # type: ignore[return-value]
+
+
+def send_to_parent(
+    member: Any, category: str, body: str, *, channel: str = "sms", now: dt.datetime | None = None
+) -> ParentMessage:
+    """Record and send a message to a family member through every parent backend; a member
+    without a phone number gets the record only (the facilitator calls instead)."""
+    from shouhu.children import protect
+
+    now = now or timezone.now()
+    message = ParentMessage.objects.create(
+        member=member, channel=channel, category=category, body=body, created_at=now
+    )
+    phone = protect.unseal(member.phone_enc)
+    if not phone:
+        return message
+    delivered = []
+    for backend in parent_backends():
+        try:
+            backend.deliver(phone, channel, body)
+            delivered.append(backend.name)
+        except Exception:
+            logger.exception("parent backend %s failed", backend.name)
+    message.sent_at = now if delivered else None
+    message.backends = delivered
+    message.save(update_fields=["sent_at", "backends"])
+    return message

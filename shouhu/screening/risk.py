@@ -35,6 +35,7 @@ from django.utils import timezone
 from shouhu.accounts import access
 from shouhu.accounts.models import Membership, Role, User
 from shouhu.children.models import Child
+from shouhu.lib import dates
 from shouhu.lib import risk as rules_lib
 from shouhu.lib.categories import CATEGORY_CODES
 from shouhu.screening.models import (
@@ -68,6 +69,7 @@ class Inputs:
 
     administrations: list[Administration] = field(default_factory=list)  # oldest first
     open_alerts: list[str] = field(default_factory=list)  # priorities of alerts not closed
+    last_seen: dt.date | None = None  # the latest in-person contact in the contact log
 
 
 def inputs_for(child_ids: Sequence[int]) -> dict[int, Inputs]:
@@ -84,6 +86,16 @@ def inputs_for(child_ids: Sequence[int]) -> dict[int, Inputs]:
         .values_list("child_id", "priority")
     ):
         inputs[child_id].open_alerts.append(priority)
+    from django.db.models import Max
+
+    from shouhu.reunion.models import IN_PERSON, Contact
+
+    for row in (
+        Contact.objects.filter(child_id__in=child_ids, mode__in=IN_PERSON)
+        .values("child_id")
+        .annotate(last=Max("on"))
+    ):
+        inputs[row["child_id"]].last_seen = row["last"]
     return inputs
 
 
@@ -110,6 +122,16 @@ def facts_for(child: Child, inputs: Inputs, now: dt.datetime) -> dict[str, Any]:
             parent_contact=answers.get("hv_parent_contact"),
             last_home_visit=visit.administered_at.isoformat(),
         )
+    if inputs.last_seen is not None:
+        # The contact log's dates are exact: they take precedence over the visit's answer.
+        today = timezone.localtime(now).date()
+        if inputs.last_seen > dates.add_months(today, -6):
+            facts["parent_last_seen"] = 0
+        elif inputs.last_seen > dates.add_months(today, -12):
+            facts["parent_last_seen"] = 1
+        else:
+            facts["parent_last_seen"] = 2
+        facts["last_seen_in_person"] = inputs.last_seen.isoformat()
     since = now - dt.timedelta(days=SCREENING_WINDOW_DAYS)
     latest = {a.instrument: a for a in rows if a.kind == "screening" and a.administered_at >= since}
     facts["screening_follow_up"] = any(a.follow_up for a in latest.values())

@@ -1,0 +1,896 @@
+"""Online reunions: sites, participants, parents' windows, the weekly plan (built by the
+solver of `shouhu.lib.reunion_solver` from the database), re-planning what a change affects,
+attendance, the contact log and its indicators, and technical-support tickets.
+
+Re-planning keeps every session that is still possible and moves only the families whose
+session was lost (cancelled by a parent, a broken device, an absent facilitator): each,
+highest priority first, takes the first free slot left in the week that satisfies every
+constraint of the plan (first fit over the remaining capacity), and the people concerned
+are told.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import jwt
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shouhu.accounts import access
+from shouhu.accounts.models import Organisation, User
+from shouhu.children.models import Child, FamilyMember, Relation
+from shouhu.lib import dates
+from shouhu.notify.services import Message, send, send_to_parent
+from shouhu.places.models import Place
+from shouhu.reunion.models import (
+    IN_PERSON,
+    Attendance,
+    Contact,
+    ContactMode,
+    Device,
+    DeviceStatus,
+    Facilitator,
+    ParentAvailability,
+    Participant,
+    Schedule,
+    Session,
+    SessionStatus,
+    Site,
+    Ticket,
+    TicketStatus,
+    Window,
+)
+
+PARENTS = (Relation.FATHER, Relation.MOTHER)
+DEFAULT_SLOT_MINUTES = 20
+
+
+def slot_minutes() -> int:
+    return int(getattr(settings, "SHOUHU_REUNION_SLOT_MINUTES", DEFAULT_SLOT_MINUTES))
+
+
+def _hhmm(value: str, where: str) -> dt.time:
+    try:
+        hour, minute = value.split(":")
+        return dt.time(int(hour), int(minute))
+    except (ValueError, AttributeError):
+        raise ValidationError({where: [_("Write the time as HH:MM.")]}) from None
+
+
+def _windows(raw: Iterable[dict[str, Any]], where: str) -> list[tuple[int, dt.time, dt.time]]:
+    out = []
+    for index, w in enumerate(raw):
+        key = f"{where}.{index}"
+        day = w.get("day")
+        if not isinstance(day, int) or not 1 <= day <= 7:
+            raise ValidationError({key: [_("The day is 1 (Monday) to 7 (Sunday).")]})
+        start, end = _hhmm(str(w.get("start", "")), key), _hhmm(str(w.get("end", "")), key)
+        if end <= start:
+            raise ValidationError({key: [_("The window ends before it starts.")]})
+        out.append((day, start, end))
+    return out
+
+
+# ---------------------------------------------------------------- sites and people
+
+
+@transaction.atomic
+def site_create(
+    *,
+    actor: User,
+    organisation: Organisation,
+    name: str,
+    place: Place,
+    devices: int,
+    openings: Sequence[dict[str, Any]],
+) -> Site:
+    if not actor.memberships.filter(organisation=organisation, active=True).exists():
+        raise PermissionDenied(_("Sites are managed by their organisation."))
+    if not name.strip():
+        raise ValidationError({"name": [_("Name the site.")]})
+    if not 0 <= devices <= 50:
+        raise ValidationError({"devices": [_("Between 0 and 50.")]})
+    parsed = _windows(openings, "open")
+    site = Site.objects.create(organisation=organisation, name=name.strip(), place=place)
+    Device.objects.bulk_create(Device(site=site, label=f"{i + 1}") for i in range(devices))
+    Window.objects.bulk_create(Window(site=site, day=d, start=s, end=e) for d, s, e in parsed)
+    return site
+
+
+@transaction.atomic
+def facilitator_set(
+    *, actor: User, site: Site, user: User, available: Sequence[dict[str, Any]]
+) -> Facilitator:
+    if not access.manages_site(actor, site):
+        raise PermissionDenied(_("Sites are managed by their organisation."))
+    parsed = _windows(available, "available")
+    facilitator, _created = Facilitator.objects.update_or_create(
+        site=site, user=user, defaults={"active": True}
+    )
+    facilitator.windows.all().delete()
+    Window.objects.bulk_create(
+        Window(facilitator=facilitator, day=d, start=s, end=e) for d, s, e in parsed
+    )
+    return facilitator
+
+
+@transaction.atomic
+def participant_set(
+    *,
+    actor: User,
+    child: Child,
+    sites: Sequence[Site],
+    sessions_per_week: int = 1,
+    priority: int = 3,
+) -> Participant:
+    if not access.may_refer(actor, child):
+        raise PermissionDenied(_("You do not work with this child."))
+    errors: dict[str, list[str]] = {}
+    if not 0 <= sessions_per_week <= 7:
+        errors["sessions_per_week"] = [_("Between 0 and 7.")]
+    if priority not in (1, 2, 3):
+        errors["priority"] = [_("1 (highest) to 3.")]
+    if not sites or any(not s.active for s in sites):
+        errors["sites"] = [_("Choose at least one active site.")]
+    if errors:
+        raise ValidationError(errors)
+    participant, _created = Participant.objects.update_or_create(
+        child=child,
+        defaults={"sessions_per_week": sessions_per_week, "priority": priority, "active": True},
+    )
+    participant.sites.set(sites)
+    return participant
+
+
+def may_edit_parent(user: User, member: FamilyMember) -> bool:
+    """The child director (registry roles) or a facilitator of a site where a child of the
+    household takes part."""
+    children = list(Child.objects.filter(household_id=member.household_id))
+    if any(access.can_edit(user, c) for c in children):
+        return True
+    return Facilitator.objects.filter(
+        user=user, active=True, site__participants__child__in=children
+    ).exists()
+
+
+@transaction.atomic
+def parent_availability_set(
+    *,
+    actor: User,
+    member: FamilyMember,
+    windows: Sequence[dict[str, Any]],
+    channel: str = "wechat",
+    now: dt.datetime | None = None,
+) -> ParentAvailability:
+    if not may_edit_parent(actor, member):
+        raise PermissionDenied(_("You may not change this parent's availability."))
+    if channel not in ("sms", "wechat", "phone"):
+        raise ValidationError({"channel": [_("Choose one of the listed values.")]})
+    parsed = _windows(windows, "windows")
+    availability, _created = ParentAvailability.objects.update_or_create(
+        member=member,
+        defaults={"channel": channel, "updated_at": now or timezone.now(), "updated_by": actor},
+    )
+    availability.windows.all().delete()
+    Window.objects.bulk_create(
+        Window(parent=availability, day=d, start=s, end=e) for d, s, e in parsed
+    )
+    return availability
+
+
+# ---------------------------------------------------------------- the plan
+
+
+def _fmt(t: dt.time) -> str:
+    return f"{t.hour:02d}:{t.minute:02d}"
+
+
+def _win(w: Window) -> dict[str, Any]:
+    return {"day": w.day, "start": _fmt(w.start), "end": _fmt(w.end)}
+
+
+def available_devices(site: Site) -> list[Device]:
+    """Working devices without an open ticket, in label order."""
+    return [
+        d
+        for d in site.devices.filter(status=DeviceStatus.WORKING).order_by("label")
+        if not d.tickets.exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED]).exists()
+    ]
+
+
+def effective_sessions(participant: Participant) -> int:
+    """Sessions needed a week: the participant's number, at least two when the child's risk
+    level is orange or red."""
+    from shouhu.screening.models import RiskLevel
+
+    level = (
+        RiskLevel.objects.filter(child_id=participant.child_id)
+        .values_list("level", flat=True)
+        .first()
+    )
+    if level in ("orange", "red"):
+        return max(participant.sessions_per_week, 2)
+    return participant.sessions_per_week
+
+
+@dataclass
+class Built:
+    instance: dict[str, Any]
+    devices: dict[str, list[Device]]  # site id → devices by number - 1
+    sites: dict[str, Site]
+
+
+def build_instance(sites: Sequence[Site]) -> Built:
+    """The solver's documented JSON instance for these sites, from the database."""
+    by_id = {str(s.pk): s for s in sites}
+    devices = {str(s.pk): available_devices(s) for s in sites}
+    instance: dict[str, Any] = {
+        "slot_minutes": slot_minutes(),
+        "sites": [
+            {
+                "id": sid,
+                "devices": len(devices[sid]),
+                "open": [_win(w) for w in s.openings.all()],
+            }
+            for sid, s in by_id.items()
+        ],
+        "facilitators": [
+            {
+                "id": str(f.pk),
+                "site": str(f.site_id),
+                "available": [_win(w) for w in f.windows.all()],
+            }
+            for f in Facilitator.objects.filter(site__in=sites, active=True).prefetch_related(
+                "windows"
+            )
+        ],
+        "children": [],
+    }
+    participants = (
+        Participant.objects.filter(active=True, sites__in=sites)
+        .distinct()
+        .select_related("child")
+        .prefetch_related("sites")
+    )
+    for p in participants:
+        reach = [str(s.pk) for s in p.sites.all() if str(s.pk) in by_id]
+        parents = [
+            {"id": str(a.member_id), "available": [_win(w) for w in a.windows.all()]}
+            for a in ParentAvailability.objects.filter(
+                member__household_id=p.child.household_id,
+                member__relation__in=PARENTS,
+            ).prefetch_related("windows")
+        ]
+        instance["children"].append(
+            {
+                "id": str(p.child_id),
+                "family": str(p.child.household_id),
+                "sites": reach,
+                "sessions": effective_sessions(p),
+                "priority": p.priority,
+                "parents": parents,
+            }
+        )
+    return Built(instance, devices, by_id)
+
+
+def room_name() -> str:
+    """An unguessable room name (128 bits)."""
+    return f"shouhu-{secrets.token_urlsafe(16)}"
+
+
+def room_url(session: Session) -> str:
+    """The Jitsi Meet link; with `SHOUHU_JITSI_APP_ID` and `SHOUHU_JITSI_SECRET` set, a
+    signed token (JWT, HS256) limited to the room and the session's day is appended."""
+    base = getattr(settings, "SHOUHU_JITSI_URL", "https://meet.example.org").rstrip("/")
+    url = f"{base}/{quote(session.room)}"
+    app, secret = (
+        getattr(settings, "SHOUHU_JITSI_APP_ID", ""),
+        getattr(settings, "SHOUHU_JITSI_SECRET", ""),
+    )
+    if app and secret:
+        token = jwt.encode(
+            {
+                "aud": "jitsi",
+                "iss": app,
+                "sub": base.split("://", 1)[-1],
+                "room": session.room,
+                "nbf": int((session.starts_at - dt.timedelta(minutes=30)).timestamp()),
+                "exp": int((session.starts_at + dt.timedelta(hours=2)).timestamp()),
+            },
+            secret,
+            algorithm="HS256",
+        )
+        url = f"{url}?jwt={token}"
+    return url
+
+
+def _starts(week_start: dt.date, day: int, start: str) -> dt.datetime:
+    hour, minute = (int(x) for x in start.split(":"))
+    return dates.start_of_day(week_start + dt.timedelta(days=day - 1)) + dt.timedelta(
+        hours=hour, minutes=minute
+    )
+
+
+def _parents_of(session: Session) -> list[FamilyMember]:
+    households = {c.household_id for c in session.children.all()}
+    return list(
+        FamilyMember.objects.filter(
+            household_id__in=households, relation__in=PARENTS, away=True
+        ).select_related("reunion_availability")
+    )
+
+
+def session_message(session: Session, *, changed: bool = False) -> str:
+    names = "、".join(c.name for c in session.children.order_by("id"))
+    when = timezone.localtime(session.starts_at).strftime("%m月%d日 %H:%M")
+    dialin = getattr(settings, "SHOUHU_JITSI_DIALIN", "")
+    fallback = (
+        _("If the video does not open, dial %(dialin)s and give the room name %(room)s.")
+        % {"dialin": dialin, "room": session.room}
+        if dialin
+        else _("If the video does not open, the teacher will phone you at that time.")
+    )
+    head = _("Changed: ") if changed else ""
+    return head + _(
+        "[Shouhu] Video call with %(names)s on %(when)s at %(site)s. Join: %(url)s . %(fallback)s"
+    ) % {
+        "names": names,
+        "when": when,
+        "site": session.site.name,
+        "url": room_url(session),
+        "fallback": fallback,
+    }
+
+
+def _tell_parents(session: Session, *, changed: bool, now: dt.datetime) -> None:
+    body = session_message(session, changed=changed)
+    for member in _parents_of(session):
+        channel = getattr(getattr(member, "reunion_availability", None), "channel", "sms")
+        send_to_parent(member, "reunion", body, channel=channel, now=now)
+
+
+@transaction.atomic
+def plan_week(
+    *,
+    actor: User,
+    organisation: Organisation,
+    week_start: dt.date,
+    now: dt.datetime | None = None,
+) -> Schedule:
+    """Plan a week (Monday `week_start`) for the organisation's sites and tell parents and
+    facilitators. Replaces a plan of the same week that had no session held yet."""
+    from shouhu.lib import reunion_solver
+
+    now = now or timezone.now()
+    if not actor.memberships.filter(organisation=organisation, active=True).exists():
+        raise PermissionDenied(_("Sites are managed by their organisation."))
+    if week_start.isoweekday() != 1:
+        raise ValidationError({"week_start": [_("A week starts on a Monday.")]})
+    sites = list(Site.objects.filter(organisation=organisation, active=True).order_by("pk"))
+    old = Schedule.objects.filter(organisation=organisation, week_start=week_start)
+    if Session.objects.filter(schedule__in=old).exclude(status=SessionStatus.PLANNED).exists():
+        raise ValidationError({"week_start": [_("This week has already started.")]})
+    old.delete()
+    built = build_instance(sites)
+    plan = reunion_solver.solve(built.instance)
+    problems = reunion_solver.check_plan(built.instance, plan)
+    if problems:  # a plan that breaks a constraint is a bug: never store it
+        raise RuntimeError("solver plan breaks constraints: " + "; ".join(problems[:5]))
+    schedule = Schedule.objects.create(
+        week_start=week_start,
+        organisation=organisation,
+        created_at=now,
+        created_by=actor,
+        stats=plan["stats"],
+        unserved=plan["unserved"],
+    )
+    children = {str(c.pk): c for c in Child.objects.filter(reunion__active=True)}
+    for a in plan["assignments"]:
+        session = Session.objects.create(
+            schedule=schedule,
+            site=built.sites[a["site"]],
+            device=built.devices[a["site"]][int(a["device"]) - 1],
+            starts_at=_starts(week_start, a["day"], a["start"]),
+            minutes=built.instance["slot_minutes"],
+            room=room_name(),
+        )
+        session.children.set([children[c] for c in a["children"]])
+        _tell_parents(session, changed=False, now=now)
+    for site in sites:
+        people = [f.user for f in site.facilitators.filter(active=True).select_related("user")]
+        send(
+            people,
+            Message(
+                "reunion",
+                _("Reunion schedule for the week of %(week)s at %(site)s")
+                % {"week": week_start, "site": site.name},
+                "",
+                f"/reunion/sites/{site.pk}/?week={week_start}",
+            ),
+            now=now,
+        )
+    return schedule
+
+
+# ---------------------------------------------------------------- re-planning
+
+
+def _fits(windows: Iterable[Window], day: int, start: dt.time, end: dt.time) -> bool:
+    return any(w.day == day and w.start <= start and end <= w.end for w in windows)
+
+
+def _replan(
+    sessions: Sequence[Session],
+    *,
+    reason: str,
+    now: dt.datetime,
+    absent: set[tuple[int, int, dt.date]] | None = None,
+) -> list[Session]:
+    """Cancel `sessions` and find each family a new first-fit slot later in the same week."""
+    absent = absent or set()
+    moved: list[Session] = []
+
+    def priority(session: Session) -> int:
+        found = Participant.objects.filter(child__in=session.children.all()).values_list(
+            "priority", flat=True
+        )
+        return min(found, default=3)
+
+    order = sorted(sessions, key=lambda s: (priority(s), s.starts_at, s.pk))
+    for old in order:
+        kids = list(old.children.all())
+        old.status, old.cancel_reason = SessionStatus.CANCELLED, reason[:200]
+        old.save(update_fields=["status", "cancel_reason"])
+        new = _first_fit(old, kids, now, absent)
+        if new is None:
+            for member in _parents_of(old):
+                send_to_parent(
+                    member,
+                    "reunion",
+                    _(
+                        "[Shouhu] The video call on %(when)s is cancelled (%(reason)s); the "
+                        "teacher will call you to arrange another."
+                    )
+                    % {
+                        "when": timezone.localtime(old.starts_at).strftime("%m月%d日 %H:%M"),
+                        "reason": reason,
+                    },
+                    now=now,
+                )
+            continue
+        _tell_parents(new, changed=True, now=now)
+        moved.append(new)
+    return moved
+
+
+def _first_fit(
+    old: Session, kids: list[Child], now: dt.datetime, absent: set[tuple[int, int, dt.date]]
+) -> Session | None:
+    schedule = old.schedule
+    week_start = schedule.week_start
+    minutes = old.minutes
+    reach = (
+        set.intersection(
+            *[
+                set(Participant.objects.get(child=c).sites.values_list("pk", flat=True))
+                for c in kids
+            ]
+        )
+        if kids
+        else set()
+    )
+    parents = list(
+        Window.objects.filter(
+            parent__member__household_id__in={c.household_id for c in kids},
+            parent__member__relation__in=PARENTS,
+        )
+    )
+    busy_days = {
+        timezone.localtime(s.starts_at).date()
+        for s in Session.objects.filter(
+            schedule=schedule, children__in=kids, status=SessionStatus.PLANNED
+        )
+    }
+    for site in Site.objects.filter(pk__in=reach, active=True).order_by("pk"):
+        devices = available_devices(site)
+        facilitators = list(Facilitator.objects.filter(site=site, active=True))
+        openings = list(site.openings.all())
+        taken = defaultdict(set)
+        for s in Session.objects.filter(site=site, schedule=schedule, status=SessionStatus.PLANNED):
+            taken[s.starts_at].add(s.device_id)
+        for day in range(1, 8):
+            date = week_start + dt.timedelta(days=day - 1)
+            if date in busy_days:
+                continue
+            for opening in sorted((o for o in openings if o.day == day), key=lambda o: o.start):
+                cursor = dt.datetime.combine(date, opening.start)
+                while (cursor + dt.timedelta(minutes=minutes)).time() <= opening.end and (
+                    cursor + dt.timedelta(minutes=minutes)
+                ).date() == date:
+                    start, end = cursor.time(), (cursor + dt.timedelta(minutes=minutes)).time()
+                    starts_at = dates.start_of_day(date) + dt.timedelta(
+                        hours=start.hour, minutes=start.minute
+                    )
+                    cursor += dt.timedelta(minutes=minutes)
+                    if starts_at <= now:
+                        continue
+                    present = [
+                        f
+                        for f in facilitators
+                        if (f.pk, site.pk, date) not in absent
+                        and _fits(f.windows.all(), day, start, end)
+                    ]
+                    if not present or not _fits(parents, day, start, end):
+                        continue
+                    free = [d for d in devices if d.pk not in taken[starts_at]]
+                    if not free:
+                        continue
+                    new = Session.objects.create(
+                        schedule=schedule,
+                        site=site,
+                        device=free[0],
+                        starts_at=starts_at,
+                        minutes=minutes,
+                        room=room_name(),
+                    )
+                    new.children.set(kids)
+                    return new
+    return None
+
+
+@transaction.atomic
+def cancel_session(
+    *, actor: User, session: Session, reason: str, now: dt.datetime | None = None
+) -> list[Session]:
+    """A parent cannot make it: the session is moved if the week allows."""
+    if not (access.manages_site(actor, session.site) or access.facilitates(actor, session.site)):
+        raise PermissionDenied(_("Only the site's people change its sessions."))
+    if session.status != SessionStatus.PLANNED:
+        raise ValidationError(_("Only a planned session can be cancelled."))
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why.")]})
+    return _replan([session], reason=reason.strip(), now=now or timezone.now())
+
+
+def _future_on_device(device: Device, now: dt.datetime) -> list[Session]:
+    return list(
+        Session.objects.filter(device=device, status=SessionStatus.PLANNED, starts_at__gt=now)
+    )
+
+
+@transaction.atomic
+def facilitator_absent(
+    *, actor: User, facilitator: Facilitator, on: dt.date, now: dt.datetime | None = None
+) -> list[Session]:
+    """A facilitator is ill on a day: sessions left without anyone to run them move."""
+    now = now or timezone.now()
+    site = facilitator.site
+    if not (access.manages_site(actor, site) or facilitator.user_id == actor.pk):
+        raise PermissionDenied(_("Only the site's people change its sessions."))
+    others = [f for f in site.facilitators.filter(active=True).exclude(pk=facilitator.pk)]
+    affected = []
+    for s in Session.objects.filter(site=site, status=SessionStatus.PLANNED, starts_at__gt=now):
+        local = timezone.localtime(s.starts_at)
+        if local.date() != on:
+            continue
+        end = (local + dt.timedelta(minutes=s.minutes)).time()
+        if not any(_fits(f.windows.all(), local.isoweekday(), local.time(), end) for f in others):
+            affected.append(s)
+    return _replan(
+        affected, reason=_("facilitator absent"), now=now, absent={(facilitator.pk, site.pk, on)}
+    )
+
+
+# ---------------------------------------------------------------- attendance and contact
+
+
+@transaction.atomic
+def attendance_record(
+    *,
+    actor: User,
+    session: Session,
+    rows: Sequence[dict[str, Any]],
+    now: dt.datetime | None = None,
+) -> Session:
+    """The facilitator marks each child: came, parent joined, minutes, problems, why not,
+    and the child's five-face feeling. A parent who joined is a contact in the log."""
+    now = now or timezone.now()
+    if not (access.facilitates(actor, session.site) or access.manages_site(actor, session.site)):
+        raise PermissionDenied(_("Only the site's facilitators mark attendance."))
+    kids = {c.pk: c for c in session.children.all()}
+    errors: dict[str, list[str]] = {}
+    for index, row in enumerate(rows):
+        if row.get("child") not in kids:
+            errors[f"rows.{index}.child"] = [_("This child is not in the session.")]
+        if not 0 <= int(row.get("minutes") or 0) <= 240:
+            errors[f"rows.{index}.minutes"] = [_("Between 0 and 240.")]
+        feeling = row.get("feeling")
+        if feeling not in (None, "", 1, 2, 3, 4, 5):
+            errors[f"rows.{index}.feeling"] = [_("1 to 5.")]
+        if not row.get("present") and not str(row.get("no_show_reason", "")).strip():
+            errors[f"rows.{index}.no_show_reason"] = [_("Say why the child did not come.")]
+    if errors:
+        raise ValidationError(errors)
+    held = False
+    for row in rows:
+        child = kids[row["child"]]
+        present, joined = bool(row.get("present")), bool(row.get("parent_joined"))
+        Attendance.objects.update_or_create(
+            session=session,
+            child=child,
+            defaults={
+                "present": present,
+                "parent_joined": joined,
+                "minutes": int(row.get("minutes") or 0),
+                "quality_problems": str(row.get("quality_problems", ""))[:200],
+                "no_show_reason": str(row.get("no_show_reason", ""))[:200],
+                "feeling": row.get("feeling") or None,
+                "recorded_by": actor,
+                "recorded_at": now,
+            },
+        )
+        if present and joined:
+            held = True
+            Contact.objects.update_or_create(
+                child=child,
+                session=session,
+                defaults={
+                    "mode": ContactMode.REUNION,
+                    "on": timezone.localtime(session.starts_at).date(),
+                    "minutes": int(row.get("minutes") or 0),
+                    "recorded_by": actor,
+                },
+            )
+    session.status = SessionStatus.HELD if held else SessionStatus.MISSED
+    session.save(update_fields=["status"])
+    return session
+
+
+@transaction.atomic
+def contact_add(
+    *,
+    actor: User,
+    child: Child,
+    mode: str,
+    on: dt.date,
+    member: FamilyMember | None = None,
+    minutes: int | None = None,
+    note: str = "",
+) -> Contact:
+    if not access.may_refer(actor, child):
+        raise PermissionDenied(_("You do not work with this child."))
+    errors: dict[str, list[str]] = {}
+    if mode not in ContactMode.values:
+        errors["mode"] = [_("Choose one of the listed values.")]
+    if on > dates.today():
+        errors["on"] = [_("The date is in the future.")]
+    if member is not None and member.household_id != child.household_id:
+        errors["member"] = [_("Choose a member of the child's family.")]
+    if minutes is not None and not 0 <= minutes <= 24 * 60:
+        errors["minutes"] = [_("Between 0 and 1,440.")]
+    if errors:
+        raise ValidationError(errors)
+    contact = Contact.objects.create(
+        child=child,
+        member=member,
+        mode=mode,
+        on=on,
+        minutes=minutes,
+        note=note.strip()[:300],
+        recorded_by=actor,
+    )
+    if mode in IN_PERSON:
+        from shouhu.screening import risk
+
+        risk.recompute(child)
+    return contact
+
+
+def contact_indicators(child: Child, today: dt.date | None = None) -> dict[str, Any]:
+    """Days since any contact with a parent, and since a parent was last seen in person
+    (0: within 6 months, 1: 6–12 months, 2: over 12; None when the log has no visit)."""
+    today = today or dates.today()
+    last = Contact.objects.filter(child=child).order_by("-on").values_list("on", flat=True).first()
+    seen = (
+        Contact.objects.filter(child=child, mode__in=IN_PERSON)
+        .order_by("-on")
+        .values_list("on", flat=True)
+        .first()
+    )
+    level = None
+    if seen is not None:
+        if seen > dates.add_months(today, -6):
+            level = 0
+        elif seen > dates.add_months(today, -12):
+            level = 1
+        else:
+            level = 2
+    return {
+        "last_contact": last,
+        "days_since_contact": (today - last).days if last else None,
+        "last_seen": seen,
+        "parent_last_seen": level,
+    }
+
+
+def no_contact_alerts(*, days: int | None = None, now: dt.datetime | None = None) -> int:
+    """Daily job: tell each child director about the participating children of their village
+    with no contact with a parent for `days` (default `SHOUHU_NO_CONTACT_DAYS`, 7)."""
+    from shouhu.screening.risk import directors_of
+
+    now = now or timezone.now()
+    days = days or int(getattr(settings, "SHOUHU_NO_CONTACT_DAYS", 7))
+    since = timezone.localtime(now).date() - dt.timedelta(days=days)
+    recent = Contact.objects.filter(on__gt=since).values("child_id")
+    quiet = list(
+        Child.objects.filter(reunion__active=True)
+        .exclude(pk__in=recent)
+        .only("pk", "name", "residence_id")
+    )
+    by_village: dict[str, list[Child]] = defaultdict(list)
+    for child in quiet:
+        by_village[child.residence_id].append(child)
+    directors = directors_of(by_village)
+    for village, kids in by_village.items():
+        director = directors.get(village)
+        if director is None:
+            continue
+        send(
+            [director],
+            Message(
+                "no_contact",
+                _("%(n)s children have had no contact with a parent for %(days)s days")
+                % {"n": len(kids), "days": days},
+                "、".join(c.name for c in kids[:20]),
+                "/reunion/",
+            ),
+            now=now,
+        )
+    return len(quiet)
+
+
+# ---------------------------------------------------------------- tickets
+
+
+@transaction.atomic
+def ticket_report(
+    *,
+    actor: User,
+    site: Site,
+    problem: str,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """A facilitator reports a fault; an open ticket on a device takes it out of the plan
+    and its coming sessions are moved."""
+    now = now or timezone.now()
+    if not (access.facilitates(actor, site) or access.manages_site(actor, site)):
+        raise PermissionDenied(_("Only the site's people report its faults."))
+    if not problem.strip():
+        raise ValidationError({"problem": [_("Describe the problem.")]})
+    if device is not None and device.site_id != site.pk:
+        raise ValidationError({"device": [_("The device is not at this site.")]})
+    ticket = Ticket.objects.create(
+        site=site, device=device, problem=problem.strip(), reported_by=actor, reported_at=now
+    )
+    if device is not None:
+        _replan(_future_on_device(device, now), reason=_("device out of order"), now=now)
+    return ticket
+
+
+def _envoy_ticket(actor: User, ticket: Ticket) -> Ticket:
+    if (
+        not access.is_tech_envoy(actor)
+        or not access.tickets_visible_to(actor).filter(pk=ticket.pk).exists()
+    ):
+        raise PermissionDenied(_("Tickets are handled by the area's technology envoys."))
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+@transaction.atomic
+def ticket_take(*, actor: User, ticket: Ticket, now: dt.datetime | None = None) -> Ticket:
+    ticket = _envoy_ticket(actor, ticket)
+    if ticket.status != TicketStatus.OPEN:
+        raise ValidationError(_("This ticket is already taken."))
+    ticket.status, ticket.taken_by, ticket.taken_at = (
+        TicketStatus.TAKEN,
+        actor,
+        now or timezone.now(),
+    )
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_resolve(
+    *, actor: User, ticket: Ticket, resolution: str, now: dt.datetime | None = None
+) -> Ticket:
+    ticket = _envoy_ticket(actor, ticket)
+    if ticket.status not in (TicketStatus.OPEN, TicketStatus.TAKEN):
+        raise ValidationError(_("This ticket is already resolved."))
+    if not resolution.strip():
+        raise ValidationError({"resolution": [_("Say what was done.")]})
+    now = now or timezone.now()
+    ticket.status, ticket.resolved_at, ticket.resolution = (
+        TicketStatus.RESOLVED,
+        now,
+        resolution.strip(),
+    )
+    if ticket.taken_by_id is None:
+        ticket.taken_by, ticket.taken_at = actor, now
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_close(*, actor: User, ticket: Ticket, now: dt.datetime | None = None) -> Ticket:
+    if ticket.status != TicketStatus.RESOLVED:
+        raise ValidationError(_("Close a ticket once it is resolved."))
+    if ticket.reported_by_id != actor.pk and not access.is_tech_envoy(actor):
+        raise PermissionDenied
+    ticket.status, ticket.closed_at = TicketStatus.CLOSED, now or timezone.now()
+    ticket.save(update_fields=["status", "closed_at"])
+    return ticket
+
+
+# ---------------------------------------------------------------- reports
+
+
+def site_week_report(site: Site, week_start: dt.date) -> dict[str, Any]:
+    start = dates.start_of_day(week_start)
+    end = start + dt.timedelta(days=7)
+    sessions = Session.objects.filter(site=site, starts_at__gte=start, starts_at__lt=end)
+    planned = sessions.exclude(status=SessionStatus.CANCELLED).count()
+    held = sessions.filter(status=SessionStatus.HELD)
+    reached = set(
+        Attendance.objects.filter(session__in=held, present=True, parent_joined=True).values_list(
+            "child_id", flat=True
+        )
+    )
+    participants = set(site.participants.filter(active=True).values_list("child_id", flat=True))
+    contacted = set(
+        Contact.objects.filter(
+            child_id__in=participants, on__gte=week_start, on__lt=week_start + dt.timedelta(days=7)
+        ).values_list("child_id", flat=True)
+    )
+    open_minutes = sum(
+        (dt.datetime.combine(week_start, w.end) - dt.datetime.combine(week_start, w.start)).seconds
+        // 60
+        for w in site.openings.all()
+    )
+    devices = site.devices.exclude(status=DeviceStatus.RETIRED).count()
+    used = sum(s.minutes for s in held)
+    tickets = list(
+        site.tickets.filter(
+            resolved_at__isnull=False, reported_at__gte=start - dt.timedelta(days=30)
+        )
+    )
+    hours = [
+        (t.resolved_at - t.reported_at).total_seconds() / 3600 for t in tickets if t.resolved_at
+    ]
+    return {
+        "site": site.pk,
+        "week_start": week_start,
+        "sessions_planned": planned,
+        "sessions_held": held.count(),
+        "children_reached": len(reached),
+        "participants": len(participants),
+        "weekly_contact_share": round(len(contacted) / len(participants), 3)
+        if participants
+        else None,
+        "device_utilisation": round(used / (devices * open_minutes), 3)
+        if devices and open_minutes
+        else None,
+        "ticket_hours_to_resolve": round(sum(hours) / len(hours), 1) if hours else None,
+    }
