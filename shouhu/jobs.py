@@ -28,6 +28,18 @@ def _remind() -> str:
     return f"{reminded} reminded, {escalated} overdue reported"
 
 
+def _session_reminders() -> str:
+    from shouhu.reunion import services
+
+    return f"{services.remind_sessions()} sessions reminded"
+
+
+def _no_contact() -> str:
+    from shouhu.reunion import services
+
+    return f"{services.no_contact_alerts()} children without contact"
+
+
 def _categories() -> str:
     from shouhu.children import services
 
@@ -51,6 +63,8 @@ class Job:
 JOBS = (
     Job("escalate_alerts", dt.timedelta(minutes=1), _escalate, at_start=True),
     Job("case_reminders", dt.timedelta(hours=1), _remind, at_start=True),
+    Job("session_reminders", dt.timedelta(minutes=10), _session_reminders, at_start=True),
+    Job("no_contact_alerts", dt.timedelta(days=1), _no_contact, at_start=False),
     Job("recompute_categories", dt.timedelta(days=1), _categories, at_start=False),
     Job("recompute_risk", dt.timedelta(days=1), _risk, at_start=False),
 )

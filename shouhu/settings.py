@@ -209,3 +209,20 @@ SHOUHU_NOTIFY_BACKENDS = [
     for b in env("SHOUHU_NOTIFY_BACKENDS", "shouhu.notify.services.ConsoleBackend").split(",")
     if b
 ]
+
+# Online reunions: the video server (self-hosted Jitsi Meet in production), optional JWT
+# (app id and secret of the server's token authentication), a dial-in number for when video
+# fails, the slot length, and the days without contact that alert the child director.
+SHOUHU_JITSI_URL = env("SHOUHU_JITSI_URL", "https://meet.example.org")
+SHOUHU_JITSI_APP_ID = env("SHOUHU_JITSI_APP_ID", "")
+SHOUHU_JITSI_SECRET = env("SHOUHU_JITSI_SECRET", "")
+SHOUHU_JITSI_DIALIN = env("SHOUHU_JITSI_DIALIN", "")
+SHOUHU_REUNION_SLOT_MINUTES = envint("SHOUHU_REUNION_SLOT_MINUTES", 20)
+SHOUHU_NO_CONTACT_DAYS = envint("SHOUHU_NO_CONTACT_DAYS", 7)
+# Channels for messages to parents (SMS/WeChat adapters implement deliver(phone, channel,
+# body)); the console backend logs them with the number masked.
+SHOUHU_PARENT_BACKENDS = [
+    b
+    for b in env("SHOUHU_PARENT_BACKENDS", "shouhu.notify.services.ConsoleParentBackend").split(",")
+    if b
+]

@@ -59,6 +59,9 @@ def test_demo_has_screenings_an_alert_and_a_risk_level_for_every_child(demo: Non
 
     worker = User.objects.get(username="socialworker1")
     assert access.cases_visible_to(worker).exclude(stage="closed").exists()
+    from shouhu.reunion.models import Session
+
+    assert Session.objects.exists()  # teacher1's room has next week planned
     cases = Case.objects.count()
     call_command("demo", "load", children=600)  # again: nothing doubles
     assert Case.objects.count() == cases

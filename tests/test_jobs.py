@@ -18,15 +18,27 @@ NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 @pytest.mark.django_db
 def test_escalation_runs_at_start_and_every_minute_daily_jobs_wait_a_day(world: World) -> None:
     last: dict[str, dt.datetime] = {}
-    assert [name for name, _ in jobs.run_due(last, NOW)] == ["escalate_alerts", "case_reminders"]
+    assert [name for name, _ in jobs.run_due(last, NOW)] == [
+        "escalate_alerts",
+        "case_reminders",
+        "session_reminders",
+    ]
     assert jobs.run_due(last, NOW + dt.timedelta(seconds=30)) == []
     assert [n for n, _ in jobs.run_due(last, NOW + dt.timedelta(minutes=1))] == ["escalate_alerts"]
     assert [n for n, _ in jobs.run_due(last, NOW + dt.timedelta(hours=1))] == [
         "escalate_alerts",
         "case_reminders",
+        "session_reminders",
     ]
     ran = [n for n, _ in jobs.run_due(last, NOW + dt.timedelta(days=1))]
-    assert ran == ["escalate_alerts", "case_reminders", "recompute_categories", "recompute_risk"]
+    assert ran == [
+        "escalate_alerts",
+        "case_reminders",
+        "session_reminders",
+        "no_contact_alerts",
+        "recompute_categories",
+        "recompute_risk",
+    ]
 
 
 @pytest.mark.django_db

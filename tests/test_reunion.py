@@ -423,3 +423,15 @@ def test_plan_week_serves_families_together_and_tells_everyone(
         services.plan_week(
             actor=world.users["teacher_a"], organisation=world.orgs["school_b"], week_start=WEEK
         )
+
+
+def test_parents_are_reminded_once_before_the_session(world: World, site: Site, settings) -> None:  # type: ignore[no-untyped-def]
+    from shouhu.notify.services import ParentOutbox
+
+    settings.SHOUHU_PARENT_BACKENDS = ["shouhu.notify.services.ParentOutbox"]
+    ParentOutbox.outbox.clear()
+    session = _session(world, site)
+    assert services.remind_sessions(now=session.starts_at - dt.timedelta(hours=3)) == 0
+    assert services.remind_sessions(now=session.starts_at - dt.timedelta(hours=1)) == 1
+    assert services.remind_sessions(now=session.starts_at - dt.timedelta(minutes=30)) == 0
+    assert len(ParentOutbox.outbox) == 2 and session.room in ParentOutbox.outbox[0][2]

@@ -538,7 +538,8 @@ def _floor_log2(values: I64) -> I64:
 
 def _group_starts(*keys: I64) -> npt.NDArray[np.bool_]:
     """For rows sorted by `keys`, True where a new group of equal keys begins."""
-    new = np.ones(len(keys[0]), dtype=bool)
+    new = np.zeros(len(keys[0]), dtype=bool)
+    new[:1] = True
     for key in keys:
         new[1:] |= key[1:] != key[:-1]
     return new

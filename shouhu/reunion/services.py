@@ -894,3 +894,23 @@ def site_week_report(site: Site, week_start: dt.date) -> dict[str, Any]:
         else None,
         "ticket_hours_to_resolve": round(sum(hours) / len(hours), 1) if hours else None,
     }
+
+
+def remind_sessions(
+    *, before: dt.timedelta = dt.timedelta(hours=2), now: dt.datetime | None = None
+) -> int:
+    """The periodic job: remind parents of a session starting within `before` (once)."""
+    now = now or timezone.now()
+    due = Session.objects.filter(
+        status=SessionStatus.PLANNED,
+        reminded_at__isnull=True,
+        starts_at__gt=now,
+        starts_at__lte=now + before,
+    ).select_related("site")
+    count = 0
+    for session in due:
+        _tell_parents(session, changed=False, now=now)
+        session.reminded_at = now
+        session.save(update_fields=["reminded_at"])
+        count += 1
+    return count
