@@ -168,6 +168,10 @@ def test_cancel_moves_the_family_and_tells_the_parents(world: World, site: Site,
     body = ParentOutbox.outbox[-1][2]
     assert new.room in body and "齐山小学亲情室" in body
     assert ParentMessage.objects.filter(category="reunion").exists()
+    from shouhu.notify.models import Notification
+
+    told = Notification.objects.get(user=world.users["teacher_b"], category="reunion_change")
+    assert "→" in told.body and "父亲加班" in told.subject
 
 
 def test_broken_device_moves_its_sessions(world: World, site: Site, envoy) -> None:  # type: ignore[no-untyped-def]

@@ -115,7 +115,7 @@ Span = tuple[int, int]  # slot indices [lo, hi) of one site-day
 MAX_SLOT_MINUTES = 240
 MAX_ERRORS_SHOWN = 20
 MAX_ERRORS_KEPT = 1000
-BATCH_UNITS = 20_000  # components are solved together until a batch has this many units
+BATCH_UNITS = 1500  # components are solved together until a batch has this many units
 
 __all__ = [
     "Instance",
@@ -250,6 +250,26 @@ class _Errors:
 
 
 def _windows(raw: object, field: str, where: Callable[[], str], errors: _Errors) -> list[Window]:
+    """The windows of a list, each checked; errors name the entry and the window."""
+    if type(raw) is list:  # the fast path, for well-formed windows with times seen before
+        out: list[Window] = []
+        try:
+            for window in raw:
+                day = window["day"]
+                start, end = _time_cache[window["start"]], _time_cache[window["end"]]
+                if type(day) is not int or not 1 <= day <= 7 or not start < end:
+                    break
+                out.append((day, start, end))
+            else:
+                return out
+        except (KeyError, TypeError, IndexError):
+            pass
+    return _checked_windows(raw, field, where, errors)
+
+
+def _checked_windows(
+    raw: object, field: str, where: Callable[[], str], errors: _Errors
+) -> list[Window]:
     if not isinstance(raw, list):
         errors.add(f"{where()}: {field} must be a list of windows")
         return []
@@ -347,6 +367,12 @@ def _parse_child(
 
 
 def _parent_windows(raw: object, where: Callable[[], str], errors: _Errors) -> tuple[Window, ...]:
+    if type(raw) is list and len(raw) == 1 and type(raw[0]) is dict and _is_id(raw[0].get("id")):
+
+        def first() -> str:
+            return f"{where()}: parents[0]"
+
+        return tuple(merge_windows(_windows(raw[0].get("available"), "available", first, errors)))
     if not isinstance(raw, list):
         errors.add(f"{where()}: parents must be a list")
         return ()

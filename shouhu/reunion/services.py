@@ -440,6 +440,7 @@ def _replan(
     """Cancel `sessions` and find each family a new first-fit slot later in the same week."""
     absent = absent or set()
     moved: list[Session] = []
+    outcome: list[tuple[Session, Session | None]] = []
 
     def priority(session: Session) -> int:
         found = Participant.objects.filter(child__in=session.children.all()).values_list(
@@ -453,6 +454,7 @@ def _replan(
         old.status, old.cancel_reason = SessionStatus.CANCELLED, reason[:200]
         old.save(update_fields=["status", "cancel_reason"])
         new = _first_fit(old, kids, now, absent)
+        outcome.append((old, new))
         if new is None:
             for member in _parents_of(old):
                 send_to_parent(
@@ -471,7 +473,35 @@ def _replan(
             continue
         _tell_parents(new, changed=True, now=now)
         moved.append(new)
+    if outcome:
+        _tell_facilitators(outcome, reason=reason, now=now)
     return moved
+
+
+def _tell_facilitators(
+    outcome: Sequence[tuple[Session, Session | None]], *, reason: str, now: dt.datetime
+) -> None:
+    """The people of the sites concerned learn what moved where (or could not move)."""
+    sites = {old.site_id for old, _new in outcome} | {n.site_id for _o, n in outcome if n}
+    people = [
+        f.user
+        for f in Facilitator.objects.filter(site_id__in=sites, active=True).select_related("user")
+    ]
+    lines = [
+        f"{timezone.localtime(old.starts_at):%m-%d %H:%M} → "
+        + (f"{timezone.localtime(new.starts_at):%m-%d %H:%M}" if new else "—")
+        for old, new in outcome
+    ]
+    send(
+        people,
+        Message(
+            "reunion_change",
+            _("Reunion sessions changed: %(reason)s") % {"reason": reason},
+            "\n".join(lines),
+            "/reunion/",
+        ),
+        now=now,
+    )
 
 
 def _first_fit(
