@@ -491,21 +491,25 @@ def test_coordination_finds_gaps_duplicates_overdue_and_caseloads(world: World) 
     gaps = {g["child"]: g for g in board["gaps"]}
     assert gaps[b1.pk]["open_case"] is False
     assert gaps[a1.pk]["open_case"] is True and gaps[a1.pk]["served_recently"] is False
-    services.service_record(
+    from shouhu.cases.models import ServiceType
+
+    clinic = ServiceRecord.objects.create(  # recorded elsewhere three days earlier
+        child=a1,
+        service_type=ServiceType.objects.get(code="counselling"),
+        provider=world.orgs["clinic"],
+        delivered_on=TODAY - dt.timedelta(days=3),
+        minutes=50,
+        recorded_by=world.counselor,
+    )
+    ours = services.service_record(
         actor=world.socialworker,
         case=case,
         service_type="counselling",
         delivered_on=TODAY,
         minutes=45,
     )
-    ServiceRecord.objects.create(
-        child=a1,
-        service_type=case.services.get().service_type,
-        provider=world.orgs["clinic"],
-        delivered_on=TODAY - dt.timedelta(days=3),
-        minutes=50,
-        recorded_by=world.counselor,
-    )
+    clinic.refresh_from_db()
+    assert ours.duplicate and clinic.duplicate  # flagged when the second was recorded
     board = selectors.coordination(world.supervisor, today=TODAY)
     assert a1.pk not in {g["child"] for g in board["gaps"]}
     assert board["duplicates"] == [
@@ -528,3 +532,50 @@ def test_support_network_lists_everyone_serving_the_child(world: World) -> None:
     assert network["cases"][0]["organisation"] == world.orgs["swo"].name
     assert {m["role"] for m in network["cases"][0]["members"]} == {"worker", "volunteer"}
     assert Intake.objects.count() == 1
+
+
+def test_bulk_duplicate_flagging_needs_two_providers_within_the_window(world: World) -> None:
+    from shouhu.cases.models import ServiceType
+
+    kind = ServiceType.objects.get(code="material_aid")
+    a1 = world.children["a1"]
+
+    def record(org: str, days_ago: int) -> ServiceRecord:
+        return ServiceRecord.objects.create(
+            child=a1,
+            service_type=kind,
+            provider=world.orgs[org],
+            delivered_on=TODAY - dt.timedelta(days=days_ago),
+            minutes=30,
+            recorded_by=world.socialworker,
+        )
+
+    same_org = [record("swo", 1), record("swo", 5)]
+    far = record("clinic", 80)  # outside 30 days of the others
+    assert services.flag_all_duplicates(since=TODAY - dt.timedelta(days=365)) == 0
+    near = record("clinic", 20)
+    assert services.flag_all_duplicates(since=TODAY - dt.timedelta(days=365)) == 3
+    for row in (*same_org, near):
+        row.refresh_from_db()
+        assert row.duplicate
+    far.refresh_from_db()
+    assert not far.duplicate
+
+
+def test_a_child_who_moves_takes_the_area_columns_along(world: World) -> None:
+    from tests.world import VILLAGE_B
+
+    case = _open(world)
+    child = case.child
+    assert case.residence == child.residence_id
+    registry.child_update(
+        actor=world.supervisor,
+        child=child,
+        version=child.version,
+        changes={"residence_code": VILLAGE_B},
+    )
+    case.refresh_from_db()
+    assert case.residence == VILLAGE_B
+    assert set(CaseTask.objects.filter(case=case).values_list("residence", flat=True)) == {
+        VILLAGE_B
+    }

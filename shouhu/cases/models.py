@@ -119,6 +119,9 @@ class Case(models.Model):
     closure_reason = models.TextField(_("closure reason"), blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic versioning of case + plan
     pending_approval = models.CharField(_("waiting for approval of"), max_length=12, blank=True)
+    # The child's village code, copied (and kept in step when the child moves) so that the
+    # area views of supervisors and officials filter cases without joining the registry.
+    residence = models.CharField(max_length=12, editable=False)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -135,6 +138,12 @@ class Case(models.Model):
             models.Index(fields=["organisation", "stage"], name="case_org_stage"),
             models.Index(fields=["lead", "stage"], name="case_lead_stage"),
             models.Index(fields=["child", "stage"], name="case_child_stage"),
+            # Caseloads of an area: an index-only scan over the open cases.
+            models.Index(
+                fields=["residence", "lead", "organisation"],
+                name="case_open_area_lead",
+                condition=~models.Q(stage="closed"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -349,6 +358,9 @@ class ServiceRecord(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     note = models.TextField(_("note"), blank=True)
+    # Set when another organisation gave the child the same service within the duplication
+    # window (`services.DUPLICATE_DAYS`): computed when a service is recorded.
+    duplicate = models.BooleanField(_("possible duplicate"), default=False, editable=False)
 
     class Meta:
         ordering = ["-delivered_on", "-id"]
@@ -357,6 +369,11 @@ class ServiceRecord(models.Model):
         indexes = [
             models.Index(fields=["child", "delivered_on"], name="service_child_date"),
             models.Index(fields=["delivered_on", "service_type"], name="service_date_type"),
+            models.Index(
+                fields=["delivered_on"],
+                name="service_duplicates",
+                condition=models.Q(duplicate=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -385,6 +402,7 @@ class CaseTask(models.Model):
     done_note = models.TextField(_("what was done"), blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    residence = models.CharField(max_length=12, editable=False)  # as on the case
 
     class Meta:
         ordering = ["due_on", "id"]
@@ -393,6 +411,12 @@ class CaseTask(models.Model):
         indexes = [
             models.Index(fields=["assignee", "done_at", "due_on"], name="casetask_assignee_due"),
             models.Index(fields=["done_at", "due_on"], name="casetask_open_due"),
+            # Open follow-ups of an area in due order, and overdue counts per worker.
+            models.Index(
+                fields=["residence", "due_on", "assignee"],
+                name="casetask_open_area",
+                condition=models.Q(done_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

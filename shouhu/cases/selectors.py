@@ -181,10 +181,11 @@ def tasks_for(
     user: User, *, status: str = "open", today: dt.date | None = None
 ) -> QuerySet[CaseTask]:
     """A worker's follow-ups (and, for supervisors and officials, those of the cases of
-    their area): `open`, `overdue` (due before today), `due` (within a week), `done`."""
+    their area): `open`, `overdue` (due before today), `due` (within a week), `done`. The
+    area is filtered on the task's own village column (no join)."""
     today = today or timezone.localdate()
     mine = Q(assignee=user)
-    area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="case__child__residence_id")
+    area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
     rows = CaseTask.objects.filter(mine | area).select_related("case__child", "assignee")
     if status == "done":
         return rows.filter(done_at__isnull=False).order_by("-done_at")
@@ -272,52 +273,68 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
 
 def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) -> dict[str, Any]:
     """The supervisor's and official's coordination worklist over their jurisdiction:
-    - gaps: children at orange or red with no open case, or no service in `GAP_DAYS` days;
-    - duplication: the same service type given to the same child by two organisations in
-      `DUPLICATE_DAYS` days;
-    - overdue follow-ups per worker; open caseload per worker."""
+    - gaps: children at red, then orange, with no open case or no service in `GAP_DAYS`
+      days (scanned in id order per colour, stopping at `limit`);
+    - duplication: the same service type given to the same child by two organisations
+      within `DUPLICATE_DAYS` (flagged when the service is recorded);
+    - overdue follow-ups per worker and open caseload per worker, counted on the cases'
+      and tasks' own village columns (index-only)."""
+    from shouhu.accounts.models import Organisation
+    from shouhu.cases.services import DUPLICATE_DAYS
     from shouhu.screening.models import RiskLevel
 
     today = today or timezone.localdate()
     area_child = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="child__residence_id")
-    area_case = access.jurisdiction_q(
-        user, roles=access.FOLLOW_ROLES, field="case__child__residence_id"
-    )
+    area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
     open_case = Case.objects.filter(child=OuterRef("child_id")).exclude(stage=Stage.CLOSED)
     recent = ServiceRecord.objects.filter(
         child=OuterRef("child_id"), delivered_on__gte=today - dt.timedelta(days=GAP_DAYS)
     )
-    gaps = (
-        RiskLevel.objects.filter(area_child, level__in=["orange", "red"])
-        .annotate(has_case=Exists(open_case), served=Exists(recent))
-        .filter(Q(has_case=False) | Q(served=False))
-        .select_related("child")
-        .order_by("-level", "child_id")[:limit]
-    )
-    dup_rows = (
+    gaps: list[Any] = []
+    for level in ("red", "orange"):
+        if len(gaps) >= limit:
+            break
+        gaps += list(
+            RiskLevel.objects.filter(area_child, level=level)
+            .annotate(has_case=Exists(open_case), served=Exists(recent))
+            .filter(Q(has_case=False) | Q(served=False))
+            .select_related("child")
+            .order_by("child_id")[: limit - len(gaps)]
+        )
+    dup_rows = list(
         ServiceRecord.objects.filter(
-            area_child, delivered_on__gte=today - dt.timedelta(days=DUPLICATE_DAYS)
+            area_child, duplicate=True, delivered_on__gte=today - dt.timedelta(days=DUPLICATE_DAYS)
         )
         .values("child_id", "service_type__code")
         .annotate(providers=Count("provider", distinct=True))
         .filter(providers__gte=2)
         .order_by("child_id")[:limit]
     )
-    overdue = (
-        CaseTask.objects.filter(area_case, done_at__isnull=True, due_on__lt=today)
-        .values("assignee_id", "assignee__username")
+    overdue = list(
+        CaseTask.objects.filter(area, done_at__isnull=True, due_on__lt=today)
+        .values("assignee_id")
         .annotate(n=Count("id"))
-        .order_by("-n")[:limit]
+        .order_by("-n", "assignee_id")[:limit]
     )
-    caseload = (
-        Case.objects.filter(area_child)
+    caseload = list(
+        Case.objects.filter(area)
         .exclude(stage=Stage.CLOSED)
-        .values("lead_id", "lead__username", "organisation__name")
+        .values("lead_id", "organisation_id")
         .annotate(n=Count("id"))
-        .order_by("-n")[:limit]
+        .order_by("-n", "lead_id")[:limit]
     )
     names = dict(
         Child.objects.filter(pk__in=[d["child_id"] for d in dup_rows]).values_list("pk", "name")
+    )
+    users = dict(
+        User.objects.filter(
+            pk__in={o["assignee_id"] for o in overdue} | {c["lead_id"] for c in caseload}
+        ).values_list("pk", "username")
+    )
+    orgs = dict(
+        Organisation.objects.filter(pk__in={c["organisation_id"] for c in caseload}).values_list(
+            "pk", "name"
+        )
     )
     return {
         "gaps": [
@@ -340,14 +357,14 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
             for d in dup_rows
         ],
         "overdue_by_worker": [
-            {"worker": o["assignee_id"], "name": o["assignee__username"], "overdue": o["n"]}
+            {"worker": o["assignee_id"], "name": users.get(o["assignee_id"], ""), "overdue": o["n"]}
             for o in overdue
         ],
         "caseload": [
             {
                 "worker": c["lead_id"],
-                "name": c["lead__username"],
-                "organisation": c["organisation__name"],
+                "name": users.get(c["lead_id"], ""),
+                "organisation": orgs.get(c["organisation_id"], ""),
                 "open_cases": c["n"],
             }
             for c in caseload

@@ -241,6 +241,7 @@ def _open_case(*, intake: Intake, lead: User, actor: User, now: dt.datetime) -> 
                 lead=lead,
                 urgency=intake.urgency,
                 opened_at=now,
+                residence=intake.child.residence_id,
             )
     except IntegrityError:  # a concurrent open of the same case
         raise ConflictError(
@@ -251,6 +252,7 @@ def _open_case(*, intake: Intake, lead: User, actor: User, now: dt.datetime) -> 
     _assign(case, lead, now)
     CaseTask.objects.create(
         case=case,
+        residence=case.residence,
         kind=TaskKind.VISIT,
         title=_("Home visit"),
         assignee=lead,
@@ -664,7 +666,7 @@ def service_record(
         errors.setdefault("__all__", []).append(_("The case is closed."))
     _check(errors)
     assert kind is not None
-    return ServiceRecord.objects.create(
+    record = ServiceRecord.objects.create(
         case=case,
         child=case.child,
         service_type=kind,
@@ -674,6 +676,56 @@ def service_record(
         participants=participants,
         recorded_by=actor,
         note=note.strip(),
+    )
+    _flag_duplicates(record)
+    return record
+
+
+DUPLICATE_DAYS = 30
+
+
+def _flag_duplicates(record: ServiceRecord) -> None:
+    """Another organisation gave the child the same service within `DUPLICATE_DAYS`: both
+    records are flagged for the coordination board."""
+    window = dt.timedelta(days=DUPLICATE_DAYS)
+    others = ServiceRecord.objects.filter(
+        child_id=record.child_id,
+        service_type_id=record.service_type_id,
+        delivered_on__gte=record.delivered_on - window,
+        delivered_on__lte=record.delivered_on + window,
+    ).exclude(provider_id=record.provider_id)
+    if others.exists():
+        others.filter(duplicate=False).update(duplicate=True)
+        record.duplicate = True
+        record.save(update_fields=["duplicate"])
+
+
+def flag_all_duplicates(*, since: dt.date) -> int:
+    """Flag, set-based, every service since `since` that another organisation duplicated
+    within the window (after a bulk load; `service_record` flags as it goes)."""
+    from django.db.models import Exists, OuterRef
+
+    window = dt.timedelta(days=DUPLICATE_DAYS)
+    other = ServiceRecord.objects.filter(
+        child_id=OuterRef("child_id"),
+        service_type_id=OuterRef("service_type_id"),
+        delivered_on__gte=OuterRef("delivered_on") - window,
+        delivered_on__lte=OuterRef("delivered_on") + window,
+    ).exclude(provider_id=OuterRef("provider_id"))
+    return (
+        ServiceRecord.objects.filter(delivered_on__gte=since, duplicate=False)
+        .filter(Exists(other))
+        .update(duplicate=True)
+    )
+
+
+def child_moved(child: Child) -> None:
+    """Keep the area columns of the child's cases and follow-ups in step with the registry."""
+    Case.objects.filter(child=child).exclude(residence=child.residence_id).update(
+        residence=child.residence_id
+    )
+    CaseTask.objects.filter(case__child=child).exclude(residence=child.residence_id).update(
+        residence=child.residence_id
     )
 
 
@@ -704,6 +756,7 @@ def task_add(
     _check(errors)
     return CaseTask.objects.create(
         case=case,
+        residence=case.residence,
         kind=kind,
         title=title.strip()[:200],
         due_on=due_on,
@@ -729,6 +782,7 @@ def task_done(
     if task.recurring and task.case.is_open:
         return CaseTask.objects.create(
             case=task.case,
+            residence=task.case.residence,
             kind=task.kind,
             title=task.title,
             assignee=task.assignee,

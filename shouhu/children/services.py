@@ -394,11 +394,14 @@ def facts_of(child: Child, members: Sequence[FamilyMember], aid: str) -> rules.C
 
 def risk_inputs_changed(children: Sequence[Child]) -> None:
     """The registry facts behind the risk level changed: recompute it (screening owns the
-    rules; bulk imports leave it to `shouhu risk recompute`)."""
+    rules; bulk imports leave it to `shouhu risk recompute`), and keep the area columns of
+    the children's cases in step."""
+    from shouhu.cases.services import child_moved
     from shouhu.screening import risk
 
     for child in children:
         risk.recompute(child)
+        child_moved(child)
 
 
 def apply_categories(

@@ -24,8 +24,8 @@ Instance (JSON)::
 - `family` is optional (no family: the child is on their own), `sessions` is the number of
   sessions wanted in the week (default 1; 0 = none wanted, the child is left out of the plan),
   `priority` is 1 (highest), 2 or 3 (lowest, the default).
-- Ids are non-empty strings or integers, unique among sites, facilitators and children.
-  Unknown keys are ignored.
+- Ids are non-empty strings or integers; site ids, facilitator ids and child ids are each
+  unique (parent ids need only be unique within a child). Unknown keys are ignored.
 
 Plan (JSON)::
 
@@ -70,37 +70,52 @@ Objective, lexicographic:
    served, however many);
 2. then further sessions, counted per child up to what each child wants.
 
-Model. Source -> unit (a first-session arc of capacity 1 and further-session arcs) -> the
-unit's day (capacity 1: one session per child per day) -> a segment-tree node covering a run
-of the site-day's slots that suits the unit -> ... -> the slot (capacity: the site's devices,
-when a facilitator is present; slots without one are dropped) -> sink, plus a zero-cost
-source -> sink arc for the supply that is not worth sending. The model is exact for the rules
-above: every integral flow is a plan and every plan is a flow. The first-session arc of a
-unit costs -B * rank, where rank orders the units' (priority 1, 2, 3 member counts) vectors
-lexicographically (1 = least) and B exceeds the value of all further sessions together;
-further-session arc k costs -(members wanting at least k sessions). The sets of units that can
-all get a first session are the independent sets of a transversal matroid, so a maximum
-weight one for *any* weights that order the units like these vectors is lexicographically
-optimal for stage 1 (the greedy algorithm depends only on the order); B makes stage 1
-dominate stage 2. Min-cost flow with integral capacities has integral optima, and OR-Tools
-solves it exactly (cost scaling; status OPTIMAL), so the plan is optimal, and `upper_bound`,
-the bound on `children_served` the solver proves, is the flow optimum itself: it equals
-`children_served`. `tests/test_reunion_solver.py` checks optimality against brute force on
-small instances. The network is split into connected components (sites linked by units that
-may use more than one) and solved in batches of components, to keep each flow small.
+Model. Source -> unit (a first-session arc of capacity 1 and further-session arcs of
+capacity 1 each) -> the unit's day (capacity 1: one session per child per day; a day with a
+single target needs no node of its own) -> a node of the site-day's segment tree covering a
+run of slots that suits the unit -> ... -> the slot (capacity: the site's devices; slots
+without a facilitator are dropped) -> sink, plus a zero-cost source -> sink arc for the
+supply that is not worth sending. The model is exact for the rules above: every integral
+flow is a plan and every plan is a flow. The first-session arc of a unit costs -B * rank,
+where rank orders the units' (priority 1, 2, 3 member counts) vectors lexicographically
+(1 = least) and B is one more than all further sessions of the component are worth; further
+session k costs -(members wanting at least k sessions).
+
+Why this is the lexicographic optimum: the sets of units that can all get a first session
+are the independent sets of a transversal matroid (units matched to free devices in slots
+that suit them). For a matroid, every maximum-weight set for weights that order the elements
+in a given way takes as many of the top class, then of the top two classes, ... as possible,
+whatever the weights' values (the greedy algorithm sees only the order); with the ranks
+above that is "most priority-1 children, then most priority-2, then priority-3". Every
+first-session decision is worth B or more and all further sessions together less than B, so
+stage 1 dominates stage 2. Min-cost flow with integral capacities has integral optima and
+OR-Tools solves it exactly (cost scaling, status OPTIMAL), so the plan is optimal, and
+`upper_bound`, the bound on `children_served` the solver proves, is the flow optimum itself:
+it equals `children_served` (`reachable` is the weaker bound that ignores capacity).
+`tests/test_reunion_solver.py` checks the optimum against brute force on small instances.
+
+Scale. Each unit's feasible slots are computed with numpy for all units at once (runs of
+slot indices per site-day), and a run is connected through O(log slots) tree nodes instead
+of one arc per slot. The network splits into connected components (sites linked by units
+that may use several of them: in practice a township), solved in batches of about
+`BATCH_UNITS` units: small flows solve much faster than one big one. `solve(...,
+workers=2)` solves the batches in forked processes. The cyclic garbage collector is paused
+while planning (millions of small objects, no cycles).
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import multiprocessing
 import re
 import time
 from bisect import bisect_left, bisect_right
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -363,7 +378,7 @@ def _parse_child(
     windows = _parent_windows(raw.get("parents"), where, errors)
     if type(sessions) is not int or type(priority) is not int:
         return None
-    return Child(raw["id"], family, tuple(sorted(sites)), sessions, priority, windows)
+    return Child(raw.get("id", ""), family, tuple(sorted(sites)), sessions, priority, windows)
 
 
 def _parent_windows(raw: object, where: Callable[[], str], errors: _Errors) -> tuple[Window, ...]:
@@ -396,18 +411,18 @@ def _parent_windows(raw: object, where: Callable[[], str], errors: _Errors) -> t
     return tuple(sorted(windows))
 
 
-def _entries(data: Mapping[str, Any], key: str, errors: _Errors) -> list[Mapping[str, Any]]:
+def _entries(data: Mapping[str, Any], key: str, errors: _Errors) -> list[tuple[int, Any]]:
+    """(index, entry) of the objects in the list `key`; other entries are errors."""
     raw = data.get(key)
     if not isinstance(raw, list):
         errors.add(f"{key}: must be a list")
         return []
-    out: list[Mapping[str, Any]] = []
+    out = []
     for i, entry in enumerate(raw):
         if isinstance(entry, Mapping):
-            out.append(entry)
+            out.append((i, entry))
         else:
             errors.add(f"{key}[{i}]: must be an object")
-            out.append({})
     return out
 
 
@@ -423,36 +438,34 @@ def parse_instance(data: object) -> Instance:
     raw_facilitators = _entries(data, "facilitators", errors)
     raw_children = _entries(data, "children", errors)
 
+    # Positions in the lists of valid entries; any invalid entry raises below anyway.
     site_index: dict[Id, int] = {}
     parsed = []
-    for i, raw in enumerate(raw_sites):
+    for i, raw in raw_sites:
         _check_id("sites", i, raw, site_index, errors)
         parsed.append(_parse_site(i, raw, errors))
-    covers = _facilitator_cover(raw_facilitators, raw_sites, site_index, errors)
+    covers = _facilitator_cover(raw_facilitators, len(raw_sites), site_index, errors)
     seen: dict[Id, int] = {}
     children = []
-    for i, raw in enumerate(raw_children):
+    for i, raw in raw_children:
         _check_id("children", i, raw, seen, errors)
         children.append(_parse_child(i, raw, site_index, errors))
     if errors.items:
         raise InstanceError(errors.items)
     sites = tuple(
-        Site(raw["id"], devices, opens, covers[i])
-        for i, (raw, (devices, opens)) in enumerate(zip(raw_sites, parsed, strict=True))
+        Site(raw["id"], devices, opens, cover)
+        for (_, raw), (devices, opens), cover in zip(raw_sites, parsed, covers, strict=True)
     )
     assert isinstance(slot, int)
     return Instance(slot, sites, tuple(c for c in children if c is not None))
 
 
 def _facilitator_cover(
-    raw: list[Mapping[str, Any]],
-    raw_sites: list[Mapping[str, Any]],
-    site_index: Mapping[Id, int],
-    errors: _Errors,
+    raw: list[tuple[int, Any]], sites: int, site_index: Mapping[Id, int], errors: _Errors
 ) -> list[tuple[Window, ...]]:
-    covers: list[set[Window]] = [set() for _ in raw_sites]
+    covers: list[set[Window]] = [set() for _ in range(sites)]
     seen: dict[Id, int] = {}
-    for i, fac in enumerate(raw):
+    for i, fac in raw:
 
         def where(i: int = i, fac: Mapping[str, Any] = fac) -> str:
             return _label("facilitators", i, fac)
@@ -766,7 +779,9 @@ def _merge_table(unit: I64, sd: I64, lo: I64, hi: I64) -> tuple[I64, I64, I64, I
     reach = np.maximum.accumulate(hi + group * KEY) - group * KEY  # running max of hi
     start = new.copy()
     start[1:] |= lo[1:] > reach[:-1]
-    last = np.append(start[1:], True)
+    last = np.zeros_like(start)
+    last[:-1] = start[1:]
+    last[-1:] = True
     return unit[start], sd[start], lo[start], reach[last]
 
 
@@ -778,8 +793,8 @@ def _tree_cover(ctx: _Context, sd: I64, lo: I64, hi: I64) -> tuple[I64, I64]:
     left = lo + size
     right = np.where(hi == ctx.sd_slots[sd], 2 * size, hi + size)
     rows = np.arange(len(lo), dtype=np.int64)
-    out_rows: list[I64] = []
-    out_nodes: list[I64] = []
+    out_rows: list[I64] = [rows[:0]]
+    out_nodes: list[I64] = [rows[:0]]
     while len(rows):
         take = (left & 1) == 1
         out_rows.append(rows[take])
@@ -859,7 +874,8 @@ def _build_batch(ctx: _Context, unit_ids: Sequence[int], comp: I64) -> _Batch:
     span = 2 * ctx.sd_size[used] - 1
     bases = 2 + n_units + int(shared.sum()) + np.cumsum(span) - span
     arcs = _Arcs()
-    arcs.add(0, unit_node, 1, -_stage_one_unit(ctx, reachable, demand, comp) * ctx.ranks[reachable])
+    ranks = np.unique(ctx.ranks[reachable], return_inverse=True)[1] + 1  # small costs, fast
+    arcs.add(0, unit_node, 1, -_stage_one_unit(ctx, reachable, demand, comp) * ranks)
     for k in range(2, MAX_DAYS + 1):
         more = np.flatnonzero(demand >= k)
         arcs.add(0, unit_node[more], 1, -ctx.values[k, reachable[more]])
@@ -964,35 +980,51 @@ def _batches(groups: list[list[int]]) -> Iterator[list[int]]:
         yield batch
 
 
-def _solve_all(ctx: _Context, workers: int) -> tuple[tuple[I64, I64, I64, I64], I64]:
+Found = tuple[tuple[I64, I64, I64, I64], I64]  # sessions (unit, site-day, slot, device), reachable
+
+# What forked workers inherit: the prepared instance is large and only read, so it is shared
+# copy-on-write instead of being pickled to each process.
+_shared: tuple[_Context, I64] | None = None
+
+
+def _solve_batch(unit_ids: list[int]) -> Found:
+    assert _shared is not None
+    ctx, comp = _shared
+    batch = _build_batch(ctx, unit_ids, comp)
+    flows = _min_cost_flow(batch.arcs, batch.supply)
+    return _decompose(ctx, batch, flows), batch.reachable
+
+
+def _solve_all(ctx: _Context, workers: int) -> Found:
+    global _shared
     comp, groups = _components(ctx)
-    found: list[tuple[I64, I64, I64, I64]] = []
-    reachable: list[I64] = []
+    _shared = (ctx, comp)
+    try:
+        if workers <= 1:
+            found = list(map(_solve_batch, _batches(groups)))
+        else:
+            fork = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=fork) as pool:
+                found = list(pool.map(_solve_batch, _batches(groups), chunksize=4))
+    finally:
+        _shared = None
+    empty = [np.zeros(0, dtype=np.int64)]
+    columns = [np.concatenate([f[0][i] for f in found] or empty) for i in range(4)]
+    reachable = np.concatenate([f[1] for f in found] or empty)
+    return (columns[0], columns[1], columns[2], columns[3]), reachable
 
-    def done(batch: _Batch, flows: I64) -> None:
-        found.append(_decompose(ctx, batch, flows))
-        reachable.append(batch.reachable)
 
-    if workers <= 1:
-        for ids in _batches(groups):
-            batch = _build_batch(ctx, ids, comp)
-            done(batch, _min_cost_flow(batch.arcs, batch.supply))
-    else:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            pending: deque[tuple[_Batch, Future[I64]]] = deque()
-            for ids in _batches(groups):
-                batch = _build_batch(ctx, ids, comp)
-                pending.append((batch, pool.submit(_min_cost_flow, batch.arcs, batch.supply)))
-                while len(pending) > 2 * workers or (pending and pending[0][1].done()):
-                    first, future = pending.popleft()
-                    done(first, future.result())
-            for batch, future in pending:
-                done(batch, future.result())
-    empty = np.zeros(0, dtype=np.int64)
-    sessions = tuple(np.concatenate([s[i] for s in found] or [empty]) for i in range(4))
-    return (sessions[0], sessions[1], sessions[2], sessions[3]), np.concatenate(
-        reachable or [empty]
-    )
+@contextmanager
+def _quiet_gc() -> Iterator[None]:
+    """Planning makes millions of small objects and no reference cycles: without this, the
+    cyclic collector scans the whole instance again and again (half the Python time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- Plans ---------------------------------------------------------------------------------
@@ -1063,21 +1095,28 @@ def solve(data: Mapping[str, Any] | Instance, *, workers: int = 1) -> dict[str, 
     """The optimal plan for the instance (module docstring); raises `InstanceError`.
     `workers` > 1 solves batches of components in that many forked processes."""
     started = time.perf_counter()
-    ctx = _Context.build(_instance(data))
-    sessions, reachable = _solve_all(ctx, workers)
-    return _plan(ctx, sessions, reachable, started, "min-cost flow")
+    with _quiet_gc():
+        ctx = _Context.build(_instance(data))
+        sessions, reachable = _solve_all(ctx, workers)
+        return _plan(ctx, sessions, reachable, started, "min-cost flow")
 
 
 def greedy(data: Mapping[str, Any] | Instance) -> dict[str, Any]:
     """The first-fit baseline: units by highest priority (then input order) take the first
     free device of the first feasible slot, by site, day and time; a second pass adds the
-    further sessions the same way, on days the unit has no session yet."""
+    further sessions the same way, on days the unit has no session yet. Its stats have
+    status "feasible" and upper_bound null."""
     started = time.perf_counter()
-    ctx = _Context.build(_instance(data))
-    options: list[list[tuple[int, int, int, int]]] = [[] for _ in ctx.units]
-    for ids in _batches([list(range(len(ctx.units)))]):
-        unit, sd, lo, hi = _span_table(ctx, ids)
-        offset = ctx.sd_offset[sd]
+    with _quiet_gc():
+        ctx = _Context.build(_instance(data))
+        return _plan(ctx, *_first_fit(ctx), started, "greedy first-fit")
+
+
+def _first_fit(ctx: _Context) -> Found:
+    options: list[list[tuple[int, int, int]]] = [[] for _ in ctx.units]  # (day, lo, hi)
+    for first in range(0, len(ctx.units), 50_000):
+        unit, sd, lo, hi = _span_table(ctx, range(first, min(first + 50_000, len(ctx.units))))
+        offset = ctx.sd_offset[sd]  # slots are numbered across site-days from here on
         rows = zip(
             unit.tolist(),
             ctx.sd_day[sd].tolist(),
@@ -1086,7 +1125,7 @@ def greedy(data: Mapping[str, Any] | Instance) -> dict[str, Any]:
             strict=True,
         )
         for u, day, a, b in rows:
-            options[u].append((day, a, b, 0))
+            options[u].append((day, a, b))
     free = np.repeat(ctx.sd_devices, ctx.sd_slots).tolist()
     jump = list(range(len(free) + 1))  # jump[i] == i: slot i has a free device, or is the end
 
@@ -1104,7 +1143,7 @@ def greedy(data: Mapping[str, Any] | Instance) -> dict[str, Any]:
     for wanted in (1, MAX_DAYS):
         for u in order:
             demand = min(wanted, int(ctx.demand[u]))
-            for day, a, b, _ in options[u]:
+            for day, a, b in options[u]:
                 if len(days[u]) >= demand:
                     break
                 i = first_free(a) if day not in days[u] else b
@@ -1122,7 +1161,7 @@ def greedy(data: Mapping[str, Any] | Instance) -> dict[str, Any]:
     unit, sd, slot = unit[order_], sd[order_], slot[order_]
     device = _rank_in_group(_group_starts(sd, slot))
     reachable = np.array([u for u, opts in enumerate(options) if opts], dtype=np.int64)
-    return _plan(ctx, (unit, sd, slot, device), reachable, started, "greedy first-fit")
+    return (unit, sd, slot, device), reachable
 
 
 # --- Checking a plan -----------------------------------------------------------------------
@@ -1195,11 +1234,12 @@ class _Audit:
 
     def unit_rule(self, where: str, members: list[int]) -> None:
         names = self.names
-        units = sorted({self.unit_of[m] for m in members if m in self.unit_of})
+        planned = {m for m in members if m in self.unit_of}  # not those wanting no session
+        units = sorted({self.unit_of[m] for m in planned})
         if len(units) > 1:
             groups = " and ".join(names(self.units[u].members) for u in units)
             self.problems.append(f"{where}: one session for separate units {groups}")
-        elif units and set(self.units[units[0]].members) != set(members):
+        elif units and set(self.units[units[0]].members) != planned:
             family = names(self.units[units[0]].members)
             self.problems.append(f"{where}: siblings split: the family unit is {family}")
         for u in units:
@@ -1295,7 +1335,11 @@ class _Audit:
 def check_plan(data: Mapping[str, Any] | Instance, plan: object) -> list[str]:
     """Every rule the plan breaks (module docstring), or [] for a valid plan. Raises
     `InstanceError` when the instance itself is invalid."""
-    instance = data if isinstance(data, Instance) else parse_instance(data)
+    with _quiet_gc():
+        return _check(_instance(data), plan)
+
+
+def _check(instance: Instance, plan: object) -> list[str]:
     if not isinstance(plan, Mapping):
         return ["plan: must be a JSON object"]
     assignments = plan.get("assignments")

@@ -252,7 +252,8 @@ class RiskLevel(models.Model):
     class Meta:
         verbose_name = _("risk level")
         verbose_name_plural = _("risk levels")
-        indexes = [models.Index(fields=["level"], name="risk_level")]
+        # Children of one colour in id order (the coordination board's gap scan).
+        indexes = [models.Index(fields=["level", "child"], name="risk_level_child")]
 
     def __str__(self) -> str:
         return f"{self.child_id}: {self.level}"
@@ -301,6 +302,7 @@ class FollowUpTask(models.Model):
         indexes = [
             models.Index(fields=["assignee", "status", "due_on"], name="task_assignee_due"),
             models.Index(fields=["child", "status"], name="task_child_status"),
+            models.Index(fields=["status", "due_on", "id"], name="task_status_due"),
         ]
         constraints = [
             models.UniqueConstraint(

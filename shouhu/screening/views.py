@@ -247,7 +247,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     today = dates.today()
     from shouhu.cases.selectors import tasks_for
 
-    tasks = list(risk.worklist(user, today=today)[:500])
+    tasks = risk.worklist(user, today=today)
     follow_ups = list(tasks_for(user, status="open", today=today)[:500])
     overdue = sum(1 for t in tasks if t.due_on < today) + sum(
         1 for t in follow_ups if t.due_on < today
