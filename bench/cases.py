@@ -89,6 +89,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -99,6 +100,7 @@ from django.utils import timezone  # noqa: E402
 
 from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User  # noqa: E402
 from shouhu.cases import selectors  # noqa: E402
+from shouhu.cases import services as case_services  # noqa: E402
 from shouhu.cases.models import (  # noqa: E402
     Case,
     CaseMember,
@@ -311,9 +313,11 @@ def ensure_risk_levels(now: dt.datetime) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO screening_risklevel "
-            "(child_id, level, reasons, facts, computed_at, interval_days) "
-            f"SELECT id, CASE {level} END, '[]'::jsonb, '{{}}'::jsonb, %s, CASE {days} END "
-            "FROM (SELECT c.id, (hashint8(c.id)::bigint + 2147483648) %% 100 AS h "
+            "(child_id, level, reasons, facts, computed_at, interval_days, residence) "
+            f"SELECT id, CASE {level} END, '[]'::jsonb, '{{}}'::jsonb, %s, CASE {days} END, "
+            "residence_id "
+            "FROM (SELECT c.id, c.residence_id, "
+            "      (hashint8(c.id)::bigint + 2147483648) %% 100 AS h "
             "      FROM children_child c WHERE NOT EXISTS "
             "      (SELECT 1 FROM screening_risklevel r WHERE r.child_id = c.id)) s",
             [now],
@@ -667,6 +671,17 @@ def ensure_data(args: argparse.Namespace, who: Personas) -> dict[str, Any]:
         report["rows_added"] = maker.counts
         report["case_seconds"] = round(time.perf_counter() - started, 1)
         print(f"\ncases written in {report['case_seconds']} s: {maker.counts}", flush=True)
+    started = time.perf_counter()
+    report["area_columns_filled"] = fill_area_columns()
+    report["duplicates_flagged"] = case_services.flag_all_duplicates(
+        since=today - dt.timedelta(days=SERVICE_DAYS)
+    )
+    report["derived_seconds"] = round(time.perf_counter() - started, 1)
+    print(
+        f"area columns filled: {report['area_columns_filled']:,}, duplicate services flagged: "
+        f"{report['duplicates_flagged']:,} in {report['derived_seconds']} s",
+        flush=True,
+    )
     if report["risk_levels_added"] or report["visit_tasks_added"] or missing:
         started = time.perf_counter()
         with connection.cursor() as cursor:
@@ -675,6 +690,20 @@ def ensure_data(args: argparse.Namespace, who: Personas) -> dict[str, Any]:
         report["vacuum_seconds"] = round(time.perf_counter() - started, 1)
         print(f"VACUUM ANALYZE in {report['vacuum_seconds']} s", flush=True)
     return report
+
+
+def fill_area_columns() -> int:
+    """The village columns of bulk-written cases and follow-ups (what the services set when
+    they write one row at a time), set-based."""
+    from django.db.models import OuterRef, Subquery
+
+    cases = Case.objects.filter(residence="").update(
+        residence=Subquery(Child.objects.filter(pk=OuterRef("child_id")).values("residence_id")[:1])
+    )
+    tasks = CaseTask.objects.filter(residence="").update(
+        residence=Subquery(Case.objects.filter(pk=OuterRef("case_id")).values("residence")[:1])
+    )
+    return int(cases) + int(tasks)
 
 
 def counts(who: Personas) -> dict[str, Any]:
@@ -788,6 +817,8 @@ def main() -> None:
         print(f"{name:30s} {value:,}" if isinstance(value, int) else f"{name:30s} {value}")
 
     setup_test_environment()
+    # The personas' sessions must outlive the whole run (the idle timeout is 30 minutes).
+    settings.SESSION_COOKIE_AGE = 7 * 24 * 3600
     today = dates.today()
     worker = busiest_worker()
     results["worker"] = {

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from shouhu.accounts import access
@@ -281,35 +281,11 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
       and tasks' own village columns (index-only)."""
     from shouhu.accounts.models import Organisation
     from shouhu.cases.services import DUPLICATE_DAYS
-    from shouhu.screening.models import RiskLevel
 
     today = today or timezone.localdate()
-    area_child = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="child__residence_id")
     area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
-    open_case = Case.objects.filter(child=OuterRef("child_id")).exclude(stage=Stage.CLOSED)
-    recent = ServiceRecord.objects.filter(
-        child=OuterRef("child_id"), delivered_on__gte=today - dt.timedelta(days=GAP_DAYS)
-    )
-    gaps: list[Any] = []
-    for level in ("red", "orange"):
-        if len(gaps) >= limit:
-            break
-        gaps += list(
-            RiskLevel.objects.filter(area_child, level=level)
-            .annotate(has_case=Exists(open_case), served=Exists(recent))
-            .filter(Q(has_case=False) | Q(served=False))
-            .select_related("child")
-            .order_by("child_id")[: limit - len(gaps)]
-        )
-    dup_rows = list(
-        ServiceRecord.objects.filter(
-            area_child, duplicate=True, delivered_on__gte=today - dt.timedelta(days=DUPLICATE_DAYS)
-        )
-        .values("child_id", "service_type__code")
-        .annotate(providers=Count("provider", distinct=True))
-        .filter(providers__gte=2)
-        .order_by("child_id")[:limit]
-    )
+    gaps = _gaps(user, today, limit)
+    dup_rows = _duplicates(user, today, limit, DUPLICATE_DAYS)
     overdue = list(
         CaseTask.objects.filter(area, done_at__isnull=True, due_on__lt=today)
         .values("assignee_id")
@@ -324,7 +300,9 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
         .order_by("-n", "lead_id")[:limit]
     )
     names = dict(
-        Child.objects.filter(pk__in=[d["child_id"] for d in dup_rows]).values_list("pk", "name")
+        Child.objects.filter(
+            pk__in=[d["child_id"] for d in dup_rows] + [g["child"] for g in gaps]
+        ).values_list("pk", "name")
     )
     users = dict(
         User.objects.filter(
@@ -337,16 +315,7 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
         )
     )
     return {
-        "gaps": [
-            {
-                "child": g.child_id,
-                "child_name": g.child.name,
-                "level": g.level,
-                "open_case": g.has_case,
-                "served_recently": g.served,
-            }
-            for g in gaps
-        ],
+        "gaps": [{**g, "child_name": names.get(g["child"], "")} for g in gaps],
         "duplicates": [
             {
                 "child": d["child_id"],
@@ -370,6 +339,67 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
             for c in caseload
         ],
     }
+
+
+def _gaps(user: User, today: dt.date, limit: int, chunk: int = 2000) -> list[dict[str, Any]]:
+    """Red, then orange children of the area without an open case or a recent service: the
+    candidates are read in id order a chunk at a time from the (level, place, child) index,
+    and their cases and services looked up for the chunk, until `limit` are found."""
+    from shouhu.screening.models import RiskLevel
+
+    area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
+    since = today - dt.timedelta(days=GAP_DAYS)
+    found: list[dict[str, Any]] = []
+    for level in ("red", "orange"):
+        after = 0
+        while len(found) < limit:
+            ids = list(
+                RiskLevel.objects.filter(area, level=level, child_id__gt=after)
+                .order_by("child_id")
+                .values_list("child_id", flat=True)[:chunk]
+            )
+            if not ids:
+                break
+            after = ids[-1]
+            with_case = set(
+                Case.objects.filter(child_id__in=ids)
+                .exclude(stage=Stage.CLOSED)
+                .values_list("child_id", flat=True)
+            )
+            served = set(
+                ServiceRecord.objects.filter(child_id__in=ids, delivered_on__gte=since).values_list(
+                    "child_id", flat=True
+                )
+            )
+            for pk in ids:
+                if pk not in with_case or pk not in served:
+                    found.append(
+                        {
+                            "child": pk,
+                            "level": level,
+                            "open_case": pk in with_case,
+                            "served_recently": pk in served,
+                        }
+                    )
+                    if len(found) >= limit:
+                        break
+    return found
+
+
+def _duplicates(user: User, today: dt.date, limit: int, days: int) -> list[dict[str, Any]]:
+    """Flagged services of the window in the area, grouped in Python (there are few)."""
+    area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="child__residence_id")
+    providers: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for child_id, code, provider in ServiceRecord.objects.filter(
+        area, duplicate=True, delivered_on__gte=today - dt.timedelta(days=days)
+    ).values_list("child_id", "service_type__code", "provider_id"):
+        providers[(child_id, code)].add(provider)
+    rows = [
+        {"child_id": child, "service_type__code": code, "providers": len(orgs)}
+        for (child, code), orgs in sorted(providers.items())
+        if len(orgs) >= 2
+    ]
+    return rows[:limit]
 
 
 def intakes_for(user: User) -> QuerySet[Any]:

@@ -110,6 +110,7 @@ import itertools
 import json
 import multiprocessing
 import re
+import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -982,32 +983,39 @@ def _batches(groups: list[list[int]]) -> Iterator[list[int]]:
 
 Found = tuple[tuple[I64, I64, I64, I64], I64]  # sessions (unit, site-day, slot, device), reachable
 
-# What forked workers inherit: the prepared instance is large and only read, so it is shared
-# copy-on-write instead of being pickled to each process.
-_shared: tuple[_Context, I64] | None = None
 
-
-def _solve_batch(unit_ids: list[int]) -> Found:
-    assert _shared is not None
-    ctx, comp = _shared
+def _solve_batch(ctx: _Context, comp: I64, unit_ids: list[int]) -> Found:
     batch = _build_batch(ctx, unit_ids, comp)
     flows = _min_cost_flow(batch.arcs, batch.supply)
     return _decompose(ctx, batch, flows), batch.reachable
 
 
+# What forked workers inherit: the prepared instance is large and only read, so it is shared
+# copy-on-write instead of being pickled to each process. The lock keeps two threads that
+# plan at once from swapping it under each other's workers.
+_shared: tuple[_Context, I64] | None = None
+_fork_lock = threading.Lock()
+
+
+def _forked_batch(unit_ids: list[int]) -> Found:
+    assert _shared is not None
+    return _solve_batch(*_shared, unit_ids)
+
+
 def _solve_all(ctx: _Context, workers: int) -> Found:
     global _shared
     comp, groups = _components(ctx)
-    _shared = (ctx, comp)
-    try:
-        if workers <= 1:
-            found = list(map(_solve_batch, _batches(groups)))
-        else:
-            fork = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=fork) as pool:
-                found = list(pool.map(_solve_batch, _batches(groups), chunksize=4))
-    finally:
-        _shared = None
+    if workers <= 1:
+        found = [_solve_batch(ctx, comp, ids) for ids in _batches(groups)]
+    else:
+        fork = multiprocessing.get_context("fork")
+        with _fork_lock:
+            _shared = (ctx, comp)
+            try:
+                with ProcessPoolExecutor(workers, mp_context=fork) as pool:
+                    found = list(pool.map(_forked_batch, _batches(groups), chunksize=4))
+            finally:
+                _shared = None
     empty = [np.zeros(0, dtype=np.int64)]
     columns = [np.concatenate([f[0][i] for f in found] or empty) for i in range(4)]
     reachable = np.concatenate([f[1] for f in found] or empty)

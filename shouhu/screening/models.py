@@ -248,12 +248,17 @@ class RiskLevel(models.Model):
     facts = models.JSONField(_("facts"), default=dict)
     computed_at = models.DateTimeField(_("computed"))
     interval_days = models.PositiveIntegerField(_("follow-up interval (days)"))
+    # The child's village when computed (recomputed when the child moves): the area
+    # boards find the children of a colour in a place without joining the registry.
+    residence = models.CharField(max_length=12, editable=False)
 
     class Meta:
         verbose_name = _("risk level")
         verbose_name_plural = _("risk levels")
         # Children of one colour in id order (the coordination board's gap scan).
-        indexes = [models.Index(fields=["level", "child"], name="risk_level_child")]
+        indexes = [
+            models.Index(fields=["level", "residence", "child"], name="risk_level_place_child")
+        ]
 
     def __str__(self) -> str:
         return f"{self.child_id}: {self.level}"

@@ -173,6 +173,7 @@ def _assess(child: Child, inputs: Inputs, now: dt.datetime) -> RiskLevel:
         facts=facts,
         computed_at=now,
         interval_days=current.intervals[result.level],
+        residence=child.residence_id,
     )
 
 
@@ -213,7 +214,7 @@ def _visit_task(
     return task, changed
 
 
-LEVEL_FIELDS = ["level", "reasons", "facts", "computed_at", "interval_days"]
+LEVEL_FIELDS = ["level", "reasons", "facts", "computed_at", "interval_days", "residence"]
 TASK_FIELDS = ["due_on", "level", "reason", "assignee"]
 
 
