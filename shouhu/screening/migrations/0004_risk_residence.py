@@ -14,26 +14,27 @@ def fill_residence(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('children', '0007_fewer_indexes'),
-        ('screening', '0003_worklist_indexes'),
+        ("children", "0007_fewer_indexes"),
+        ("screening", "0003_worklist_indexes"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='risklevel',
-            name='risk_level_child',
+            model_name="risklevel",
+            name="risk_level_child",
         ),
         migrations.AddField(
-            model_name='risklevel',
-            name='residence',
-            field=models.CharField(default='', editable=False, max_length=12),
+            model_name="risklevel",
+            name="residence",
+            field=models.CharField(default="", editable=False, max_length=12),
             preserve_default=False,
         ),
         migrations.AddIndex(
-            model_name='risklevel',
-            index=models.Index(fields=['level', 'residence', 'child'], name='risk_level_place_child'),
+            model_name="risklevel",
+            index=models.Index(
+                fields=["level", "residence", "child"], name="risk_level_place_child"
+            ),
         ),
         migrations.RunPython(fill_residence, migrations.RunPython.noop),
-]
+    ]
