@@ -682,13 +682,14 @@ def ensure_data(args: argparse.Namespace, who: Personas) -> dict[str, Any]:
         f"{report['duplicates_flagged']:,} in {report['derived_seconds']} s",
         flush=True,
     )
-    if report["risk_levels_added"] or report["visit_tasks_added"] or missing:
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            for table in TABLES:
-                cursor.execute(f"VACUUM ANALYZE {table}")
-        report["vacuum_seconds"] = round(time.perf_counter() - started, 1)
-        print(f"VACUUM ANALYZE in {report['vacuum_seconds']} s", flush=True)
+    # Always: a migration may have rewritten these tables (new columns filled set-based),
+    # and index-only scans need the visibility map that VACUUM keeps.
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    report["vacuum_seconds"] = round(time.perf_counter() - started, 1)
+    print(f"VACUUM ANALYZE in {report['vacuum_seconds']} s", flush=True)
     return report
 
 
