@@ -341,7 +341,7 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
     }
 
 
-def _gaps(user: User, today: dt.date, limit: int, chunk: int = 2000) -> list[dict[str, Any]]:
+def _gaps(user: User, today: dt.date, limit: int, chunk: int = 500) -> list[dict[str, Any]]:
     """Red, then orange children of the area without an open case or a recent service: the
     candidates are read in id order a chunk at a time from the (level, place, child) index,
     and their cases and services looked up for the chunk, until `limit` are found."""
@@ -390,9 +390,13 @@ def _duplicates(user: User, today: dt.date, limit: int, days: int) -> list[dict[
     """Flagged services of the window in the area, grouped in Python (there are few)."""
     area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="child__residence_id")
     providers: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for child_id, code, provider in ServiceRecord.objects.filter(
-        area, duplicate=True, delivered_on__gte=today - dt.timedelta(days=days)
-    ).values_list("child_id", "service_type__code", "provider_id"):
+    for child_id, code, provider in (
+        ServiceRecord.objects.filter(
+            area, duplicate=True, delivered_on__gte=today - dt.timedelta(days=days)
+        )
+        .order_by()
+        .values_list("child_id", "service_type__code", "provider_id")
+    ):
         providers[(child_id, code)].add(provider)
     rows = [
         {"child_id": child, "service_type__code": code, "providers": len(orgs)}
