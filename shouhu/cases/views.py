@@ -43,6 +43,8 @@ from shouhu.cases.models import (
 )
 from shouhu.children.services import ConflictError
 
+BOARD_ROWS = 50
+
 
 def _flash(request: HttpRequest, exc: ValidationError) -> None:
     for field, msgs in (
@@ -376,5 +378,8 @@ def intakes(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def coordination(request: HttpRequest) -> HttpResponse:
+    """The first `BOARD_ROWS` of each list (the API gives up to 200): a page to act on, not
+    to scroll."""
     user: User = request.user  # type: ignore[assignment]
-    return render(request, "cases/coordination.html", {"board": selectors.coordination(user)})
+    board = selectors.coordination(user, limit=BOARD_ROWS)
+    return render(request, "cases/coordination.html", {"board": board, "rows": BOARD_ROWS})
