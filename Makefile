@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev lint serve clean messages bench
+.PHONY: demo test install install-dev lint serve clean messages bench bench-cases bench-reunion
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shouhu_bench
 BENCH_CHILDREN ?= 1000000
 bench: install-dev
 	$(BIN)/python bench/registry.py --database $(BENCH_DATABASE_URL) --children $(BENCH_CHILDREN) --runs 200
+
+# Case worklists and the coordination board over the same database with 200,000 cases.
+bench-cases: install-dev
+	$(BIN)/python bench/cases.py --database $(BENCH_DATABASE_URL) --children $(BENCH_CHILDREN) --cases 200000 --runs 200
+
+# The reunion scheduler on a county (50,000 children) and a province (1,000,000): no database.
+bench-reunion: install-dev
+	$(BIN)/python bench/reunion.py
 
 # Refresh the Chinese catalogue from the code and compile it (needs Debian's gettext).
 messages: install-dev

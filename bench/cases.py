@@ -612,6 +612,7 @@ class CaseMaker:
                 ServiceRecord(
                     case=case,
                     child_id=case.child_id,
+                    residence=case.residence,
                     service_type_id=self.service_types[code],
                     provider_id=case.organisation_id,
                     delivered_on=low + dt.timedelta(days=rng.randint(0, span)),
@@ -704,7 +705,10 @@ def fill_area_columns() -> int:
     tasks = CaseTask.objects.filter(residence="").update(
         residence=Subquery(Case.objects.filter(pk=OuterRef("case_id")).values("residence")[:1])
     )
-    return int(cases) + int(tasks)
+    services = ServiceRecord.objects.filter(residence="").update(
+        residence=Subquery(Child.objects.filter(pk=OuterRef("child_id")).values("residence_id")[:1])
+    )
+    return int(cases) + int(tasks) + int(services)
 
 
 def counts(who: Personas) -> dict[str, Any]:

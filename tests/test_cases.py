@@ -495,6 +495,7 @@ def test_coordination_finds_gaps_duplicates_overdue_and_caseloads(world: World) 
 
     clinic = ServiceRecord.objects.create(  # recorded elsewhere three days earlier
         child=a1,
+        residence=a1.residence_id,
         service_type=ServiceType.objects.get(code="counselling"),
         provider=world.orgs["clinic"],
         delivered_on=TODAY - dt.timedelta(days=3),

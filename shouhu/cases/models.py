@@ -361,6 +361,7 @@ class ServiceRecord(models.Model):
     # Set when another organisation gave the child the same service within the duplication
     # window (`services.DUPLICATE_DAYS`): computed when a service is recorded.
     duplicate = models.BooleanField(_("possible duplicate"), default=False, editable=False)
+    residence = models.CharField(max_length=12, editable=False)  # the child's village
 
     class Meta:
         ordering = ["-delivered_on", "-id"]
@@ -370,8 +371,8 @@ class ServiceRecord(models.Model):
             models.Index(fields=["child", "delivered_on"], name="service_child_date"),
             models.Index(fields=["delivered_on", "service_type"], name="service_date_type"),
             models.Index(
-                fields=["delivered_on"],
-                name="service_duplicates",
+                fields=["residence", "delivered_on"],
+                name="service_duplicates_area",
                 condition=models.Q(duplicate=True),
             ),
         ]

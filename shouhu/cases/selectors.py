@@ -388,7 +388,7 @@ def _gaps(user: User, today: dt.date, limit: int, chunk: int = 500) -> list[dict
 
 def _duplicates(user: User, today: dt.date, limit: int, days: int) -> list[dict[str, Any]]:
     """Flagged services of the window in the area, grouped in Python (there are few)."""
-    area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="child__residence_id")
+    area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
     providers: dict[tuple[int, str], set[int]] = defaultdict(set)
     for child_id, code, provider in (
         ServiceRecord.objects.filter(

@@ -669,6 +669,7 @@ def service_record(
     record = ServiceRecord.objects.create(
         case=case,
         child=case.child,
+        residence=case.child.residence_id,
         service_type=kind,
         provider=provider or case.organisation,
         delivered_on=delivered_on,
@@ -725,6 +726,9 @@ def child_moved(child: Child) -> None:
         residence=child.residence_id
     )
     CaseTask.objects.filter(case__child=child).exclude(residence=child.residence_id).update(
+        residence=child.residence_id
+    )
+    ServiceRecord.objects.filter(child=child).exclude(residence=child.residence_id).update(
         residence=child.residence_id
     )
 
