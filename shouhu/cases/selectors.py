@@ -184,9 +184,18 @@ def tasks_for(
     their area): `open`, `overdue` (due before today), `due` (within a week), `done`. The
     area is filtered on the task's own village column (no join)."""
     today = today or timezone.localdate()
-    mine = Q(assignee=user)
-    area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
-    rows = CaseTask.objects.filter(mine | area).select_related("case__child", "assignee")
+    follows = any(
+        g.place_prefix and g.role in access.FOLLOW_ROLES for g in access.scope_of(user).grants
+    )
+    works = bool(access.case_organisations(user)) or not follows
+    # Only the conditions that can match: an OR with an empty side keeps the planner from
+    # walking the open follow-ups in due order.
+    which = Q(pk__in=[])
+    if works:
+        which |= Q(assignee=user)
+    if follows:
+        which |= access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
+    rows = CaseTask.objects.filter(which).select_related("case__child", "assignee")
     if status == "done":
         return rows.filter(done_at__isnull=False).order_by("-done_at")
     rows = rows.filter(done_at__isnull=True)
