@@ -107,3 +107,6 @@ def test_coordination_page(world: World) -> None:
     for section in ("gaps", "duplicates", "overdue", "caseload"):
         assert f'data-testid="{section}"' in page
     assert "socialworker" in page
+    from shouhu.audit.models import AccessLog
+
+    assert AccessLog.objects.filter(user=world.supervisor, purpose="coordination").exists()

@@ -19,6 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
+from shouhu.audit.models import Action
+from shouhu.audit.services import log_access
 from shouhu.cases import selectors, services
 from shouhu.cases.models import (
     Approval,
@@ -382,4 +384,10 @@ def coordination(request: HttpRequest) -> HttpResponse:
     to scroll."""
     user: User = request.user  # type: ignore[assignment]
     board = selectors.coordination(user, limit=BOARD_ROWS)
+    log_access(
+        user=user,
+        action=Action.LIST_CHILDREN,
+        purpose="coordination",
+        detail={"gaps": len(board["gaps"]), "duplicates": len(board["duplicates"])},
+    )
     return render(request, "cases/coordination.html", {"board": board, "rows": BOARD_ROWS})

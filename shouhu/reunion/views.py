@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
+from shouhu.audit.models import Action
+from shouhu.audit.services import log_access
 from shouhu.lib import dates
 from shouhu.reunion import services
 from shouhu.reunion.models import (
@@ -107,6 +109,13 @@ def site_week(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("device")
         .prefetch_related("children")
     )
+    if shows_children:
+        log_access(
+            user=user,
+            action=Action.LIST_CHILDREN,
+            purpose="reunion_schedule",
+            detail={"site": site.pk, "week": week.isoformat()},
+        )
     return render(
         request,
         "reunion/site_week.html",

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shouhu.accounts import access
 from shouhu.accounts.models import User
+from shouhu.audit.models import Action
+from shouhu.audit.services import log_access
 from shouhu.lib import dates
 from shouhu.lib.instruments import Instrument
 from shouhu.screening import registry, reporting, risk, safeguarding, selectors, services
@@ -252,6 +254,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
     follow_ups = list(tasks_for(user, status="open", today=today)[:100])
     overdue = sum(1 for t in tasks if t.due_on < today) + sum(
         1 for t in follow_ups if t.due_on < today
+    )
+    log_access(
+        user=user,
+        action=Action.LIST_CHILDREN,
+        purpose="worklist",
+        detail={"visits": len(tasks), "follow_ups": len(follow_ups)},
     )
     return render(
         request,
