@@ -138,6 +138,11 @@ class Case(models.Model):
             models.Index(fields=["organisation", "stage"], name="case_org_stage"),
             models.Index(fields=["lead", "stage"], name="case_lead_stage"),
             models.Index(fields=["child", "stage"], name="case_child_stage"),
+            models.Index(
+                fields=["-opened_at", "-id"],
+                name="case_open_opened",
+                condition=~models.Q(stage="closed"),
+            ),
             # Caseloads of an area: an index-only scan over the open cases.
             models.Index(
                 fields=["residence", "lead", "organisation"],
@@ -411,7 +416,12 @@ class CaseTask(models.Model):
         verbose_name_plural = _("follow-ups")
         indexes = [
             models.Index(fields=["assignee", "done_at", "due_on"], name="casetask_assignee_due"),
-            models.Index(fields=["done_at", "due_on"], name="casetask_open_due"),
+            # Open follow-ups in due order (worklists read the first hundred or two).
+            models.Index(
+                fields=["due_on", "id"],
+                name="casetask_open_due",
+                condition=models.Q(done_at__isnull=True),
+            ),
             # Open follow-ups of an area in due order, and overdue counts per worker.
             models.Index(
                 fields=["residence", "due_on", "assignee"],
