@@ -16,10 +16,11 @@ above a grant's ceiling are masked; officials may reach past theirs with a logge
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -30,7 +31,7 @@ from shouhu.places.models import code_range
 if TYPE_CHECKING:
     from shouhu.audit.models import AccessLog
     from shouhu.cases.models import Case, Intake
-    from shouhu.children.models import Child, ChildQuerySet
+    from shouhu.children.models import Child, ChildQuerySet, FamilyMember
     from shouhu.reunion.models import Site, Ticket
 
 BASIC = "basic"
@@ -428,18 +429,27 @@ def may_read_notes(user: User, case: Case) -> bool:
     return may_work(user, case)
 
 
-def _township_supervisors(child: Child) -> list[User]:
-    codes = [child.residence_id[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
+def members_over(child: Child, roles: Iterable[str], **filters: Any) -> list[User]:
+    """Active users holding one of `roles` in an organisation whose jurisdiction contains the
+    child's residence (village, township, county, city or province): who is told, escalated
+    to or asked to approve for a child."""
+    code = child.residence_id
+    places = [code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
     return [
         m.user
         for m in Membership.objects.filter(
-            role=Role.SUPERVISOR,
+            role__in=list(roles),
             active=True,
             user__is_active=True,
             organisation__active=True,
-            organisation__jurisdiction_id__in=codes,
+            organisation__jurisdiction_id__in=places,
+            **filters,
         ).select_related("user")
     ]
+
+
+def _township_supervisors(child: Child) -> list[User]:
+    return members_over(child, [Role.SUPERVISOR])
 
 
 def approvers(case: Case) -> list[User]:
@@ -549,3 +559,17 @@ def tickets_visible_to(user: User) -> QuerySet[Ticket]:
     return Ticket.objects.filter(
         Q(site__in=sites_visible_to(user)) | _envoy_area(user, "site__place_id")
     ).distinct()
+
+
+def may_edit_parent(user: User, member: FamilyMember) -> bool:
+    """A parent's reunion windows: the registry roles that edit a child of the household, or
+    a facilitator of a site where a child of the household takes part."""
+    from shouhu.children.models import Child
+    from shouhu.reunion.models import Facilitator
+
+    children = list(Child.objects.filter(household_id=member.household_id))
+    if any(can_edit(user, c) for c in children):
+        return True
+    return Facilitator.objects.filter(
+        user=user, active=True, site__participants__child__in=children
+    ).exists()

@@ -142,7 +142,7 @@ def parent_availability(
 ) -> dict[str, Any]:
     user = current_user(request)
     member = FamilyMember.objects.filter(pk=member_id).first() if member_id <= MAX_ID else None
-    if member is None or not services.may_edit_parent(user, member):
+    if member is None or not access.may_edit_parent(user, member):
         raise Http404
     availability = services.parent_availability_set(
         actor=user,

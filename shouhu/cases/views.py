@@ -44,6 +44,7 @@ from shouhu.cases.models import (
     Urgency,
 )
 from shouhu.children.services import ConflictError
+from shouhu.places.models import code_range
 
 BOARD_ROWS = 50
 
@@ -138,6 +139,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = access.get_case_for_user(user, pk, purpose="case")
     view = selectors.present_case(user, case)
     pending = case.approvals.filter(decided_at__isnull=True).first()
+    county = code_range(case.child.residence_id[:6])
     return render(
         request,
         "cases/detail.html",
@@ -164,8 +166,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .exclude(pk=case.organisation_id)
             .order_by("name")[:300],
             "resources": Resource.objects.filter(
-                place_id__gte=case.child.residence_id[:6].ljust(12, "0"),
-                place_id__lte=case.child.residence_id[:6].ljust(12, "9"),
+                place_id__gte=county[0], place_id__lte=county[1]
             ).order_by("name")[:200],
             "referral_outcomes": ReferralOutcome.choices,
             "today": timezone.localdate(),

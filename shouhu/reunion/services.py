@@ -152,17 +152,6 @@ def participant_set(
     return participant
 
 
-def may_edit_parent(user: User, member: FamilyMember) -> bool:
-    """The child director (registry roles) or a facilitator of a site where a child of the
-    household takes part."""
-    children = list(Child.objects.filter(household_id=member.household_id))
-    if any(access.can_edit(user, c) for c in children):
-        return True
-    return Facilitator.objects.filter(
-        user=user, active=True, site__participants__child__in=children
-    ).exists()
-
-
 @transaction.atomic
 def parent_availability_set(
     *,
@@ -172,7 +161,7 @@ def parent_availability_set(
     channel: str = "wechat",
     now: dt.datetime | None = None,
 ) -> ParentAvailability:
-    if not may_edit_parent(actor, member):
+    if not access.may_edit_parent(actor, member):
         raise PermissionDenied(_("You may not change this parent's availability."))
     if channel not in ("sms", "wechat", "phone"):
         raise ValidationError({"channel": [_("Choose one of the listed values.")]})

@@ -30,7 +30,6 @@ from shouhu.children import protect
 from shouhu.children.models import Child, FamilyMember
 from shouhu.notify.services import Message, send
 from shouhu.screening.models import Administration, MandatoryReport, Trigger
-from shouhu.screening.safeguarding import _members
 
 FOLLOW_UP_ROLES = frozenset({Role.SUPERVISOR, Role.OFFICIAL})
 # Home-visit findings that are mandatory-report situations.
@@ -45,8 +44,8 @@ FLAG_TRIGGERS = {
 def _notify(report: MandatoryReport, now: dt.datetime) -> None:
     child = report.child
     people = [
-        *_members(child, [Role.SUPERVISOR]),
-        *_members(child, [Role.OFFICIAL], organisation__kind=OrgKind.CIVIL_AFFAIRS),
+        *access.members_over(child, [Role.SUPERVISOR]),
+        *access.members_over(child, [Role.OFFICIAL], organisation__kind=OrgKind.CIVIL_AFFAIRS),
     ]
     subject = _("Mandatory report %(id)s opened: tell the police now") % {"id": report.pk}
     body = _("A report to the police is owed for a child in your area.")

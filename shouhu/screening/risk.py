@@ -37,6 +37,7 @@ from shouhu.children.models import Child
 from shouhu.lib import dates
 from shouhu.lib import risk as rules_lib
 from shouhu.lib.categories import CATEGORY_CODES
+from shouhu.places.models import code_range
 from shouhu.screening.models import (
     Administration,
     Alert,
@@ -294,7 +295,7 @@ def worklist(user: User, *, today: dt.date, limit: int = 500) -> list[FollowUpTa
     sources = [FollowUpTask.objects.filter(assignee=user)]
     for grant in access.scope_of(user).grants:
         if grant.place_prefix and grant.role in {Role.SUPERVISOR, Role.OFFICIAL}:
-            low, high = grant.place_prefix.ljust(12, "0"), grant.place_prefix.ljust(12, "9")
+            low, high = code_range(grant.place_prefix)
             sources.append(
                 FollowUpTask.objects.filter(
                     child__residence_id__gte=low, child__residence_id__lte=high

@@ -12,7 +12,7 @@ idempotent and takes the clock as an argument so that tests control time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -24,10 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
-from shouhu.accounts.models import Membership, OrgKind, Role, User
+from shouhu.accounts.models import OrgKind, Role, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
-from shouhu.children.models import Child
 from shouhu.notify.services import Message, send
 from shouhu.screening.models import (
     Administration,
@@ -49,22 +48,6 @@ def ack_minutes(priority: str) -> int:
     return int(configured.get(priority, DEFAULT_ACK_MINUTES[Priority(priority)]))
 
 
-def _ancestors(code: str) -> list[str]:
-    return [code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
-
-
-def _members(child: Child, roles: Iterable[str], **filters: Any) -> list[User]:
-    rows = Membership.objects.filter(
-        active=True,
-        organisation__active=True,
-        user__is_active=True,
-        role__in=list(roles),
-        organisation__jurisdiction_id__in=_ancestors(child.residence_id),
-        **filters,
-    ).select_related("user")
-    return [m.user for m in rows]
-
-
 def recipients_for(alert: Alert, level: int) -> list[User]:
     child = alert.child
     if level == Level.RESPONDER:
@@ -77,15 +60,15 @@ def recipients_for(alert: Alert, level: int) -> list[User]:
                 ).select_related("user")
             ]
         if not people:
-            people = _members(
+            people = access.members_over(
                 child, [Role.CHILD_DIRECTOR], organisation__jurisdiction_id=child.residence_id
             )
         if alert.administration is not None:
             people.append(alert.administration.administered_by)
         return people
     if level == Level.SUPERVISOR:
-        return _members(child, [Role.SUPERVISOR])
-    return _members(child, [Role.OFFICIAL], organisation__kind=OrgKind.CIVIL_AFFAIRS)
+        return access.members_over(child, [Role.SUPERVISOR])
+    return access.members_over(child, [Role.OFFICIAL], organisation__kind=OrgKind.CIVIL_AFFAIRS)
 
 
 def _notify(alert: Alert, level: int, now: dt.datetime, *, escalated: bool) -> list[User]:
