@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pytest
 
@@ -54,9 +56,33 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+def serialise_requests(live_server: Any) -> None:
+    """Let the live server handle one request at a time.
+
+    On SQLite the test database lives in memory, so the server's request threads share the
+    test's single connection. A browser loads a page, its favicon and a redirect target in
+    parallel; two threads on one SQLite connection fail with "cannot commit transaction -
+    SQL statements in progress". Serialising the application (the server still accepts
+    connections on many threads) keeps every request on the connection alone.
+    """
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+    if getattr(app, "serialised", False):
+        return
+    lock = threading.Lock()
+
+    def serialised_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        with lock:
+            return app(environ, start_response)  # type: ignore[no-any-return]
+
+    serialised_app.serialised = True  # type: ignore[attr-defined]
+    httpd.set_app(serialised_app)
+
+
 @pytest.fixture
 def page(browser, live_server):  # type: ignore[no-untyped-def]
     """A fresh phone-sized browser context (360 px wide) per test."""
+    serialise_requests(live_server)
     context = browser.new_context(
         viewport={"width": 360, "height": 740}, locale="zh-CN", base_url=live_server.url
     )
