@@ -294,6 +294,21 @@ def test_technology_envoy_sees_tickets_and_sites_never_children(
     assert "李娜" in page.content.decode()
 
 
+def test_envoy_or_volunteer_of_the_sites_own_organisation_sees_no_children(
+    world: World, site: Site
+) -> None:
+    """Belonging to the site's organisation is not enough: an envoy keeps devices working and
+    a volunteer sees children only as the site's facilitator."""
+    session = _session(world, site)
+    for role in (Role.TECH_ENVOY, Role.VOLUNTEER):
+        user = make_user(f"own-{role}", site.organisation, role)
+        client = Client()
+        client.force_login(user)
+        week = client.get(reverse("reunion:site", args=[site.pk]), {"week": WEEK.isoformat()})
+        assert "李娜" not in week.content.decode(), role
+        assert client.get(reverse("reunion:attendance", args=[session.pk])).status_code == 404
+
+
 def test_attendance_page(world: World, site: Site) -> None:
     session = _session(world, site)
     b1 = world.children["b1"]

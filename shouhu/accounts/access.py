@@ -515,10 +515,20 @@ def get_case_for_user(user: User, case_id: object, *, purpose: str) -> Case:
 # envoys see the sites and tickets of their organisation's area and never a child.
 
 
+# Roles of the site's organisation that run a site and see its children: not volunteers
+# (they see a site's children only as its facilitators) and not technology envoys (devices
+# and tickets only, never a child).
+SITE_MANAGER_EXCLUDED = (Role.VOLUNTEER, Role.TECH_ENVOY)
+
+
 def manages_site(user: User, site: Site) -> bool:
-    return user.memberships.filter(
-        organisation_id=site.organisation_id, active=True, organisation__active=True
-    ).exists()
+    return (
+        user.memberships.filter(
+            organisation_id=site.organisation_id, active=True, organisation__active=True
+        )
+        .exclude(role__in=SITE_MANAGER_EXCLUDED)
+        .exists()
+    )
 
 
 def facilitates(user: User, site: Site) -> bool:
