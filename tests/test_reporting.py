@@ -74,6 +74,26 @@ def test_reporter_is_confidential_except_to_reporter_and_county_officer(world: W
     ).exists()
 
 
+def test_visit_that_opened_a_report_does_not_name_its_giver_to_others(world: World) -> None:
+    """The director who gave the visit is the report's reporter: the visit's record must
+    not tell the supervisor who that was."""
+    _visit(world, hv_living_arrangement=3)
+    report = MandatoryReport.objects.get()
+    visit = report.administration
+    assert visit is not None
+    url = reverse("screening:detail", args=[visit.pk])
+    supervisor = Client()
+    supervisor.force_login(world.supervisor)
+    page = supervisor.get(url)
+    assert page.status_code == 200 and 'data-testid="total"' in page.content.decode()
+    assert "director_b" not in page.content.decode()
+    listed = supervisor.get(reverse("screening:child", args=[world.children["b1"].pk]))
+    assert "director_b" not in listed.content.decode()
+    reporter = Client()
+    reporter.force_login(world.users["director_b"])
+    assert "director_b" in reporter.get(url).content.decode()
+
+
 def test_report_cannot_be_completed_without_police_details(world: World) -> None:
     report = reporting.open_report(
         actor=world.users["director_b"], child=world.children["b1"], triggers=["abandonment"]

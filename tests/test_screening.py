@@ -225,6 +225,23 @@ def test_api_bad_answers_are_400_naming_the_item(world: World, teen: Child, api:
     assert faked.status_code == 400  # a total cannot be sent, only answers
 
 
+def test_api_time_without_offset_is_shanghai_time_not_a_500(
+    world: World, teen: Child, api: Any
+) -> None:
+    response = api(world.counselor).post(
+        f"/api/v1/children/{teen.pk}/screenings",
+        {"instrument": "phq9", "answers": CALM, "administered_at": "2026-01-05T09:30:00"},
+    )
+    assert response.status_code == 201, response.content
+    stored = Administration.objects.get(pk=response.json()["id"])
+    assert stored.administered_at == dt.datetime(2026, 1, 5, 1, 30, tzinfo=dt.UTC)
+    future = api(world.counselor).post(
+        f"/api/v1/children/{teen.pk}/screenings",
+        {"instrument": "phq9", "answers": CALM, "administered_at": "2099-01-05T09:30:00"},
+    )
+    assert future.status_code == 400 and "administered_at" in future.json()["errors"]
+
+
 def test_api_lists_instruments_with_items_in_order(world: World, api: Any) -> None:
     items = api(world.counselor).get("/api/v1/instruments").json()["items"]
     phq9 = next(i for i in items if i["code"] == "phq9")
@@ -245,6 +262,43 @@ def test_item_9_raises_an_alert_to_the_responders_at_once(world: World, teen: Ch
     assert alert.due_at == NOW + dt.timedelta(hours=24)
     assert set(alert.recipients.all()) == {responder, world.counselor}
     assert Notification.objects.filter(user=responder, category="safeguarding").exists()
+
+
+def test_alert_reasons_in_words_for_responders_and_hidden_from_area_followers(
+    world: World, teen: Child, api: Any
+) -> None:
+    """The supervisor follows the area's alerts but was not asked to respond: they see that
+    an alert is open and its priority, never which answer raised it."""
+    a = _give(world, teen, {**CALM, "phq9_self_harm": 1})
+    alert = Alert.objects.get(administration=a)
+    url = reverse("screening:alert", args=[alert.pk])
+    responder = Client()
+    responder.force_login(world.counselor)
+    page = responder.get(url).content.decode()
+    assert "有轻生或自伤念头" in page and "self_harm_thoughts" not in page
+    follower = Client()
+    follower.force_login(world.supervisor)
+    page = follower.get(url).content.decode()
+    assert "轻生" not in page and "self_harm" not in page
+    listed = follower.get(reverse("screening:alerts")).content.decode()
+    assert teen.name in listed and "轻生" not in listed
+    followed = api(world.supervisor).get("/api/v1/alerts").json()["items"]
+    assert [i["id"] for i in followed] == [alert.pk]
+    assert followed[0]["flags"] == [] and followed[0]["reasons_shown"] is False
+    mine = api(world.counselor).get("/api/v1/alerts").json()["items"]
+    assert mine[0]["flags"] == ["self_harm_thoughts"] and "轻生" in mine[0]["reasons"][0]
+
+
+def test_result_pages_show_words_not_codes(world: World, teen: Child) -> None:
+    a = _give(world, teen, HL7_ANSWERS)
+    counsellor = Client()
+    counsellor.force_login(world.counselor)
+    page = counsellor.get(reverse("screening:detail", args=[a.pk])).content.decode()
+    assert "中度" in page and "有轻生或自伤念头" in page and "self_harm_thoughts" not in page
+    teacher = Client()
+    teacher.force_login(world.users["teacher_b"])
+    summary = teacher.get(reverse("screening:detail", args=[a.pk])).content.decode()
+    assert "须当天见到孩子" in summary and ">alert<" not in summary and "轻生" not in summary
 
 
 def test_asq_question_5_is_imminent_with_a_30_minute_deadline(world: World, teen: Child) -> None:

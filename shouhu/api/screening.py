@@ -128,6 +128,10 @@ def _alerts(user: Any, status: str | None) -> list[Alert]:
 def alerts_list(
     request: HttpRequest, status: Literal["open", "acknowledged", "closed"] | None = None
 ) -> dict[str, Any]:
-    """Alerts you were notified of, and those of children in your jurisdiction."""
+    """Alerts you were notified of, and those of children in your jurisdiction. `flags` and
+    `reasons` (what raised the alert) are filled only for alerts you were asked to respond
+    to; for the others `reasons_shown` is false."""
     user = current_user(request)
-    return {"items": [safeguarding.present_alert(a) for a in _alerts(user, status)]}
+    alerts = _alerts(user, status)
+    shown = safeguarding.shows_reasons(user, alerts)
+    return {"items": [safeguarding.present_alert(a, reasons=a.pk in shown) for a in alerts]}

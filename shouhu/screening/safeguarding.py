@@ -158,7 +158,7 @@ def alerts_visible_to(user: User) -> QuerySet[Alert]:
     return (
         Alert.objects.filter(Q(recipients=user) | access.jurisdiction_q(user))
         .distinct()
-        .select_related("child", "organisation", "acknowledged_by")
+        .select_related("child", "organisation", "acknowledged_by", "administration")
     )
 
 
@@ -240,20 +240,44 @@ def record_action(
     return alert
 
 
-def present_alert(alert: Alert) -> dict[str, Any]:
-    return {
+def present_alert(alert: Alert, *, reasons: bool, language: str = "zh-Hans") -> dict[str, Any]:
+    """An alert for a list or page. `reasons` (the flags that raised it, i.e. what the child
+    answered) only for the people asked to respond (`shows_reasons`); supervisors and
+    officials who follow their area's alerts see the priority and the action owed."""
+    from shouhu.screening import labels
+
+    view: dict[str, Any] = {
         "id": alert.pk,
         "child": alert.child_id,
         "child_name": alert.child.name,
         "priority": alert.priority,
         "status": alert.status,
         "level": alert.level,
-        "flags": [f["code"] for f in alert.flags],
+        "flags": [],
+        "reasons": [],
+        "reasons_shown": reasons,
         "raised_at": alert.raised_at,
         "due_at": alert.due_at,
         "acknowledged_at": alert.acknowledged_at,
         "overdue": alert.status == AlertStatus.OPEN and alert.due_at <= timezone.now(),
     }
+    if reasons:
+        given = alert.administration
+        inst = labels.definition(given.instrument if given is not None else None)
+        view["flags"] = [f["code"] for f in alert.flags]
+        view["reasons"] = labels.flag_labels(inst, alert.flags, language)
+    return view
+
+
+def shows_reasons(user: User, alerts: Sequence[Alert]) -> set[int]:
+    """The alerts among `alerts` whose reasons the user sees: those the user was asked to
+    respond to (notified at raising or on escalation)."""
+    ids = [a.pk for a in alerts]
+    return set(
+        Alert.recipients.through.objects.filter(alert_id__in=ids, user_id=user.pk).values_list(
+            "alert_id", flat=True
+        )
+    )
 
 
 def open_alerts(alerts: Sequence[Alert]) -> list[Alert]:

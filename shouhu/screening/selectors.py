@@ -8,6 +8,7 @@ Mental-health results carry "screening, not diagnosis" wherever they are shown.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,7 @@ from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
 from shouhu.children.models import Child
 from shouhu.lib.instruments import Instrument
-from shouhu.screening import registry
+from shouhu.screening import labels, registry
 from shouhu.screening.models import Administration, GroupSession
 from shouhu.screening.services import answers_of
 
@@ -54,21 +55,26 @@ def present(
     *,
     language: str = "zh-Hans",
     names: dict[str, str] | None = None,
+    hide_giver: bool = False,
 ) -> dict[str, Any]:
     """One administration at the reader's level. `names` caches instrument names by code
-    across a list (each definition lookup reads the licence register)."""
+    across a list (each definition lookup reads the licence register). `hide_giver` when
+    the administration opened a mandatory report whose reporter the reader may not know
+    (`confidential_givers`): the one who gave it is that reporter."""
     row: dict[str, Any] = {
         "id": administration.pk,
         "kind": administration.kind,
         "administered_at": administration.administered_at,
         "follow_up": administration.follow_up,
         "action": administration.action or None,
+        "action_label": labels.action_label(administration.action),
         "not_diagnosis": administration.kind == SCREENING,
     }
     if level != access.RESULTS_FULL:
         row["instrument_name"] = str(KIND_NAMES.get(administration.kind, ""))
         return row
     names = {} if names is None else names
+    inst = labels.definition(administration.instrument)
     if administration.instrument not in names:
         inst = _definition(administration.instrument)
         names[administration.instrument] = (
@@ -82,12 +88,26 @@ def present(
             "respondent": administration.respondent,
             "mode": administration.mode,
             "language": administration.language,
-            "administered_by": administration.administered_by.get_full_name()
+            "administered_by": _("Confidential (the reporter of a mandatory report)")
+            if hide_giver
+            else administration.administered_by.get_full_name()
             or administration.administered_by.username,
             "total": administration.total,
             "band": administration.band or None,
+            "band_label": labels.band_label(inst, administration.band, language),
             "subscales": administration.subscales,
-            "flags": administration.flags,
+            "subscale_rows": [
+                {"label": label, "value": value}
+                for label, value in labels.subscale_rows(inst, administration.subscales, language)
+            ],
+            "flags": [
+                {**f, "label": label}
+                for f, label in zip(
+                    administration.flags,
+                    labels.flag_labels(inst, administration.flags, language),
+                    strict=True,
+                )
+            ],
             "missing": administration.missing,
             "prorated": administration.prorated,
             "answers": answers_of(administration),
@@ -109,7 +129,11 @@ def child_administrations(
         .order_by("-administered_at", "-id")
     )
     names: dict[str, str] = {}
-    shown = [present(a, levels[a.kind], language=language, names=names) for a in rows]
+    hidden = confidential_givers(user, [a for a in rows if levels[a.kind] == access.RESULTS_FULL])
+    shown = [
+        present(a, levels[a.kind], language=language, names=names, hide_giver=a.pk in hidden)
+        for a in rows
+    ]
     full = [r["id"] for r in shown if "answers" in r]
     if full:
         log_access(
@@ -123,6 +147,23 @@ def child_administrations(
             detail={"administrations": full},
         )
     return levels, shown
+
+
+def confidential_givers(user: User, administrations: Sequence[Administration]) -> set[int]:
+    """The administrations among these that opened a mandatory report whose reporter the
+    user may not see (the reporter's identity is confidential, DESIGN.md)."""
+    from shouhu.screening.models import MandatoryReport
+    from shouhu.screening.reporting import may_see_reporter
+
+    ids = [a.pk for a in administrations]
+    if not ids:
+        return set()
+    reports = MandatoryReport.objects.filter(administration_id__in=ids).select_related("child")
+    return {
+        r.administration_id
+        for r in reports
+        if r.administration_id and not may_see_reporter(user, r)
+    }
 
 
 def get_administration_for_user(user: User, pk: int) -> tuple[Administration, str]:
@@ -192,6 +233,7 @@ def group_progress(user: User, group: GroupSession) -> list[dict[str, Any]]:
                 "administration": a,
                 "follow_up": bool(a and a.follow_up),
                 "action": a.action if a else "",
+                "action_label": labels.action_label(a.action) if a else "",
             }
         )
     return rows

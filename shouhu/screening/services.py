@@ -69,6 +69,8 @@ def administer(
         raise PermissionDenied(_("You may not give this child this instrument."))
     now = now or timezone.now()
     when = administered_at or now
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)  # a time without offset is Asia/Shanghai
     if when > now + dt.timedelta(minutes=5):
         raise ValidationError({"administered_at": _("The date is in the future.")})
     errors: dict[str, list[str]] = {}

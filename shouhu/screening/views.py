@@ -156,7 +156,12 @@ def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     administration, level = selectors.get_administration_for_user(user, pk)
     language = _language()
-    row = selectors.present(administration, level, language=language)
+    row = selectors.present(
+        administration,
+        level,
+        language=language,
+        hide_giver=bool(selectors.confidential_givers(user, [administration])),
+    )
     inst = registry.definition(administration.instrument)
     answered = []
     if "answers" in row:
@@ -196,7 +201,11 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     rows = safeguarding.alerts_visible_to(user)
     if status in AlertStatus.values:
         rows = rows.filter(status=status)
-    alerts = [safeguarding.present_alert(a) for a in rows.order_by("-raised_at", "-id")[:200]]
+    page = list(rows.order_by("-raised_at", "-id")[:200])
+    shown = safeguarding.shows_reasons(user, page)
+    alerts = [
+        safeguarding.present_alert(a, reasons=a.pk in shown, language=_language()) for a in page
+    ]
     return render(
         request,
         "screening/alerts.html",
@@ -214,7 +223,11 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "screening/alert.html",
         {
             "alert": alert,
-            "view": safeguarding.present_alert(alert),
+            "view": safeguarding.present_alert(
+                alert,
+                reasons=bool(safeguarding.shows_reasons(user, [alert])),
+                language=_language(),
+            ),
             "events": alert.events.select_related("by"),
             "may_act": alert.recipients.filter(pk=user.pk).exists(),
             "guardians": reporting.guardians_to_tell(alert.child),
