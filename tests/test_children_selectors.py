@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied
 
 from shouhu.audit.models import AccessLog
 from shouhu.children import selectors
 from shouhu.children.selectors import ChildFilters, children_search
-from tests.world import ID_A1, TODAY, TOWNSHIP_1, VILLAGE_A, World
+from tests.world import ID_A1, TODAY, TOWNSHIP_1, VILLAGE_A, World, child_data, register
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +28,43 @@ def test_search_by_last_digits_of_the_id_number(world: World) -> None:
     assert names(world.director_a, q=ID_A1[-4:]) == {"张伟"}
     assert names(world.director_a, q=ID_A1) == {"张伟"}
     assert names(world.director_a, q="9999") == set()
+
+
+def _id_ending(tail: str) -> tuple[str, dt.date]:
+    """A valid ID number of the demo county, born in 2016, that ends `tail` (three digits of
+    sequence and the check digit), and its birth date."""
+    from stdnum.cn import ric
+
+    for day in range(366):
+        born = dt.date(2016, 1, 1) + dt.timedelta(days=day)
+        body = f"341524{born:%Y%m%d}{tail[:3]}"
+        if ric.calc_check_digit(body + "0") == tail[3]:  # it ignores the last character
+            return body + tail[3], born
+    raise AssertionError("no such number")
+
+
+def test_longer_id_tails_match_every_given_character(world: World) -> None:
+    """The index finds the last four characters; six given characters must all match."""
+    twin_tail, born = _id_ending(ID_A1[-4:])
+    assert twin_tail[-6:] != ID_A1[-6:]
+    sex = "M" if int(twin_tail[-2]) % 2 else "F"
+    data = child_data(
+        "周杰", VILLAGE_A, id_number=twin_tail, sex=sex, birth_date=born
+    )
+    register(world.director_a, data)
+    assert names(world.director_a, q=ID_A1[-4:]) == {"张伟", "周杰"}
+    assert names(world.director_a, q=ID_A1[-6:]) == {"张伟"}
+    assert names(world.director_a, q=twin_tail[-8:]) == {"周杰"}
+    assert names(world.director_a, q="0" + ID_A1[-6:]) == set()
+
+
+def test_search_by_a_guardians_mobile_number(world: World) -> None:
+    found = names(world.director_a, q="13800138000")
+    assert "张伟" in found
+    assert names(world.director_a, q="+86 138 0013 8000") == found
+    assert names(world.director_a, q="13800138001") == set()
+    assert names(world.teacher_a, q="13800138000") == set()  # identifying: not for teachers
+    assert names(world.director_b, q="13800138000") <= {"李娜"}  # never beyond scope
 
 
 def test_id_search_needs_identifying_access(world: World) -> None:

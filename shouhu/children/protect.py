@@ -36,5 +36,14 @@ def normalize_phone(phone: str) -> str:
     return digits.removeprefix("+86").removeprefix("0086")
 
 
+def mobile_number(text: str) -> str | None:
+    """`text` as a mainland mobile number (11 digits starting with 1, optionally +86), or
+    None."""
+    number = normalize_phone(text.strip().replace(" ", "").replace("-", ""))
+    if len(number) == 11 and number.isdigit() and number.startswith("1"):
+        return number
+    return None
+
+
 def phone_hash(phone: str) -> str:
     return crypto.keyed_hash(normalize_phone(phone), master=_key(), purpose="phone")

@@ -82,7 +82,8 @@ def _text_query(qs: ChildQuerySet, user: User, text: str) -> ChildQuerySet:
     text = text.strip()
     if not text:
         return qs
-    if _is_id_query(text):
+    phone = protect.mobile_number(text)
+    if _is_id_query(text) or phone is not None:
         # Searching by ID digits is an identifying operation: only over children whose
         # identifying fields the user may see.
         identifying = access.visible_q(user, needs=access.IDENTIFYING)
@@ -91,7 +92,16 @@ def _text_query(qs: ChildQuerySet, user: User, text: str) -> ChildQuerySet:
         qs = qs.filter(identifying)
         if len(text) == 18:
             return qs.filter(id_number_hash=protect.id_hash(text))
-        return qs.filter(id_tail_hash=protect.id_tail_hash(text))
+        if phone is None:
+            return _id_tail(qs, text)
+        by_id = _id_tail(qs, text) if _is_id_query(text) else qs.none()
+        # Eleven digits starting with 1 may be a guardian's mobile number: the children of
+        # every household with a member of that number (exact match through its hash).
+        homes = FamilyMember.objects.filter(phone_hash=protect.phone_hash(phone))
+        return qs.filter(
+            Q(pk__in=list(by_id.values_list("pk", flat=True)))
+            | Q(household_id__in=homes.values("household_id"))
+        )
     key = pinyin.query_key(text)
     if key and key == text.lower().replace(" ", ""):
         return qs.filter(Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key))
@@ -100,6 +110,27 @@ def _text_query(qs: ChildQuerySet, user: User, text: str) -> ChildQuerySet:
         # of the name uses a B-tree index; a trigram index needs three characters.
         return qs.filter(name__startswith=text)
     return qs.filter(name__contains=text)
+
+
+# At most this many children share the indexed last four characters within one user's
+# scope (a million children give ~100); beyond it the rest are not checked.
+TAIL_CANDIDATES = 5000
+
+
+def _id_tail(qs: ChildQuerySet, text: str) -> ChildQuerySet:
+    """Children whose ID number ends with `text` (4-17 characters). The index holds a hash
+    of the last four characters; longer tails are checked against the decrypted numbers of
+    those few candidates."""
+    qs = qs.filter(id_tail_hash=protect.id_tail_hash(text))
+    if len(text) <= protect.TAIL_DIGITS:
+        return qs
+    want = text.upper()
+    keep = [
+        pk
+        for pk, sealed in qs.order_by().values_list("pk", "id_number_enc")[:TAIL_CANDIDATES]
+        if protect.unseal(sealed).upper().endswith(want)
+    ]
+    return qs.filter(pk__in=keep)
 
 
 def count_capped(qs: models.QuerySet[Any], cap: int) -> tuple[int, bool]:
