@@ -94,6 +94,30 @@ def test_visit_that_opened_a_report_does_not_name_its_giver_to_others(world: Wor
     assert "director_b" in reporter.get(url).content.decode()
 
 
+def test_a_report_opened_by_hand_raises_the_risk_until_completed_and_for_six_months(
+    world: World,
+) -> None:
+    child = world.children["b1"]
+    report = reporting.open_report(
+        actor=world.users["director_b"], child=child, triggers=[Trigger.ABUSE], now=NOW
+    )
+    level = RiskLevel.objects.get(child=child)
+    assert level.level == "red" and level.reasons[0]["code"] == "mandatory_report_open"
+    reporting.complete(
+        actor=world.supervisor,
+        report=report,
+        police_told_at=NOW,
+        receiving_unit="派出所",
+        reference="JJ-1",
+        now=NOW + dt.timedelta(hours=2),
+    )
+    assert RiskLevel.objects.get(child=child).level == "orange"
+    from shouhu.screening import risk
+
+    risk.recompute(child, now=NOW + dt.timedelta(days=181))
+    assert RiskLevel.objects.get(child=child).level not in {"red", "orange"}
+
+
 def test_report_cannot_be_completed_without_police_details(world: World) -> None:
     report = reporting.open_report(
         actor=world.users["director_b"], child=world.children["b1"], triggers=["abandonment"]

@@ -104,6 +104,9 @@ def open_report(
     )
     report.suspected.set([members[pk] for pk in suspected])
     _notify(report, now)
+    from shouhu.screening import risk
+
+    risk.recompute(child, now=now)
     return report
 
 
@@ -207,6 +210,9 @@ def complete(
     report.completed_at = now
     report.completed_by = actor
     report.save()
+    from shouhu.screening import risk
+
+    risk.recompute(report.child, now=now)
     return report
 
 

@@ -10,7 +10,9 @@ Inputs, gathered as flat facts for the rules of `shouhu.lib.risk` (the rules fil
 - `screening_follow_up` and `screening_actions`: the latest result of each mental-health
   screening in the last `SCREENING_WINDOW_DAYS`;
 - `strengths_band` of the latest strengths profile;
-- `open_alerts` and `open_imminent_alerts`: safeguarding alerts not yet closed.
+- `open_alerts` and `open_imminent_alerts`: safeguarding alerts not yet closed;
+- `open_mandatory_reports` (not yet completed with the police's reference) and
+  `recent_mandatory_reports` (opened in the last `REPORT_WINDOW_DAYS`, completed or not).
 
 `recompute(child)` is called by every service that changes one of them (registry changes,
 administrations, alerts); it stores the level with its reasons and keeps exactly one open
@@ -42,6 +44,7 @@ from shouhu.screening.models import (
     Administration,
     Alert,
     AlertStatus,
+    MandatoryReport,
     FollowUpTask,
     Priority,
     RiskLevel,
@@ -51,6 +54,7 @@ from shouhu.screening.services import answers_of
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "risk_rules.toml"
 SCREENING_WINDOW_DAYS = 180
+REPORT_WINDOW_DAYS = 180
 HOME_VISIT = "home_visit"
 
 
@@ -70,6 +74,7 @@ class Inputs:
     administrations: list[Administration] = field(default_factory=list)  # oldest first
     open_alerts: list[str] = field(default_factory=list)  # priorities of alerts not closed
     last_seen: dt.date | None = None  # the latest in-person contact in the contact log
+    reports: list[tuple[dt.datetime, bool]] = field(default_factory=list)  # (opened, completed)
 
 
 def inputs_for(child_ids: Sequence[int]) -> dict[int, Inputs]:
@@ -86,6 +91,10 @@ def inputs_for(child_ids: Sequence[int]) -> dict[int, Inputs]:
         .values_list("child_id", "priority")
     ):
         inputs[child_id].open_alerts.append(priority)
+    for child_id, opened_at, completed_at in MandatoryReport.objects.filter(
+        child_id__in=child_ids
+    ).values_list("child_id", "opened_at", "completed_at"):
+        inputs[child_id].reports.append((opened_at, completed_at is not None))
     from django.db.models import Max
 
     from shouhu.reunion.models import IN_PERSON, Contact
@@ -140,6 +149,9 @@ def facts_for(child: Child, inputs: Inputs, now: dt.datetime) -> dict[str, Any]:
     facts["strengths_band"] = strengths.band if strengths else None
     facts["open_alerts"] = len(inputs.open_alerts)
     facts["open_imminent_alerts"] = inputs.open_alerts.count(Priority.IMMINENT)
+    facts["open_mandatory_reports"] = sum(1 for _, done in inputs.reports if not done)
+    recent = now - dt.timedelta(days=REPORT_WINDOW_DAYS)
+    facts["recent_mandatory_reports"] = sum(1 for at, _ in inputs.reports if at >= recent)
     return facts
 
 
