@@ -53,3 +53,25 @@ def test_secrets_can_come_from_files(tmp_path) -> None:  # type: ignore[no-untyp
         SHOUHU_ENV="production", SHOUHU_SECRET_KEY_FILE=str(secret), SHOUHU_FIELD_KEY="f" * 50
     )
     assert result.returncode == 0
+
+
+@pytest.mark.django_db
+def test_production_refuses_a_database_with_the_demo_logins(settings) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from shouhu import wsgi
+    from shouhu.accounts.models import User
+    from shouhu.demo.services import DEMO_PASSWORD, demo_logins_present
+
+    settings.PRODUCTION = True
+    importlib.reload(wsgi)  # a clean database: starts
+    official = User.objects.create_user(username="official1", password=DEMO_PASSWORD)
+    assert demo_logins_present() == ["official1"]
+    with pytest.raises(ImproperlyConfigured, match="official1"):
+        importlib.reload(wsgi)
+    official.set_password("a-real-password-chosen-later")
+    official.save()
+    importlib.reload(wsgi)  # the persona's password was changed: no longer the demo login
+    settings.PRODUCTION = False

@@ -36,6 +36,21 @@ from shouhu.places.models import Level, Place, code_range
 from shouhu.places.services import places_load_vendored
 
 DEMO_PASSWORD = "shouhu-demo"  # noqa: S105 - published demo credentials, refused in production
+DEMO_USERNAMES = (
+    "director1",
+    "director2",
+    "director3",
+    "supervisor1",
+    "official1",
+    "official2",
+    "teacher1",
+    "socialworker1",
+    "socialworker2",
+    "counselor1",
+    "volunteer1",
+    "techenvoy1",
+    "admin1",
+)
 # Generated facts are anchored to a fixed day, so that re-running on another day generates
 # the same people (and creates no duplicates); categories are derived as of today.
 ANCHOR = dt.date(2026, 9, 1)
@@ -49,6 +64,27 @@ class LoadResult:
     created: int
     skipped: int
     seconds: float
+
+
+def demo_logins_present() -> list[str]:
+    """Demo personas that still log in with the published password: a production server
+    refuses to start while there are any (`refuse_demo_data`)."""
+    return [
+        user.username
+        for user in User.objects.filter(username__in=DEMO_USERNAMES, is_active=True)
+        if user.check_password(DEMO_PASSWORD)
+    ]
+
+
+def refuse_demo_data() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    found = demo_logins_present()
+    if found:
+        raise ImproperlyConfigured(
+            "The database holds the demo data (logins with the published demo password: "
+            f"{', '.join(found)}). Production refuses to start on it."
+        )
 
 
 def _org(name: str, kind: str, place: str) -> Organisation:
