@@ -464,6 +464,25 @@ def test_patch_with_a_stale_version_is_409_and_writes_nothing(client: Client, wo
     assert future.status_code == 409
 
 
+def test_patch_without_version_writes_the_fields_sent_and_if_match_is_checked(
+    client: Client, world: World
+) -> None:
+    a1 = world.children["a1"]
+    headers = api(client, world, "director_a")
+    plain = patch(client, a1.pk, {"grade": "四年级"}, headers)
+    assert plain.status_code == 200 and plain.json()["grade"] == "四年级"
+    version = plain.json()["version"]
+    stale = patch(
+        client, a1.pk, {"grade": "五年级"}, {**headers, "HTTP_IF_MATCH": f'"{a1.version}"'}
+    )
+    assert stale.status_code == 409
+    fresh = patch(client, a1.pk, {"grade": "五年级"}, {**headers, "HTTP_IF_MATCH": f'"{version}"'})
+    assert fresh.status_code == 200 and fresh.json()["version"] == version + 1
+    bad = patch(client, a1.pk, {"grade": "六年级"}, {**headers, "HTTP_IF_MATCH": "*x"})
+    assert bad.status_code == 400 and "If-Match" in bad.json()["errors"]
+    assert Child.objects.get(pk=a1.pk).grade == "五年级"
+
+
 @pytest.mark.parametrize(
     ("changes", "fields"),
     [

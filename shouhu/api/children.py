@@ -98,14 +98,26 @@ def child_detail(
 
 @router.patch("/{child_id}", response={200: ChildFile, **WRITE_ERRORS}, summary="Change a child")
 def child_patch(request: HttpRequest, child_id: int, payload: ChildPatch) -> dict[str, Any]:
-    """Change some of the child's facts. Send the `version` you read: if the file changed
-    since, the answer is 409 and nothing is written."""
+    """Change some of the child's facts. Send the `version` you read (in the body or as
+    `If-Match`): if the file changed since, the answer is 409 and nothing is written.
+    Without it only the fields sent are written, over whatever the file holds now."""
     user = current_user(request)
     child = _open(user, child_id, purpose="api_edit")
     changes = payload.model_dump(exclude_unset=True)
-    version = changes.pop("version")
+    version = changes.pop("version", None) or _if_match(request) or child.version
     updated = services.child_update(actor=user, child=child, version=version, changes=changes)
     return selectors.present_child(user, updated)
+
+
+def _if_match(request: HttpRequest) -> int | None:
+    """The version in an `If-Match` header (`3` or `"3"`), or None; anything else is a
+    400 naming the header."""
+    raw = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        raise ValidationError({"If-Match": [_("Send the version number you read.")]})
+    return int(raw)
 
 
 def _household_editable(user: User, household_id: int) -> bool:

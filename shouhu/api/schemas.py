@@ -230,10 +230,12 @@ class ChildIn(Strict):
 
 
 class ChildPatch(Strict):
-    """Only the fields sent are changed; `version` is the version you read (409 if stale).
-    Fields that cannot be empty refuse `null`; `residence_since` and `school_id` accept it."""
+    """Only the fields sent are changed. `version` (or an `If-Match` header) is the version
+    you read: 409 if the file changed since. Without either, the fields sent are written
+    over the current version. Fields that cannot be empty refuse `null`; `residence_since`
+    and `school_id` accept it."""
 
-    version: int = Field(ge=1, le=MAX_ID)
+    version: int | None = Field(None, ge=1, le=MAX_ID)
     name: str | None = Field(None, max_length=100)
     sex: str | None = Field(None, max_length=1)
     birth_date: dt.date | None = None
