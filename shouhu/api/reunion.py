@@ -1,23 +1,34 @@
-"""Online reunions over the API: sites, parents' availability, the schedule, attendance and
-the contact log (the same services and access rules as the pages; technology envoys get
-sites and devices, never a child)."""
+"""Online reunions over the API: sites (with devices and facilitators), enrolling children,
+parents' availability, planning, the schedule, attendance, absences and the contact log
+(the same services and access rules as the pages; technology envoys get sites and devices,
+never a child)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from shouhu.accounts import access
+from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Error
 from shouhu.children.models import FamilyMember
 from shouhu.lib import dates
+from shouhu.places.models import Place
 from shouhu.reunion import services
-from shouhu.reunion.models import Contact, Session, SessionStatus, Site
+from shouhu.reunion.models import (
+    Contact,
+    Facilitator,
+    ParentAvailability,
+    Session,
+    SessionStatus,
+    Site,
+)
 
 router = Router(tags=["reunion"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -36,6 +47,62 @@ class WindowIn(Strict):
 class AvailabilityIn(Strict):
     channel: Literal["sms", "wechat", "phone"] = "wechat"
     windows: list[WindowIn] = Field(max_length=50)
+    phone: str | None = Field(None, max_length=30)
+
+
+SiteKindIn = Literal["school", "children_home", "community", "other"]
+DeviceStatusIn = Literal["working", "broken", "retired"]
+
+
+class SiteIn(Strict):
+    organisation: int = Field(ge=1, le=MAX_ID)
+    name: str = Field(min_length=1, max_length=200)
+    place: str = Field(pattern=r"^\d{12}$")
+    kind: SiteKindIn = "school"
+    address: str = Field("", max_length=300)
+    devices: int = Field(0, ge=0, le=50)
+    open: list[WindowIn] = Field(max_length=50)
+
+
+class SitePatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    place: str | None = Field(None, pattern=r"^\d{12}$")
+    kind: SiteKindIn | None = None
+    address: str | None = Field(None, max_length=300)
+    active: bool | None = None
+    open: list[WindowIn] | None = Field(None, max_length=50)
+
+
+class DeviceIn(Strict):
+    label: str = Field(min_length=1, max_length=50)
+    kind: str = Field("tablet", min_length=1, max_length=50)
+    status: DeviceStatusIn = "working"
+
+
+class DevicePatch(Strict):
+    label: str | None = Field(None, min_length=1, max_length=50)
+    kind: str | None = Field(None, min_length=1, max_length=50)
+    status: DeviceStatusIn | None = None
+
+
+class FacilitatorIn(Strict):
+    available: list[WindowIn] = Field(max_length=50)
+
+
+class AbsenceIn(Strict):
+    on: dt.date
+
+
+class ParticipantIn(Strict):
+    sites: list[int] = Field(max_length=20)
+    sessions_per_week: int = Field(1, ge=0, le=7)
+    priority: int = Field(3, ge=1, le=3)
+    active: bool = True
+
+
+class PlanIn(Strict):
+    organisation: int = Field(ge=1, le=MAX_ID)
+    week: dt.date
 
 
 class AttendanceRow(Strict):
@@ -75,24 +142,238 @@ def _site(request: HttpRequest, site_id: int) -> Site:
     return site
 
 
+def _present_site(s: Site, user: User) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": s.pk,
+        "name": s.name,
+        "kind": s.kind,
+        "place": s.place_id,
+        "address": s.address,
+        "active": s.active,
+        "organisation": s.organisation_id,
+        "devices": [
+            {"id": d.pk, "label": d.label, "kind": d.kind, "status": d.status}
+            for d in s.devices.all()
+        ],
+        "open": [_window(w) for w in s.openings.all()],
+    }
+    if access.manages_site(user, s):
+        row["facilitators"] = [
+            {"user": f.user_id, "available": [_window(w) for w in f.windows.all()]}
+            for f in s.facilitators.filter(active=True).prefetch_related("windows")
+        ]
+    return row
+
+
 @router.get("/reunion/sites", response={200: dict[str, Any], **ERRORS}, summary="Reunion sites")
 def site_list(request: HttpRequest) -> dict[str, Any]:
     user = current_user(request)
     sites = access.sites_visible_to(user).prefetch_related("devices", "openings").order_by("name")
+    return {"items": [_present_site(s, user) for s in sites]}
+
+
+def _place(code: str | None) -> Place | None:
+    return Place.objects.filter(pk=code).first() if code else None
+
+
+@router.post("/reunion/sites", response={201: dict[str, Any], **ERRORS}, summary="Create a site")
+def site_create(request: HttpRequest, payload: SiteIn) -> Status[dict[str, Any]]:
+    """A new site of an organisation whose sites the user manages."""
+    user = current_user(request)
+    org = Organisation.objects.filter(pk=payload.organisation).first()
+    if org is None:
+        raise Http404
+    site = services.site_create(
+        actor=user,
+        organisation=org,
+        name=payload.name,
+        place=_place(payload.place),
+        kind=payload.kind,
+        address=payload.address,
+        devices=payload.devices,
+        openings=[w.model_dump() for w in payload.open],
+    )
+    return Status(201, _present_site(site, user))
+
+
+@router.patch(
+    "/reunion/sites/{site_id}", response={200: dict[str, Any], **ERRORS}, summary="Change a site"
+)
+def site_patch(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[str, Any]:
+    """Change the fields given; `open` replaces the weekly opening hours."""
+    user = current_user(request)
+    site = _site(request, site_id)
+    place = _place(payload.place)
+    if payload.place is not None and place is None:
+        raise ValidationError({"place": ["No such place."]})
+    site = services.site_update(
+        actor=user,
+        site=site,
+        name=payload.name,
+        place=place,
+        kind=payload.kind,
+        address=payload.address,
+        active=payload.active,
+        openings=None if payload.open is None else [w.model_dump() for w in payload.open],
+    )
+    return _present_site(site, user)
+
+
+@router.post(
+    "/reunion/sites/{site_id}/devices",
+    response={201: dict[str, Any], **ERRORS},
+    summary="Add a device",
+)
+def device_create(request: HttpRequest, site_id: int, payload: DeviceIn) -> Status[dict[str, Any]]:
+    user = current_user(request)
+    site = _site(request, site_id)
+    device = services.device_add(
+        actor=user, site=site, label=payload.label, kind=payload.kind, status=payload.status
+    )
+    return Status(
+        201, {"id": device.pk, "label": device.label, "kind": device.kind, "status": device.status}
+    )
+
+
+@router.patch(
+    "/reunion/sites/{site_id}/devices/{device_id}",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Change a device",
+)
+def device_patch(
+    request: HttpRequest, site_id: int, device_id: int, payload: DevicePatch
+) -> dict[str, Any]:
+    """Taking a device out of order moves its coming sessions."""
+    user = current_user(request)
+    site = _site(request, site_id)
+    device = site.devices.filter(pk=device_id).first() if 0 < device_id <= MAX_ID else None
+    if device is None:
+        raise Http404
+    device = services.device_update(
+        actor=user, device=device, label=payload.label, kind=payload.kind, status=payload.status
+    )
+    return {"id": device.pk, "label": device.label, "kind": device.kind, "status": device.status}
+
+
+def _user(user_id: int) -> User:
+    found = User.objects.filter(pk=user_id).first() if 0 < user_id <= MAX_ID else None
+    if found is None:
+        raise Http404
+    return found
+
+
+@router.put(
+    "/reunion/sites/{site_id}/facilitators/{user_id}",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Add a facilitator or change their availability",
+)
+def facilitator_put(
+    request: HttpRequest, site_id: int, user_id: int, payload: FacilitatorIn
+) -> dict[str, Any]:
+    user = current_user(request)
+    site = _site(request, site_id)
+    facilitator = services.facilitator_set(
+        actor=user,
+        site=site,
+        user=_user(user_id),
+        available=[w.model_dump() for w in payload.available],
+    )
     return {
-        "items": [
-            {
-                "id": s.pk,
-                "name": s.name,
-                "place": s.place_id,
-                "organisation": s.organisation_id,
-                "devices": [
-                    {"id": d.pk, "label": d.label, "status": d.status} for d in s.devices.all()
-                ],
-                "open": [_window(w) for w in s.openings.all()],
-            }
-            for s in sites
-        ]
+        "user": facilitator.user_id,
+        "available": [_window(w) for w in facilitator.windows.all()],
+    }
+
+
+def _facilitator(site: Site, user_id: int) -> Facilitator:
+    found = (
+        site.facilitators.filter(user_id=user_id, active=True).select_related("site").first()
+        if 0 < user_id <= MAX_ID
+        else None
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+@router.delete(
+    "/reunion/sites/{site_id}/facilitators/{user_id}",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Remove a facilitator",
+)
+def facilitator_delete(request: HttpRequest, site_id: int, user_id: int) -> dict[str, Any]:
+    """The coming sessions nobody else can run move (the parents are told)."""
+    user = current_user(request)
+    site = _site(request, site_id)
+    moved = services.facilitator_remove(actor=user, facilitator=_facilitator(site, user_id))
+    return {"moved": [s.pk for s in moved]}
+
+
+@router.post(
+    "/reunion/sites/{site_id}/facilitators/{user_id}/absence",
+    response={200: dict[str, Any], **ERRORS},
+    summary="A facilitator is absent for a day",
+)
+def facilitator_absence(
+    request: HttpRequest, site_id: int, user_id: int, payload: AbsenceIn
+) -> dict[str, Any]:
+    """The facilitator reports being ill, or a manager marks them absent: the sessions of that
+    day nobody else can run are re-planned and the parents told."""
+    user = current_user(request)
+    site = _site(request, site_id)
+    facilitator = _facilitator(site, user_id)
+    moved = services.facilitator_absent(actor=user, facilitator=facilitator, on=payload.on)
+    return {"moved": [{"id": s.pk, "starts_at": s.starts_at} for s in moved]}
+
+
+@router.post("/reunion/plan", response={200: dict[str, Any], **ERRORS}, summary="Plan a week")
+def plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
+    """Plan the week of `week` (any day of it) for the organisation's sites; an instance the
+    solver refuses is a 400 with the reason."""
+    user = current_user(request)
+    org = Organisation.objects.filter(pk=payload.organisation).first()
+    if org is None:
+        raise Http404
+    week = payload.week - dt.timedelta(days=payload.week.isoweekday() - 1)
+    schedule = services.plan_week(actor=user, organisation=org, week_start=week)
+    return {
+        "id": schedule.pk,
+        "week": schedule.week_start,
+        "stats": schedule.stats,
+        "unserved": schedule.unserved,
+    }
+
+
+@router.post(
+    "/children/{child_id}/reunion",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Enrol a child in online reunions",
+)
+def participant(request: HttpRequest, child_id: int, payload: ParticipantIn) -> dict[str, Any]:
+    """The child is opened through the access rules (404 outside the user's scope); the
+    sites must be active sites of the child's county."""
+    user = current_user(request)
+    if not 0 < child_id <= MAX_ID:
+        raise Http404
+    child = access.get_child_for_user(user, child_id, purpose="api_reunion_enrolment")
+    wanted = {i for i in payload.sites if 0 < i <= MAX_ID}
+    sites = list(Site.objects.filter(pk__in=wanted))
+    if len(sites) != len(set(payload.sites)):
+        raise ValidationError({"sites": ["No such site."]})
+    result = services.participant_set(
+        actor=user,
+        child=child,
+        sites=sites,
+        sessions_per_week=payload.sessions_per_week,
+        priority=payload.priority,
+        active=payload.active,
+    )
+    return {
+        "child": child.pk,
+        "sites": sorted(s.pk for s in result.sites.all()),
+        "sessions_per_week": result.sessions_per_week,
+        "effective_sessions": services.effective_sessions(result),
+        "priority": result.priority,
+        "active": result.active,
     }
 
 
@@ -132,29 +413,76 @@ def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -
     return {"week": week, "items": items}
 
 
-@router.put(
+def _parent(request: HttpRequest, member_id: int) -> tuple[User, FamilyMember]:
+    user = current_user(request)
+    member = (
+        FamilyMember.objects.filter(pk=member_id, relation__in=services.PARENTS).first()
+        if 0 < member_id <= MAX_ID
+        else None
+    )
+    if member is None or not access.may_edit_parent(user, member):
+        raise Http404
+    return user, member
+
+
+def _availability(user: User, member: FamilyMember) -> dict[str, Any]:
+    availability = (
+        ParentAvailability.objects.filter(member=member).prefetch_related("windows").first()
+    )
+    out: dict[str, Any] = {
+        "member": member.pk,
+        "channel": availability.channel if availability else None,
+        "windows": [_window(w) for w in availability.windows.all()] if availability else [],
+        "updated_at": availability.updated_at if availability else None,
+    }
+    if services.may_edit_phone(user, member):
+        out["phone"] = services.parent_phone(member)
+    return out
+
+
+@router.get(
     "/reunion/parents/{member_id}/availability",
     response={200: dict[str, Any], **ERRORS},
     summary="A parent's weekly windows",
 )
+def parent_availability_get(request: HttpRequest, member_id: int) -> dict[str, Any]:
+    """The windows and preferred channel (`channel` null: never set); the phone only for
+    those who edit the family's registration."""
+    user, member = _parent(request, member_id)
+    out = _availability(user, member)
+    if "phone" in out:
+        from shouhu.audit.models import Action
+        from shouhu.audit.services import log_access
+
+        log_access(
+            user=user,
+            action=Action.REVEAL,
+            object_type="family_member",
+            object_id=str(member.pk),
+            fields=[access.IDENTIFYING],
+            purpose="api_parent_windows",
+        )
+    return out
+
+
+@router.put(
+    "/reunion/parents/{member_id}/availability",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Set a parent's weekly windows",
+)
 def parent_availability(
     request: HttpRequest, member_id: int, payload: AvailabilityIn
 ) -> dict[str, Any]:
-    user = current_user(request)
-    member = FamilyMember.objects.filter(pk=member_id).first() if member_id <= MAX_ID else None
-    if member is None or not access.may_edit_parent(user, member):
-        raise Http404
-    availability = services.parent_availability_set(
+    """`phone` (optional) is changed only by those who edit the family's registration."""
+    user, member = _parent(request, member_id)
+    services.parent_availability_set(
         actor=user,
         member=member,
         windows=[w.model_dump() for w in payload.windows],
         channel=payload.channel,
+        phone=payload.phone,
     )
-    return {
-        "member": member.pk,
-        "channel": availability.channel,
-        "windows": [_window(w) for w in availability.windows.all()],
-    }
+    return _availability(user, member)
 
 
 @router.post(
@@ -200,9 +528,10 @@ def contact_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
     user = current_user(request)
     if not 0 < child_id <= MAX_ID:
         raise Http404
-    child = access.get_child_for_user(user, child_id, purpose="api_contacts")
-    if not access.may_refer(user, child):
-        raise Http404
+    try:
+        child = services.child_for_contact(user, child_id, purpose="api_contacts")
+    except PermissionDenied:
+        raise Http404 from None
     rows = Contact.objects.filter(child=child)[:500]
     return {"items": [_contact(c) for c in rows], "indicators": services.contact_indicators(child)}
 
@@ -218,7 +547,7 @@ def contact_create(
     user = current_user(request)
     if not 0 < child_id <= MAX_ID:
         raise Http404
-    child = access.get_child_for_user(user, child_id, purpose="api_contacts")
+    child = services.child_for_contact(user, child_id, purpose="api_contacts")
     member = FamilyMember.objects.filter(pk=payload.member).first() if payload.member else None
     contact = services.contact_add(
         actor=user,

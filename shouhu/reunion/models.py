@@ -9,10 +9,20 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class SiteKind(models.TextChoices):
+    SCHOOL = "school", _("School room")
+    CHILDREN_HOME = "children_home", _("Village children's home")
+    COMMUNITY = "community", _("Community centre")
+    OTHER = "other", _("Other")
+
+
 class Site(models.Model):
     """A reunion room: a school room, a village 儿童之家, a community centre."""
 
     name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=SiteKind.choices, default=SiteKind.SCHOOL
+    )
     organisation = models.ForeignKey(
         "accounts.Organisation",
         on_delete=models.PROTECT,

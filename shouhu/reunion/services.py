@@ -12,6 +12,8 @@ are told.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,11 +25,12 @@ import jwt
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
-from shouhu.accounts.models import Organisation, User
+from shouhu.accounts.models import Organisation, Role, User
 from shouhu.children.models import Child, FamilyMember, Relation
 from shouhu.lib import dates
 from shouhu.notify.services import Message, send, send_to_parent
@@ -35,6 +38,7 @@ from shouhu.places.models import Place
 from shouhu.reunion.models import (
     IN_PERSON,
     Attendance,
+    Channel,
     Contact,
     ContactMode,
     Device,
@@ -46,10 +50,13 @@ from shouhu.reunion.models import (
     Session,
     SessionStatus,
     Site,
+    SiteKind,
     Ticket,
     TicketStatus,
     Window,
 )
+
+log = logging.getLogger(__name__)
 
 PARENTS = (Relation.FATHER, Relation.MOTHER)
 DEFAULT_SLOT_MINUTES = 20
@@ -84,35 +91,245 @@ def _windows(raw: Iterable[dict[str, Any]], where: str) -> list[tuple[int, dt.ti
 # ---------------------------------------------------------------- sites and people
 
 
+def _overlaps(parsed: Sequence[tuple[int, dt.time, dt.time]], where: str) -> None:
+    """A site's openings may touch but not overlap on one day (slots would overlap)."""
+    ordered = sorted(parsed)
+    for (d1, _s1, e1), (d2, s2, _e2) in itertools.pairwise(ordered):
+        if d1 == d2 and s2 < e1:
+            raise ValidationError({where: [_("Two opening hours overlap on the same day.")]})
+
+
+def _site_fields(
+    *, name: str, place: Place | None, kind: str, organisation: Organisation
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("Name the site.")]
+    if kind not in SiteKind.values:
+        errors["kind"] = [_("Choose one of the listed values.")]
+    if place is None:
+        errors["place"] = [_("Choose the place.")]
+    elif not place.code.startswith(site_area(organisation)):
+        errors["place"] = [_("The site must be in the organisation's county.")]
+    return errors
+
+
+def site_area(organisation: Organisation) -> str:
+    """The code prefix where the organisation's sites may be: its county (or its whole
+    jurisdiction when that is larger)."""
+    return organisation.jurisdiction.prefix[:6]
+
+
+def site_places(organisations: Iterable[Organisation]) -> QuerySet[Place]:
+    """The townships and villages where these organisations may have sites."""
+    from shouhu.places.models import Level
+
+    area = Q(pk__in=[])
+    for org in organisations:
+        area |= Q(code__startswith=site_area(org))
+    return Place.objects.filter(area, level__in=[Level.TOWNSHIP, Level.VILLAGE]).order_by("code")
+
+
+def managed_organisations(actor: User) -> list[Organisation]:
+    """The organisations whose sites the actor manages."""
+    orgs = Organisation.objects.filter(
+        pk__in=actor.memberships.filter(active=True).values("organisation_id"), active=True
+    ).select_related("jurisdiction")
+    return [o for o in orgs if may_create_site(actor, o)]
+
+
+def may_create_site(actor: User, organisation: Organisation) -> bool:
+    """The members who manage the organisation's sites (not its volunteers or envoys)."""
+    return access.manages_site(actor, Site(organisation=organisation))
+
+
 @transaction.atomic
 def site_create(
     *,
     actor: User,
     organisation: Organisation,
     name: str,
-    place: Place,
-    devices: int,
+    place: Place | None,
     openings: Sequence[dict[str, Any]],
+    devices: int = 0,
+    kind: str = SiteKind.SCHOOL,
+    address: str = "",
 ) -> Site:
-    if not actor.memberships.filter(organisation=organisation, active=True).exists():
+    """A new site of the organisation with `devices` working tablets (more are added on the
+    site's page; a site without a usable device is simply left out of the plan)."""
+    if not may_create_site(actor, organisation):
         raise PermissionDenied(_("Sites are managed by their organisation."))
-    if not name.strip():
-        raise ValidationError({"name": [_("Name the site.")]})
+    errors = _site_fields(name=name, place=place, kind=kind, organisation=organisation)
     if not 0 <= devices <= 50:
-        raise ValidationError({"devices": [_("Between 0 and 50.")]})
+        errors["devices"] = [_("Between 0 and 50.")]
+    if errors or place is None:
+        raise ValidationError(errors)
     parsed = _windows(openings, "open")
-    site = Site.objects.create(organisation=organisation, name=name.strip(), place=place)
+    _overlaps(parsed, "open")
+    site = Site.objects.create(
+        organisation=organisation,
+        name=name.strip()[:200],
+        place=place,
+        kind=kind,
+        address=address.strip()[:300],
+    )
     Device.objects.bulk_create(Device(site=site, label=f"{i + 1}") for i in range(devices))
     Window.objects.bulk_create(Window(site=site, day=d, start=s, end=e) for d, s, e in parsed)
     return site
 
 
 @transaction.atomic
+def site_update(
+    *,
+    actor: User,
+    site: Site,
+    name: str | None = None,
+    place: Place | None = None,
+    kind: str | None = None,
+    address: str | None = None,
+    active: bool | None = None,
+    openings: Sequence[dict[str, Any]] | None = None,
+) -> Site:
+    """Change a site; None leaves a field as it is. New opening hours apply from the next
+    plan (sessions already planned stay)."""
+    if not access.manages_site(actor, site):
+        raise PermissionDenied(_("Sites are managed by their organisation."))
+    errors = _site_fields(
+        name=site.name if name is None else name,
+        place=site.place if place is None else place,
+        kind=site.kind if kind is None else kind,
+        organisation=site.organisation,
+    )
+    if errors:
+        raise ValidationError(errors)
+    if name is not None:
+        site.name = name.strip()[:200]
+    if place is not None:
+        site.place = place
+    if kind is not None:
+        site.kind = kind
+    if address is not None:
+        site.address = address.strip()[:300]
+    if active is not None:
+        site.active = active
+    site.save()
+    if openings is not None:
+        parsed = _windows(openings, "open")
+        _overlaps(parsed, "open")
+        site.openings.all().delete()
+        Window.objects.bulk_create(Window(site=site, day=d, start=s, end=e) for d, s, e in parsed)
+    return site
+
+
+def _device_fields(label: str, kind: str, status: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not label.strip() or len(label.strip()) > 50:
+        errors["label"] = [_("Give the device a short label.")]
+    if not kind.strip() or len(kind.strip()) > 50:
+        errors["kind"] = [_("Say what kind of device it is.")]
+    if status not in DeviceStatus.values:
+        errors["status"] = [_("Choose one of the listed values.")]
+    return errors
+
+
+@transaction.atomic
+def device_add(
+    *,
+    actor: User,
+    site: Site,
+    label: str,
+    kind: str = "tablet",
+    status: str = DeviceStatus.WORKING,
+) -> Device:
+    if not access.manages_site(actor, site):
+        raise PermissionDenied(_("Sites are managed by their organisation."))
+    errors = _device_fields(label, kind, status)
+    if not errors and site.devices.filter(label=label.strip()).exists():
+        errors["label"] = [_("The site already has a device with this label.")]
+    if errors:
+        raise ValidationError(errors)
+    return Device.objects.create(site=site, label=label.strip(), kind=kind.strip(), status=status)
+
+
+@transaction.atomic
+def device_update(
+    *,
+    actor: User,
+    device: Device,
+    label: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    now: dt.datetime | None = None,
+) -> Device:
+    """Change a device; taking it out of order (broken, retired) moves its coming sessions
+    like a fault ticket does."""
+    if not access.manages_site(actor, device.site):
+        raise PermissionDenied(_("Sites are managed by their organisation."))
+    label = device.label if label is None else label
+    kind = device.kind if kind is None else kind
+    status = device.status if status is None else status
+    errors = _device_fields(label, kind, status)
+    if (
+        not errors
+        and device.site.devices.filter(label=label.strip()).exclude(pk=device.pk).exists()
+    ):
+        errors["label"] = [_("The site already has a device with this label.")]
+    if errors:
+        raise ValidationError(errors)
+    was_working = device.status == DeviceStatus.WORKING
+    device.label, device.kind, device.status = label.strip(), kind.strip(), status
+    device.save()
+    if was_working and status != DeviceStatus.WORKING:
+        now = now or timezone.now()
+        _replan(_future_on_device(device, now), reason=_("device out of order"), now=now)
+    return device
+
+
+# The roles that may run a reunion room: teachers, cadres and volunteers (never a technology
+# envoy, who must not see a child).
+FACILITATOR_ROLES = (
+    Role.TEACHER,
+    Role.CHILD_DIRECTOR,
+    Role.SUPERVISOR,
+    Role.OFFICIAL,
+    Role.SOCIAL_WORKER,
+    Role.COUNSELOR,
+    Role.VOLUNTEER,
+)
+
+
+def facilitator_candidates(site: Site) -> QuerySet[User]:
+    """Who may be made a facilitator of the site: active users with a facilitating role in
+    an organisation of the site's county."""
+    code = site.place_id
+    over = [code[:2].ljust(12, "0"), code[:4].ljust(12, "0")]  # the province and the city
+    area = Q(memberships__organisation__jurisdiction__code__startswith=code[:6]) | Q(
+        memberships__organisation__jurisdiction_id__in=over
+    )
+    return (
+        User.objects.filter(
+            area,
+            is_active=True,
+            memberships__active=True,
+            memberships__organisation__active=True,
+            memberships__role__in=FACILITATOR_ROLES,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+@transaction.atomic
 def facilitator_set(
     *, actor: User, site: Site, user: User, available: Sequence[dict[str, Any]]
 ) -> Facilitator:
+    """Add a facilitator to the site (or change their availability)."""
     if not access.manages_site(actor, site):
         raise PermissionDenied(_("Sites are managed by their organisation."))
+    if not facilitator_candidates(site).filter(pk=user.pk).exists():
+        raise ValidationError(
+            {"user": [_("Only teachers, cadres and volunteers of the county run a site.")]}
+        )
     parsed = _windows(available, "available")
     facilitator, _created = Facilitator.objects.update_or_create(
         site=site, user=user, defaults={"active": True}
@@ -124,6 +341,46 @@ def facilitator_set(
     return facilitator
 
 
+def _uncovered(
+    site: Site, sessions: Iterable[Session], others: Sequence[Facilitator]
+) -> list[Session]:
+    """The sessions no facilitator among `others` is available for."""
+    out = []
+    for s in sessions:
+        local = timezone.localtime(s.starts_at)
+        end = (local + dt.timedelta(minutes=s.minutes)).time()
+        if not any(_fits(f.windows.all(), local.isoweekday(), local.time(), end) for f in others):
+            out.append(s)
+    return out
+
+
+@transaction.atomic
+def facilitator_remove(
+    *, actor: User, facilitator: Facilitator, now: dt.datetime | None = None
+) -> list[Session]:
+    """The facilitator no longer runs the site; coming sessions nobody else can run move."""
+    now = now or timezone.now()
+    site = facilitator.site
+    if not access.manages_site(actor, site):
+        raise PermissionDenied(_("Sites are managed by their organisation."))
+    facilitator.active = False
+    facilitator.save(update_fields=["active"])
+    others = list(site.facilitators.filter(active=True).prefetch_related("windows"))
+    coming = Session.objects.filter(site=site, status=SessionStatus.PLANNED, starts_at__gt=now)
+    return _replan(_uncovered(site, coming, others), reason=_("facilitator left"), now=now)
+
+
+def may_enrol(actor: User, child: Child) -> bool:
+    return access.may_refer(actor, child)
+
+
+def enrol_sites(child: Child) -> QuerySet[Site]:
+    """The active sites a child can be enrolled at: those of the child's county."""
+    return Site.objects.filter(
+        active=True, place__code__startswith=child.residence_id[:6]
+    ).order_by("name")
+
+
 @transaction.atomic
 def participant_set(
     *,
@@ -132,23 +389,32 @@ def participant_set(
     sites: Sequence[Site],
     sessions_per_week: int = 1,
     priority: int = 3,
+    active: bool = True,
 ) -> Participant:
-    if not access.may_refer(actor, child):
+    """Enrol a child (or change or end the enrolment); open the child with
+    `access.get_child_for_user` first."""
+    if not may_enrol(actor, child):
         raise PermissionDenied(_("You do not work with this child."))
     errors: dict[str, list[str]] = {}
     if not 0 <= sessions_per_week <= 7:
         errors["sessions_per_week"] = [_("Between 0 and 7.")]
     if priority not in (1, 2, 3):
         errors["priority"] = [_("1 (highest) to 3.")]
-    if not sites or any(not s.active for s in sites):
-        errors["sites"] = [_("Choose at least one active site.")]
+    reachable = set(enrol_sites(child).values_list("pk", flat=True))
+    if active and (not sites or any(s.pk not in reachable for s in sites)):
+        errors["sites"] = [_("Choose at least one active site of the child's county.")]
     if errors:
         raise ValidationError(errors)
     participant, _created = Participant.objects.update_or_create(
         child=child,
-        defaults={"sessions_per_week": sessions_per_week, "priority": priority, "active": True},
+        defaults={
+            "sessions_per_week": sessions_per_week,
+            "priority": priority,
+            "active": active,
+        },
     )
-    participant.sites.set(sites)
+    if active:
+        participant.sites.set(sites)
     return participant
 
 
@@ -159,13 +425,24 @@ def parent_availability_set(
     member: FamilyMember,
     windows: Sequence[dict[str, Any]],
     channel: str = "wechat",
+    phone: str | None = None,
     now: dt.datetime | None = None,
 ) -> ParentAvailability:
+    """Set a parent's weekly windows and preferred channel (the child director or a
+    facilitator, after a phone call). A new `phone` is stored encrypted through the registry
+    (`children.services.member_update`), so only those who edit the family's registration
+    change it."""
     if not access.may_edit_parent(actor, member):
         raise PermissionDenied(_("You may not change this parent's availability."))
-    if channel not in ("sms", "wechat", "phone"):
+    if channel not in Channel.values:
         raise ValidationError({"channel": [_("Choose one of the listed values.")]})
     parsed = _windows(windows, "windows")
+    if phone is not None and _normal_phone(phone) != parent_phone(member):
+        if not may_edit_phone(actor, member):
+            raise PermissionDenied(_("Only those who edit the family's registration change it."))
+        from shouhu.children.services import member_update
+
+        member_update(actor=actor, member=member, changes={"phone": phone.strip()})
     availability, _created = ParentAvailability.objects.update_or_create(
         member=member,
         defaults={"channel": channel, "updated_at": now or timezone.now(), "updated_by": actor},
@@ -175,6 +452,23 @@ def parent_availability_set(
         Window(parent=availability, day=d, start=s, end=e) for d, s, e in parsed
     )
     return availability
+
+
+def parent_phone(member: FamilyMember) -> str:
+    from shouhu.children import protect
+
+    return protect.unseal(member.phone_enc) if member.phone_enc else ""
+
+
+def _normal_phone(phone: str) -> str:
+    from shouhu.children import protect
+
+    return protect.normalize_phone(phone) if phone.strip() else ""
+
+
+def may_edit_phone(actor: User, member: FamilyMember) -> bool:
+    children = list(Child.objects.filter(household_id=member.household_id))
+    return bool(children) and all(access.can_edit(actor, c) for c in children)
 
 
 # ---------------------------------------------------------------- the plan
@@ -197,19 +491,46 @@ def available_devices(site: Site) -> list[Device]:
     ]
 
 
+def plan_asks_for_contact(child_id: int) -> bool:
+    """An open case of the child has an open action (to do or in progress) under an open
+    goal in the family-bonds area, the area of the service plan that works on the bond with
+    the parents away: the plan asks for more contact."""
+    from shouhu.cases.models import ActionStatus, Domain, GoalStatus, PlanAction, Stage
+
+    return (
+        PlanAction.objects.filter(
+            goal__case__child_id=child_id,
+            goal__domain=Domain.FAMILY,
+            goal__status=GoalStatus.OPEN,
+            status__in=[ActionStatus.TODO, ActionStatus.DOING],
+        )
+        .exclude(goal__case__stage=Stage.CLOSED)
+        .exists()
+    )
+
+
 def effective_sessions(participant: Participant) -> int:
     """Sessions needed a week: the participant's number, at least two when the child's risk
-    level is orange or red."""
+    level is orange or red or an open case plan works on the family bonds (and the child
+    takes part at all)."""
     from shouhu.screening.models import RiskLevel
 
+    wanted = participant.sessions_per_week
+    if wanted == 0:
+        return 0
     level = (
         RiskLevel.objects.filter(child_id=participant.child_id)
         .values_list("level", flat=True)
         .first()
     )
-    if level in ("orange", "red"):
-        return max(participant.sessions_per_week, 2)
-    return participant.sessions_per_week
+    if level in ("orange", "red") or plan_asks_for_contact(participant.child_id):
+        return max(wanted, 2)
+    return wanted
+
+
+class PlanningError(ValidationError):
+    """The week could not be planned (an invalid instance or a solver failure); nothing is
+    stored and the message says why."""
 
 
 @dataclass
@@ -221,8 +542,11 @@ class Built:
 
 def build_instance(sites: Sequence[Site]) -> Built:
     """The solver's documented JSON instance for these sites, from the database."""
-    by_id = {str(s.pk): s for s in sites}
     devices = {str(s.pk): available_devices(s) for s in sites}
+    # A site without a usable device (all broken, retired or with an open ticket) has no
+    # slot to offer: it is left out, and its children go unserved there.
+    usable = [s for s in sites if devices[str(s.pk)]]
+    by_id = {str(s.pk): s for s in usable}
     instance: dict[str, Any] = {
         "slot_minutes": slot_minutes(),
         "sites": [
@@ -239,7 +563,7 @@ def build_instance(sites: Sequence[Site]) -> Built:
                 "site": str(f.site_id),
                 "available": [_win(w) for w in f.windows.all()],
             }
-            for f in Facilitator.objects.filter(site__in=sites, active=True).prefetch_related(
+            for f in Facilitator.objects.filter(site__in=usable, active=True).prefetch_related(
                 "windows"
             )
         ],
@@ -372,10 +696,23 @@ def plan_week(
         raise ValidationError({"week_start": [_("This week has already started.")]})
     old.delete()
     built = build_instance(sites)
-    plan = reunion_solver.solve(built.instance)
+    try:
+        plan = reunion_solver.solve(built.instance)
+    except reunion_solver.InstanceError as exc:
+        raise PlanningError(
+            _("The week cannot be planned: %(problems)s") % {"problems": "; ".join(exc.errors[:5])}
+        ) from exc
+    except Exception as exc:  # any solver failure is reported and nothing is stored
+        log.exception("reunion solver failed for organisation %s", organisation.pk)
+        raise PlanningError(
+            _("The planner failed; nothing was changed. Please report this problem.")
+        ) from exc
     problems = reunion_solver.check_plan(built.instance, plan)
     if problems:  # a plan that breaks a constraint is a bug: never store it
-        raise RuntimeError("solver plan breaks constraints: " + "; ".join(problems[:5]))
+        log.error("solver plan breaks constraints: %s", "; ".join(problems[:5]))
+        raise PlanningError(
+            _("The planner produced an invalid plan; nothing was changed. Please report this.")
+        )
     schedule = Schedule.objects.create(
         week_start=week_start,
         organisation=organisation,
@@ -597,15 +934,15 @@ def facilitator_absent(
     site = facilitator.site
     if not (access.manages_site(actor, site) or facilitator.user_id == actor.pk):
         raise PermissionDenied(_("Only the site's people change its sessions."))
-    others = [f for f in site.facilitators.filter(active=True).exclude(pk=facilitator.pk)]
-    affected = []
-    for s in Session.objects.filter(site=site, status=SessionStatus.PLANNED, starts_at__gt=now):
-        local = timezone.localtime(s.starts_at)
-        if local.date() != on:
-            continue
-        end = (local + dt.timedelta(minutes=s.minutes)).time()
-        if not any(_fits(f.windows.all(), local.isoweekday(), local.time(), end) for f in others):
-            affected.append(s)
+    others = list(
+        site.facilitators.filter(active=True).exclude(pk=facilitator.pk).prefetch_related("windows")
+    )
+    that_day = [
+        s
+        for s in Session.objects.filter(site=site, status=SessionStatus.PLANNED, starts_at__gt=now)
+        if timezone.localtime(s.starts_at).date() == on
+    ]
+    affected = _uncovered(site, that_day, others)
     return _replan(
         affected, reason=_("facilitator absent"), now=now, absent={(facilitator.pk, site.pk, on)}
     )
@@ -676,6 +1013,52 @@ def attendance_record(
     return session
 
 
+def facilitates_child(user: User, child: Child) -> bool:
+    """The user runs a site where the child takes part."""
+    return Facilitator.objects.filter(
+        user=user,
+        active=True,
+        site__active=True,
+        site__participants__child=child,
+        site__participants__active=True,
+    ).exists()
+
+
+def may_log_contact(user: User, child: Child) -> bool:
+    """Those who work with the child (not as a volunteer), and the facilitators of a site
+    where the child takes part, keep the child's contact log."""
+    return access.may_refer(user, child) or facilitates_child(user, child)
+
+
+def child_for_contact(user: User, child_id: object, *, purpose: str) -> Child:
+    """Open a child's contact log: through `access.get_child_for_user` for those who work
+    with the child; a facilitator of a site where the child takes part (a volunteer, say,
+    who does not otherwise see the child) gets the child too, logged the same way. Anyone
+    else: 404 (403 for those who see the child but may not keep the log)."""
+    from shouhu.audit.models import Action
+    from shouhu.audit.services import log_access
+
+    pk = str(child_id)
+    found = Child.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    if (
+        found is not None
+        and not access.children_visible_to(user).filter(pk=found.pk).exists()
+        and facilitates_child(user, found)
+    ):
+        log_access(
+            user=user,
+            action=Action.VIEW_CHILD,
+            child_id=found.pk,
+            purpose=purpose,
+            fields=[access.BASIC],
+        )
+        return found
+    child = access.get_child_for_user(user, child_id, purpose=purpose)
+    if not may_log_contact(user, child):
+        raise PermissionDenied(_("You do not work with this child."))
+    return child
+
+
 @transaction.atomic
 def contact_add(
     *,
@@ -687,7 +1070,7 @@ def contact_add(
     minutes: int | None = None,
     note: str = "",
 ) -> Contact:
-    if not access.may_refer(actor, child):
+    if not may_log_contact(actor, child):
         raise PermissionDenied(_("You do not work with this child."))
     errors: dict[str, list[str]] = {}
     if mode not in ContactMode.values:
@@ -890,10 +1273,8 @@ def site_week_report(site: Site, week_start: dt.date) -> dict[str, Any]:
     )
     devices = site.devices.exclude(status=DeviceStatus.RETIRED).count()
     used = sum(s.minutes for s in held)
-    tickets = list(
-        site.tickets.filter(
-            resolved_at__isnull=False, reported_at__gte=start - dt.timedelta(days=30)
-        )
+    tickets = list(  # the faults reported in the week and resolved since
+        site.tickets.filter(resolved_at__isnull=False, reported_at__gte=start, reported_at__lt=end)
     )
     hours = [
         (t.resolved_at - t.reported_at).total_seconds() / 3600 for t in tickets if t.resolved_at

@@ -7,9 +7,14 @@ app_name = "reunion"
 urlpatterns = [
     path("reunion/", views.site_list, name="sites"),
     path("reunion/plan/", views.plan, name="plan"),
+    path("reunion/sites/new/", views.site_new, name="site_new"),
     path("reunion/sites/<int:pk>/", views.site_week, name="site"),
+    path("reunion/sites/<int:pk>/manage/", views.site_manage, name="site_manage"),
+    path("reunion/sites/<int:pk>/absent/", views.facilitator_absent, name="absent"),
     path("reunion/sessions/<int:pk>/attendance/", views.attendance, name="attendance"),
     path("reunion/sessions/<int:pk>/cancel/", views.session_cancel, name="cancel"),
     path("reunion/tickets/", views.tickets, name="tickets"),
+    path("reunion/parents/<int:pk>/", views.parent_windows, name="parent_windows"),
     path("children/<int:pk>/contacts/", views.contacts, name="contacts"),
+    path("children/<int:pk>/reunion/", views.participant, name="participant"),
 ]

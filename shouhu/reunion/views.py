@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -20,16 +21,24 @@ from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
+from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import dates
+from shouhu.places.models import Place
 from shouhu.reunion import services
 from shouhu.reunion.models import (
+    Channel,
     Contact,
     ContactMode,
+    DeviceStatus,
     Feeling,
+    ParentAvailability,
+    Participant,
     Session,
     SessionStatus,
     Site,
+    SiteKind,
     TicketStatus,
+    Weekday,
 )
 
 
@@ -65,7 +74,12 @@ def site_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reunion/sites.html",
-        {"sites": sites, "orgs": orgs, "week": _monday(None) + dt.timedelta(days=7)},
+        {
+            "sites": sites,
+            "orgs": orgs,
+            "week": _monday(None) + dt.timedelta(days=7),
+            "may_create": bool(services.managed_organisations(user)),
+        },
     )
 
 
@@ -100,7 +114,10 @@ def site_week(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site(user, pk)
     week = _monday(request.GET.get("week"))
     start = dates.start_of_day(week)
-    shows_children = access.manages_site(user, site) or access.facilitates(user, site)
+    manages = access.manages_site(user, site)
+    shows_children = manages or access.facilitates(user, site)
+    active = site.facilitators.filter(active=True).select_related("user")
+    absent_choices = list(active if manages else active.filter(user=user))
     sessions = (
         Session.objects.filter(
             site=site, starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=7)
@@ -124,6 +141,9 @@ def site_week(request: HttpRequest, pk: int) -> HttpResponse:
             "week": week,
             "sessions": sessions,
             "shows_children": shows_children,
+            "manages": manages,
+            "absent_choices": absent_choices,
+            "today": dates.today(),
             "devices": site.devices.all(),
             "report": services.site_week_report(site, week) if shows_children else None,
             "prev": week - dt.timedelta(days=7),
@@ -208,9 +228,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contacts(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    child = access.get_child_for_user(user, pk, purpose="contact_log")
-    if not access.may_refer(user, child):
-        raise PermissionDenied
+    child = services.child_for_contact(user, pk, purpose="contact_log")
     if request.method == "POST":
         member = child.household.members.filter(pk=request.POST.get("member") or 0).first()
         minutes = request.POST.get("minutes", "")
@@ -235,7 +253,11 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": Contact.objects.filter(child=child).select_related("member")[:200],
             "indicators": services.contact_indicators(child),
             "modes": ContactMode.choices,
-            "parents": child.household.members.filter(relation__in=services.PARENTS),
+            "parents": [
+                (m, access.may_edit_parent(user, m))
+                for m in child.household.members.filter(relation__in=services.PARENTS)
+            ],
+            "may_enrol": services.may_enrol(user, child),
             "today": dates.today(),
         },
     )
@@ -282,4 +304,319 @@ def tickets(request: HttpRequest) -> HttpResponse:
             "statuses": TicketStatus,
             "now": timezone.now(),
         },
+    )
+
+
+# ---------------------------------------------------------------- managing sites and people
+
+
+BLANK_ROWS = 3
+
+
+def _post_windows(request: HttpRequest, prefix: str) -> list[dict[str, Any]]:
+    """Weekly windows from the rows of a form (`<prefix>-day`, `-start`, `-end`); rows left
+    empty are skipped, the rest is validated by the service."""
+    days = request.POST.getlist(prefix + "-day")
+    starts = request.POST.getlist(prefix + "-start")
+    ends = request.POST.getlist(prefix + "-end")
+    out = []
+    for day, start, end in zip(days, starts, ends, strict=False):
+        if not start.strip() and not end.strip():
+            continue
+        out.append({"day": int(day) if day.isdigit() else 0, "start": start, "end": end})
+    return out
+
+
+def _rows(windows: Any) -> list[dict[str, Any]]:
+    """Rows to show in a window form: the current windows and a few empty ones."""
+    rows = [
+        w
+        if isinstance(w, dict)
+        else {"day": w.day, "start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}"}
+        for w in windows
+    ]
+    return rows + [{"day": 1, "start": "", "end": ""}] * BLANK_ROWS
+
+
+def _managed_site(user: User, pk: int) -> Site:
+    site = _site(user, pk)
+    if not access.manages_site(user, site):
+        raise Http404
+    return site
+
+
+def _site_form(
+    request: HttpRequest, user: User, site: Site | None, openings: Any, status: int = 200
+) -> HttpResponse:
+    orgs = services.managed_organisations(user) if site is None else [site.organisation]
+    context: dict[str, Any] = {
+        "site": site,
+        "orgs": orgs,
+        "kinds": SiteKind.choices,
+        "places": services.site_places(orgs),
+        "openings": _rows(openings),
+        "days": Weekday.choices,
+        "form": request.POST if request.method == "POST" else {},
+    }
+    if site is not None:
+        context.update(
+            devices=site.devices.all(),
+            statuses=DeviceStatus.choices,
+            facilitators=[
+                (f, _rows(f.windows.all()))
+                for f in site.facilitators.filter(active=True)
+                .select_related("user")
+                .prefetch_related("windows")
+            ],
+            candidates=services.facilitator_candidates(site),
+            blank=_rows([]),
+        )
+    return render(request, "reunion/site_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_new(request: HttpRequest) -> HttpResponse:
+    """A new site of one of the organisations the user manages sites for."""
+    user: User = request.user  # type: ignore[assignment]
+    if not services.managed_organisations(user):
+        raise PermissionDenied
+    if request.method == "POST":
+        org = next(
+            (
+                o
+                for o in services.managed_organisations(user)
+                if str(o.pk) == request.POST.get("organisation")
+            ),
+            None,
+        )
+        openings = _post_windows(request, "open")
+        try:
+            if org is None:
+                raise ValidationError({"organisation": [_("Choose the organisation.")]})
+            site = services.site_create(
+                actor=user,
+                organisation=org,
+                name=request.POST.get("name", ""),
+                kind=request.POST.get("kind", ""),
+                place=Place.objects.filter(pk=request.POST.get("place") or "").first(),
+                address=request.POST.get("address", ""),
+                openings=openings,
+            )
+        except ValidationError as exc:
+            _flash(request, exc)
+            return _site_form(request, user, None, openings, status=400)
+        messages.success(request, _("Site created. Add its devices and facilitators."))
+        return redirect("reunion:site_manage", site.pk)
+    return _site_form(request, user, None, [])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_manage(request: HttpRequest, pk: int) -> HttpResponse:
+    """A site's settings for its organisation: the site and its opening hours, devices,
+    facilitators and their availability."""
+    user: User = request.user  # type: ignore[assignment]
+    site = _managed_site(user, pk)
+    if request.method == "GET":
+        return _site_form(request, user, site, site.openings.all())
+    what = request.POST.get("what")
+    try:
+        if what == "site":
+            openings = _post_windows(request, "open")
+            try:
+                services.site_update(
+                    actor=user,
+                    site=site,
+                    name=request.POST.get("name", ""),
+                    kind=request.POST.get("kind", ""),
+                    place=Place.objects.filter(pk=request.POST.get("place") or "").first()
+                    or site.place,
+                    address=request.POST.get("address", ""),
+                    active=request.POST.get("active") == "1",
+                    openings=openings,
+                )
+            except ValidationError as exc:
+                _flash(request, exc)
+                site.refresh_from_db()
+                return _site_form(request, user, site, openings, status=400)
+        elif what == "device_add":
+            services.device_add(
+                actor=user,
+                site=site,
+                label=request.POST.get("label", ""),
+                kind=request.POST.get("kind", ""),
+                status=request.POST.get("status", DeviceStatus.WORKING),
+            )
+        elif what == "device":
+            device = site.devices.filter(pk=request.POST.get("device") or 0).first()
+            if device is None:
+                raise Http404
+            services.device_update(
+                actor=user,
+                device=device,
+                label=request.POST.get("label", ""),
+                kind=request.POST.get("kind", ""),
+                status=request.POST.get("status", ""),
+            )
+        elif what == "facilitator":
+            person = (
+                services.facilitator_candidates(site)
+                .filter(pk=request.POST.get("user") or 0)
+                .first()
+            )
+            if person is None:
+                raise ValidationError({"user": [_("Choose a person from the list.")]})
+            services.facilitator_set(
+                actor=user,
+                site=site,
+                user=person,
+                available=_post_windows(request, "avail"),
+            )
+        elif what == "facilitator_remove":
+            facilitator = site.facilitators.filter(pk=request.POST.get("facilitator") or 0).first()
+            if facilitator is None:
+                raise Http404
+            moved = services.facilitator_remove(actor=user, facilitator=facilitator)
+            if moved:
+                messages.info(request, _("Sessions moved: %(n)s.") % {"n": len(moved)})
+        else:
+            raise Http404
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("reunion:site_manage", site.pk)
+
+
+@login_required
+@require_POST
+def facilitator_absent(request: HttpRequest, pk: int) -> HttpResponse:
+    """A facilitator reports being ill on a day (or a manager marks one absent): the
+    sessions nobody else can run that day move, and the parents are told."""
+    user: User = request.user  # type: ignore[assignment]
+    site = _site(user, pk)
+    manages = access.manages_site(user, site)
+    active = site.facilitators.filter(active=True)
+    chosen = request.POST.get("facilitator", "")
+    facilitator = (
+        active.filter(pk=chosen).first()
+        if manages and chosen.isdigit()
+        else active.filter(user=user).first()
+    )
+    if facilitator is None:
+        raise Http404
+    on = parse_date(request.POST.get("on", "") or "")
+    try:
+        if on is None:
+            raise ValidationError({"on": [_("Give the date.")]})
+        moved = services.facilitator_absent(actor=user, facilitator=facilitator, on=on)
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Absence noted; %(n)s sessions moved, the parents were told.") % {"n": len(moved)},
+        )
+    return redirect(reverse("reunion:site", args=[site.pk]) + f"?week={_monday(str(on or ''))}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def participant(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enrol a child at reunion sites: sites, sessions a week, priority. The child is opened
+    through the access module, so nobody reaches a child outside their scope."""
+    user: User = request.user  # type: ignore[assignment]
+    child = access.get_child_for_user(user, pk, purpose="reunion_enrolment")
+    if not services.may_enrol(user, child):
+        raise PermissionDenied
+    current = Participant.objects.filter(child=child).prefetch_related("sites").first()
+    choices = services.enrol_sites(child).select_related("place")
+    if request.method == "POST":
+        chosen = list(choices.filter(pk__in=request.POST.getlist("sites")))
+        sessions, priority = request.POST.get("sessions", ""), request.POST.get("priority", "")
+        try:
+            services.participant_set(
+                actor=user,
+                child=child,
+                sites=chosen,
+                sessions_per_week=int(sessions) if sessions.isdigit() else -1,
+                priority=int(priority) if priority.isdigit() else 0,
+                active=request.POST.get("active", "1") == "1",
+            )
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("reunion:participant", child.pk)
+    return render(
+        request,
+        "reunion/participant.html",
+        {
+            "child": child,
+            "participant": current,
+            "chosen": {s.pk for s in current.sites.all()} if current else set(),
+            "sites": choices,
+            "sessions_range": range(0, 8),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def parent_windows(request: HttpRequest, pk: int) -> HttpResponse:
+    """A parent's weekly windows, preferred channel (and phone, for those who edit the
+    family's registration): the child director or a facilitator after a phone call."""
+    user: User = request.user  # type: ignore[assignment]
+    member = FamilyMember.objects.filter(pk=pk, relation__in=services.PARENTS).first()
+    if member is None or not access.may_edit_parent(user, member):
+        raise Http404
+    phone_editable = services.may_edit_phone(user, member)
+    availability = ParentAvailability.objects.filter(member=member).first()
+    back = request.GET.get("child", "")
+    child = (
+        Child.objects.filter(household_id=member.household_id, pk=back).first()
+        if back.isdigit()
+        else None
+    )
+    windows: Any = availability.windows.all() if availability else []
+    if request.method == "POST":
+        windows = _post_windows(request, "w")
+        try:
+            services.parent_availability_set(
+                actor=user,
+                member=member,
+                windows=windows,
+                channel=request.POST.get("channel", ""),
+                phone=request.POST.get("phone") if phone_editable else None,
+            )
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(request.get_full_path())
+    if phone_editable:  # the phone is shown decrypted
+        log_access(
+            user=user,
+            action=Action.REVEAL,
+            child_id=child.pk if child else None,
+            object_type="family_member",
+            object_id=str(member.pk),
+            fields=[access.IDENTIFYING],
+            purpose="parent_windows",
+        )
+    return render(
+        request,
+        "reunion/parent_windows.html",
+        {
+            "member": member,
+            "child": child,
+            "availability": availability,
+            "channels": Channel.choices,
+            "days": Weekday.choices,
+            "rows": _rows(windows),
+            "phone_editable": phone_editable,
+            "phone": services.parent_phone(member) if phone_editable else "",
+        },
+        status=400 if request.method == "POST" else 200,
     )
