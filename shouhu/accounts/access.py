@@ -361,8 +361,10 @@ def get_child_for_user(user: User, child_id: object, *, purpose: str) -> Child:
 # A case belongs to an organisation. Its social workers and counsellors work on all of the
 # organisation's cases; workers added to a case work on it too; volunteers added to a case
 # see it without its notes; supervisors and officials follow the cases of children in
-# their jurisdiction; approvers (the organisation's named approvers, else the township
-# supervisors of the child's place) approve plans and closures.
+# their jurisdiction; the social workers and counsellors of an organisation that accepted a
+# referral or transfer of a case read that case (without its notes); approvers (the
+# organisation's named approvers, else the township supervisors of the child's place)
+# approve plans and closures.
 
 CASE_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COUNSELOR})
 CASE_ORG_KINDS = frozenset({"social_work", "hospital", "ngo", "school", "womens_federation"})
@@ -433,19 +435,25 @@ def members_over(child: Child, roles: Iterable[str], **filters: Any) -> list[Use
     """Active users holding one of `roles` in an organisation whose jurisdiction contains the
     child's residence (village, township, county, city or province): who is told, escalated
     to or asked to approve for a child."""
-    code = child.residence_id
-    places = [code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
     return [
         m.user
-        for m in Membership.objects.filter(
-            role__in=list(roles),
-            active=True,
-            user__is_active=True,
-            organisation__active=True,
-            organisation__jurisdiction_id__in=places,
-            **filters,
-        ).select_related("user")
+        for m in Membership.objects.filter(members_over_q(child, roles), **filters).select_related(
+            "user"
+        )
     ]
+
+
+def members_over_q(child: Child, roles: Iterable[str]) -> Q:
+    """The memberships `members_over` reads, as a filter (to combine in one query)."""
+    code = child.residence_id
+    places = [code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
+    return Q(
+        role__in=list(roles),
+        active=True,
+        user__is_active=True,
+        organisation__active=True,
+        organisation__jurisdiction_id__in=places,
+    )
 
 
 def _township_supervisors(child: Child) -> list[User]:
@@ -468,6 +476,34 @@ def may_decide_intake(user: User, intake: Intake) -> bool:
     return works_in(user, intake.organisation) or user in _township_supervisors(intake.child)
 
 
+def referred_cases_q(organisations: Iterable[int]) -> Q:
+    """Cases another organisation referred or transferred to one of `organisations`, once
+    accepted, while the grant it opened is in force: DESIGN.md opens a child to "an accepted
+    referral or transfer with consent" (consent or a legal basis is required when the
+    referral is made and when the organisation-wide assignment is created); the referring
+    case is readable by the receiving organisation's social workers and counsellors, who do
+    not work on it (`may_work` is false: no changes and no case notes)."""
+    from django.db.models import Exists, OuterRef
+
+    from shouhu.cases.models import Transfer
+    from shouhu.children.models import ChildAssignment
+
+    orgs = list(organisations)
+    if not orgs:
+        return Q(pk__in=[])
+    in_force = ChildAssignment.objects.filter(
+        child_id=OuterRef("case__child_id"),
+        organisation_id=OuterRef("to_organisation_id"),
+        kind=OuterRef("kind"),
+        user__isnull=True,
+        active=True,
+    )
+    accepted = Transfer.objects.filter(
+        Exists(in_force), status="accepted", to_organisation_id__in=orgs
+    )
+    return Q(pk__in=accepted.values("case_id"))
+
+
 def cases_visible_to(user: User) -> QuerySet[Case]:
     """The one queryset of cases a user may see (lists, API, worklists)."""
     from shouhu.cases.models import Case, CaseMember
@@ -475,7 +511,10 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     # A subquery, not a join: no duplicate rows, so no DISTINCT (which sorted every visible
     # case on every column).
     member_of = CaseMember.objects.filter(user=user, active=True).values("case_id")
-    mine = Q(organisation_id__in=case_organisations(user)) | Q(pk__in=member_of)
+    orgs = case_organisations(user)
+    mine = Q(organisation_id__in=orgs) | Q(pk__in=member_of)
+    if orgs:  # only when it can match (an empty subquery still costs the planner)
+        mine |= referred_cases_q(orgs)
     area = jurisdiction_q(user, roles=FOLLOW_ROLES, field="residence")
     return Case.objects.filter(mine | area)
 
@@ -533,6 +572,58 @@ def manages_site(user: User, site: Site) -> bool:
 
 def facilitates(user: User, site: Site) -> bool:
     return site.facilitators.filter(user=user, active=True).exists()
+
+
+def facilitates_child(user: User, child: Child) -> bool:
+    """The user runs a site where the child takes part."""
+    from shouhu.reunion.models import Facilitator
+
+    return Facilitator.objects.filter(
+        user=user,
+        active=True,
+        site__active=True,
+        site__participants__child=child,
+        site__participants__active=True,
+    ).exists()
+
+
+def may_log_contact(user: User, child: Child) -> bool:
+    """Those who work with the child (not as a volunteer), and the facilitators of a site
+    where the child takes part, keep the child's contact log."""
+    return may_refer(user, child) or facilitates_child(user, child)
+
+
+def get_child_for_contact(user: User, child_id: object, *, purpose: str) -> Child:
+    """A child opened for the contact log: through `get_child_for_user` for those who work
+    with the child; a facilitator of a site where the child takes part (a volunteer, say,
+    who does not otherwise see the child) gets the child too, logged the same way. Anyone
+    else: 404 (403 for those who see the child but may not keep the log)."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    from shouhu.audit.models import Action
+    from shouhu.audit.services import log_access
+    from shouhu.children.models import Child
+
+    pk = str(child_id)
+    found = Child.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    if (
+        found is not None
+        and not children_visible_to(user).filter(pk=found.pk).exists()
+        and facilitates_child(user, found)
+    ):
+        log_access(
+            user=user,
+            action=Action.VIEW_CHILD,
+            child_id=found.pk,
+            purpose=purpose,
+            fields=[BASIC],
+        )
+        return found
+    child = get_child_for_user(user, child_id, purpose=purpose)
+    if not may_log_contact(user, child):
+        raise PermissionDenied(_("You do not work with this child."))
+    return child
 
 
 def is_tech_envoy(user: User) -> bool:

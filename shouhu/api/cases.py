@@ -16,7 +16,7 @@ from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Error
 from shouhu.cases import selectors, services
-from shouhu.cases.models import CaseTask, Goal, Intake, PlanAction
+from shouhu.cases.models import Approval, CaseTask, Goal, Intake, PlanAction
 
 router = Router(tags=["cases"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -45,6 +45,7 @@ class CaseIn(Strict):
     urgency: Literal["low", "normal", "high", "crisis"] = "normal"
     consent: Literal["guardian", "child", "legal_basis", "none"] = "none"
     organisation: int | None = Field(None, ge=1, le=MAX_ID)
+    referrer: str = Field("", max_length=100)
 
 
 class TransitionIn(Strict):
@@ -73,6 +74,35 @@ class ActionIn(Strict):
     owner: Literal["family", "school", "community", "social_worker", "volunteer"]
     due_on: dt.date | None = None
     assignee: int | None = Field(None, ge=1, le=MAX_ID)
+    organisation: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+class GoalPatch(Strict):
+    version: int = Field(ge=1, le=MAX_ID)
+    status: Literal["open", "met", "partly", "not_met", "dropped"] | None = None
+    review_note: str | None = Field(None, max_length=5000)
+    description: str | None = Field(None, min_length=1, max_length=2000)
+
+
+class GoalReviewIn(Strict):
+    goal: int = Field(ge=1, le=MAX_ID)
+    status: Literal["open", "met", "partly", "not_met", "dropped"]
+    note: str = Field("", max_length=5000)
+
+
+class ReviewIn(Strict):
+    version: int = Field(ge=1, le=MAX_ID)
+    goals: list[GoalReviewIn] = Field(min_length=1, max_length=100)
+
+
+class MemberIn(Strict):
+    user: int = Field(ge=1, le=MAX_ID)
+    role: Literal["worker", "counsellor", "volunteer", "supervisor"]
+
+
+class ApprovalDecisionIn(Strict):
+    approve: bool
+    note: str = Field("", max_length=5000)
 
 
 class ActionPatch(Strict):
@@ -104,6 +134,7 @@ class TaskDoneIn(Strict):
 class DecisionIn(Strict):
     accept: bool
     reason: str = Field("", max_length=5000)
+    lead: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class TaskQuery(Schema):
@@ -124,14 +155,14 @@ def _case(request: HttpRequest, case_id: int, purpose: str) -> Any:
     return access.get_case_for_user(current_user(request), case_id, purpose=purpose)
 
 
-def _user(pk: int | None) -> User | None:
+def _user(pk: int | None, field: str = "assignee") -> User | None:
     if pk is None:
         return None
     found = User.objects.filter(pk=pk, is_active=True).first()
     if found is None:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError({"assignee": ["No such user."]})
+        raise ValidationError({field: ["No such user."]})
     return found
 
 
@@ -163,6 +194,7 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
         urgency=payload.urgency,
         consent=payload.consent,
         organisation=_org(payload.organisation, "organisation"),
+        referrer_name=payload.referrer,
     )
     if isinstance(result, Intake):
         return Status(202, {"intake": result.pk, "status": result.status})
@@ -260,9 +292,109 @@ def action_create(
         owner=payload.owner,
         due_on=payload.due_on,
         assignee=_user(payload.assignee),
+        organisation=_org(payload.organisation, "organisation"),
     )
     case.refresh_from_db()
     return Status(201, selectors.present_case(user, case))
+
+
+@router.patch(
+    "/cases/{case_id}/goals/{goal_id}",
+    response={200: dict[str, Any], **WRITE},
+    summary="Change a goal",
+)
+def goal_patch(
+    request: HttpRequest, case_id: int, goal_id: int, payload: GoalPatch
+) -> dict[str, Any]:
+    """Change a goal's status, review note or wording (with the case `version`)."""
+    user = current_user(request)
+    case = _case(request, case_id, "api_case_edit")
+    goal = Goal.objects.filter(pk=goal_id, case=case).first() if goal_id <= MAX_ID else None
+    if goal is None:
+        raise Http404
+    services.goal_update(
+        actor=user,
+        goal=goal,
+        version=payload.version,
+        status=payload.status,
+        review_note=payload.review_note,
+        description=payload.description,
+    )
+    case.refresh_from_db()
+    return selectors.present_case(user, case)
+
+
+@router.post(
+    "/cases/{case_id}/review", response={200: dict[str, Any], **WRITE}, summary="Record a review"
+)
+def review_create(request: HttpRequest, case_id: int, payload: ReviewIn) -> dict[str, Any]:
+    """At the review stage: each goal's status and what was seen, saved together."""
+    user = current_user(request)
+    case = services.review_record(
+        actor=user,
+        case=_case(request, case_id, "api_case_edit"),
+        version=payload.version,
+        reviews=[
+            services.GoalReview(goal=g.goal, status=g.status, note=g.note) for g in payload.goals
+        ],
+    )
+    return selectors.present_case(user, case)
+
+
+@router.post(
+    "/cases/{case_id}/approvals/{approval_id}/decision",
+    response={200: dict[str, Any], **WRITE},
+    summary="Approve or send back a plan or closure",
+)
+def approval_decision(
+    request: HttpRequest, case_id: int, approval_id: int, payload: ApprovalDecisionIn
+) -> dict[str, Any]:
+    """The approver's decision on the plan or closure the case waits for; sending it back
+    needs a `note`. Nobody approves their own request (403)."""
+    user = current_user(request)
+    case = _case(request, case_id, "api_case_edit")
+    approval = (
+        Approval.objects.filter(pk=approval_id, case=case).first()
+        if approval_id <= MAX_ID
+        else None
+    )
+    if approval is None:
+        raise Http404
+    case = services.approval_decide(
+        actor=user, approval=approval, approve=payload.approve, note=payload.note
+    )
+    return selectors.present_case(user, case)
+
+
+@router.post(
+    "/cases/{case_id}/members",
+    response={201: dict[str, Any], **WRITE},
+    summary="Add a worker or volunteer",
+)
+def member_create(request: HttpRequest, case_id: int, payload: MemberIn) -> Status[dict[str, Any]]:
+    """Add a worker or volunteer with their role (people serving the child's area)."""
+    user = current_user(request)
+    case = _case(request, case_id, "api_case_edit")
+    person = _user(payload.user, "user")
+    assert person is not None
+    services.member_add(actor=user, case=case, user=person, role=payload.role)
+    return Status(201, selectors.present_case(user, case))
+
+
+@router.delete(
+    "/cases/{case_id}/members/{user_id}",
+    response={200: dict[str, Any], **WRITE},
+    summary="Take someone off the case",
+)
+def member_delete(request: HttpRequest, case_id: int, user_id: int) -> dict[str, Any]:
+    """The person stays in the record as a former member; the lead cannot be removed."""
+    user = current_user(request)
+    case = _case(request, case_id, "api_case_edit")
+    person = User.objects.filter(pk=user_id).first() if 0 < user_id <= MAX_ID else None
+    if person is None:
+        raise Http404
+    services.member_remove(actor=user, case=case, user=person)
+    return selectors.present_case(user, case)
 
 
 @router.patch(
@@ -392,7 +524,11 @@ def intake_decision(request: HttpRequest, intake_id: int, payload: DecisionIn) -
     if intake is None:
         raise Http404
     case = services.intake_decide(
-        actor=user, intake=intake, accept=payload.accept, reason=payload.reason
+        actor=user,
+        intake=intake,
+        accept=payload.accept,
+        reason=payload.reason,
+        lead=_user(payload.lead, "lead"),
     )
     intake.refresh_from_db()
     return {

@@ -20,6 +20,7 @@ from shouhu.cases.models import (
     PlanAction,
     ServiceRecord,
     Stage,
+    Transfer,
 )
 from shouhu.children import protect
 from shouhu.children.models import Child
@@ -135,8 +136,9 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
             "held_on": c.held_on,
             "decisions": c.decisions,
             "organisations": [o.name for o in c.organisations.all()],
+            "participants": [_person(u) for u in c.participants.all()],
         }
-        for c in case.conferences.prefetch_related("organisations")
+        for c in case.conferences.prefetch_related("organisations", "participants")
     ]
     view["external_referrals"] = [
         {
@@ -152,6 +154,32 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
         {"id": t.pk, "kind": t.kind, "to": t.to_organisation.name, "status": t.status}
         for t in case.transfers.select_related("to_organisation")
     ]
+    intake = case.intake
+    view["intake"] = (
+        {
+            "id": intake.pk,
+            "channel": intake.channel,
+            "reason": intake.reason,
+            "consent": intake.consent,
+            "referred_by": intake.referred_by.username,
+            "referrer_name": intake.referrer_name or None,
+            "created_at": intake.created_at,
+        }
+        if intake is not None
+        else None
+    )
+    # The case this one came from by an accepted referral or transfer (readable here while
+    # the referral is in force: `access.referred_cases_q`).
+    origin = (
+        Transfer.objects.filter(new_case=case, status="accepted")
+        .select_related("case__organisation")
+        .first()
+    )
+    view["referred_from"] = (
+        {"case": origin.case_id, "organisation": origin.case.organisation.name, "kind": origin.kind}
+        if origin is not None
+        else None
+    )
     view["may_work"] = access.may_work(user, case)
     if access.may_read_notes(user, case):
         notes = list(case.notes.select_related("author")[:200])
@@ -223,36 +251,133 @@ def task_row(task: CaseTask, today: dt.date) -> dict[str, Any]:
     }
 
 
+SCHOOL_TEACHERS_SHOWN = 5
+
+
+def _person(user: User) -> str:
+    return user.get_full_name() or str(user)
+
+
 def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, Any]:
-    """Everyone currently serving the child: open cases with their organisation, lead and
-    members; with `detailed` (readers of sensitive fields) their open plan actions and the
-    services of the last 90 days."""
-    cases = list(
+    """Everyone currently serving the child, with or without an open case:
+    - open cases with their organisation, lead and members;
+    - the child directors of the child's village (and any above it);
+    - the school and its teachers (there is no class-teacher link in the registry: the first
+      `SCHOOL_TEACHERS_SHOWN` teachers by name, and how many more);
+    - the facilitators of the reunion sites where the child takes part;
+    with `detailed` (readers of sensitive fields) the open plan actions and the services of
+    the last 90 days of the open cases.
+
+    The cases and the people are read in one query (a UNION of same-shaped rows): the
+    child's page is opened all day and its query budget is fixed."""
+    from django.db.models import CharField, DateTimeField, IntegerField, Value
+    from django.db.models.functions import Cast
+
+    from shouhu.accounts.models import Membership, Role
+    from shouhu.reunion.models import Facilitator
+
+    def text(value: str) -> Any:
+        return Value(value, output_field=CharField())
+
+    no_time = Value(None, output_field=DateTimeField())
+    columns = ("kind", "pk", "place", "display", "username", "stage", "at")
+    open_cases = (
         Case.objects.filter(child=child)
         .exclude(stage=Stage.CLOSED)
-        .select_related("organisation", "lead")
-        .order_by("opened_at")
-    )
-    if not cases:
-        return {"cases": []}
-    members = defaultdict(list)
-    for m in CaseMember.objects.filter(case__in=cases, active=True).select_related("user"):
-        members[m.case_id].append(
-            {"name": m.user.get_full_name() or m.user.username, "role": m.role}
+        .order_by()
+        .annotate(
+            kind=text("case"),
+            place=Cast("organisation__name", CharField()),
+            display=Cast("lead__display_name", CharField()),
+            username=Cast("lead__username", CharField()),
+            staged=Cast("stage", CharField()),
         )
+        .values_list("kind", "pk", "place", "display", "username", "staged", "opened_at")
+    )
+    people = Q(pk__in=[]) | access.members_over_q(child, [Role.CHILD_DIRECTOR])
+    if child.school_id is not None:
+        people |= Q(
+            organisation_id=child.school_id,
+            role=Role.TEACHER,
+            active=True,
+            user__is_active=True,
+        )
+    staff = (
+        Membership.objects.filter(people)
+        .order_by()
+        .annotate(
+            kind=Cast("role", CharField()),
+            person=Cast("user_id", IntegerField()),
+            place=text(""),
+            display=Cast("user__display_name", CharField()),
+            username=Cast("user__username", CharField()),
+            staged=text(""),
+            at=no_time,
+        )
+        .values_list("kind", "person", "place", "display", "username", "staged", "at")
+    )
+    facilitators = (
+        Facilitator.objects.filter(
+            active=True,
+            user__is_active=True,
+            site__active=True,
+            site__participants__child=child,
+            site__participants__active=True,
+        )
+        .order_by()
+        .annotate(
+            kind=text("facilitator"),
+            person=Cast("user_id", IntegerField()),
+            place=Cast("site__name", CharField()),
+            display=Cast("user__display_name", CharField()),
+            username=Cast("user__username", CharField()),
+            staged=text(""),
+            at=no_time,
+        )
+        .values_list("kind", "person", "place", "display", "username", "staged", "at")
+    )
+    rows = [
+        dict(zip(columns, row, strict=True))
+        for row in open_cases.union(staff, facilitators, all=True)
+    ]
+    cases = sorted((r for r in rows if r["kind"] == "case"), key=lambda r: (r["at"], r["pk"]))
+
+    def named(kind: str) -> list[dict[str, Any]]:
+        unique = {(r["pk"], r["place"]): r for r in rows if r["kind"] == kind}
+        found = [{**r, "name": r["display"] or r["username"]} for r in unique.values()]
+        return sorted(found, key=lambda r: (r["place"], r["name"], r["pk"]))
+
+    members = defaultdict(list)
+    if cases:
+        for m in CaseMember.objects.filter(
+            case__in=[c["pk"] for c in cases], active=True
+        ).select_related("user"):
+            members[m.case_id].append({"name": _person(m.user), "role": m.role})
+    school: dict[str, Any] | None = None
+    if child.school_id is not None and child.school is not None:
+        teachers = [t["name"] for t in named(Role.TEACHER)]
+        school = {
+            "name": child.school.name,
+            "grade": child.grade,
+            "teachers": teachers[:SCHOOL_TEACHERS_SHOWN],
+            "more_teachers": max(len(teachers) - SCHOOL_TEACHERS_SHOWN, 0),
+        }
     network: dict[str, Any] = {
         "cases": [
             {
-                "id": c.pk,
-                "organisation": c.organisation.name,
-                "lead": c.lead.get_full_name() or c.lead.username,
-                "stage": c.stage,
-                "members": members[c.pk],
+                "id": c["pk"],
+                "organisation": c["place"],
+                "lead": c["display"] or c["username"],
+                "stage": c["stage"],
+                "members": members[c["pk"]],
             }
             for c in cases
-        ]
+        ],
+        "directors": sorted({d["pk"]: d["name"] for d in named(Role.CHILD_DIRECTOR)}.values()),
+        "school": school,
+        "facilitators": [{"name": f["name"], "site": f["place"]} for f in named("facilitator")],
     }
-    if detailed:
+    if detailed and cases:
         network["actions"] = [
             {
                 "description": a.description,
@@ -262,7 +387,7 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
                 "organisation": a.goal.case.organisation.name,
             }
             for a in PlanAction.objects.filter(
-                goal__case__in=cases, status__in=["todo", "doing"]
+                goal__case__in=[c["pk"] for c in cases], status__in=["todo", "doing"]
             ).select_related("goal__case__organisation")
         ]
         since = timezone.localdate() - dt.timedelta(days=90)
@@ -441,6 +566,7 @@ def intake_row(intake: Any) -> dict[str, Any]:
         "urgency": intake.urgency,
         "consent": intake.consent,
         "referred_by": intake.referred_by.username,
+        "referrer_name": intake.referrer_name or None,
         "created_at": intake.created_at,
         "status": intake.status,
         "decision_reason": intake.decision_reason or None,

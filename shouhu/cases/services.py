@@ -3,9 +3,12 @@
 Who may do what (checked here, through the case section of `shouhu.accounts.access`):
 - open an intake: anyone who may see the child's file, except volunteers;
 - accept or decline an intake: a social worker or counsellor of the receiving organisation,
-  or a township supervisor of the child's place;
+  or a township supervisor of the child's place (who names the lead worker: one of the
+  organisation's social workers or counsellors, `lead_candidates`);
 - work on a case (stages, plan, services, tasks, notes): the organisation's social workers
-  and counsellors, and the workers added to the case;
+  and counsellors, and the workers added to the case (`member_add`: people serving the
+  child's area, `member_candidates`; `member_remove` keeps them on record, inactive);
+- read a case referred or transferred to one's organisation: see `access.cases_visible_to`;
 - approve plans and closures (when the organisation's policy asks): the policy's approvers,
   or the township supervisors of the child's place when none are named.
 
@@ -16,6 +19,7 @@ Plans and stages carry the case's `version`: a save from a stale read is refused
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access as rules
-from shouhu.accounts.models import Organisation, User
+from shouhu.accounts.models import Organisation, Role, User
 from shouhu.cases.models import (
     ActionStatus,
     Approval,
@@ -72,6 +76,7 @@ NEXT = {
     Stage.REVIEW: {Stage.SERVICES, Stage.PLAN},
 }
 DEFAULT_INTERVAL_DAYS = 30
+REFERRER_MAX = 100  # Intake.referrer_name
 
 
 def _choice(errors: dict[str, list[str]], name: str, value: str, choices: Any) -> None:
@@ -108,6 +113,14 @@ def _enter(case: Case, stage: str, actor: User, now: dt.datetime, note: str = ""
     StageChange.objects.create(case=case, stage=stage, at=now, by=actor, note=note.strip())
 
 
+def has_open_case(child: Child, organisation: Organisation) -> bool:
+    return (
+        Case.objects.filter(child=child, organisation=organisation)
+        .exclude(stage=Stage.CLOSED)
+        .exists()
+    )
+
+
 def policy_of(organisation_id: int) -> CasePolicy:
     policy = CasePolicy.objects.filter(organisation_id=organisation_id).first()
     return policy or CasePolicy(organisation_id=organisation_id)
@@ -138,6 +151,8 @@ def intake_create(
     _choice(errors, "consent", consent, ConsentBasis)
     if not reason.strip():
         errors["reason"] = [_("Say why the child needs help.")]
+    if len(referrer_name.strip()) > REFERRER_MAX:
+        errors["referrer_name"] = [_("At most 100 characters.")]
     if organisation is None:
         organisation = rules.own_case_organisation(actor)
         if organisation is None:
@@ -146,6 +161,8 @@ def intake_create(
         errors["organisation"] = [_("This organisation does not take cases.")]
     _check(errors)
     assert organisation is not None
+    if has_open_case(child, organisation):
+        raise ConflictError(_("This child already has an open case in this organisation."))
     intake = Intake.objects.create(
         child=child,
         organisation=organisation,
@@ -154,7 +171,7 @@ def intake_create(
         urgency=urgency,
         consent=consent,
         referred_by=actor,
-        referrer_name=referrer_name.strip()[:100],
+        referrer_name=referrer_name.strip(),
         created_at=now,
     )
     if not rules.works_in(actor, organisation):
@@ -181,10 +198,10 @@ def intake_decide(
     lead: User | None = None,
     now: dt.datetime | None = None,
 ) -> Case | None:
-    """Accept (opening a case with `lead`, default the deciding worker) or decline with a
-    reason. Accepting a referral from outside the organisation needs the guardian's consent,
-    the child's own request or a legal basis recorded on the intake, or the registry's
-    sharing consent."""
+    """Accept (opening a case with `lead`; without one the decider, when they may lead, else
+    a field error on `lead`) or decline with a reason. Accepting a referral from outside the
+    organisation needs the guardian's consent, the child's own request or a legal basis
+    recorded on the intake, or the registry's sharing consent."""
     now = now or timezone.now()
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     if not rules.may_decide_intake(actor, intake):
@@ -215,14 +232,45 @@ def intake_decide(
                 ]
             }
         )
-    lead = lead or actor
-    if not rules.works_in(lead, intake.organisation):
-        raise ValidationError({"lead": [_("The lead worker must work in the organisation.")]})
+    lead = _lead(lead, actor, intake.organisation)
     intake.status = IntakeStatus.ACCEPTED
     intake.decided_by, intake.decided_at = actor, now
     intake.decision_reason = reason.strip()
     intake.save()
     return _open_case(intake=intake, lead=lead, actor=actor, now=now)
+
+
+def lead_candidates(organisation: Organisation) -> list[User]:
+    """Who may lead a case of the organisation: its social workers and counsellors."""
+    return sorted(
+        {u.pk: u for u in rules.members_with_case_roles(organisation)}.values(),
+        key=lambda u: (u.get_full_name() or u.username, u.pk),
+    )
+
+
+def _lead(lead: User | None, actor: User, organisation: Organisation) -> User:
+    """The chosen lead worker; without a choice the decider, if they may lead."""
+    if lead is None:
+        if rules.works_in(actor, organisation):
+            return actor
+        raise ValidationError(
+            {
+                "lead": [
+                    _("Choose the lead worker: a social worker or counsellor of %(organisation)s.")
+                    % {"organisation": organisation.name}
+                ]
+            }
+        )
+    if not lead.is_active or not rules.works_in(lead, organisation):
+        raise ValidationError(
+            {
+                "lead": [
+                    _("The lead worker must be a social worker or counsellor of %(organisation)s.")
+                    % {"organisation": organisation.name}
+                ]
+            }
+        )
+    return lead
 
 
 def _open_case(*, intake: Intake, lead: User, actor: User, now: dt.datetime) -> Case:
@@ -290,6 +338,7 @@ def case_open(
     urgency: str = Urgency.NORMAL,
     consent: str = ConsentBasis.NONE,
     organisation: Organisation | None = None,
+    referrer_name: str = "",
     now: dt.datetime | None = None,
 ) -> Case | Intake:
     """`POST /cases`: a worker opens a case in their own organisation at once; naming
@@ -303,16 +352,11 @@ def case_open(
             urgency=urgency,
             consent=consent,
             organisation=organisation,
+            referrer_name=referrer_name,
             now=now,
         )
         if not rules.works_in(actor, intake.organisation):
             return intake
-        if (
-            Case.objects.filter(child=child, organisation=intake.organisation)
-            .exclude(stage=Stage.CLOSED)
-            .exists()
-        ):
-            raise ConflictError(_("This child already has an open case in this organisation."))
         case = intake_decide(actor=actor, intake=intake, accept=True, now=now)
         assert case is not None
         return case
@@ -503,10 +547,39 @@ def reopen(
 # ---------------------------------------------------------------- members
 
 
+# Which membership role lets a person take each role on a case (volunteers: anyone who may
+# be a candidate; a volunteer never becomes a worker, who reads the case notes).
+MEMBER_ROLES: dict[str, frozenset[str]] = {
+    CaseRole.WORKER: frozenset({Role.SOCIAL_WORKER}),
+    CaseRole.COUNSELLOR: frozenset({Role.COUNSELOR}),
+    CaseRole.SUPERVISOR: frozenset({Role.SUPERVISOR}),
+    CaseRole.VOLUNTEER: frozenset(
+        {Role.VOLUNTEER, Role.SOCIAL_WORKER, Role.COUNSELOR, Role.TEACHER}
+    ),
+}
+
+
+def member_candidates(case: Case) -> list[User]:
+    """Who may be added to a case: the organisation's social workers and counsellors, and
+    the volunteers, social workers, counsellors and supervisors of organisations over the
+    child's place (its village, township, county, city or province)."""
+    people = {u.pk: u for u in rules.members_with_case_roles(case.organisation)}
+    for user in rules.members_over(
+        case.child, [Role.VOLUNTEER, Role.SOCIAL_WORKER, Role.COUNSELOR, Role.SUPERVISOR]
+    ):
+        people.setdefault(user.pk, user)
+    return sorted(people.values(), key=lambda u: (u.get_full_name() or u.username, u.pk))
+
+
+def _roles_of(user: User) -> set[str]:
+    return set(user.memberships.filter(active=True).values_list("role", flat=True))
+
+
 @transaction.atomic
 def member_add(
     *, actor: User, case: Case, user: User, role: str, now: dt.datetime | None = None
 ) -> CaseMember:
+    """Add a worker or volunteer to the case with their role (a removed one comes back)."""
     now = now or timezone.now()
     if not rules.may_work(actor, case):
         raise PermissionDenied(_("You do not work on this case."))
@@ -514,6 +587,14 @@ def member_add(
     _choice(errors, "role", role, CaseRole)
     if CaseMember.objects.filter(case=case, user=user, active=True).exists():
         errors["user"] = [_("Already on the case.")]
+    elif user.pk not in {u.pk for u in member_candidates(case)}:
+        errors["user"] = [
+            _("Only workers and volunteers serving the child's area can join the case.")
+        ]
+    elif role in MEMBER_ROLES and not (_roles_of(user) & MEMBER_ROLES[role]):
+        errors["role"] = [_("This person cannot take that role on a case.")]
+    if case.stage == Stage.CLOSED:
+        errors.setdefault("__all__", []).append(_("The case is closed."))
     _check(errors)
     member, _created = CaseMember.objects.update_or_create(
         case=case, user=user, defaults={"role": role, "active": True, "added_at": now}
@@ -521,6 +602,41 @@ def member_add(
     kind = "volunteer" if role == CaseRole.VOLUNTEER else "case_worker"
     _assign(case, user, now, kind=kind)
     return member
+
+
+@transaction.atomic
+def member_remove(
+    *, actor: User, case: Case, user: User, now: dt.datetime | None = None
+) -> CaseMember:
+    """Take someone off the case (kept, inactive, for the record). The lead stays; the
+    assignment that opened the child to them ends unless another open case needs it."""
+    now = now or timezone.now()
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    member = CaseMember.objects.select_for_update().filter(case=case, user=user, active=True)
+    found = member.first()
+    if found is None:
+        raise ValidationError({"user": [_("Not on the case.")]})
+    if user.pk == case.lead_id:
+        raise ValidationError({"user": [_("The lead worker cannot be removed.")]})
+    found.active = False
+    found.save(update_fields=["active"])
+    still = (
+        CaseMember.objects.filter(
+            user=user, active=True, case__child=case.child, case__organisation=case.organisation
+        )
+        .exclude(case__stage=Stage.CLOSED)
+        .exists()
+    )
+    if not still:
+        ChildAssignment.objects.filter(
+            child=case.child,
+            organisation=case.organisation,
+            user=user,
+            kind__in=["case_worker", "volunteer"],
+            active=True,
+        ).update(active=False, ended_on=timezone.localtime(now).date())
+    return found
 
 
 # ---------------------------------------------------------------- plan
@@ -584,6 +700,39 @@ def goal_update(
     return goal
 
 
+@dataclass(frozen=True)
+class GoalReview:
+    goal: int
+    status: str
+    note: str = ""
+
+
+@transaction.atomic
+def review_record(*, actor: User, case: Case, version: int, reviews: list[GoalReview]) -> Case:
+    """The review against the plan's goals, at the review stage: each goal's status and
+    what was seen, saved together (one version)."""
+    if not rules.may_work(actor, case):
+        raise PermissionDenied(_("You do not work on this case."))
+    case = _locked(case, version)
+    errors: dict[str, list[str]] = {}
+    goals = {g.pk: g for g in Goal.objects.select_for_update().filter(case=case)}
+    if case.stage != Stage.REVIEW:
+        errors["__all__"] = [_("Goals are reviewed at the review stage.")]
+    if not reviews:
+        errors["goals"] = [_("Review at least one goal.")]
+    for i, review in enumerate(reviews):
+        if review.goal not in goals:
+            errors[f"goals.{i}.goal"] = [_("No such goal in this case.")]
+        _choice(errors, f"goals.{i}.status", review.status, GoalStatus)
+    _check(errors)
+    for review in reviews:
+        goal = goals[review.goal]
+        goal.status, goal.review_note = review.status, review.note.strip()
+        goal.save(update_fields=["status", "review_note"])
+    _bump(case)
+    return case
+
+
 @transaction.atomic
 def action_add(
     *,
@@ -605,6 +754,13 @@ def action_add(
         errors["description"] = [_("Describe the action.")]
     if due_on is not None and due_on < case.opened_at.date() - dt.timedelta(days=1):
         errors["due_on"] = [_("The due date is before the case was opened.")]
+    if assignee is not None and not (
+        rules.may_work(assignee, case)
+        or CaseMember.objects.filter(case=case, user=assignee, active=True).exists()
+    ):
+        errors["assignee"] = [_("The assignee is not on the case.")]
+    if organisation is not None and not organisation.active:
+        errors["organisation"] = [_("This organisation is no longer active.")]
     _check(errors)
     action = PlanAction.objects.create(
         goal=goal,
@@ -986,9 +1142,7 @@ def transfer_decide(
         transfer.status = IntakeStatus.DECLINED
         transfer.save()
         return None
-    lead = lead or actor
-    if not rules.works_in(lead, transfer.to_organisation):
-        raise ValidationError({"lead": [_("The lead worker must work in the organisation.")]})
+    lead = _lead(lead, actor, transfer.to_organisation)
     old = Case.objects.select_for_update().get(pk=transfer.case_id)
     intake = Intake.objects.create(
         child=old.child,

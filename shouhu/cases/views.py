@@ -24,6 +24,7 @@ from shouhu.audit.services import log_access
 from shouhu.cases import selectors, services
 from shouhu.cases.models import (
     Approval,
+    CaseRole,
     CaseTask,
     Channel,
     ConsentBasis,
@@ -107,6 +108,7 @@ def case_new(request: HttpRequest, pk: int) -> HttpResponse:
                 urgency=request.POST.get("urgency", Urgency.NORMAL),
                 consent=request.POST.get("consent", ConsentBasis.NONE),
                 organisation=org,
+                referrer_name=request.POST.get("referrer_name", ""),
             )
         except ValidationError as exc:
             _flash(request, exc)
@@ -140,6 +142,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     view = selectors.present_case(user, case)
     pending = case.approvals.filter(decided_at__isnull=True).first()
     county = code_range(case.child.residence_id[:6])
+    may_work = bool(view["may_work"])
+    members = [m["user"] for m in view["members"]]
+    candidates = (
+        [u for u in services.member_candidates(case) if u.pk not in members][:300]
+        if may_work and case.stage != Stage.CLOSED
+        else []
+    )
     return render(
         request,
         "cases/detail.html",
@@ -169,6 +178,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 place_id__gte=county[0], place_id__lte=county[1]
             ).order_by("name")[:200],
             "referral_outcomes": ReferralOutcome.choices,
+            "case_roles": CaseRole.choices,
+            "candidates": candidates,
             "today": timezone.localdate(),
         },
     )
@@ -191,6 +202,34 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
     except ConflictError as exc:
         messages.error(request, str(exc))
     return redirect("cases:detail", case.pk)
+
+
+def _member(case: Any, value: str | None) -> User | None:
+    """An action's assignee from the form (the service checks that they are on the case)."""
+    if not value:
+        return None
+    found = User.objects.filter(pk=_int(value), is_active=True).first()
+    if found is None:
+        raise ValidationError({"assignee": [_("Choose a person from the list.")]})
+    return found
+
+
+def _participants(case: Any, values: list[str]) -> list[User]:
+    """Conference participants: people on the case or who could join it."""
+    wanted = {_int(v) for v in values} - {0}
+    on_case = set(case.members.filter(active=True).values_list("user_id", flat=True))
+    people = [u for u in services.member_candidates(case) if u.pk in wanted]
+    people += list(User.objects.filter(pk__in=(wanted & on_case), is_active=True))
+    return list({u.pk: u for u in people}.values())
+
+
+def _organisation(value: str | None, field: str) -> Organisation | None:
+    if not value:
+        return None
+    found = Organisation.objects.filter(pk=_int(value), active=True).first()
+    if found is None:
+        raise ValidationError({field: [_("Choose an organisation.")]})
+    return found
 
 
 def _act(user: User, case: Any, what: str, version: int, post: Any) -> None:
@@ -249,6 +288,8 @@ def _act(user: User, case: Any, what: str, version: int, post: Any) -> None:
             description=post.get("description", ""),
             owner=post.get("owner", ""),
             due_on=_date(post.get("due_on")),
+            assignee=_member(case, post.get("assignee")),
+            organisation=_organisation(post.get("organisation"), "organisation"),
         )
     elif what == "action_status":
         action = PlanAction.objects.filter(goal__case=case, pk=_int(post.get("action"))).first()
@@ -268,6 +309,7 @@ def _act(user: User, case: Any, what: str, version: int, post: Any) -> None:
             delivered_on=delivered,
             minutes=_int(post.get("minutes")) or 0,
             participants=_int(post.get("participants")) or 1,
+            provider=_organisation(post.get("provider"), "provider"),
             note=post.get("note", ""),
         )
     elif what == "task":
@@ -282,6 +324,28 @@ def _act(user: User, case: Any, what: str, version: int, post: Any) -> None:
             due_on=due,
             recurring=post.get("recurring") == "1",
         )
+    elif what == "member":
+        wanted = _int(post.get("user"))
+        person = next((u for u in services.member_candidates(case) if u.pk == wanted), None)
+        if person is None:
+            raise ValidationError({"user": [_("Choose a person from the list.")]})
+        services.member_add(actor=user, case=case, user=person, role=post.get("role", ""))
+    elif what == "member_remove":
+        person = User.objects.filter(pk=_int(post.get("user"))).first()
+        if person is None:
+            raise Http404
+        services.member_remove(actor=user, case=case, user=person)
+    elif what == "review":
+        reviews = [
+            services.GoalReview(
+                goal=goal_id,
+                status=post.get(f"status-{goal_id}", ""),
+                note=post.get(f"review_note-{goal_id}", ""),
+            )
+            for goal_id in (_int(v) for v in post.getlist("goal"))
+            if goal_id
+        ]
+        services.review_record(actor=user, case=case, version=version, reviews=reviews)
     elif what == "task_done":
         task = CaseTask.objects.filter(case=case, pk=_int(post.get("task"))).first()
         if task is None:
@@ -300,6 +364,7 @@ def _act(user: User, case: Any, what: str, version: int, post: Any) -> None:
             held_on=held,
             organisations=list(Organisation.objects.filter(pk__in=ids)),
             decisions=post.get("decisions", ""),
+            participants=_participants(case, post.getlist("participants")),
         )
     elif what == "external":
         resource = Resource.objects.filter(pk=_int(post.get("resource"))).first()
@@ -347,7 +412,11 @@ def intakes(request: HttpRequest) -> HttpResponse:
                 if transfer is None:
                     raise Http404
                 case = services.transfer_decide(
-                    actor=user, transfer=transfer, accept=accept, reason=reason
+                    actor=user,
+                    transfer=transfer,
+                    accept=accept,
+                    reason=reason,
+                    lead=_lead(request, transfer.to_organisation) if accept else None,
                 )
             else:
                 intake = (
@@ -356,7 +425,11 @@ def intakes(request: HttpRequest) -> HttpResponse:
                 if intake is None:
                     raise Http404
                 case = services.intake_decide(
-                    actor=user, intake=intake, accept=accept, reason=reason
+                    actor=user,
+                    intake=intake,
+                    accept=accept,
+                    reason=reason,
+                    lead=_lead(request, intake.organisation) if accept else None,
                 )
         except ValidationError as exc:
             _flash(request, exc)
@@ -367,15 +440,45 @@ def intakes(request: HttpRequest) -> HttpResponse:
                 return redirect("cases:detail", case.pk)
             messages.success(request, _("Declined."))
         return redirect("cases:intakes")
-    pending = selectors.intakes_for(user).filter(status="pending")[:200]
-    transfers = Transfer.objects.filter(
-        to_organisation_id__in=access.case_organisations(user), status="pending"
-    ).select_related("case__child", "case__organisation")[:200]
+    pending = list(selectors.intakes_for(user).filter(status="pending")[:200])
+    transfers = list(
+        Transfer.objects.filter(
+            to_organisation_id__in=access.case_organisations(user), status="pending"
+        ).select_related("case__child", "case__organisation", "to_organisation")[:200]
+    )
+    leads: dict[int, list[User]] = {}
+    for org in [i.organisation for i in pending] + [t.to_organisation for t in transfers]:
+        if org.pk not in leads:
+            leads[org.pk] = services.lead_candidates(org)
+    rows = []
+    for intake in pending:
+        row = selectors.intake_row(intake)
+        row["may_decide"] = access.may_decide_intake(user, intake)
+        row["leads"] = leads[intake.organisation_id]
+        row["default_lead"] = user.pk if access.works_in(user, intake.organisation) else None
+        rows.append(row)
     return render(
         request,
         "cases/intakes.html",
-        {"intakes": [selectors.intake_row(i) for i in pending], "transfers": transfers},
+        {
+            "intakes": rows,
+            "transfers": [(t, leads[t.to_organisation_id]) for t in transfers],
+            "me": user.pk,
+        },
     )
+
+
+def _lead(request: HttpRequest, organisation: Organisation) -> User | None:
+    """The lead worker chosen on the form (none: the decider, when they may lead)."""
+    wanted = _int(request.POST.get("lead"))
+    if not wanted:
+        return None
+    found = next((u for u in services.lead_candidates(organisation) if u.pk == wanted), None)
+    if found is None:
+        raise ValidationError(
+            {"lead": [_("The lead worker must be a social worker or counsellor there.")]}
+        )
+    return found
 
 
 @login_required
