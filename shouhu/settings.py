@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "shouhu.screening.handback.HandBackMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shouhu.audit.middleware.AuditContextMiddleware",
     "shouhu.accounts.middleware.NoStoreMiddleware",

@@ -11,7 +11,7 @@ from django.urls import reverse
 from shouhu.accounts.models import Membership, Role
 from shouhu.screening import services
 from shouhu.screening.models import Administration, GroupSession
-from tests.world import VILLAGE_B, World, child_data, register
+from tests.world import PASSWORD, VILLAGE_B, World, child_data, register
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,10 @@ def test_class_screening_lists_who_needs_follow_up(world: World, school_counsell
         url = reverse("screening:new", args=[child.pk])
         data = {"instrument": "gad7", "group": group.pk, "language": "en"}
         data.update({f"item-{k}": v for k, v in answers.items()})
-        assert client.post(url, data).url == reverse("screening:group", args=[group.pk])
+        # The child answered on the counsellor's phone: it is handed back before the list.
+        assert client.post(url, data).url == reverse("screening:handback")
+        unlocked = client.post(reverse("screening:handback"), {"password": PASSWORD})
+        assert unlocked.url == reverse("screening:group", args=[group.pk])
     assert Administration.objects.filter(group=group).count() == 2
     page = client.get(reverse("screening:group", args=[group.pk])).content.decode()
     needs = page.split('data-testid="needs-follow-up"')[1].split("</section>")[0]

@@ -529,7 +529,7 @@ def contact_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
     if not 0 < child_id <= MAX_ID:
         raise Http404
     try:
-        child = services.child_for_contact(user, child_id, purpose="api_contacts")
+        child = access.get_child_for_contact(user, child_id, purpose="api_contacts")
     except PermissionDenied:
         raise Http404 from None
     rows = Contact.objects.filter(child=child)[:500]
@@ -547,7 +547,7 @@ def contact_create(
     user = current_user(request)
     if not 0 < child_id <= MAX_ID:
         raise Http404
-    child = services.child_for_contact(user, child_id, purpose="api_contacts")
+    child = access.get_child_for_contact(user, child_id, purpose="api_contacts")
     member = FamilyMember.objects.filter(pk=payload.member).first() if payload.member else None
     contact = services.contact_add(
         actor=user,

@@ -1013,52 +1013,6 @@ def attendance_record(
     return session
 
 
-def facilitates_child(user: User, child: Child) -> bool:
-    """The user runs a site where the child takes part."""
-    return Facilitator.objects.filter(
-        user=user,
-        active=True,
-        site__active=True,
-        site__participants__child=child,
-        site__participants__active=True,
-    ).exists()
-
-
-def may_log_contact(user: User, child: Child) -> bool:
-    """Those who work with the child (not as a volunteer), and the facilitators of a site
-    where the child takes part, keep the child's contact log."""
-    return access.may_refer(user, child) or facilitates_child(user, child)
-
-
-def child_for_contact(user: User, child_id: object, *, purpose: str) -> Child:
-    """Open a child's contact log: through `access.get_child_for_user` for those who work
-    with the child; a facilitator of a site where the child takes part (a volunteer, say,
-    who does not otherwise see the child) gets the child too, logged the same way. Anyone
-    else: 404 (403 for those who see the child but may not keep the log)."""
-    from shouhu.audit.models import Action
-    from shouhu.audit.services import log_access
-
-    pk = str(child_id)
-    found = Child.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
-    if (
-        found is not None
-        and not access.children_visible_to(user).filter(pk=found.pk).exists()
-        and facilitates_child(user, found)
-    ):
-        log_access(
-            user=user,
-            action=Action.VIEW_CHILD,
-            child_id=found.pk,
-            purpose=purpose,
-            fields=[access.BASIC],
-        )
-        return found
-    child = access.get_child_for_user(user, child_id, purpose=purpose)
-    if not may_log_contact(user, child):
-        raise PermissionDenied(_("You do not work with this child."))
-    return child
-
-
 @transaction.atomic
 def contact_add(
     *,
@@ -1070,7 +1024,7 @@ def contact_add(
     minutes: int | None = None,
     note: str = "",
 ) -> Contact:
-    if not may_log_contact(actor, child):
+    if not access.may_log_contact(actor, child):
         raise PermissionDenied(_("You do not work with this child."))
     errors: dict[str, list[str]] = {}
     if mode not in ContactMode.values:

@@ -228,7 +228,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contacts(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    child = services.child_for_contact(user, pk, purpose="contact_log")
+    child = access.get_child_for_contact(user, pk, purpose="contact_log")
     if request.method == "POST":
         member = child.household.members.filter(pk=request.POST.get("member") or 0).first()
         minutes = request.POST.get("minutes", "")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("children/<int:pk>/screenings/", views.child_screenings, name="child"),
     path("children/<int:pk>/screenings/new/", views.screening_new, name="new"),
     path("screenings/<int:pk>/", views.screening_detail, name="detail"),
+    path("screenings/hand-back/", views.hand_back, name="handback"),
     path("screenings/groups/", views.group_list, name="groups"),
     path("screenings/groups/<int:pk>/", views.group_detail, name="group"),
     path("alerts/", views.alert_list, name="alerts"),

@@ -10,9 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,8 +23,16 @@ from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
 from shouhu.lib import dates
 from shouhu.lib.instruments import Instrument
-from shouhu.screening import registry, reporting, risk, safeguarding, selectors, services
-from shouhu.screening.models import AlertStatus, Mode, Trigger
+from shouhu.screening import (
+    handback,
+    registry,
+    reporting,
+    risk,
+    safeguarding,
+    selectors,
+    services,
+)
+from shouhu.screening.models import AlertStatus, Mode, Respondent, Trigger
 
 
 def _language() -> str:
@@ -121,14 +130,24 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 errors = exc.message_dict
             else:
-                if administration.action in {"imminent", "alert", "mandatory_report"}:
-                    messages.warning(
-                        request,
-                        _("A safeguarding alert has been raised; the responders were notified."),
-                    )
-                if group is not None:  # back to the class list, for the next child
-                    return redirect("screening:group", group.pk)
-                return redirect("screening:detail", administration.pk)
+                alert = administration.action in {"imminent", "alert", "mandatory_report"}
+                # Back to the class list for the next child, or to the result.
+                after = (
+                    reverse("screening:group", args=[group.pk])
+                    if group is not None
+                    else reverse("screening:detail", args=[administration.pk])
+                )
+                if (
+                    administration.respondent == Respondent.CHILD
+                    and administration.mode == Mode.SELF_REPORT
+                ):
+                    # The child answered on this device: nothing more until the worker
+                    # has the phone back.
+                    handback.lock(request, next_url=after, alert=alert)
+                    return redirect("screening:handback")
+                if alert:
+                    messages.warning(request, ALERT_RAISED)
+                return redirect(after)
     one_by_one = request.GET.get("layout") == "single" or request.POST.get("layout") == "single"
     return render(
         request,
@@ -147,6 +166,29 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
             "group": group,
         },
         status=400 if errors else 200,
+    )
+
+
+ALERT_RAISED = gettext_lazy("A safeguarding alert has been raised; the responders were notified.")
+
+
+@login_required
+def hand_back(request: HttpRequest) -> HttpResponse:
+    """ "Thank you, give the phone back": the worker's password unlocks the session."""
+    if handback.locked(request) is None:
+        return redirect("/")
+    wrong = False
+    if request.method == "POST":
+        unlocked, target, alert = handback.unlock(request, request.POST.get("password", ""))
+        if unlocked:
+            if alert:
+                messages.warning(request, ALERT_RAISED)
+            return redirect(target)
+        if target:  # too many wrong passwords: logged out
+            return redirect(target)
+        wrong = True
+    return render(
+        request, "screening/handback.html", {"wrong": wrong}, status=400 if wrong else 200
     )
 
 

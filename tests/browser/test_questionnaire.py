@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from shouhu.children.models import Child
 from shouhu.screening.models import Administration, Alert
 from tests.browser.test_flows import log_in
-from tests.world import World
+from tests.world import PASSWORD, World
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +34,11 @@ def test_phq9_one_question_per_screen_then_the_result(page: Page, live_world: Wo
     expect(page.locator("fieldset.question:visible .qnum")).to_have_text("8.")
     page.get_by_role("button", name="下一题").click()
     page.get_by_test_id("submit").click()
+    # The child gives the phone back: nothing of the result until the counsellor unlocks.
+    expect(page.get_by_test_id("hand-back")).to_be_visible()
+    expect(page.get_by_test_id("total")).to_have_count(0)
+    page.locator("#handback-password").fill(PASSWORD)
+    page.get_by_test_id("unlock").click()
     expect(page.get_by_test_id("total")).to_contain_text("10")
     expect(page.get_by_test_id("not-diagnosis")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
