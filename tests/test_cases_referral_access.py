@@ -316,6 +316,23 @@ def test_approvers_named_in_the_policy_replace_the_township_supervisor(world: Wo
     assert access.approvers(case) == [world.supervisor]  # nobody active named: the township
 
 
+def test_a_named_approver_outside_the_case_roles_reads_the_case_while_it_waits(
+    world: World,
+) -> None:
+    """The organisation's director approves plans but holds no case role: the case opens
+    for them exactly while a decision waits."""
+    director = make_user("swo_head", world.orgs["swo"], "volunteer")
+    CasePolicy.objects.create(organisation=world.orgs["swo"]).approvers.add(director)
+    case = _open(world)
+    assert not access.cases_visible_to(director).filter(pk=case.pk).exists()
+    case = services.close(
+        actor=world.socialworker, case=case, version=case.version, outcome="other", reason="x"
+    )
+    assert access.get_case_for_user(director, case.pk, purpose="approve") == case
+    services.approval_decide(actor=director, approval=case.approvals.get(), approve=True)
+    assert not access.cases_visible_to(director).filter(pk=case.pk).exists()
+
+
 def test_self_approval_is_refused_for_a_named_approver(world: World) -> None:
     policy = CasePolicy.objects.create(organisation=world.orgs["swo"])
     policy.approvers.add(world.socialworker)

@@ -515,8 +515,24 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     mine = Q(organisation_id__in=orgs) | Q(pk__in=member_of)
     if orgs:  # only when it can match (an empty subquery still costs the planner)
         mine |= referred_cases_q(orgs)
+    mine |= _awaiting_named_approver_q(user)
     area = jurisdiction_q(user, roles=FOLLOW_ROLES, field="residence")
     return Case.objects.filter(mine | area)
+
+
+def _awaiting_named_approver_q(user: User) -> Q:
+    """An approver named in an organisation's `CasePolicy` (a director outside the case
+    roles, say) sees that organisation's cases while a plan or closure waits for a
+    decision: they cannot approve what they cannot read."""
+    from shouhu.cases.models import Approval, CasePolicy
+
+    policies = CasePolicy.objects.filter(approvers=user, approvers__is_active=True)
+    if not user.is_active or not policies.exists():
+        return Q(pk__in=[])
+    pending = Approval.objects.filter(
+        decided_at__isnull=True, case__organisation_id__in=policies.values("organisation_id")
+    )
+    return Q(pk__in=pending.values("case_id"))
 
 
 def get_case_for_user(user: User, case_id: object, *, purpose: str) -> Case:
