@@ -93,3 +93,38 @@ def test_only_the_conducting_worker_opens_the_group(world: World, school_counsel
     client = Client()
     client.force_login(world.users["teacher_b"])
     assert client.get(reverse("screening:group", args=[group.pk])).status_code == 404
+
+
+def test_activity_group_of_a_village_for_a_counsellor_without_a_school(world: World) -> None:
+    """A hospital counsellor serving children of a village gathers them at the village's
+    children's home: only the children they may screen are in the group."""
+    client = Client()
+    client.force_login(world.counselor)
+    page = client.get(reverse("screening:groups")).content.decode()
+    assert 'name="village"' in page and VILLAGE_B in page
+    response = client.post(
+        reverse("screening:groups"),
+        {"instrument": "gad7", "source": "village", "village": VILLAGE_B, "title": "儿童之家"},
+    )
+    assert response.status_code == 302, response.content.decode()
+    group = GroupSession.objects.get()
+    assert list(group.children.all()) == [world.children["b1"]]
+    listed = client.get(reverse("screening:groups")).content.decode()
+    assert "儿童之家" in listed and "gad7" not in listed.split('data-testid="groups"')[1]
+
+
+def test_too_big_a_group_is_refused_with_a_message_not_cut_short(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shouhu.screening import selectors
+
+    monkeypatch.setattr(selectors, "MAX_GROUP", 0)
+    client = Client()
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(world.counselor)
+    response = client.post(
+        reverse("screening:groups"),
+        {"instrument": "gad7", "source": "village", "village": VILLAGE_B, "title": "x"},
+    )
+    assert response.status_code == 400 and "narrow the group" in response.content.decode()
+    assert not GroupSession.objects.exists()

@@ -202,6 +202,77 @@ def trends(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return {code: points for code, points in series.items() if len(points) >= 1}
 
 
+MAX_GROUP = 200
+
+
+def group_sources(user: User) -> dict[str, list[tuple[Any, str]]]:
+    """Where a worker can gather a group from: the schools of their grants (a class) and the
+    villages of the children they may screen (an activity group at the village's children's
+    home)."""
+    from shouhu.accounts.models import Organisation
+    from shouhu.places.models import Place
+
+    schools = {g.school_id for g in access.scope_of(user).grants if g.school_id is not None}
+    visible = access.children_visible_to(user, needs=access.SENSITIVE)
+    villages = set(visible.order_by().values_list("residence_id", flat=True).distinct()[:500])
+    return {
+        "schools": [
+            (o.pk, o.name) for o in Organisation.objects.filter(pk__in=schools).order_by("name")
+        ],
+        "villages": [
+            (p.code, f"{p.parent.name if p.parent else ''}{p.name}")
+            for p in Place.objects.filter(code__in=villages)
+            .select_related("parent")
+            .order_by("code")
+        ],
+    }
+
+
+def group_candidates(
+    user: User,
+    *,
+    kind: str,
+    school_id: int | None = None,
+    grade: str = "",
+    village: str = "",
+    age_min: int | None = None,
+    age_max: int | None = None,
+) -> list[Child]:
+    """The children of a class (school and grade) or of an activity group (a village, with
+    an optional age range) whom the worker may give an instrument of `kind`. More than
+    `MAX_GROUP` is refused with a message, never cut short silently."""
+    from django.core.exceptions import ValidationError
+
+    from shouhu.lib import dates
+
+    qs = access.children_visible_to(user, needs=access.SENSITIVE)
+    if school_id is not None:
+        qs = qs.filter(school_id=school_id)
+        if grade:
+            qs = qs.filter(grade=grade)
+    elif village:
+        qs = qs.filter(residence_id=village)
+    else:
+        raise ValidationError({"school": [_("Choose a school and grade, or a village.")]})
+    today = dates.today()
+    if age_min is not None:
+        qs = qs.filter(birth_date__lte=dates.add_years(today, -age_min))
+    if age_max is not None:
+        qs = qs.filter(birth_date__gt=dates.add_years(today, -(age_max + 1)))
+    found = list(qs.order_by("name_pinyin", "id")[: MAX_GROUP * 2 + 1])
+    chosen = [c for c in found if access.can_administer(user, c, kind=kind)]
+    if len(chosen) > MAX_GROUP or len(found) > MAX_GROUP * 2:
+        raise ValidationError(
+            {
+                "__all__": [
+                    _("More than %(n)s children: narrow the group by grade or age.")
+                    % {"n": MAX_GROUP}
+                ]
+            }
+        )
+    return chosen
+
+
 def groups_of(user: User) -> list[GroupSession]:
     return list(GroupSession.objects.filter(conducted_by=user).order_by("-held_on", "-id")[:100])
 

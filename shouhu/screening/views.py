@@ -409,29 +409,37 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def group_list(request: HttpRequest) -> HttpResponse:
-    """The counsellor's group screenings, and a new one for a class of a school in scope."""
+    """The worker's group screenings, and a new one: a class (a school of the worker's and a
+    grade) or an activity group (the children of a village, optionally of an age range)."""
     user: User = request.user  # type: ignore[assignment]
     screenings = [
         {"code": i.code, "name": i.name.text(_language())}
         for i in registry.enabled()
         if i.kind == "screening"
     ]
-    schools = [g.school_id for g in access.scope_of(user).grants if g.school_id is not None]
+    sources = selectors.group_sources(user)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        school = request.POST.get("school", "")
-        grade = request.POST.get("grade", "").strip()
-        children = list(
-            access.children_visible_to(user, needs=access.SENSITIVE)
-            .filter(school_id=int(school) if school.isdigit() else -1)
-            .filter(grade=grade)
-            .order_by("name_pinyin", "id")[:200]
-        )
+        post = request.POST
+        by_class = post.get("source", "class") == "class"
+        grade = post.get("grade", "").strip()
+        village = post.get("village", "")
         try:
+            children = selectors.group_candidates(
+                user,
+                kind="screening",
+                school_id=_int(post.get("school")) if by_class else None,
+                grade=grade if by_class else "",
+                village="" if by_class else village,
+                age_min=None if by_class else _int(post.get("age_min")),
+                age_max=None if by_class else _int(post.get("age_max")),
+            )
             group = services.group_create(
                 actor=user,
-                instrument=request.POST.get("instrument", ""),
-                title=request.POST.get("title", "") or f"{grade}",
+                instrument=post.get("instrument", ""),
+                title=post.get("title", "").strip()
+                or grade
+                or dict(sources["villages"]).get(village, ""),
                 held_on=dates.today(),
                 children=children,
             )
@@ -439,20 +447,31 @@ def group_list(request: HttpRequest) -> HttpResponse:
             errors = exc.message_dict
         else:
             return redirect("screening:group", group.pk)
-    from shouhu.accounts.models import Organisation
-
     return render(
         request,
         "screening/groups.html",
         {
-            "groups": selectors.groups_of(user),
+            "groups": [
+                {"group": g, "instrument": _instrument_name(g.instrument)}
+                for g in selectors.groups_of(user)
+            ],
             "instruments": screenings,
-            "schools": Organisation.objects.filter(pk__in=schools).order_by("name"),
+            "schools": sources["schools"],
+            "villages": sources["villages"],
             "errors": errors,
             "posted": request.POST,
         },
         status=400 if errors else 200,
     )
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _instrument_name(code: str) -> str:
+    inst = registry.definitions().get(code)
+    return inst.name.text(_language()) if inst else code
 
 
 @login_required
@@ -466,6 +485,7 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "screening/group.html",
         {
             "group": group,
+            "instrument_name": _instrument_name(group.instrument),
             "rows": rows,
             "follow_up": [r for r in rows if r["follow_up"]],
             "done": sum(1 for r in rows if r["administration"]),
