@@ -48,9 +48,7 @@ def test_longer_id_tails_match_every_given_character(world: World) -> None:
     twin_tail, born = _id_ending(ID_A1[-4:])
     assert twin_tail[-6:] != ID_A1[-6:]
     sex = "M" if int(twin_tail[-2]) % 2 else "F"
-    data = child_data(
-        "周杰", VILLAGE_A, id_number=twin_tail, sex=sex, birth_date=born
-    )
+    data = child_data("周杰", VILLAGE_A, id_number=twin_tail, sex=sex, birth_date=born)
     register(world.director_a, data)
     assert names(world.director_a, q=ID_A1[-4:]) == {"张伟", "周杰"}
     assert names(world.director_a, q=ID_A1[-6:]) == {"张伟"}

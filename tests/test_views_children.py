@@ -681,7 +681,11 @@ def test_delegated_care_consent_and_legal_basis(en: Client, world: World) -> Non
     en.force_login(world.teacher_a)  # the carer and the notices, not the checklist or consents
     body = _names(_detail(en, child)).split("<main", 1)[1]  # not the CSRF token in <body>
     assert "王阿姨" in body and "2026-09-01" in body
-    for text in ("no record of sexual abuse", "2026-09-03", "v2", "Statutory duty", "强制报告"):
+    care = body.split('data-testid="delegated-care"')[1].split("</dl>")[0]
+    assert "no record of sexual abuse" not in care  # the checklist is not on the file
+    history = body.split('<ol class="history"')[1]  # its changes are, masked
+    assert "no record of sexual abuse or violence</span>: — → ***" in history
+    for text in ("2026-09-03", "v2", "Statutory duty", "强制报告", "True"):
         assert text not in body, text
 
 

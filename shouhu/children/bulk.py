@@ -20,12 +20,13 @@ from shouhu.accounts import access
 from shouhu.accounts.models import User
 from shouhu.audit import context
 from shouhu.audit.models import ChangeRecord
-from shouhu.audit.services import snapshot
 from shouhu.children import protect
 from shouhu.children.models import Child, FamilyMember, Household
 from shouhu.children.services import (
     CATEGORY_FIELDS,
     CHILD_FACT_FIELDS,
+    HOUSEHOLD_FIELDS,
+    MEMBER_FIELDS,
     ChildData,
     HouseholdData,
     MemberData,
@@ -33,6 +34,7 @@ from shouhu.children.services import (
     apply_categories,
     build_child,
     build_member,
+    created_changes,
     validate_child,
     validate_household,
     validate_member,
@@ -200,31 +202,49 @@ def bulk_register(
 
         risk.recompute_all(ids=[c.pk for c in children])
     if history:
-        _history(actor, children)
+        _history(actor, children, list(new_households.values()), new_members)
     result.created = len(children)
     return result
 
 
-def _history(actor: User | None, children: list[Child]) -> None:
+def _history(
+    actor: User | None,
+    children: Sequence[Child],
+    households: Sequence[Household],
+    members: Sequence[FamilyMember],
+) -> None:
+    """One "create" change record per new household, family member and child, as the
+    single path writes them; a household's and its members' records are filed under the
+    first child registered into that household. No query but the inserts."""
     source = context.current().source
     name = actor.username if actor is not None else "system"
-    records = [
-        ChangeRecord(
+    first_child: dict[int, int] = {}
+    for c in children:
+        first_child.setdefault(c.household_id, c.pk)
+
+    def record(
+        obj: Household | FamilyMember | Child, child_id: int, names: list[str]
+    ) -> ChangeRecord:
+        return ChangeRecord(
             actor=actor,
             actor_name=name,
-            child_id=c.pk,
-            object_type="child",
-            object_id=str(c.pk),
+            child_id=child_id,
+            object_type=obj._meta.model_name or "",
+            object_id=str(obj.pk),
             operation="create",
-            changes={
-                k: [None, v]
-                for k, v in snapshot(c, CHILD_FACT_FIELDS + CATEGORY_FIELDS).items()
-                if v not in ("", None, False)
-            },
+            changes=created_changes(obj, names),
             source=source,
         )
-        for c in children
+
+    records = [
+        record(h, first_child[h.pk], HOUSEHOLD_FIELDS) for h in households if h.pk in first_child
     ]
+    records += [
+        record(m, first_child[m.household_id], MEMBER_FIELDS)
+        for m in members
+        if m.household_id in first_child
+    ]
+    records += [record(c, c.pk, CHILD_FACT_FIELDS + CATEGORY_FIELDS) for c in children]
     ChangeRecord.objects.bulk_create(records, batch_size=2000)
 
 

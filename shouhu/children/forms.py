@@ -17,12 +17,14 @@ from shouhu.children import services
 from shouhu.children.models import (
     Aid,
     AwayReason,
+    Basis,
     Capacity,
     ConsentScope,
     GuardianshipRating,
     GuardianshipType,
     Health,
     Living,
+    Purpose,
     Relation,
     Schooling,
     Sex,
@@ -208,10 +210,9 @@ MemberFormSet = forms.formset_factory(
 )
 
 
-class DelegatedCareForm(forms.Form):
-    carer_row = forms.TypedChoiceField(
-        label=_("Delegated carer (row)"), coerce=int, empty_value=None, required=False
-    )
+class CareChecklistForm(forms.Form):
+    """The Art. 22 eligibility checklist and the dates of the delegated-care record."""
+
     no_abuse_record = forms.BooleanField(
         label=_("no record of sexual abuse or violence"), required=False
     )
@@ -233,6 +234,26 @@ class DelegatedCareForm(forms.Form):
     confirmation_signed_on = forms.DateField(
         label=_("confirmation (委托监护确认书) signed"), required=False, widget=DATE
     )
+
+    CHECKLIST = (
+        "no_abuse_record",
+        "no_drugs_alcohol_gambling",
+        "no_neglect_history",
+        "capable_adult",
+        "notice_to_school_on",
+        "notice_to_village_on",
+        "confirmation_signed_on",
+    )
+
+    def checklist(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.CHECKLIST}
+
+
+class DelegatedCareForm(CareChecklistForm):
+    carer_row = forms.TypedChoiceField(
+        label=_("Delegated carer (row)"), coerce=int, empty_value=None, required=False
+    )
+    field_order = ["carer_row"]
 
     def __init__(self, *args: Any, rows: int = 8, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -292,6 +313,72 @@ class ConsentForm(forms.Form):
             version=d["version"],
             scopes=list(d["scopes"]),
         )
+
+
+# ---------------------------------------------------------------- editing the rest of the file
+
+
+def _people(members: Sequence[Any]) -> list[tuple[int, str]]:
+    return [(m.pk, f"{m.name} · {m.get_relation_display()}") for m in members]
+
+
+class HouseholdEditForm(HouseholdForm):
+    address = forms.CharField(
+        label=_("Home address"),
+        max_length=services.ADDRESS_MAX,
+        required=False,
+        help_text=_(
+            "Shown masked: leave it as it is to keep it, type a new one to replace it, or "
+            "empty the box to remove it."
+        ),
+    )
+    income_source = forms.CharField(
+        label=_("Income source"), max_length=services.INCOME_SOURCE_MAX, required=False
+    )
+
+
+class DelegatedCareEditForm(CareChecklistForm):
+    carer = forms.TypedChoiceField(label=_("Delegated carer"), coerce=int, empty_value=None)
+    field_order = ["carer"]
+
+    def __init__(self, *args: Any, members: Sequence[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["carer"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—"), *_people(members)]
+
+
+class ConsentRecordForm(forms.Form):
+    given_by = forms.TypedChoiceField(label=_("Consent given by"), coerce=int, empty_value=None)
+    given_on = forms.DateField(label=_("Consent date"), widget=DATE)
+    version = forms.CharField(label=_("Notice version"), max_length=20)
+    scopes = forms.MultipleChoiceField(
+        label=_("Consent covers"),
+        choices=ConsentScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one purpose.")},
+    )
+
+    def __init__(self, *args: Any, guardians: Sequence[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["given_by"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—"), *_people(guardians)]
+
+
+class ConsentWithdrawForm(forms.Form):
+    withdrawn_on = forms.DateField(label=_("Withdrawn on"), widget=DATE)
+
+
+class ProcessingBasisForm(forms.Form):
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=_blank(Purpose.choices))
+    basis = forms.ChoiceField(label=_("Legal basis"), choices=_blank(Basis.choices))
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=services.NOTE_MAX,
+        required=False,
+        help_text=_("For a statutory duty or an emergency: which one (law, document, event)."),
+    )
 
 
 def attach_service_errors(

@@ -456,6 +456,7 @@ HISTORY_MODELS: dict[str, type[models.Model]] = {
     "childassignment": ChildAssignment,
     "consent": Consent,
     "processingbasis": ProcessingBasis,
+    "delegatedcare": DelegatedCare,
 }
 # Fields of the change history above the basic class, per object type. Values of these are
 # shown only to readers who may see the class (`_enc` values are never in the history).
@@ -485,6 +486,11 @@ HISTORY_FIELD_CLASSES: dict[str, dict[str, str]] = {
         ("given_by", "given_on", "version", "scopes", "withdrawn_on"), access.SENSITIVE
     ),
     "processingbasis": dict.fromkeys(("purpose", "basis", "note"), access.SENSITIVE),
+    # The Art. 22 eligibility checklist speaks of the carer's past (as on the file).
+    "delegatedcare": dict.fromkeys(
+        ("no_abuse_record", "no_drugs_alcohol_gambling", "no_neglect_history", "capable_adult"),
+        access.SENSITIVE,
+    ),
 }
 NAMED_MODELS: tuple[type[models.Model], ...] = (Place, Organisation, User, FamilyMember)
 ENCRYPTED_CHANGED = "[encrypted value changed]"  # what `audit.services.snapshot` records

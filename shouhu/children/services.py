@@ -74,6 +74,19 @@ MEMBER_FIELDS = [
     "phone_enc",
 ]
 HOUSEHOLD_FIELDS = ["village", "address_enc", "aid", "income_source"]
+DELEGATED_CARE_FIELDS = [
+    "carer",
+    "no_abuse_record",
+    "no_drugs_alcohol_gambling",
+    "no_neglect_history",
+    "capable_adult",
+    "notice_to_school_on",
+    "notice_to_village_on",
+    "confirmation_signed_on",
+]
+CONSENT_FIELDS = ["given_by", "given_on", "version", "scopes"]
+PARENTS = frozenset({Relation.FATHER, Relation.MOTHER})
+ENCRYPTED = "[encrypted value changed]"  # how `audit.services.snapshot` records an `_enc` value
 
 
 class ConflictError(Exception):
@@ -427,14 +440,18 @@ def apply_categories(
 CATEGORY_FIELDS = [f"cat_{c}" for c in rules.CATEGORY_CODES]
 
 
-def child_recompute_categories(*, child: Child, on: dt.date | None = None) -> Child:
+def child_recompute_categories(
+    *, child: Child, on: dt.date | None = None, actor: User | None = None
+) -> Child:
+    """Derive the child's categories again; the change (if any) is recorded under `actor`,
+    the person whose edit caused it (None: the daily job)."""
     on = on or dates.today()
     members = list(child.household.members.all())
     before = snapshot(child, CATEGORY_FIELDS)
     apply_categories(child, members, child.household.aid, PlaceCache(), on)
     child.save(update_fields=[*CATEGORY_FIELDS, "categories_on", "categories_valid_until"])
     record_change(
-        actor=None,
+        actor=actor,
         obj=child,
         operation="update",
         changes=diff(before, snapshot(child, CATEGORY_FIELDS)),
@@ -443,9 +460,11 @@ def child_recompute_categories(*, child: Child, on: dt.date | None = None) -> Ch
     return child
 
 
-def household_recompute_categories(*, household: Household, on: dt.date | None = None) -> None:
+def household_recompute_categories(
+    *, household: Household, on: dt.date | None = None, actor: User | None = None
+) -> None:
     for child in household.children.select_related("household"):
-        child_recompute_categories(child=child, on=on)
+        child_recompute_categories(child=child, on=on, actor=actor)
 
 
 def children_recompute_due(*, on: dt.date | None = None, batch: int = 1000) -> int:
@@ -493,6 +512,12 @@ def child_register(
         errors.errors.update(validate_household(household, places).errors)
     for i, m in enumerate(members):
         errors.errors.update(validate_member(m, places, today=today, prefix=f"members.{i}.").errors)
+    if delegated_care is not None and members:
+        _check_member_index(
+            errors, "delegated_care.carer_index", delegated_care.carer_index, len(members)
+        )
+    if consent is not None and members:
+        _check_member_index(errors, "consent.given_by_index", consent.given_by_index, len(members))
     errors.raise_if_any()
     if not access.can_register_in(actor, child.residence_code):
         raise PermissionDenied(_("You cannot register children living in this place."))
@@ -513,23 +538,12 @@ def child_register(
     row = build_child(child, home, actor)
     apply_categories(row, all_members, home.aid, places, today)
     row.save()
-    if delegated_care is not None and new_members:
-        _save_delegated_care(home, new_members[delegated_care.carer_index], delegated_care)
-    if consent is not None and new_members:
-        Consent.objects.create(
-            child=row,
-            given_by=new_members[consent.given_by_index],
-            given_on=consent.given_on,
-            version=consent.version,
-            scopes=consent.scopes,
-            recorded_by=actor,
-        )
     if household_id is None:
         record_change(
             actor=actor,
             obj=home,
             operation="create",
-            changes=_created(home, HOUSEHOLD_FIELDS),
+            changes=created_changes(home, HOUSEHOLD_FIELDS),
             child_id=row.pk,
         )
     for new in new_members:
@@ -537,31 +551,95 @@ def child_register(
             actor=actor,
             obj=new,
             operation="create",
-            changes=_created(new, MEMBER_FIELDS),
+            changes=created_changes(new, MEMBER_FIELDS),
             child_id=row.pk,
         )
     record_change(
         actor=actor,
         obj=row,
         operation="create",
-        changes=_created(row, CHILD_FACT_FIELDS + CATEGORY_FIELDS),
+        changes=created_changes(row, CHILD_FACT_FIELDS + CATEGORY_FIELDS),
         child_id=row.pk,
     )
+    if delegated_care is not None and new_members:
+        _save_delegated_care(
+            actor=actor,
+            home=home,
+            carer=new_members[delegated_care.carer_index],
+            values=_care_values(delegated_care),
+            child_ids=list(home.children.values_list("pk", flat=True)),
+        )
+    if consent is not None and new_members:
+        record = Consent.objects.create(
+            child=row,
+            given_by=new_members[consent.given_by_index],
+            given_on=consent.given_on,
+            version=consent.version,
+            scopes=consent.scopes,
+            recorded_by=actor,
+        )
+        record_change(
+            actor=actor,
+            obj=record,
+            operation="create",
+            changes=created_changes(record, CONSENT_FIELDS),
+            child_id=row.pk,
+        )
     risk_inputs_changed([row])
     return row
 
 
-def _created(obj: Any, names: list[str]) -> dict[str, list[Any]]:
+def _check_member_index(errors: Errors, name: str, index: int, count: int) -> None:
+    if not 0 <= index < count:
+        errors.add(name, _("No family member in this row."))
+
+
+def created_changes(obj: Any, names: list[str]) -> dict[str, list[Any]]:
+    """The change-history entry of a new row: every field that has a value, as [None, value]
+    (encrypted values only as "changed", see `audit.services.snapshot`)."""
     return {k: [None, v] for k, v in snapshot(obj, names).items() if v not in ("", None, False)}
 
 
+def _sealed_change(
+    changes: dict[str, list[Any]], name: str, before: str, after: str
+) -> dict[str, list[Any]]:
+    """`snapshot` shows an encrypted value only as "changed", so replacing one value by
+    another looks like no change: compare the plaintexts and record that it changed."""
+    if before != after:
+        changes[name] = [ENCRYPTED if before else "", ENCRYPTED if after else ""]
+    return changes
+
+
+def _care_values(data: DelegatedCareData) -> dict[str, Any]:
+    return {f.name: getattr(data, f.name) for f in fields(data) if f.name != "carer_index"}
+
+
 def _save_delegated_care(
-    home: Household, carer: FamilyMember, data: DelegatedCareData
+    *,
+    actor: User | None,
+    home: Household,
+    carer: FamilyMember,
+    values: Mapping[str, Any],
+    child_ids: Sequence[int],
 ) -> DelegatedCare:
-    values = {f.name: getattr(data, f.name) for f in fields(data) if f.name != "carer_index"}
-    care = DelegatedCare.objects.update_or_create(
-        household=home, defaults={"carer": carer, **values}
-    )[0]
+    """Create or replace the household's delegated-care record, with its change history
+    filed under each of the household's children."""
+    care = DelegatedCare.objects.select_for_update().filter(household=home).first()
+    if care is None:
+        care = DelegatedCare.objects.create(household=home, carer=carer, **values)
+        operation, changes = "create", created_changes(care, DELEGATED_CARE_FIELDS)
+    else:
+        before = snapshot(care, DELEGATED_CARE_FIELDS)
+        care.carer = carer
+        for name, value in values.items():
+            setattr(care, name, value)
+        care.save()
+        operation = "update"
+        changes = diff(before, snapshot(care, DELEGATED_CARE_FIELDS))
+    for child_id in child_ids:
+        record_change(
+            actor=actor, obj=care, operation=operation, changes=changes, child_id=child_id
+        )
     return care
 
 
@@ -608,6 +686,7 @@ def child_update(
     ):
         raise PermissionDenied(_("You cannot move a child outside your area."))
     before = snapshot(locked, CHILD_FACT_FIELDS + CATEGORY_FIELDS)
+    id_hash_before = locked.id_number_hash
     rebuilt = build_child(current, locked.household, locked.created_by)
     for name in [*CHILD_FACT_FIELDS, "name_pinyin", "name_initials"]:
         raw = attname(locked, name)
@@ -623,7 +702,12 @@ def child_update(
         actor=actor,
         obj=locked,
         operation="update",
-        changes=diff(before, snapshot(locked, CHILD_FACT_FIELDS + CATEGORY_FIELDS)),
+        changes=_sealed_change(
+            diff(before, snapshot(locked, CHILD_FACT_FIELDS + CATEGORY_FIELDS)),
+            "id_number_enc",
+            id_hash_before,
+            locked.id_number_hash,
+        ),
         child_id=locked.pk,
     )
     risk_inputs_changed([locked])
@@ -680,22 +764,181 @@ def member_update(
         setattr(data, key, value)
     validate_member(data, PlaceCache(), today=today, prefix="").raise_if_any()
     before = snapshot(member, MEMBER_FIELDS)
+    phone_hash_before = member.phone_hash
     rebuilt = build_member(data, member.household)
     for name in [*MEMBER_FIELDS, "phone_hash"]:
         raw = attname(member, name)
         setattr(member, raw, getattr(rebuilt, raw))
     member.save()
+    changes = _sealed_change(
+        diff(before, snapshot(member, MEMBER_FIELDS)),
+        "phone_enc",
+        phone_hash_before,
+        member.phone_hash,
+    )
     for child in children:
         record_change(
-            actor=actor,
-            obj=member,
-            operation="update",
-            changes=diff(before, snapshot(member, MEMBER_FIELDS)),
-            child_id=child.pk,
+            actor=actor, obj=member, operation="update", changes=changes, child_id=child.pk
         )
-    household_recompute_categories(household=member.household, on=today)
+    household_recompute_categories(household=member.household, on=today, actor=actor)
     risk_inputs_changed(list(member.household.children.all()))
     return member
+
+
+# ---------------------------------------------------------------- the rest of the file
+#
+# The household, its members and the delegated-care record belong to every child of the
+# household: the editor must be allowed to edit each of them, and the change history is
+# filed under each of them.
+
+HOUSEHOLD_EDITABLE = frozenset({"address", "aid", "income_source"})
+ADDRESS_MAX = 200
+INCOME_SOURCE_MAX = 200
+NOTE_MAX = 300
+
+
+def _household_for_edit(actor: User, child: Child) -> tuple[Household, list[Child]]:
+    """The child's household, locked, with all its children, once `actor` may edit them."""
+    if not access.can_edit(actor, child):
+        raise PermissionDenied(_("You cannot change this child's registration."))
+    home = Household.objects.select_for_update().get(pk=child.household_id)
+    children = list(home.children.order_by("pk"))
+    if not all(access.can_edit(actor, c) for c in children):
+        raise PermissionDenied(_("You cannot change this family's registration."))
+    return home, children
+
+
+@transaction.atomic
+def household_update(
+    *,
+    actor: User,
+    child: Child,
+    changes: Mapping[str, Any],
+    today: dt.date | None = None,
+) -> Household:
+    """Change the household of `child`: the address (stored encrypted; "" removes it), the
+    assistance it receives (which feeds the poverty category of every child of the
+    household) and its income source."""
+    today = today or dates.today()
+    unknown = set(changes) - HOUSEHOLD_EDITABLE
+    if unknown:
+        raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
+    home, children = _household_for_edit(actor, child)
+    errors = Errors()
+    aid = str(changes.get("aid", home.aid))
+    _choice(errors, "aid", aid, Aid)
+    address = str(changes.get("address", "")).strip()
+    if len(address) > ADDRESS_MAX:
+        errors.add("address", _("At most %(n)d characters.") % {"n": ADDRESS_MAX})
+    income = str(changes.get("income_source", home.income_source)).strip()
+    if len(income) > INCOME_SOURCE_MAX:
+        errors.add("income_source", _("At most %(n)d characters.") % {"n": INCOME_SOURCE_MAX})
+    errors.raise_if_any()
+    before = snapshot(home, HOUSEHOLD_FIELDS)
+    old_address = protect.unseal(home.address_enc)
+    if "address" in changes and address != old_address:
+        home.address_enc = protect.seal(address)
+    home.aid = aid
+    home.income_source = income
+    home.save()
+    recorded = _sealed_change(
+        diff(before, snapshot(home, HOUSEHOLD_FIELDS)),
+        "address_enc",
+        old_address,
+        address if "address" in changes else old_address,
+    )
+    if not recorded:
+        return home
+    for c in children:
+        record_change(actor=actor, obj=home, operation="update", changes=recorded, child_id=c.pk)
+    if "aid" in recorded:  # assistance feeds the poverty category (and so the risk level)
+        household_recompute_categories(household=home, on=today, actor=actor)
+        risk_inputs_changed(list(home.children.all()))
+    return home
+
+
+@transaction.atomic
+def member_add(
+    *, actor: User, child: Child, member: MemberData, today: dt.date | None = None
+) -> FamilyMember:
+    """Add a person to the child's household, validated as at registration. A parent's
+    facts feed the left-behind and other categories of every child of the household."""
+    today = today or dates.today()
+    home, children = _household_for_edit(actor, child)
+    errors = validate_member(member, PlaceCache(), today=today, prefix="")
+    if member.relation in PARENTS and home.members.filter(relation=member.relation).exists():
+        errors.add(
+            "relation",
+            _("This family already has a %(relation)s: edit that entry instead.")
+            % {"relation": str(Relation(member.relation).label).lower()},
+        )
+    errors.raise_if_any()
+    row = build_member(member, home)
+    row.save()
+    for c in children:
+        record_change(
+            actor=actor,
+            obj=row,
+            operation="create",
+            changes=created_changes(row, MEMBER_FIELDS),
+            child_id=c.pk,
+        )
+    if row.relation in PARENTS:
+        household_recompute_categories(household=home, on=today, actor=actor)
+        risk_inputs_changed(list(home.children.all()))
+    return row
+
+
+@transaction.atomic
+def delegated_care_set(
+    *,
+    actor: User,
+    child: Child,
+    carer_id: int | None,
+    no_abuse_record: bool = False,
+    no_drugs_alcohol_gambling: bool = False,
+    no_neglect_history: bool = False,
+    capable_adult: bool = False,
+    notice_to_school_on: dt.date | None = None,
+    notice_to_village_on: dt.date | None = None,
+    confirmation_signed_on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> DelegatedCare:
+    """Record or update the household's delegated care (委托照护, 未成年人保护法 Art. 22):
+    the carer, one of the household's members other than the parents, the eligibility
+    checklist, the written notices to school and village and the signed confirmation."""
+    today = today or dates.today()
+    home, children = _household_for_edit(actor, child)
+    errors = Errors()
+    carer = home.members.filter(pk=carer_id).first() if carer_id is not None else None
+    if carer_id is None:
+        errors.add("carer", _("This field is required."))
+    elif carer is None:
+        errors.add("carer", _("The carer must be a member of this child's family."))
+    elif carer.relation in PARENTS:
+        errors.add("carer", _("A parent cannot be the delegated carer of their own child."))
+    elif carer.capacity == Capacity.DECEASED:
+        errors.add("carer", _("This person is recorded as deceased."))
+    dated = {
+        "notice_to_school_on": notice_to_school_on,
+        "notice_to_village_on": notice_to_village_on,
+        "confirmation_signed_on": confirmation_signed_on,
+    }
+    for name, day in dated.items():
+        if day is not None and day > today:
+            errors.add(name, _("Date is in the future."))
+    errors.raise_if_any()
+    assert carer is not None
+    values = {
+        "no_abuse_record": no_abuse_record,
+        "no_drugs_alcohol_gambling": no_drugs_alcohol_gambling,
+        "no_neglect_history": no_neglect_history,
+        "capable_adult": capable_adult,
+        **dated,
+    }
+    return _save_delegated_care(
+        actor=actor, home=home, carer=carer, values=values, child_ids=[c.pk for c in children]
+    )
 
 
 @transaction.atomic
@@ -725,7 +968,7 @@ def assignment_create(
         actor=actor,
         obj=row,
         operation="create",
-        changes=_created(row, ["organisation", "user", "kind"]),
+        changes=created_changes(row, ["organisation", "user", "kind"]),
         child_id=child.pk,
     )
     return row
@@ -778,7 +1021,7 @@ def consent_record(
         actor=actor,
         obj=consent,
         operation="create",
-        changes=_created(consent, ["given_by", "given_on", "version", "scopes"]),
+        changes=created_changes(consent, CONSENT_FIELDS),
         child_id=child.pk,
     )
     return consent
@@ -789,7 +1032,16 @@ def consent_withdraw(*, actor: User, consent: Consent, on: dt.date | None = None
     """A guardian withdraws consent; sharing that rested on it is no longer allowed."""
     if not access.can_edit(actor, consent.child):
         raise PermissionDenied(_("You cannot change this child's registration."))
-    consent.withdrawn_on = on or dates.today()
+    on = on or dates.today()
+    errors = Errors()
+    if consent.withdrawn_on is not None:
+        errors.add("withdrawn_on", _("This consent is already withdrawn."))
+    elif on > dates.today():
+        errors.add("withdrawn_on", _("Date is in the future."))
+    elif on < consent.given_on:
+        errors.add("withdrawn_on", _("Consent cannot be withdrawn before it was given."))
+    errors.raise_if_any()
+    consent.withdrawn_on = on
     consent.save(update_fields=["withdrawn_on"])
     record_change(
         actor=actor,
@@ -813,8 +1065,13 @@ def processing_basis_record(
     _choice(errors, "basis", basis, Basis)
     if basis != Basis.CONSENT and not note.strip():
         errors.add("note", _("Say which duty or emergency this rests on."))
+    if len(note.strip()) > NOTE_MAX:
+        errors.add("note", _("At most %(n)d characters.") % {"n": NOTE_MAX})
     errors.raise_if_any()
-    row, created = ProcessingBasis.objects.update_or_create(
+    names = ["purpose", "basis", "note"]
+    old = ProcessingBasis.objects.select_for_update().filter(child=child, purpose=purpose).first()
+    before = snapshot(old, names) if old is not None else None
+    row = ProcessingBasis.objects.update_or_create(
         child=child,
         purpose=purpose,
         defaults={
@@ -823,12 +1080,18 @@ def processing_basis_record(
             "recorded_on": dates.today(),
             "recorded_by": actor,
         },
-    )
+    )[0]
+    if before is None:
+        changes = created_changes(row, names)
+    else:
+        changes = diff(before, snapshot(row, names))
+        if changes:  # say which purpose's basis changed
+            changes = {"purpose": [purpose, purpose], **changes}
     record_change(
         actor=actor,
         obj=row,
-        operation="create" if created else "update",
-        changes={"purpose": [None, purpose], "basis": [None, basis], "note": [None, note]},
+        operation="create" if before is None else "update",
+        changes=changes,
         child_id=child.pk,
     )
     return row

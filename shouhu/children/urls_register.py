@@ -14,4 +14,14 @@ urlpatterns = [
         views_register.member_edit,
         name="member_edit",
     ),
+    path("children/<int:pk>/members/new/", views_register.member_new, name="member_new"),
+    path("children/<int:pk>/household/edit/", views_register.household_edit, name="household_edit"),
+    path("children/<int:pk>/care/edit/", views_register.delegated_care_edit, name="care_edit"),
+    path("children/<int:pk>/consents/new/", views_register.consent_new, name="consent_new"),
+    path(
+        "children/<int:pk>/consents/<int:consent_pk>/withdraw/",
+        views_register.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("children/<int:pk>/legal-bases/new/", views_register.basis_new, name="basis_new"),
 ]

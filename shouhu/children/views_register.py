@@ -22,7 +22,8 @@ from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.children import forms as registry_forms
 from shouhu.children import selectors, services
-from shouhu.children.models import Child, FamilyMember
+from shouhu.children.models import Child, ConsentScope, DelegatedCare, FamilyMember
+from shouhu.lib import dates
 from shouhu.lib.text import printable
 from shouhu.places.models import Level, Place, code_range
 
@@ -361,6 +362,13 @@ def _edit_page(
         "form": form,
         "version": version,
         "original": json.dumps(original, ensure_ascii=False, sort_keys=True),
+        # The rest of the file, each part with its own page (editors see every field class).
+        "members": list(child.household.members.all()),
+        "delegated_care": DelegatedCare.objects.filter(household_id=child.household_id)
+        .select_related("carer")
+        .first(),
+        "consents": list(child.consents.select_related("given_by")),
+        "legal_bases": list(child.processing_bases.order_by("purpose")),
     }
     return render(request, "children/edit.html", context)
 
@@ -444,3 +452,299 @@ def place_options(request: HttpRequest) -> HttpResponse:
     text = text.strip()[:30]
     places = registry_forms.places_matching(text) if len(text) >= 2 and not text.isdigit() else []
     return render(request, "children/_place_options.html", {"places": places})
+
+
+# ---------------------------------------------------------------- the rest of the file
+#
+# The household, a new family member, delegated care, consent and the legal basis of
+# processing. Each page opens the child through the access module (404 outside scope) and
+# refuses those who may not edit (403); the services check again and validate.
+
+
+def _child_to_edit(request: HttpRequest, pk: int) -> tuple[User, Child]:
+    user: User = request.user  # type: ignore[assignment]
+    child = access.get_child_for_user(user, pk, purpose="edit")
+    if not access.can_edit(user, child):
+        raise PermissionDenied(_("You cannot change this child's registration."))
+    return user, child
+
+
+def _service_errors(form: forms.Form, exc: ValidationError, **renamed: str) -> None:
+    """Field errors of a service onto the form (`renamed` maps service names to fields)."""
+    for key, msgs in exc.message_dict.items():
+        name = renamed.get(key, key)
+        for message in msgs:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def _file_form_page(
+    request: HttpRequest,
+    child: Child,
+    form: forms.Form,
+    *,
+    title: str,
+    intro: str = "",
+    testid: str,
+    submit: str = "",
+    wide: tuple[str, ...] = (),
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    context = {
+        "child": child,
+        "form": form,
+        "title": title,
+        "intro": intro,
+        "testid": testid,
+        "submit": submit or _("Save"),
+        "wide": wide,
+        **(extra or {}),
+    }
+    return render(request, "children/file_form.html", context)
+
+
+def _saved(request: HttpRequest, child: Child) -> HttpResponse:
+    messages.success(request, _("Changes saved."))
+    return redirect("children:detail", pk=child.pk)
+
+
+@login_required
+def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The household's address (encrypted, shown masked), assistance and income source."""
+    user, child = _child_to_edit(request, pk)
+    home = child.household
+    masked = selectors.MASK if home.address_enc else ""
+    if request.method == "POST":
+        form = registry_forms.HouseholdEditForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            changes: dict[str, Any] = {"aid": d["aid"], "income_source": d["income_source"]}
+            if d["address"] != masked or not masked:
+                changes["address"] = d["address"]  # the mask left as shown keeps the address
+            try:
+                services.household_update(actor=user, child=child, changes=changes)
+            except ValidationError as exc:
+                _service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _saved(request, child)
+    else:
+        form = registry_forms.HouseholdEditForm(
+            initial={"address": masked, "aid": home.aid, "income_source": home.income_source}
+        )
+    return _file_form_page(
+        request,
+        child,
+        form,
+        title=_("Household"),
+        intro=_(
+            "The household of %(name)s. Categories of every child of the household are "
+            "worked out again when the assistance changes."
+        )
+        % {"name": child.name},
+        testid="household-form",
+    )
+
+
+@login_required
+def member_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a person to the household, with the same fields as at registration."""
+    user, child = _child_to_edit(request, pk)
+    if request.method == "POST":
+        form = registry_forms.MemberForm(request.POST)
+        if form.is_valid():
+            try:
+                services.member_add(actor=user, child=child, member=form.data_for_service())
+            except ValidationError as exc:
+                _service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _saved(request, child)
+    else:
+        form = registry_forms.MemberForm()
+    return _file_form_page(
+        request,
+        child,
+        form,
+        title=_("Add a family member"),
+        intro=_(
+            "A parent, grandparent, relative or carer of %(name)s. For a parent working "
+            "away, give where (a city or county name, or its code) and since when."
+        )
+        % {"name": child.name},
+        testid="member-new-form",
+        submit=_("Add"),
+        extra={"work_places": True},
+    )
+
+
+@login_required
+def delegated_care_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record or update the household's delegated care (Minors Protection Law Art. 22)."""
+    user, child = _child_to_edit(request, pk)
+    members = list(child.household.members.all())
+    care = DelegatedCare.objects.filter(household_id=child.household_id).first()
+    if request.method == "POST":
+        form = registry_forms.DelegatedCareEditForm(request.POST, members=members)
+        if form.is_valid():
+            try:
+                services.delegated_care_set(
+                    actor=user,
+                    child=child,
+                    carer_id=form.cleaned_data["carer"],
+                    **form.checklist(),
+                )
+            except ValidationError as exc:
+                _service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _saved(request, child)
+    else:
+        initial: dict[str, Any] = {}
+        if care is not None:
+            checklist = registry_forms.CareChecklistForm.CHECKLIST
+            initial = {name: getattr(care, name) for name in checklist}
+            initial["carer"] = care.carer_id
+        form = registry_forms.DelegatedCareEditForm(initial=initial, members=members)
+    return _file_form_page(
+        request,
+        child,
+        form,
+        title=_("Delegated care (Minors Protection Law Art. 22)"),
+        intro=_(
+            "The carer the parents entrusted %(name)s to, chosen among the family members "
+            "(add the carer to the family first). Tick each eligibility point that was "
+            "checked."
+        )
+        % {"name": child.name},
+        testid="care-form",
+    )
+
+
+@login_required
+def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a guardian's consent (PIPL Art. 31) given after registration."""
+    user, child = _child_to_edit(request, pk)
+    guardians = list(child.household.members.filter(is_guardian=True))
+    if request.method == "POST":
+        form = registry_forms.ConsentRecordForm(request.POST, guardians=guardians)
+        if form.is_valid():
+            d = form.cleaned_data
+            given_by = child.household.members.get(pk=d["given_by"])
+            try:
+                services.consent_record(
+                    actor=user,
+                    child=child,
+                    given_by=given_by,
+                    given_on=d["given_on"],
+                    version=d["version"],
+                    scopes=d["scopes"],
+                )
+            except ValidationError as exc:
+                _service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _saved(request, child)
+    else:
+        form = registry_forms.ConsentRecordForm(
+            initial={"given_on": dates.today(), "scopes": ["registry"]}, guardians=guardians
+        )
+    return _file_form_page(
+        request,
+        child,
+        form,
+        title=_("Record a guardian's consent"),
+        intro=(
+            _("Consent to the processing of %(name)s's data, given by a guardian.")
+            % {"name": child.name}
+        )
+        + (
+            ""
+            if guardians
+            else " " + _("No family member is marked as guardian: edit the family first.")
+        ),
+        testid="consent-form",
+        wide=("scopes",),
+    )
+
+
+@login_required
+def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
+    """A guardian withdraws a consent; sharing that rested on it stops being allowed."""
+    user, child = _child_to_edit(request, pk)
+    consent = child.consents.filter(pk=consent_pk).select_related("given_by").first()
+    if consent is None:
+        raise Http404
+    if request.method == "POST":
+        form = registry_forms.ConsentWithdrawForm(request.POST)
+        if form.is_valid():
+            try:
+                services.consent_withdraw(
+                    actor=user, consent=consent, on=form.cleaned_data["withdrawn_on"]
+                )
+            except ValidationError as exc:
+                _service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _saved(request, child)
+    else:
+        form = registry_forms.ConsentWithdrawForm(initial={"withdrawn_on": dates.today()})
+    scopes = dict(ConsentScope.choices)
+    return _file_form_page(
+        request,
+        child,
+        form,
+        title=_("Withdraw a consent"),
+        intro=_(
+            "Consent given on %(date)s by %(guardian)s (notice version %(version)s) for: "
+            "%(scopes)s."
+        )
+        % {
+            "date": consent.given_on.isoformat(),
+            "guardian": consent.given_by.name,
+            "version": consent.version,
+            "scopes": ", ".join(str(scopes.get(s, s)) for s in consent.scopes),
+        },
+        testid="withdraw-form",
+        submit=_("Withdraw"),
+    )
+
+
+@login_required
+def basis_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record (or replace) the legal basis of one purpose of processing the child's data."""
+    user, child = _child_to_edit(request, pk)
+    if request.method == "POST":
+        form = registry_forms.ProcessingBasisForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.processing_basis_record(
+                    actor=user, child=child, purpose=d["purpose"], basis=d["basis"], note=d["note"]
+                )
+            except ValidationError as exc:
+                _service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _saved(request, child)
+    else:
+        form = registry_forms.ProcessingBasisForm(
+            initial={"purpose": printable(request.GET.get("purpose", ""), 16)}
+        )
+    return _file_form_page(
+        request,
+        child,
+        form,
+        title=_("Legal basis of processing"),
+        intro=_(
+            "Why %(name)s's data may be processed for one purpose. A basis already recorded "
+            "for the purpose is replaced."
+        )
+        % {"name": child.name},
+        testid="basis-form",
+    )
