@@ -663,6 +663,12 @@ def test_post_into_a_household_out_of_reach_is_a_field_error(client: Client, wor
             {"consent.scopes"},
         ),
         (lambda p: p.update(members=[{"name": "x", "relation": "father"}] * 51), {"members"}),
+        (  # the grandmother is not a guardian
+            lambda p: p.update(
+                consent={"given_by_index": 2, "given_on": "2026-01-01", "version": "v1"}
+            ),
+            {"consent.given_by_index"},
+        ),
     ],
 )
 def test_post_validation_errors_name_the_field_path(

@@ -63,6 +63,29 @@ def test_stale_form_is_refused_with_a_message(world: World) -> None:
     assert case.stage == "assessment" and case.version == 2
 
 
+def test_a_refused_save_keeps_what_was_typed(world: World) -> None:
+    """Two workers edit the plan: the second save is refused and their text is shown back."""
+    case = _case(world)
+    case = services.transition(
+        actor=world.socialworker, case=case, version=case.version, to="assessment"
+    )
+    case = services.transition(actor=world.socialworker, case=case, version=case.version, to="plan")
+    first, second = _client(world.socialworker), _client(world.socialworker)
+    url = reverse("cases:act", args=[case.pk])
+    goal = {"what": "goal", "domain": "family_bonds", "version": case.version}
+    first.post(url, {**goal, "description": "每周与父母视频一次"})
+    refused = second.post(url, {**goal, "description": "奶奶学会用微信视频"}, follow=True)
+    page = refused.content.decode()
+    assert 'data-testid="unsaved-draft"' in page and "奶奶学会用微信视频" in page
+    case.refresh_from_db()
+    assert [g.description for g in case.goals.all()] == ["每周与父母视频一次"]
+    again = second.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'data-testid="unsaved-draft"' not in again  # shown once
+    from django.contrib.sessions.models import Session
+
+    assert not any("奶奶" in str(s.get_decoded()) for s in Session.objects.all())
+
+
 def test_case_page_per_role(world: World) -> None:
     case = _case(world)
     services.note_add(actor=world.socialworker, case=case, text="grandmother drinks")

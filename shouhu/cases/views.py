@@ -5,6 +5,7 @@ decide, selectors read, the access module opens."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -44,6 +45,7 @@ from shouhu.cases.models import (
     TransferKind,
     Urgency,
 )
+from shouhu.children import protect
 from shouhu.children.services import ConflictError
 from shouhu.places.models import code_range
 
@@ -180,6 +182,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "referral_outcomes": ReferralOutcome.choices,
             "case_roles": CaseRole.choices,
             "candidates": candidates,
+            "draft": _take_draft(request, case.pk),
             "today": timezone.localdate(),
         },
     )
@@ -199,9 +202,32 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
         _act(user, case, what, version, post)
     except ValidationError as exc:
         _flash(request, exc)
+        _keep_draft(request, case.pk, post)
     except ConflictError as exc:
         messages.error(request, str(exc))
+        _keep_draft(request, case.pk, post)
     return redirect("cases:detail", case.pk)
+
+
+DRAFT_KEY = "case_draft"
+DRAFT_SKIP = {"csrfmiddlewaretoken", "version", "what"}
+
+
+def _keep_draft(request: HttpRequest, case_pk: int, post: Any) -> None:
+    """What a refused save carried (a stale version, a field error) is shown once on the
+    case page, so that nothing typed is lost. Sealed like any sensitive text at rest: the
+    session lives in the database."""
+    typed = {k: v for k, v in post.items() if k not in DRAFT_SKIP and v.strip() and len(v) > 1}
+    if typed:
+        sealed = protect.seal(json.dumps(typed, ensure_ascii=False))
+        request.session[DRAFT_KEY] = {"case": case_pk, "sealed": sealed}
+
+
+def _take_draft(request: HttpRequest, case_pk: int) -> list[tuple[str, str]]:
+    kept = request.session.pop(DRAFT_KEY, None)
+    if not isinstance(kept, dict) or kept.get("case") != case_pk:
+        return []
+    return sorted(json.loads(protect.unseal(str(kept.get("sealed", "")))).items())
 
 
 def _member(case: Any, value: str | None) -> User | None:

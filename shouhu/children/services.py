@@ -518,6 +518,13 @@ def child_register(
         )
     if consent is not None and members:
         _check_member_index(errors, "consent.given_by_index", consent.given_by_index, len(members))
+        if (
+            0 <= consent.given_by_index < len(members)
+            and not members[consent.given_by_index].is_guardian
+        ):
+            errors.add(
+                "consent.given_by_index", _("Consent must come from a guardian of this child.")
+            )
     errors.raise_if_any()
     if not access.can_register_in(actor, child.residence_code):
         raise PermissionDenied(_("You cannot register children living in this place."))
