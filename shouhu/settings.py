@@ -222,6 +222,11 @@ SHOUHU_REUNION_SLOT_MINUTES = envint("SHOUHU_REUNION_SLOT_MINUTES", 20)
 SHOUHU_NO_CONTACT_DAYS = envint("SHOUHU_NO_CONTACT_DAYS", 7)
 # Channels for messages to parents (SMS/WeChat adapters implement deliver(phone, channel,
 # body)); the console backend logs them with the number masked.
+# The SMS gateway adapter (shouhu.notify.gateways.HttpSmsGateway), when enabled.
+SHOUHU_SMS_URL = env("SHOUHU_SMS_URL", "")
+SHOUHU_SMS_TOKEN = env("SHOUHU_SMS_TOKEN", "")
+SHOUHU_SMS_SIGNATURE = env("SHOUHU_SMS_SIGNATURE", "【守护】")
+SHOUHU_SMS_TIMEOUT = envint("SHOUHU_SMS_TIMEOUT", 10)
 SHOUHU_PARENT_BACKENDS = [
     b
     for b in env("SHOUHU_PARENT_BACKENDS", "shouhu.notify.services.ConsoleParentBackend").split(",")
