@@ -31,7 +31,7 @@ def gateway(settings: Any) -> Iterator[Gateway]:
     state = Gateway()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers["Content-Length"])
             body = json.loads(self.rfile.read(length).decode("utf-8"))
             state.received.append((dict(self.headers), body))

@@ -1,13 +1,15 @@
 """Adapters that take parents' messages off the machine.
 
-`HttpSmsGateway` sends SMS through an HTTP gateway (the operator's or a cloud provider's
-relay): `POST SHOUHU_SMS_URL` with JSON `{"to": "+8613800138000", "text": "【守护】..."}` and `Authorization: Bearer SHOUHU_SMS_TOKEN`; any 2xx answer is
-delivery, anything else (or no answer within `SHOUHU_SMS_TIMEOUT` seconds) is a failure that
-`send_to_parent` logs while the other channels still go out. Mainland SMS must carry the
-sender's registered signature (`SHOUHU_SMS_SIGNATURE`, default 【守护】).
+`HttpSmsGateway` sends SMS through an HTTP gateway (the operator's or a cloud
+provider's relay): `POST SHOUHU_SMS_URL` with JSON `{"to": "+8613800138000",
+"text": "【守护】..."}` and `Authorization: Bearer SHOUHU_SMS_TOKEN`. Any 2xx answer is
+delivery; anything else, or no answer within `SHOUHU_SMS_TIMEOUT` seconds, is a
+failure that `send_to_parent` logs while the other channels still go out. Mainland
+SMS must carry the sender's registered signature (`SHOUHU_SMS_SIGNATURE`, default
+【守护】).
 
-Enable with `SHOUHU_PARENT_BACKENDS=shouhu.notify.gateways.HttpSmsGateway` (comma-separated
-with others, e.g. the console backend for a log line).
+Enable with `SHOUHU_PARENT_BACKENDS=shouhu.notify.gateways.HttpSmsGateway`
+(comma-separated with others, e.g. the console backend for a log line).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class HttpSmsGateway:
         url, token, signature, timeout = self._settings()
         number = phone if phone.startswith("+") else f"+86{phone}"
         payload = {"to": number, "text": f"{signature}{body}"}
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - the address is checked: http(s) only
             url,
             data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
             headers={
