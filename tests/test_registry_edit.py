@@ -480,6 +480,29 @@ def test_household_page_saves_recomputes_and_keeps_the_masked_address(
     assert len(records(a1, "household", "update")) == 1  # nothing changed, nothing recorded
 
 
+def test_two_people_on_the_same_family_the_second_save_is_refused_and_kept(
+    client: Client, world: World
+) -> None:
+    a1 = world.children["a1"]
+    url = reverse("children:household_edit", args=[a1.pk])
+    client.force_login(world.director_a)
+    read = Household.objects.get(pk=a1.household_id).version
+    first = client.post(url, household_form(aid="dibao", version=str(read)))
+    assert first.status_code == 302
+    second = client.post(url, household_form(aid="none", income_source="务农", version=str(read)))
+    assert second.status_code == 200 and second.context["form"].non_field_errors()
+    assert 'value="务农"' in second.content.decode()  # what was typed is still in the form
+    home = Household.objects.get(pk=a1.household_id)
+    assert (home.aid, home.income_source, home.version) == ("dibao", "", read + 1)
+    care = reverse("children:care_edit", args=[a1.pk])
+    grandmother = home.members.get(relation="paternal_grandmother")
+    stale = client.post(care, {"carer": str(grandmother.pk), "version": str(read)})
+    assert stale.status_code == 200 and stale.context["form"].non_field_errors()
+    fresh = client.post(care, {"carer": str(grandmother.pk), "version": str(read + 1)})
+    assert fresh.status_code == 302
+    assert Household.objects.get(pk=a1.household_id).version == read + 2
+
+
 def test_household_page_shows_field_errors(client: Client, world: World) -> None:
     a1 = world.children["a1"]
     in_english(client).force_login(world.director_a)

@@ -323,6 +323,7 @@ def _people(members: Sequence[Any]) -> list[tuple[int, str]]:
 
 
 class HouseholdEditForm(HouseholdForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     address = forms.CharField(
         label=_("Home address"),
         max_length=services.ADDRESS_MAX,
@@ -338,6 +339,7 @@ class HouseholdEditForm(HouseholdForm):
 
 
 class DelegatedCareEditForm(CareChecklistForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     carer = forms.TypedChoiceField(label=_("Delegated carer"), coerce=int, empty_value=None)
     field_order = ["carer"]
 

@@ -108,6 +108,9 @@ class Household(models.Model):
     ref = models.CharField(_("household number"), max_length=64, blank=True)
     aid = models.CharField(_("assistance"), max_length=16, choices=Aid.choices, default=Aid.NONE)
     income_source = models.CharField(_("income source"), max_length=200, blank=True)
+    # Raised by every edit of the household or its delegated care: an edit made on an older
+    # version is refused (two people on the same family at once lose nothing).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

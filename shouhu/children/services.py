@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
@@ -804,11 +805,22 @@ INCOME_SOURCE_MAX = 200
 NOTE_MAX = 300
 
 
-def _household_for_edit(actor: User, child: Child) -> tuple[Household, list[Child]]:
-    """The child's household, locked, with all its children, once `actor` may edit them."""
+def _household_for_edit(
+    actor: User, child: Child, version: int | None = None
+) -> tuple[Household, list[Child]]:
+    """The child's household, locked, with all its children, once `actor` may edit them.
+    `version`, when given, is the household version the editor read: ConflictError if it
+    changed since."""
     if not access.can_edit(actor, child):
         raise PermissionDenied(_("You cannot change this child's registration."))
     home = Household.objects.select_for_update().get(pk=child.household_id)
+    if version is not None and home.version != version:
+        raise ConflictError(
+            _(
+                "This family was changed by someone else since you opened it. "
+                "Your entries are kept below: check them against the saved file and save again."
+            )
+        )
     children = list(home.children.order_by("pk"))
     if not all(access.can_edit(actor, c) for c in children):
         raise PermissionDenied(_("You cannot change this family's registration."))
@@ -821,16 +833,17 @@ def household_update(
     actor: User,
     child: Child,
     changes: Mapping[str, Any],
+    version: int | None = None,
     today: dt.date | None = None,
 ) -> Household:
     """Change the household of `child`: the address (stored encrypted; "" removes it), the
     assistance it receives (which feeds the poverty category of every child of the
-    household) and its income source."""
+    household) and its income source. `version`: see `_household_for_edit`."""
     today = today or dates.today()
     unknown = set(changes) - HOUSEHOLD_EDITABLE
     if unknown:
         raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
-    home, children = _household_for_edit(actor, child)
+    home, children = _household_for_edit(actor, child, version)
     errors = Errors()
     aid = str(changes.get("aid", home.aid))
     _choice(errors, "aid", aid, Aid)
@@ -847,7 +860,6 @@ def household_update(
         home.address_enc = protect.seal(address)
     home.aid = aid
     home.income_source = income
-    home.save()
     recorded = _sealed_change(
         diff(before, snapshot(home, HOUSEHOLD_FIELDS)),
         "address_enc",
@@ -856,6 +868,8 @@ def household_update(
     )
     if not recorded:
         return home
+    home.version += 1
+    home.save()
     for c in children:
         record_change(actor=actor, obj=home, operation="update", changes=recorded, child_id=c.pk)
     if "aid" in recorded:  # assistance feeds the poverty category (and so the risk level)
@@ -909,13 +923,14 @@ def delegated_care_set(
     notice_to_school_on: dt.date | None = None,
     notice_to_village_on: dt.date | None = None,
     confirmation_signed_on: dt.date | None = None,
+    version: int | None = None,
     today: dt.date | None = None,
 ) -> DelegatedCare:
     """Record or update the household's delegated care (委托照护, 未成年人保护法 Art. 22):
     the carer, one of the household's members other than the parents, the eligibility
     checklist, the written notices to school and village and the signed confirmation."""
     today = today or dates.today()
-    home, children = _household_for_edit(actor, child)
+    home, children = _household_for_edit(actor, child, version)
     errors = Errors()
     carer = home.members.filter(pk=carer_id).first() if carer_id is not None else None
     if carer_id is None:
@@ -943,6 +958,7 @@ def delegated_care_set(
         "capable_adult": capable_adult,
         **dated,
     }
+    Household.objects.filter(pk=home.pk).update(version=F("version") + 1)
     return _save_delegated_care(
         actor=actor, home=home, carer=carer, values=values, child_ids=[c.pk for c in children]
     )

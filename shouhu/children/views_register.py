@@ -521,16 +521,25 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if d["address"] != masked or not masked:
                 changes["address"] = d["address"]  # the mask left as shown keeps the address
             try:
-                services.household_update(actor=user, child=child, changes=changes)
+                services.household_update(
+                    actor=user, child=child, changes=changes, version=d.get("version")
+                )
             except ValidationError as exc:
                 _service_errors(form, exc)
+            except services.ConflictError as exc:
+                form.add_error(None, str(exc))
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
                 return _saved(request, child)
     else:
         form = registry_forms.HouseholdEditForm(
-            initial={"address": masked, "aid": home.aid, "income_source": home.income_source}
+            initial={
+                "address": masked,
+                "aid": home.aid,
+                "income_source": home.income_source,
+                "version": home.version,
+            }
         )
     return _file_form_page(
         request,
@@ -593,16 +602,19 @@ def delegated_care_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=user,
                     child=child,
                     carer_id=form.cleaned_data["carer"],
+                    version=form.cleaned_data.get("version"),
                     **form.checklist(),
                 )
             except ValidationError as exc:
                 _service_errors(form, exc)
+            except services.ConflictError as exc:
+                form.add_error(None, str(exc))
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
                 return _saved(request, child)
     else:
-        initial: dict[str, Any] = {}
+        initial: dict[str, Any] = {"version": child.household.version}
         if care is not None:
             checklist = registry_forms.CareChecklistForm.CHECKLIST
             initial = {name: getattr(care, name) for name in checklist}
