@@ -544,3 +544,26 @@ def test_the_template_example_row_is_a_valid_row(world: World) -> None:
     book.save(out)
     report = run(world, out.getvalue())
     assert (report.created, report.problems) == (1, [])
+
+
+def test_first_assessment_of_imported_children_equals_a_full_recompute(world: World) -> None:
+    """The import assesses new children from their rows alone (they have nothing else yet):
+    the levels, reasons and visit tasks are exactly what a full recompute gives."""
+    from shouhu.screening import risk
+    from shouhu.screening.models import FollowUpTask, RiskLevel
+
+    report = run(world, xlsx(valid_rows()))
+    assert report.created == 3
+    imported = list(Child.objects.filter(name__in=[r[1] for r in valid_rows()]))
+
+    def state() -> list[tuple[object, ...]]:
+        levels = RiskLevel.objects.filter(child__in=imported).order_by("child_id")
+        tasks = FollowUpTask.objects.filter(child__in=imported, status="open").order_by("child_id")
+        return [(lv.child_id, lv.level, lv.reasons, lv.interval_days) for lv in levels] + [
+            (t.child_id, t.kind, t.due_on, t.assignee_id, t.reason) for t in tasks
+        ]
+
+    first = state()
+    assert len(first) == 6
+    risk.recompute_all(ids=[c.pk for c in imported])
+    assert state() == first

@@ -200,7 +200,7 @@ def bulk_register(
     if assess_risk:
         from shouhu.screening import risk
 
-        risk.recompute_all(ids=[c.pk for c in children])
+        risk.assess_new(children)
     if history:
         _history(actor, children, list(new_households.values()), new_members)
     result.created = len(children)

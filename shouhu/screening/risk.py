@@ -299,6 +299,26 @@ def recompute_all(
     return done
 
 
+def assess_new(children: Sequence[Child], *, now: dt.datetime | None = None) -> int:
+    """First assessment of children registered in this transaction (a bulk registration):
+    they have no administrations, alerts, reports, contacts or tasks yet, so the registry
+    row is all the rules read, and nothing is read back. The same levels and visit tasks as
+    `recompute_all`, without its per-batch queries."""
+    now = now or timezone.now()
+    empty = Inputs()
+    directors = directors_of({c.residence_id for c in children})
+    levels: list[RiskLevel] = []
+    tasks: list[FollowUpTask] = []
+    for child in children:
+        level = _assess(child, empty, now)
+        levels.append(level)
+        task, _ = _visit_task(level, empty, None, directors.get(child.residence_id), now)
+        tasks.append(task)
+    RiskLevel.objects.bulk_create(levels, batch_size=2000)
+    FollowUpTask.objects.bulk_create(tasks, batch_size=2000)
+    return len(levels)
+
+
 def worklist(user: User, *, today: dt.date, limit: int = 500) -> list[FollowUpTask]:
     """Open tasks the user owes, and, for supervisors and officials, those of the children
     in their jurisdiction: first `limit` by due date. Each source is read on its own index
