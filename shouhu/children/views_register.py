@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -502,6 +503,22 @@ def _file_form_page(
     return render(request, "children/file_form.html", context)
 
 
+def _save(
+    request: HttpRequest, child: Child, form: forms.Form, write: Callable[[], object]
+) -> HttpResponse | None:
+    """Run a service for a valid form: field errors go onto the form, a refusal or a stale
+    version becomes the form's error (the typed entries stay); saved → back to the file."""
+    try:
+        write()
+    except ValidationError as exc:
+        _service_errors(form, exc)
+    except (PermissionDenied, services.ConflictError) as exc:
+        form.add_error(None, str(exc))
+    else:
+        return _saved(request, child)
+    return None
+
+
 def _saved(request: HttpRequest, child: Child) -> HttpResponse:
     messages.success(request, _("Changes saved."))
     return redirect("children:detail", pk=child.pk)
@@ -520,18 +537,16 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
             changes: dict[str, Any] = {"aid": d["aid"], "income_source": d["income_source"]}
             if d["address"] != masked or not masked:
                 changes["address"] = d["address"]  # the mask left as shown keeps the address
-            try:
-                services.household_update(
+            saved = _save(
+                request,
+                child,
+                form,
+                lambda: services.household_update(
                     actor=user, child=child, changes=changes, version=d.get("version")
-                )
-            except ValidationError as exc:
-                _service_errors(form, exc)
-            except services.ConflictError as exc:
-                form.add_error(None, str(exc))
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-            else:
-                return _saved(request, child)
+                ),
+            )
+            if saved is not None:
+                return saved
     else:
         form = registry_forms.HouseholdEditForm(
             initial={
@@ -562,14 +577,16 @@ def member_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = registry_forms.MemberForm(request.POST)
         if form.is_valid():
-            try:
-                services.member_add(actor=user, child=child, member=form.data_for_service())
-            except ValidationError as exc:
-                _service_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-            else:
-                return _saved(request, child)
+            saved = _save(
+                request,
+                child,
+                form,
+                lambda: services.member_add(
+                    actor=user, child=child, member=form.data_for_service()
+                ),
+            )
+            if saved is not None:
+                return saved
     else:
         form = registry_forms.MemberForm()
     return _file_form_page(
@@ -597,22 +614,20 @@ def delegated_care_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = registry_forms.DelegatedCareEditForm(request.POST, members=members)
         if form.is_valid():
-            try:
-                services.delegated_care_set(
+            saved = _save(
+                request,
+                child,
+                form,
+                lambda: services.delegated_care_set(
                     actor=user,
                     child=child,
                     carer_id=form.cleaned_data["carer"],
                     version=form.cleaned_data.get("version"),
                     **form.checklist(),
-                )
-            except ValidationError as exc:
-                _service_errors(form, exc)
-            except services.ConflictError as exc:
-                form.add_error(None, str(exc))
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-            else:
-                return _saved(request, child)
+                ),
+            )
+            if saved is not None:
+                return saved
     else:
         initial: dict[str, Any] = {"version": child.household.version}
         if care is not None:
@@ -645,21 +660,21 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             given_by = child.household.members.get(pk=d["given_by"])
-            try:
-                services.consent_record(
+            saved = _save(
+                request,
+                child,
+                form,
+                lambda: services.consent_record(
                     actor=user,
                     child=child,
                     given_by=given_by,
                     given_on=d["given_on"],
                     version=d["version"],
                     scopes=d["scopes"],
-                )
-            except ValidationError as exc:
-                _service_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-            else:
-                return _saved(request, child)
+                ),
+            )
+            if saved is not None:
+                return saved
     else:
         form = registry_forms.ConsentRecordForm(
             initial={"given_on": dates.today(), "scopes": ["registry"]}, guardians=guardians
@@ -693,16 +708,16 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResp
     if request.method == "POST":
         form = registry_forms.ConsentWithdrawForm(request.POST)
         if form.is_valid():
-            try:
-                services.consent_withdraw(
+            saved = _save(
+                request,
+                child,
+                form,
+                lambda: services.consent_withdraw(
                     actor=user, consent=consent, on=form.cleaned_data["withdrawn_on"]
-                )
-            except ValidationError as exc:
-                _service_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-            else:
-                return _saved(request, child)
+                ),
+            )
+            if saved is not None:
+                return saved
     else:
         form = registry_forms.ConsentWithdrawForm(initial={"withdrawn_on": dates.today()})
     scopes = dict(ConsentScope.choices)
@@ -734,16 +749,16 @@ def basis_new(request: HttpRequest, pk: int) -> HttpResponse:
         form = registry_forms.ProcessingBasisForm(request.POST)
         if form.is_valid():
             d = form.cleaned_data
-            try:
-                services.processing_basis_record(
+            saved = _save(
+                request,
+                child,
+                form,
+                lambda: services.processing_basis_record(
                     actor=user, child=child, purpose=d["purpose"], basis=d["basis"], note=d["note"]
-                )
-            except ValidationError as exc:
-                _service_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-            else:
-                return _saved(request, child)
+                ),
+            )
+            if saved is not None:
+                return saved
     else:
         form = registry_forms.ProcessingBasisForm(
             initial={"purpose": printable(request.GET.get("purpose", ""), 16)}
