@@ -29,6 +29,12 @@ WEEKDAYS = [{"day": d, "start": "16:00", "end": "18:00"} for d in range(1, 6)]
 
 @pytest.fixture
 def site(world: World) -> Site:
+    return make_site(world)
+
+
+def make_site(world: World) -> Site:
+    """Two devices, a teacher running it on weekdays, b1 taking part, and b1's father free
+    every evening from 16:30."""
     from shouhu.places.models import Place
 
     site = services.site_create(

@@ -32,7 +32,7 @@ from shouhu.reunion.models import (
     Ticket,
     Window,
 )
-from tests.test_reunion import BEFORE, WEEK, WEEKDAYS, _session
+from tests.test_reunion import BEFORE, WEEK, WEEKDAYS, _session, make_site
 from tests.test_reunion import _api as _api_zh
 from tests.world import VILLAGE_A, VILLAGE_B, World, make_user
 
@@ -41,28 +41,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def site(world: World) -> Site:
-    """The site of tests/test_reunion.py: two devices, a teacher running it on weekdays, b1
-    taking part, and b1's father free every evening from 16:30."""
-    site = services.site_create(
-        actor=world.users["teacher_b"],
-        organisation=world.orgs["school_b"],
-        name="齐山小学亲情室",
-        place=Place.objects.get(pk=VILLAGE_B),
-        devices=2,
-        openings=WEEKDAYS,
-    )
-    services.facilitator_set(
-        actor=world.users["teacher_b"], site=site, user=world.users["teacher_b"], available=WEEKDAYS
-    )
-    services.participant_set(
-        actor=world.users["director_b"], child=world.children["b1"], sites=[site]
-    )
-    services.parent_availability_set(
-        actor=world.users["director_b"],
-        member=_father(world),
-        windows=[{"day": d, "start": "16:30", "end": "18:00"} for d in range(1, 8)],
-    )
-    return site
+    return make_site(world)
 
 
 def _client(user) -> Client:  # type: ignore[no-untyped-def]
