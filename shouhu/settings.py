@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shouhu.audit.middleware.AuditContextMiddleware",
     "shouhu.accounts.middleware.NoStoreMiddleware",
+    "shouhu.accounts.middleware.RequestCacheMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

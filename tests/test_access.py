@@ -106,6 +106,27 @@ def test_org_level_referral_opens_the_child_to_the_receiving_social_workers(worl
     assert access.field_classes(world.socialworker, child) == {"basic", "identifying", "sensitive"}
 
 
+def test_a_requests_cache_of_assignments_forgets_when_one_is_written(world: World) -> None:
+    """Within a request a child's assignments are read once; writing one empties the cache,
+    so the same request never decides on what was true before."""
+    from shouhu.children import services
+    from shouhu.children.models import ChildAssignment
+
+    child = world.children["dest1"]
+    child.processing_bases.create(
+        purpose="sharing", basis="statutory_duty", recorded_on="2026-11-01"
+    )
+    with access.request_cache():
+        assert access.field_classes(world.socialworker, child) == frozenset()
+        services.assignment_create(
+            actor=None, child=child, organisation=world.orgs["swo"], kind="referral"
+        )
+        assert "sensitive" in access.field_classes(world.socialworker, child)
+        ChildAssignment.objects.filter(child=child).update(active=False)
+        access.forget_assignments()  # a queryset update sends no signal: its writer says so
+        assert access.field_classes(world.socialworker, child) == frozenset()
+
+
 def test_inactive_user_sees_nothing(world: World) -> None:
     from shouhu.accounts.models import User
 

@@ -16,7 +16,9 @@ above a grant's ceiling are masked; officials may reach past theirs with a logge
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
@@ -164,7 +166,9 @@ def children_visible_to(user: User, *, needs: str = BASIC) -> ChildQuerySet:
     return Child.objects.none() if q is None else Child.objects.filter(q)
 
 
-def _grant_covers(grant: Grant, child: Child, assignment_keys: set[tuple[str, object]]) -> bool:
+def _grant_covers(
+    grant: Grant, child: Child, assignment_keys: frozenset[tuple[str, object]]
+) -> bool:
     if grant.place_prefix:
         low, high = code_range(grant.place_prefix)
         return low <= child.residence_id <= high
@@ -175,15 +179,50 @@ def _grant_covers(grant: Grant, child: Child, assignment_keys: set[tuple[str, ob
     return ("org", grant.assigned_org_id) in assignment_keys
 
 
-def grants_for(user: User, child: Child) -> list[Grant]:
-    """The user's grants that cover this child (one query for assignments)."""
+# A request asks the same child's assignments many times (the file, its field classes,
+# screening levels, who may refer or edit): within one request they are read once. The
+# cache lives only while a request runs (`request_cache`, set by `RequestCacheMiddleware`)
+# and is emptied whenever an assignment is written (`forget_assignments`).
+_assignments: ContextVar[dict[int, frozenset[tuple[str, object]]] | None] = ContextVar(
+    "shouhu_assignments", default=None
+)
+
+
+@contextmanager
+def request_cache() -> Iterator[None]:
+    token = _assignments.set({})
+    try:
+        yield
+    finally:
+        _assignments.reset(token)
+
+
+def forget_assignments(**_: object) -> None:
+    cache = _assignments.get()
+    if cache is not None:
+        cache.clear()
+
+
+def _assignment_keys(child: Child) -> frozenset[tuple[str, object]]:
     from shouhu.children.models import ChildAssignment
 
-    keys: set[tuple[str, object]] = set()
-    for user_id, kind, org_id in ChildAssignment.objects.filter(
-        child=child, active=True
-    ).values_list("user_id", "kind", "organisation_id"):
-        keys.add(("user", (user_id, kind)) if user_id else ("org", org_id))
+    cache = _assignments.get()
+    if cache is not None and child.pk in cache:
+        return cache[child.pk]
+    keys = frozenset(
+        ("user", (user_id, kind)) if user_id else ("org", org_id)
+        for user_id, kind, org_id in ChildAssignment.objects.filter(
+            child=child, active=True
+        ).values_list("user_id", "kind", "organisation_id")
+    )
+    if cache is not None:
+        cache[child.pk] = keys
+    return keys
+
+
+def grants_for(user: User, child: Child) -> list[Grant]:
+    """The user's grants that cover this child (one query for assignments per request)."""
+    keys = _assignment_keys(child)
     return [g for g in scope_of(user).grants if _grant_covers(g, child, keys)]
 
 

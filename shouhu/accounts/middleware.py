@@ -18,3 +18,16 @@ class NoStoreMiddleware:
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, " + response["Cache-Control"]
         return response
+
+
+class RequestCacheMiddleware:
+    """Reads that repeat within one request (a child's assignments) are made once."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from shouhu.accounts.access import request_cache
+
+        with request_cache():
+            return self.get_response(request)

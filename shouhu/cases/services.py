@@ -636,6 +636,7 @@ def member_remove(
             kind__in=["case_worker", "volunteer"],
             active=True,
         ).update(active=False, ended_on=timezone.localtime(now).date())
+        rules.forget_assignments()  # a queryset update sends no signal
     return found
 
 
@@ -1172,6 +1173,7 @@ def transfer_decide(
         ChildAssignment.objects.filter(
             child=old.child, organisation=old.organisation, kind="case_worker", active=True
         ).update(active=False, ended_on=timezone.localtime(now).date())
+        rules.forget_assignments()  # a queryset update sends no signal
     transfer.status = IntakeStatus.ACCEPTED
     transfer.new_case = new
     transfer.save()
