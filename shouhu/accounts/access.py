@@ -717,6 +717,38 @@ def tickets_visible_to(user: User) -> QuerySet[Ticket]:
     ).distinct()
 
 
+def can_edit_household(user: User, household_id: int) -> bool:
+    """The family's own registration (a guardian's phone, say): only those who may edit
+    every child of the household."""
+    from shouhu.children.models import Child
+
+    children = list(Child.objects.filter(household_id=household_id))
+    return bool(children) and all(can_edit(user, c) for c in children)
+
+
+def alerts_with_reasons(user: User, alerts: Iterable[Any]) -> set[int]:
+    """The alerts among these whose reasons (which answer raised them) the user sees: those
+    the user was asked to respond to (notified at raising or on escalation). Supervisors
+    and officials who follow their area's alerts see only the priority."""
+    from shouhu.screening.models import Alert
+
+    ids = [a.pk for a in alerts]
+    return set(
+        Alert.recipients.through.objects.filter(alert_id__in=ids, user_id=user.pk).values_list(
+            "alert_id", flat=True
+        )
+    )
+
+
+def may_see_reporter(user: User, report: Any) -> bool:
+    """A mandatory report's reporter is confidential: only the reporter and the county's
+    civil-affairs officers know who it was."""
+    return report.reporter_id == user.pk or any(
+        g.role == Role.OFFICIAL and g.place_prefix and len(g.place_prefix) <= 6
+        for g in grants_for(user, report.child)
+    )
+
+
 def may_edit_parent(user: User, member: FamilyMember) -> bool:
     """A parent's reunion windows: the registry roles that edit a child of the household, or
     a facilitator of a site where a child of the household takes part."""

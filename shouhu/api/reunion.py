@@ -435,7 +435,7 @@ def _availability(user: User, member: FamilyMember) -> dict[str, Any]:
         "windows": [_window(w) for w in availability.windows.all()] if availability else [],
         "updated_at": availability.updated_at if availability else None,
     }
-    if services.may_edit_phone(user, member):
+    if access.can_edit_household(user, member.household_id):
         out["phone"] = services.parent_phone(member)
     return out
 

@@ -133,5 +133,5 @@ def alerts_list(
     to; for the others `reasons_shown` is false."""
     user = current_user(request)
     alerts = _alerts(user, status)
-    shown = safeguarding.shows_reasons(user, alerts)
+    shown = access.alerts_with_reasons(user, alerts)
     return {"items": [safeguarding.present_alert(a, reasons=a.pk in shown) for a in alerts]}

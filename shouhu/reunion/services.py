@@ -438,7 +438,7 @@ def parent_availability_set(
         raise ValidationError({"channel": [_("Choose one of the listed values.")]})
     parsed = _windows(windows, "windows")
     if phone is not None and _normal_phone(phone) != parent_phone(member):
-        if not may_edit_phone(actor, member):
+        if not access.can_edit_household(actor, member.household_id):
             raise PermissionDenied(_("Only those who edit the family's registration change it."))
         from shouhu.children.services import member_update
 
@@ -464,11 +464,6 @@ def _normal_phone(phone: str) -> str:
     from shouhu.children import protect
 
     return protect.normalize_phone(phone) if phone.strip() else ""
-
-
-def may_edit_phone(actor: User, member: FamilyMember) -> bool:
-    children = list(Child.objects.filter(household_id=member.household_id))
-    return bool(children) and all(access.can_edit(actor, c) for c in children)
 
 
 # ---------------------------------------------------------------- the plan

@@ -571,7 +571,7 @@ def parent_windows(request: HttpRequest, pk: int) -> HttpResponse:
     member = FamilyMember.objects.filter(pk=pk, relation__in=services.PARENTS).first()
     if member is None or not access.may_edit_parent(user, member):
         raise Http404
-    phone_editable = services.may_edit_phone(user, member)
+    phone_editable = access.can_edit_household(user, member.household_id)
     availability = ParentAvailability.objects.filter(member=member).first()
     back = request.GET.get("child", "")
     child = (

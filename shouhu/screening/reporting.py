@@ -137,17 +137,6 @@ def open_from_findings(administration: Administration, now: dt.datetime) -> Mand
     )
 
 
-def _county_officer(user: User, child: Child) -> bool:
-    return any(
-        g.role == Role.OFFICIAL and g.place_prefix and len(g.place_prefix) <= 6
-        for g in access.grants_for(user, child)
-    )
-
-
-def may_see_reporter(user: User, report: MandatoryReport) -> bool:
-    return report.reporter_id == user.pk or _county_officer(user, report.child)
-
-
 def reports_visible_to(user: User) -> QuerySet[MandatoryReport]:
     """The user's own reports and those of children in the jurisdiction of their registry
     roles (supervisors and officials follow them up)."""
@@ -219,7 +208,7 @@ def complete(
 def present_report(user: User, report: MandatoryReport) -> dict[str, Any]:
     reporter = (
         report.reporter.get_full_name() or report.reporter.username
-        if may_see_reporter(user, report)
+        if access.may_see_reporter(user, report)
         else None
     )
     labels = dict(Trigger.choices)

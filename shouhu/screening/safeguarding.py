@@ -242,7 +242,7 @@ def record_action(
 
 def present_alert(alert: Alert, *, reasons: bool, language: str = "zh-Hans") -> dict[str, Any]:
     """An alert for a list or page. `reasons` (the flags that raised it, i.e. what the child
-    answered) only for the people asked to respond (`shows_reasons`); supervisors and
+    answered) only for the people asked to respond (`access.alerts_with_reasons`); supervisors and
     officials who follow their area's alerts see the priority and the action owed."""
     from shouhu.screening import labels
 
@@ -267,17 +267,6 @@ def present_alert(alert: Alert, *, reasons: bool, language: str = "zh-Hans") -> 
         view["flags"] = [f["code"] for f in alert.flags]
         view["reasons"] = labels.flag_labels(inst, alert.flags, language)
     return view
-
-
-def shows_reasons(user: User, alerts: Sequence[Alert]) -> set[int]:
-    """The alerts among `alerts` whose reasons the user sees: those the user was asked to
-    respond to (notified at raising or on escalation)."""
-    ids = [a.pk for a in alerts]
-    return set(
-        Alert.recipients.through.objects.filter(alert_id__in=ids, user_id=user.pk).values_list(
-            "alert_id", flat=True
-        )
-    )
 
 
 def open_alerts(alerts: Sequence[Alert]) -> list[Alert]:

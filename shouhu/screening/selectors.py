@@ -153,7 +153,6 @@ def confidential_givers(user: User, administrations: Sequence[Administration]) -
     """The administrations among these that opened a mandatory report whose reporter the
     user may not see (the reporter's identity is confidential, DESIGN.md)."""
     from shouhu.screening.models import MandatoryReport
-    from shouhu.screening.reporting import may_see_reporter
 
     ids = [a.pk for a in administrations]
     if not ids:
@@ -162,7 +161,7 @@ def confidential_givers(user: User, administrations: Sequence[Administration]) -
     return {
         r.administration_id
         for r in reports
-        if r.administration_id and not may_see_reporter(user, r)
+        if r.administration_id and not access.may_see_reporter(user, r)
     }
 
 

@@ -244,7 +244,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     if status in AlertStatus.values:
         rows = rows.filter(status=status)
     page = list(rows.order_by("-raised_at", "-id")[:200])
-    shown = safeguarding.shows_reasons(user, page)
+    shown = access.alerts_with_reasons(user, page)
     alerts = [
         safeguarding.present_alert(a, reasons=a.pk in shown, language=_language()) for a in page
     ]
@@ -267,7 +267,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "alert": alert,
             "view": safeguarding.present_alert(
                 alert,
-                reasons=bool(safeguarding.shows_reasons(user, [alert])),
+                reasons=bool(access.alerts_with_reasons(user, [alert])),
                 language=_language(),
             ),
             "events": alert.events.select_related("by"),
