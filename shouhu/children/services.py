@@ -578,20 +578,13 @@ def child_register(
             child_ids=list(home.children.values_list("pk", flat=True)),
         )
     if consent is not None and new_members:
-        record = Consent.objects.create(
-            child=row,
-            given_by=new_members[consent.given_by_index],
-            given_on=consent.given_on,
-            version=consent.version,
-            scopes=consent.scopes,
-            recorded_by=actor,
-        )
-        record_change(
-            actor=actor,
-            obj=record,
-            operation="create",
-            changes=created_changes(record, CONSENT_FIELDS),
-            child_id=row.pk,
+        _consent_create(
+            actor,
+            row,
+            new_members[consent.given_by_index],
+            consent.given_on,
+            consent.version,
+            consent.scopes,
         )
     risk_inputs_changed([row])
     return row
@@ -1032,12 +1025,24 @@ def consent_record(
     if given_on > dates.today():
         errors.add("given_on", _("Date is in the future."))
     errors.raise_if_any()
+    return _consent_create(actor, child, given_by, given_on, version.strip(), sorted(set(scopes)))
+
+
+def _consent_create(
+    actor: User,
+    child: Child,
+    given_by: FamilyMember,
+    given_on: dt.date,
+    version: str,
+    scopes: Sequence[str],
+) -> Consent:
+    """A consent row and its change-history entry (registration and later consents)."""
     consent = Consent.objects.create(
         child=child,
         given_by=given_by,
         given_on=given_on,
-        version=version.strip(),
-        scopes=sorted(set(scopes)),
+        version=version,
+        scopes=list(scopes),
         recorded_by=actor,
     )
     record_change(
