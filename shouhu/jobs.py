@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.utils import timezone
+from shouhu.lib import clock
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,6 @@ def run_due(last: dict[str, dt.datetime], now: dt.datetime) -> list[tuple[str, s
 def run_forever(tick: float = 15.0) -> None:  # pragma: no cover - a loop around run_due
     last: dict[str, dt.datetime] = {}
     while True:
-        for name, outcome in run_due(last, timezone.now()):
+        for name, outcome in run_due(last, clock.now()):
             logger.info("job %s: %s", name, outcome)
         time.sleep(tick)

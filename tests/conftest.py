@@ -1,10 +1,15 @@
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+from collections.abc import Iterator
 
+import pytest
+import time_machine
+
+from shouhu.lib.clock import SHANGHAI
 from shouhu.places.models import Place
 from shouhu.places.services import places_load_vendored
-from tests.world import World, build_world
+from tests.world import TODAY, World, build_world
 
 
 def ensure_places() -> None:
@@ -16,6 +21,14 @@ def ensure_places() -> None:
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     with django_db_blocker.unblock():
         ensure_places()
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[time_machine.Traveller]:
+    """Every test runs at 10:00 on `TODAY` in Shanghai; time flows from there. A test that
+    needs another moment moves this clock (`clock.move_to(...)`, `clock.shift(...)`)."""
+    with time_machine.travel(dt.datetime.combine(TODAY, dt.time(10), tzinfo=SHANGHAI)) as t:
+        yield t
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,10 @@ from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from shouhu.accounts.models import ApiToken
 from shouhu.audit.models import AccessLog
+from shouhu.lib import clock
 from tests.world import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def test_token_is_issued_stored_as_digest_and_logged(world: World, client: Clien
     assert token not in {row.digest, str(row.pk)}
     expires = dt.datetime.fromisoformat(body["expires_at"])
     assert abs(expires - row.expires_at) < dt.timedelta(seconds=1)
-    assert dt.timedelta(hours=7) < row.expires_at - timezone.now() <= dt.timedelta(hours=8)
+    assert dt.timedelta(hours=7) < row.expires_at - clock.now() <= dt.timedelta(hours=8)
     actions = set(AccessLog.objects.filter(user=world.director_a).values_list("action", flat=True))
     assert {"login", "token_issued"} <= actions
 
@@ -61,7 +61,7 @@ def test_token_lifetime_follows_the_setting(world: World, client: Client, settin
     settings.API_TOKEN_HOURS = 1
     token_for(client, "director_a")
     row = ApiToken.objects.get(user=world.director_a)
-    assert row.expires_at - timezone.now() <= dt.timedelta(hours=1)
+    assert row.expires_at - clock.now() <= dt.timedelta(hours=1)
 
 
 def test_each_token_is_different(world: World, client: Client) -> None:
@@ -191,7 +191,7 @@ def test_session_login_is_not_an_api_credential(world: World, client: Client) ->
 def test_expired_token_is_401(world: World, client: Client) -> None:
     token = token_for(client, "director_a")
     ApiToken.objects.filter(user=world.director_a).update(
-        expires_at=timezone.now() - dt.timedelta(seconds=1)
+        expires_at=clock.now() - dt.timedelta(seconds=1)
     )
     assert client.get(LIST_URL, **bearer(token)).status_code == 401
 

@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 
 from shouhu.cases.models import CaseTask
+from shouhu.lib import clock
 from tests.test_api_auth import bearer, token_for
-from tests.world import World
+from tests.world import TODAY, World
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +123,7 @@ def test_stages_plan_and_stale_version_over_http(world: World) -> None:
             "version": case["version"],
             "description": "set up the phone",
             "owner": "school",
-            "due_on": "2026-12-15",
+            "due_on": str(TODAY + dt.timedelta(days=23)),
         },
     ).json()
     action = case["goals"][0]["actions"][0]["id"]
@@ -144,7 +145,7 @@ def test_services_and_overdue_tasks(world: World) -> None:
         f"{url}/services",
         {
             "service_type": "education_support",
-            "delivered_on": str(dt.date.today()),
+            "delivered_on": str(clock.today()),
             "minutes": 60,
             "participants": 2,
         },
@@ -152,14 +153,14 @@ def test_services_and_overdue_tasks(world: World) -> None:
     assert service.status_code == 201
     bad = api.post(
         f"{url}/services",
-        {"service_type": "nope", "delivered_on": str(dt.date.today()), "minutes": 60},
+        {"service_type": "nope", "delivered_on": str(clock.today()), "minutes": 60},
     )
     assert bad.status_code == 400 and "service_type" in bad.json()["errors"]
     task = api.post(
         f"{url}/tasks",
-        {"kind": "call", "title": "call the father", "due_on": str(dt.date.today())},
+        {"kind": "call", "title": "call the father", "due_on": str(clock.today())},
     ).json()
-    CaseTask.objects.filter(pk=task["id"]).update(due_on=dt.date.today() - dt.timedelta(days=2))
+    CaseTask.objects.filter(pk=task["id"]).update(due_on=clock.today() - dt.timedelta(days=2))
     overdue = api.get("/api/v1/tasks", status="overdue").json()["items"]
     assert [t["id"] for t in overdue] == [task["id"]] and overdue[0]["overdue"] is True
     assert (

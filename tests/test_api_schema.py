@@ -16,7 +16,7 @@ from django.test import Client
 from shouhu.children import selectors
 from shouhu.children.models import Child
 from tests.test_api_auth import bearer, token_for
-from tests.world import ID_A1, VILLAGE_A, World
+from tests.world import BORN, ID_A1, VILLAGE_A, World
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +223,7 @@ def test_answers_match_their_documented_schemas(
         "child": {
             "name": "张伟",
             "sex": "M",
-            "birth_date": "2015-03-01",
+            "birth_date": BORN.isoformat(),
             "residence_code": VILLAGE_A,
             "living_arrangement": "grandparents",
         },

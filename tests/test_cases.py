@@ -27,11 +27,9 @@ from shouhu.children.models import Child
 from shouhu.children.services import ConflictError
 from shouhu.notify.models import Notification
 from shouhu.screening.models import RiskLevel
-from tests.world import World
+from tests.world import NOW, TODAY, World
 
 pytestmark = pytest.mark.django_db
-NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
-TODAY = dt.date(2026, 11, 30)
 
 
 def _open(world: World, child: Child | None = None, **kw: object) -> Case:

@@ -11,7 +11,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from shouhu.cases import selectors, services
 from shouhu.cases.models import (
@@ -26,6 +25,7 @@ from shouhu.cases.models import (
 )
 from shouhu.children.models import ChildAssignment
 from shouhu.children.services import ConflictError
+from shouhu.lib import clock
 from tests.test_api_cases import Api
 from tests.world import World
 
@@ -314,7 +314,7 @@ def test_case_page_adds_members_and_sets_assignee_provider_and_participants(
         {
             "what": "service",
             "service_type": "counselling",
-            "delivered_on": timezone.localdate().isoformat(),
+            "delivered_on": clock.today().isoformat(),
             "minutes": "50",
             "provider": world.orgs["clinic"].pk,
         },
@@ -324,7 +324,7 @@ def test_case_page_adds_members_and_sets_assignee_provider_and_participants(
         url,
         {
             "what": "conference",
-            "held_on": timezone.localdate().isoformat(),
+            "held_on": clock.today().isoformat(),
             "organisations": [world.orgs["swo"].pk, world.orgs["volunteers"].pk],
             "participants": [world.socialworker.pk, world.volunteer.pk, world.users["admin"].pk],
             "decisions": "weekly reading",

@@ -4,8 +4,6 @@ network beyond open cases, and the stage and approval rules not covered elsewher
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -19,11 +17,11 @@ from shouhu.cases.models import Case, CasePolicy, Stage, Transfer
 from shouhu.children import services as registry
 from shouhu.children.models import ChildAssignment
 from shouhu.children.services import ConflictError
+from shouhu.lib import clock
 from tests.test_api_cases import Api
-from tests.world import DESTINATION, World, make_user, org
+from tests.world import DESTINATION, NOW, World, make_user, org
 
 pytestmark = pytest.mark.django_db
-NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 
 
 def _client(user: User) -> Client:
@@ -83,7 +81,7 @@ def _with_plan(world: World, case: Case) -> Case:
         actor=world.socialworker,
         case=case,
         service_type="education_support",
-        delivered_on=dt.date.today(),
+        delivered_on=clock.today(),
         minutes=60,
     )
     services.note_add(actor=world.socialworker, case=case, text="grandmother drinks")

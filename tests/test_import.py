@@ -18,7 +18,7 @@ from shouhu.children import importing
 from shouhu.children.importing import import_children
 from shouhu.children.models import Child, FamilyMember, Household
 from shouhu.children.protect import unseal
-from tests.world import VILLAGE_A, VILLAGE_B, WORK_CITY, World
+from tests.world import BORN, ID_OTHER, VILLAGE_A, VILLAGE_B, WORK_CITY, World
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,6 @@ def _english_messages():  # type: ignore[no-untyped-def]
 
 ID_SON = "34152420160501069X"  # male, 2016-05-01, check digit X
 ID_DAUGHTER = "341524201708120023"  # female, 2017-08-12
-ID_OTHER = "341524201503010031"  # male, 2015-03-01
 
 HEADERS = [
     "户编号 household_ref",
@@ -109,7 +108,7 @@ def valid_rows() -> list[list[Any]]:
     return [
         child_row("H1", "陈一", "男", "2016-05-01", ID_SON, school="麻埠镇中心小学"),
         child_row("H1", "陈二", "女", "2017-08-12", ID_DAUGHTER),
-        child_row("H2", "周三", "M", "2015-03-01", family=NO_PARENTS),
+        child_row("H2", "周三", "M", BORN.isoformat(), family=NO_PARENTS),
     ]
 
 
@@ -228,8 +227,8 @@ def test_excel_unicode_text_utf16_with_tabs(world: World) -> None:
 
 
 def test_nul_anywhere_in_a_text_file_is_a_file_error(world: World) -> None:
-    filler = [child_row(f"F{i}", f"填{i}", "男", "2015-03-01") for i in range(30)]
-    data = csv_text([*filler, child_row("H9", "空\x00字符", "男", "2015-03-01")]).encode()
+    filler = [child_row(f"F{i}", f"填{i}", "男", BORN.isoformat()) for i in range(30)]
+    data = csv_text([*filler, child_row("H9", "空\x00字符", "男", BORN.isoformat())]).encode()
     assert data.index(b"\x00") > 4096
     report = run(world, data, "children.csv")
     assert len(report.file_errors) == 1 and report.created == 0
@@ -239,17 +238,19 @@ def test_nul_anywhere_in_a_text_file_is_a_file_error(world: World) -> None:
 def test_excel_number_and_date_cells(world: World) -> None:
     import datetime as dt
 
-    rows = [child_row("H5", "数字", "男", dt.datetime(2015, 3, 1), 4242, family=NO_PARENTS)]
+    rows = [
+        child_row("H5", "数字", "男", dt.datetime.combine(BORN, dt.time()), 4242, family=NO_PARENTS)
+    ]
     rows[0][5] = int(VILLAGE_A)  # a village code typed as a number
     report = run(world, with_exact_number(xlsx(rows), 4242, ID_OTHER))
     assert (report.created, report.problems) == (1, [])
     child = Child.objects.get(name="数字")
     assert unseal(child.id_number_enc) == ID_OTHER
-    assert child.birth_date == dt.date(2015, 3, 1)
+    assert child.birth_date == BORN
 
 
 def test_id_number_that_excel_rounded_is_a_row_error(world: World) -> None:
-    rows = [child_row("H5", "舍入", "男", "2015-03-01", float(ID_OTHER), family=NO_PARENTS)]
+    rows = [child_row("H5", "舍入", "男", BORN.isoformat(), float(ID_OTHER), family=NO_PARENTS)]
     report = run(world, xlsx(rows))
     assert problems(report) == {(2, "身份证号 id_number")}
     assert "digits" in report.problems[0].message
@@ -265,7 +266,7 @@ def test_siblings_members_come_from_the_first_row_that_lists_them(world: World) 
     rows = [
         child_row("H7", "林一", "男", "2016-05-01", family=NO_PARENTS),
         child_row("H7", "林二", "女", "2017-08-12"),
-        child_row("H7", "林三", "男", "2015-03-01"),
+        child_row("H7", "林三", "男", BORN.isoformat()),
     ]
     assert run(world, xlsx(rows)).created == 3
     homes = set(Child.objects.filter(name__startswith="林").values_list("household", flat=True))
@@ -285,7 +286,7 @@ def test_reimport_creates_no_duplicates(world: World) -> None:
 
 def test_import_is_logged_with_counts(world: World) -> None:
     run(world, xlsx(valid_rows()), "春季排查.xlsx")
-    run(world, xlsx([child_row("H9", "", "男", "2015-03-01")]), "bad.xlsx")
+    run(world, xlsx([child_row("H9", "", "男", BORN.isoformat())]), "bad.xlsx")
     logs = AccessLog.objects.filter(action="import").order_by("id")
     assert [e.detail["file"] for e in logs] == ["春季排查.xlsx", "bad.xlsx"]
     first, second = logs
@@ -307,12 +308,14 @@ def test_dry_run_reports_counts_and_writes_nothing(world: World) -> None:
 def test_every_invalid_row_is_reported_and_nothing_is_written(world: World) -> None:
     rows = [
         child_row("H1", "好孩子", "男", "2016-05-01", ID_SON),
-        child_row("H2", "错号", "男", "2015-03-01", ID_OTHER[:-1] + "5", family=NO_PARENTS),
+        child_row("H2", "错号", "男", BORN.isoformat(), ID_OTHER[:-1] + "5", family=NO_PARENTS),
         child_row("H3", "坏日期", "女", "2015-13-01", family=NO_PARENTS),
-        child_row("H4", "无此村", "女", "2015-03-01", village="341524101999", family=NO_PARENTS),
-        child_row("H5", "怪关系", "女", "2015-03-01"),
-        child_row("H6", "外村", "女", "2015-03-01", village=VILLAGE_B, family=NO_PARENTS),
-        child_row("H7", "没学校", "女", "2015-03-01", school="不存在小学", family=NO_PARENTS),
+        child_row(
+            "H4", "无此村", "女", BORN.isoformat(), village="341524101999", family=NO_PARENTS
+        ),
+        child_row("H5", "怪关系", "女", BORN.isoformat()),
+        child_row("H6", "外村", "女", BORN.isoformat(), village=VILLAGE_B, family=NO_PARENTS),
+        child_row("H7", "没学校", "女", BORN.isoformat(), school="不存在小学", family=NO_PARENTS),
     ]
     rows[4][-1] = "邻居"  # not a relation
     before = counts()

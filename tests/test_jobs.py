@@ -10,9 +10,7 @@ from django.core.management import call_command
 
 from shouhu import jobs
 from shouhu.screening.models import RiskLevel
-from tests.world import World
-
-NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+from tests.world import NOW, World
 
 
 @pytest.mark.django_db

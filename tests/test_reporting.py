@@ -15,10 +15,9 @@ from shouhu.children.models import FamilyMember
 from shouhu.notify.models import Notification
 from shouhu.screening import registry, reporting, services
 from shouhu.screening.models import MandatoryReport, RiskLevel, Trigger
-from tests.world import World
+from tests.world import NOW, World
 
 pytestmark = pytest.mark.django_db
-NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 
 
 def _visit(world: World, **answers: int) -> None:
@@ -218,7 +217,7 @@ def test_report_page_flow(world: World) -> None:
     page = client.post(
         reverse("screening:report", args=[report.pk]),
         {
-            "police_told_at": "2026-11-30T08:30",
+            "police_told_at": f"{NOW - dt.timedelta(hours=1):%Y-%m-%dT%H:%M}",
             "receiving_unit": "麻埠派出所",
             "police_reference": "A-1",
         },

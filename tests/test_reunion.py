@@ -13,16 +13,16 @@ from django.urls import reverse
 
 from shouhu.accounts.models import Role
 from shouhu.children.models import Child, FamilyMember
-from shouhu.lib import dates
+from shouhu.lib import clock, dates
 from shouhu.notify.models import ParentMessage
 from shouhu.reunion import services
 from shouhu.reunion.models import Contact, Schedule, Session, SessionStatus, Site, TicketStatus
 from shouhu.screening.models import RiskLevel
-from tests.world import VILLAGE_B, World, make_user
+from tests.world import TODAY, VILLAGE_B, World, make_user
 
 pytestmark = pytest.mark.django_db
 
-WEEK = dt.date(2026, 12, 7)  # a Monday
+WEEK = TODAY + dt.timedelta(days=14 + (7 - TODAY.weekday()) % 7)  # a Monday, two weeks on
 BEFORE = dates.start_of_day(WEEK) - dt.timedelta(days=2)
 WEEKDAYS = [{"day": d, "start": "16:00", "end": "18:00"} for d in range(1, 6)]
 
@@ -233,7 +233,7 @@ def test_attendance_records_contact_and_validates(world: World, site: Site) -> N
 
 def test_contact_log_feeds_the_risk_level(world: World) -> None:
     b1 = world.children["b1"]
-    today = dates.today()
+    today = clock.today()
     services.contact_add(
         actor=world.users["director_b"],
         child=b1,
@@ -268,7 +268,7 @@ def test_no_contact_alert_to_the_village_director(world: World, site: Site) -> N
         user=world.users["director_b"], category="no_contact"
     ).exists()
     services.contact_add(
-        actor=world.users["director_b"], child=world.children["b1"], mode="call", on=dates.today()
+        actor=world.users["director_b"], child=world.children["b1"], mode="call", on=clock.today()
     )
     assert services.no_contact_alerts(days=7) == 0
 

@@ -16,7 +16,7 @@ from django.utils import translation
 
 from shouhu.accounts.models import Role
 from shouhu.children.models import FamilyMember
-from shouhu.lib import dates
+from shouhu.lib import clock, dates
 from shouhu.places.models import Place
 from shouhu.reunion import services
 from shouhu.reunion.models import (
@@ -60,7 +60,7 @@ def _api(username: str) -> tuple[Client, dict[str, str]]:
 def _coming_session(world: World, site: Site, day: int) -> Session:
     """A planned session on `day` (1-7) of a week still to come (pages and the API use the
     real clock)."""
-    today = dates.today()
+    today = clock.today()
     week = today + dt.timedelta(days=14 - today.isoweekday() + 1)
     schedule = Schedule.objects.create(
         week_start=week,
@@ -630,21 +630,21 @@ def test_a_volunteer_facilitator_logs_contact_for_a_child_of_the_site(
     volunteer = world.users["volunteer"]
     b1 = world.children["b1"]
     with pytest.raises(PermissionDenied):
-        services.contact_add(actor=volunteer, child=b1, mode="call", on=dates.today())
+        services.contact_add(actor=volunteer, child=b1, mode="call", on=clock.today())
     services.facilitator_set(
         actor=world.users["teacher_b"], site=site, user=volunteer, available=WEEKDAYS
     )
-    services.contact_add(actor=volunteer, child=b1, mode="call", on=dates.today(), minutes=10)
+    services.contact_add(actor=volunteer, child=b1, mode="call", on=clock.today(), minutes=10)
     assert Contact.objects.get(child=b1).recorded_by == volunteer
     client = _client(volunteer)
     url = reverse("reunion:contacts", args=[b1.pk])
     assert client.get(url).status_code == 200
-    client.post(url, {"mode": "parent_visit", "on": dates.today().isoformat()})
+    client.post(url, {"mode": "parent_visit", "on": clock.today().isoformat()})
     assert Contact.objects.filter(child=b1).count() == 2
     api, auth = _api("volunteer")
     made = api.post(
         f"/api/v1/children/{b1.pk}/contacts",
-        {"mode": "call", "on": dates.today().isoformat()},
+        {"mode": "call", "on": clock.today().isoformat()},
         content_type="application/json",
         **auth,
     )
@@ -652,11 +652,11 @@ def test_a_volunteer_facilitator_logs_contact_for_a_child_of_the_site(
     # not for a child who does not take part at the site
     a1 = world.children["a1"]
     with pytest.raises(PermissionDenied):
-        services.contact_add(actor=volunteer, child=a1, mode="call", on=dates.today())
+        services.contact_add(actor=volunteer, child=a1, mode="call", on=clock.today())
     assert client.get(reverse("reunion:contacts", args=[a1.pk])).status_code in (403, 404)
     Participant.objects.filter(child=b1).update(active=False)
     with pytest.raises(PermissionDenied):
-        services.contact_add(actor=volunteer, child=b1, mode="call", on=dates.today())
+        services.contact_add(actor=volunteer, child=b1, mode="call", on=clock.today())
 
 
 # ---------------------------------------------------------------- 7: the week's tickets

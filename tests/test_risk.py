@@ -15,10 +15,9 @@ from shouhu.children.models import Child
 from shouhu.lib import risk as rules_lib
 from shouhu.screening import risk, safeguarding, services
 from shouhu.screening.models import Alert, FollowUpTask, RiskLevel, TaskStatus
-from tests.world import World
+from tests.world import NOW, TODAY, World
 
 DEFAULT = risk.DEFAULT_RULES
-NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 HV_ITEMS: list[str] = []
 
 
@@ -144,11 +143,11 @@ def test_parent_not_seen_for_a_year_is_red_and_brings_the_visit_forward(world: W
     done = FollowUpTask.objects.get(child=child, status=TaskStatus.DONE)
     assert done.done_by == world.users["director_b"]
     task = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN)
-    assert task.due_on == dt.date(2026, 11, 30) + dt.timedelta(days=30)
+    assert task.due_on == TODAY + dt.timedelta(days=30)
     _home_visit(world, child, hv_parent_last_seen=2)
     assert RiskLevel.objects.get(child=child).level == "red"
     task = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN)
-    assert task.due_on == dt.date(2026, 11, 30) + dt.timedelta(days=7)
+    assert task.due_on == TODAY + dt.timedelta(days=7)
     assert FollowUpTask.objects.filter(child=child, status=TaskStatus.OPEN).count() == 1
 
 

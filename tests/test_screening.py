@@ -27,7 +27,7 @@ from shouhu.screening.models import (
     Responder,
 )
 from tests.test_api_auth import bearer, token_for
-from tests.world import World, make_user
+from tests.world import NOW, World, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,6 @@ PHQ9_ITEMS = [
 # HL7 SDC example: the file claims 13, the answers make 10 (instruments.md).
 HL7_ANSWERS = dict(zip(PHQ9_ITEMS, [0, 0, 0, 1, 2, 1, 3, 2, 1], strict=True))
 CALM = dict.fromkeys(PHQ9_ITEMS, 0)
-NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 
 
 class _Api:

@@ -8,9 +8,9 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from shouhu.audit.models import AccessLog, Action
+from shouhu.lib import clock
 from tests.world import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
@@ -78,9 +78,9 @@ def test_idle_session_expires(client: Client, world: World) -> None:
     client.force_login(world.director_a)
     key = client.session.session_key
     session = Session.objects.get(session_key=key)
-    assert session.expire_date <= timezone.now() + dt.timedelta(minutes=31)
+    assert session.expire_date <= clock.now() + dt.timedelta(minutes=31)
     Session.objects.filter(session_key=key).update(
-        expire_date=timezone.now() - dt.timedelta(seconds=1)
+        expire_date=clock.now() - dt.timedelta(seconds=1)
     )
     response = client.get(reverse("audit:log"))
     assert response.status_code == 302

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from shouhu.audit.models import AccessLog, Action
+from shouhu.lib import clock
 from tests.world import World
 
 pytestmark = pytest.mark.django_db
@@ -173,11 +174,10 @@ def test_logins_and_failed_logins_appear(client: Client, world: World) -> None:
 
 
 def test_date_range(client: Client, world: World) -> None:
-    from shouhu.lib import dates
 
     client.force_login(world.teacher_a)
     client.get(reverse("children:detail", args=[world.children["a1"].pk]))
-    today = dates.today()
+    today = clock.today()
     client.force_login(world.admin)
 
     def found(**params: str) -> bool:

@@ -8,15 +8,23 @@ Places are real (金寨县, Anhui; 宝安区, Shenzhen), from the vendored divis
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
+
+from stdnum.cn import ric
 
 from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User
 from shouhu.children import services
 from shouhu.children.models import Child
+from shouhu.lib.clock import SHANGHAI
 from shouhu.places.models import Place
 
 PASSWORD = "correct-horse-battery"
-TODAY = dt.date(2026, 11, 22)
+# The one date the suite runs on: every test's clock is moved to it (conftest `clock`).
+# CI runs the suite a second time with SHOUHU_TEST_TODAY a year or more ahead, which proves
+# that no test depends on the date it happens to run.
+TODAY = dt.date.fromisoformat(os.environ.get("SHOUHU_TEST_TODAY", "2026-11-22"))
+NOW = dt.datetime.combine(TODAY, dt.time(10), tzinfo=SHANGHAI)
 
 COUNTY = "341524000000"  # 金寨县
 TOWNSHIP_1 = "341524101000"  # 麻埠镇
@@ -26,7 +34,19 @@ TOWNSHIP_2 = "341524100000"  # 梅山镇
 VILLAGE_C = "341524100002"  # 红村社区居委会
 DESTINATION = "440306000000"  # 宝安区
 DEST_COMMUNITY = "440306017001"  # 宝民社区居委会
-ID_A1 = "341524201503010015"  # valid, born 2015-03-01, male
+# The world's children are 11 on TODAY, whatever TODAY is: born 1 March eleven years before.
+BORN = dt.date(TODAY.year - 11 - (dt.date(TODAY.year, 3, 1) > TODAY), 3, 1)
+
+
+def id_number(sequence: int, born: dt.date = BORN) -> str:
+    """A valid ID number of 金寨县 for `born` (odd sequence: male, even: female)."""
+    body = f"341524{born:%Y%m%d}{sequence:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+ID_A1 = id_number(1)  # male, born on BORN
+ID_OTHER = id_number(3)  # another boy born on the same day
+BAD_ID = ID_A1[:-1] + ("1" if ID_A1[-1] == "0" else "0")  # the check digit is wrong
 WORK_CITY = "330106000000"  # 杭州 西湖区 (county level; parents work there)
 
 
@@ -58,7 +78,7 @@ def child_data(name: str, village: str, **overrides: object) -> services.ChildDa
     values: dict[str, object] = {
         "name": name,
         "sex": "M",
-        "birth_date": dt.date(2015, 3, 1),
+        "birth_date": BORN,
         "residence_code": village,
         "living_arrangement": "grandparents",
         "hukou_code": village,

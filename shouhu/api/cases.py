@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -17,6 +16,7 @@ from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Error
 from shouhu.cases import selectors, services
 from shouhu.cases.models import Approval, CaseTask, Goal, Intake, PlanAction
+from shouhu.lib import clock
 
 router = Router(tags=["cases"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -469,7 +469,7 @@ def task_create(request: HttpRequest, case_id: int, payload: TaskIn) -> Status[d
         assignee=_user(payload.assignee),
         recurring=payload.recurring,
     )
-    return Status(201, selectors.task_row(task, timezone.localdate()))
+    return Status(201, selectors.task_row(task, clock.today()))
 
 
 @router.get("/tasks", response={200: dict[str, Any], **ERRORS}, summary="Your follow-ups")
@@ -477,7 +477,7 @@ def task_list(request: HttpRequest, query: Query[TaskQuery]) -> dict[str, Any]:
     """Your follow-ups (supervisors and officials: also those of their area), `open` by
     default, or `overdue`, `due` (within a week), `done`."""
     user = current_user(request)
-    today = timezone.localdate()
+    today = clock.today()
     rows = selectors.tasks_for(user, status=query.status, today=today)[:500]
     return {"items": [selectors.task_row(t, today) for t in rows]}
 
@@ -494,7 +494,7 @@ def task_done(request: HttpRequest, task_id: int, payload: TaskDoneIn) -> dict[s
     if task is None:
         raise Http404
     following = services.task_done(actor=user, task=task, note=payload.note)
-    today = timezone.localdate()
+    today = clock.today()
     task = CaseTask.objects.select_related("case__child", "assignee").get(pk=task.pk)
     return {
         "task": selectors.task_row(task, today),

@@ -18,7 +18,7 @@ from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Error
 from shouhu.children.models import FamilyMember
-from shouhu.lib import dates
+from shouhu.lib import clock, dates
 from shouhu.places.models import Place
 from shouhu.reunion import services
 from shouhu.reunion.models import (
@@ -386,7 +386,7 @@ def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -
     """The week's sessions; the children in them only for the site's own people."""
     user = current_user(request)
     site = _site(request, site_id)
-    day = query.week or dates.today()
+    day = query.week or clock.today()
     week = day - dt.timedelta(days=day.isoweekday() - 1)
     start = dates.start_of_day(week)
     shows = access.manages_site(user, site) or access.facilitates(user, site)

@@ -8,11 +8,11 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from shouhu.accounts.models import ApiToken, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
+from shouhu.lib import clock
 
 # Tokens are URL-safe base64 (about 43 characters for 32 bytes); anything much longer is not
 # one of ours and is refused before hashing.
@@ -26,7 +26,7 @@ def token_digest(token: str) -> str:
 @transaction.atomic
 def token_issue(*, user: User, now: dt.datetime | None = None) -> tuple[str, ApiToken]:
     """A new random token for the user; returns the plaintext (shown once) and its row."""
-    now = now or timezone.now()
+    now = now or clock.now()
     plain = secrets.token_urlsafe(32)
     row = ApiToken.objects.create(
         user=user,
@@ -47,7 +47,7 @@ def token_authenticate(*, token: str, now: dt.datetime | None = None) -> ApiToke
     """The live token row (with its active user) for a presented token, or None."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    now = now or timezone.now()
+    now = now or clock.now()
     row = (
         ApiToken.objects.select_related("user")
         .filter(digest=token_digest(token), revoked_at__isnull=True, expires_at__gt=now)
@@ -61,6 +61,6 @@ def token_authenticate(*, token: str, now: dt.datetime | None = None) -> ApiToke
 
 @transaction.atomic
 def token_revoke(*, token: ApiToken, now: dt.datetime | None = None) -> ApiToken:
-    token.revoked_at = now or timezone.now()
+    token.revoked_at = now or clock.now()
     token.save(update_fields=["revoked_at"])
     return token

@@ -7,7 +7,6 @@ from collections import defaultdict
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from shouhu.accounts import access
 from shouhu.accounts.models import User
@@ -24,6 +23,7 @@ from shouhu.cases.models import (
 )
 from shouhu.children import protect
 from shouhu.children.models import Child
+from shouhu.lib import clock
 
 GAP_DAYS = 30
 DUPLICATE_DAYS = 30
@@ -211,7 +211,7 @@ def tasks_for(
     """A worker's follow-ups (and, for supervisors and officials, those of the cases of
     their area): `open`, `overdue` (due before today), `due` (within a week), `done`. The
     area is filtered on the task's own village column (no join)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     follows = any(
         g.place_prefix and g.role in access.FOLLOW_ROLES for g in access.scope_of(user).grants
     )
@@ -390,7 +390,7 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
                 goal__case__in=[c["pk"] for c in cases], status__in=["todo", "doing"]
             ).select_related("goal__case__organisation")
         ]
-        since = timezone.localdate() - dt.timedelta(days=90)
+        since = clock.today() - dt.timedelta(days=90)
         network["services"] = [
             {
                 "service_type": s.service_type.name_zh,
@@ -416,7 +416,7 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
     from shouhu.accounts.models import Organisation
     from shouhu.cases.services import DUPLICATE_DAYS
 
-    today = today or timezone.localdate()
+    today = today or clock.today()
     area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
     gaps = _gaps(user, today, limit)
     dup_rows = _duplicates(user, today, limit, DUPLICATE_DAYS)

@@ -64,7 +64,7 @@ from shouhu.children import protect
 from shouhu.children import services as registry
 from shouhu.children.models import Child, ChildAssignment
 from shouhu.children.services import ConflictError
-from shouhu.lib import dates
+from shouhu.lib import clock
 from shouhu.notify.services import Message, send
 
 # Forward moves of an open case; closing and reopening have their own functions.
@@ -142,7 +142,7 @@ def intake_create(
     referrer_name: str = "",
     now: dt.datetime | None = None,
 ) -> Intake:
-    now = now or timezone.now()
+    now = now or clock.now()
     if not rules.may_refer(actor, child):
         raise PermissionDenied(_("You may not refer this child."))
     errors: dict[str, list[str]] = {}
@@ -202,7 +202,7 @@ def intake_decide(
     a field error on `lead`) or decline with a reason. Accepting a referral from outside the
     organisation needs the guardian's consent, the child's own request or a legal basis
     recorded on the intake, or the registry's sharing consent."""
-    now = now or timezone.now()
+    now = now or clock.now()
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     if not rules.may_decide_intake(actor, intake):
         raise PermissionDenied(_("Only the receiving organisation or a supervisor decides."))
@@ -385,7 +385,7 @@ def transition(
 ) -> Case:
     """Move an open case to the next stage. Moving a plan into services needs the plan
     approved when the organisation's policy says so: the move then waits for the approver."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if not rules.may_work(actor, case):
         raise PermissionDenied(_("You do not work on this case."))
     case = _locked(case, version)
@@ -449,7 +449,7 @@ def approval_decide(
     note: str = "",
     now: dt.datetime | None = None,
 ) -> Case:
-    now = now or timezone.now()
+    now = now or clock.now()
     approval = Approval.objects.select_for_update().get(pk=approval.pk)
     case = _locked(approval.case, None)
     if actor not in rules.approvers(case):
@@ -488,7 +488,7 @@ def close(
 ) -> Case:
     """Close with an outcome and reason (after the organisation's approver agrees, when its
     policy says so). Open follow-ups end with the case."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if not rules.may_work(actor, case):
         raise PermissionDenied(_("You do not work on this case."))
     case = _locked(case, version)
@@ -523,7 +523,7 @@ def _close(case: Case, actor: User, now: dt.datetime, outcome: str, reason: str)
 def reopen(
     *, actor: User, case: Case, version: int, reason: str, now: dt.datetime | None = None
 ) -> Case:
-    now = now or timezone.now()
+    now = now or clock.now()
     if not rules.may_work(actor, case):
         raise PermissionDenied(_("You do not work on this case."))
     case = _locked(case, version)
@@ -580,7 +580,7 @@ def member_add(
     *, actor: User, case: Case, user: User, role: str, now: dt.datetime | None = None
 ) -> CaseMember:
     """Add a worker or volunteer to the case with their role (a removed one comes back)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if not rules.may_work(actor, case):
         raise PermissionDenied(_("You do not work on this case."))
     errors: dict[str, list[str]] = {}
@@ -610,7 +610,7 @@ def member_remove(
 ) -> CaseMember:
     """Take someone off the case (kept, inactive, for the record). The lead stays; the
     assignment that opened the child to them ends unless another open case needs it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if not rules.may_work(actor, case):
         raise PermissionDenied(_("You do not work on this case."))
     member = CaseMember.objects.select_for_update().filter(case=case, user=user, active=True)
@@ -811,7 +811,7 @@ def service_record(
     kind = ServiceType.objects.filter(code=service_type, active=True).first()
     if kind is None:
         errors["service_type"] = [_("Choose a service from the catalogue.")]
-    if delivered_on > dates.today():
+    if delivered_on > clock.today():
         errors["delivered_on"] = [_("The date is in the future.")]
     if delivered_on < case.opened_at.date() - dt.timedelta(days=1):
         errors["delivered_on"] = [_("The date is before the case was opened.")]
@@ -932,7 +932,7 @@ def task_done(
 ) -> CaseTask | None:
     """Mark a follow-up done; a recurring one schedules the next on the interval the
     child's risk level sets (returned)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     task = CaseTask.objects.select_for_update().get(pk=task.pk)
     if task.assignee_id != actor.pk and not rules.may_work(actor, task.case):
         raise PermissionDenied(_("You do not work on this case."))
@@ -957,7 +957,7 @@ def task_done(
 def remind(now: dt.datetime | None = None) -> tuple[int, int]:
     """The periodic job: remind assignees a day before a follow-up is due, and tell the
     case's approvers (supervisors) once it is overdue. Idempotent."""
-    now = now or timezone.now()
+    now = now or clock.now()
     today = timezone.localtime(now).date()
     reminded = escalated = 0
     soon = CaseTask.objects.filter(
@@ -1010,7 +1010,7 @@ def note_add(*, actor: User, case: Case, text: str, now: dt.datetime | None = No
     return CaseNote.objects.create(
         case=case,
         author=actor,
-        written_at=now or timezone.now(),
+        written_at=now or clock.now(),
         text_enc=protect.seal(text.strip()),
     )
 
@@ -1032,7 +1032,7 @@ def conference_add(
         errors["decisions"] = [_("Record what was decided.")]
     if not organisations:
         errors["organisations"] = [_("Name the organisations that took part.")]
-    if held_on > dates.today():
+    if held_on > clock.today():
         errors["held_on"] = [_("The date is in the future.")]
     _check(errors)
     conference = Conference.objects.create(
@@ -1085,7 +1085,7 @@ def transfer_request(
 ) -> Transfer:
     """Refer (both keep working) or transfer (the case moves) to another organisation in the
     system. Sharing the child's file needs the guardian's sharing consent or a legal basis."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if not rules.may_work(actor, case):
         raise PermissionDenied(_("You do not work on this case."))
     errors: dict[str, list[str]] = {}
@@ -1129,7 +1129,7 @@ def transfer_decide(
     lead: User | None = None,
     now: dt.datetime | None = None,
 ) -> Case | None:
-    now = now or timezone.now()
+    now = now or clock.now()
     transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
     if not rules.works_in(actor, transfer.to_organisation):
         raise PermissionDenied(_("Only the receiving organisation decides."))

@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -47,6 +46,7 @@ from shouhu.cases.models import (
 )
 from shouhu.children import protect
 from shouhu.children.services import ConflictError
+from shouhu.lib import clock
 from shouhu.places.models import code_range
 
 BOARD_ROWS = 50
@@ -183,7 +183,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case_roles": CaseRole.choices,
             "candidates": candidates,
             "draft": _take_draft(request, case.pk),
-            "today": timezone.localdate(),
+            "today": clock.today(),
         },
     )
 
@@ -401,14 +401,14 @@ def _act(user: User, case: Any, what: str, version: int, post: Any) -> None:
             case=case,
             resource=resource,
             reason=post.get("reason", ""),
-            referred_on=timezone.localdate(),
+            referred_on=clock.today(),
         )
     elif what == "external_outcome":
         referral = ExternalReferral.objects.filter(case=case, pk=_int(post.get("referral"))).first()
         if referral is None:
             raise Http404
         services.external_outcome(
-            actor=user, referral=referral, outcome=post.get("outcome", ""), on=timezone.localdate()
+            actor=user, referral=referral, outcome=post.get("outcome", ""), on=clock.today()
         )
     elif what == "transfer":
         to = Organisation.objects.filter(pk=_int(post.get("to")), active=True).first()

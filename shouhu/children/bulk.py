@@ -39,7 +39,7 @@ from shouhu.children.services import (
     validate_household,
     validate_member,
 )
-from shouhu.lib import dates
+from shouhu.lib import clock
 
 
 @dataclass
@@ -144,7 +144,7 @@ def bulk_register(
 ) -> BulkResult:
     """Register many children in one transaction. `assess_risk=False` leaves their risk
     levels to `shouhu risk recompute` (the data generator, which runs it once at the end)."""
-    today = today or dates.today()
+    today = today or clock.today()
     places = PlaceCache()
     errors = bulk_validate(rows, actor=actor if check_access else None, places=places, today=today)
     if errors:

@@ -37,7 +37,7 @@ from shouhu.children.selectors import (
     logged_filters,
     present_child_row,
 )
-from shouhu.lib import dates, idnumber
+from shouhu.lib import clock, idnumber
 
 MAX_EXPORT_ROWS = 100_000
 
@@ -152,7 +152,7 @@ def export_children(
     """The visible children matching `filters` as an .xlsx workbook, logged."""
     from openpyxl import Workbook
 
-    today = today or dates.today()
+    today = today or clock.today()
     qs = _queryset(user, filters, include_identifying, today)
     classes = [access.BASIC] + ([access.IDENTIFYING] if include_identifying else [])
     columns = BASIC_COLUMNS + IDENTIFYING_COLUMNS

@@ -67,7 +67,7 @@ from shouhu.children.models import (
     Schooling,
 )
 from shouhu.children.services import ChildData, HouseholdData, MemberData, PlaceCache
-from shouhu.lib import dates
+from shouhu.lib import clock
 from shouhu.places.models import Place
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -889,7 +889,7 @@ def import_children(
     restriction, logged as the system."""
     report = ImportReport(file_name=file_name, dry_run=dry_run)
     try:
-        _run(report, actor=actor, data=data, today=today or dates.today())
+        _run(report, actor=actor, data=data, today=today or clock.today())
     except ImportFileError as exc:
         report.file_errors.append(str(exc))
     finally:

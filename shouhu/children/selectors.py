@@ -42,7 +42,7 @@ from shouhu.children.models import (
     Household,
     ProcessingBasis,
 )
-from shouhu.lib import dates, idnumber, pinyin
+from shouhu.lib import clock, dates, idnumber, pinyin
 from shouhu.lib.categories import CATEGORY_CODES
 from shouhu.places.models import Place, code_range
 
@@ -146,7 +146,7 @@ def count_capped(qs: models.QuerySet[Any], cap: int) -> tuple[int, bool]:
 def children_search(
     *, user: User, filters: ChildFilters, today: dt.date | None = None
 ) -> ChildQuerySet:
-    today = today or dates.today()
+    today = today or clock.today()
     needs = access.SENSITIVE if filters.category in SENSITIVE_CATEGORIES else access.BASIC
     qs = access.children_visible_to(user, needs=needs)
     qs = _text_query(qs, user, filters.q)
@@ -186,7 +186,7 @@ def _significant(code: str) -> str:
 
 def present_child_row(child: Child, *, today: dt.date | None = None) -> dict[str, Any]:
     """Basic fields only: what every user who may see the child may see."""
-    today = today or dates.today()
+    today = today or clock.today()
     return {
         "id": child.pk,
         "name": child.name,

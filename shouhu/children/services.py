@@ -40,7 +40,7 @@ from shouhu.children.models import (
     Sex,
 )
 from shouhu.lib import categories as rules
-from shouhu.lib import dates, idnumber, pinyin
+from shouhu.lib import clock, dates, idnumber, pinyin
 from shouhu.places.models import Level, Place
 
 CHILD_FACT_FIELDS = [
@@ -446,7 +446,7 @@ def child_recompute_categories(
 ) -> Child:
     """Derive the child's categories again; the change (if any) is recorded under `actor`,
     the person whose edit caused it (None: the daily job)."""
-    on = on or dates.today()
+    on = on or clock.today()
     members = list(child.household.members.all())
     before = snapshot(child, CATEGORY_FIELDS)
     apply_categories(child, members, child.household.aid, PlaceCache(), on)
@@ -471,7 +471,7 @@ def household_recompute_categories(
 def children_recompute_due(*, on: dt.date | None = None, batch: int = 1000) -> int:
     """Daily job: recompute children whose categories may have changed with time alone
     (a 16th or 18th birthday, six months away reached). Idempotent."""
-    on = on or dates.today()
+    on = on or clock.today()
     due = Child.objects.filter(categories_valid_until__lte=on).select_related("household")
     count = 0
     for child in due.iterator(chunk_size=batch):
@@ -505,7 +505,7 @@ def child_register(
     today: dt.date | None = None,
 ) -> Child:
     """Register a child with a new household (and its members), or into an existing one."""
-    today = today or dates.today()
+    today = today or clock.today()
     places = PlaceCache()
     errors = validate_child(child, places, today=today)
     _check_school(errors, child.school_id)
@@ -661,7 +661,7 @@ def child_update(
 ) -> Child:
     """Change a child's facts. `version` is the version the editor read: if someone saved in
     between, ConflictError is raised and nothing is written."""
-    today = today or dates.today()
+    today = today or clock.today()
     if not access.can_edit(actor, child):
         raise PermissionDenied(_("You cannot change this child's registration."))
     unknown = set(changes) - EDITABLE_CHILD_FIELDS
@@ -743,7 +743,7 @@ def member_update(
 ) -> FamilyMember:
     """Change a family member's facts (away, capacity, phone...) and recompute the categories
     of every child of the household."""
-    today = today or dates.today()
+    today = today or clock.today()
     children = list(member.household.children.all())
     if not children or not all(access.can_edit(actor, c) for c in children):
         raise PermissionDenied(_("You cannot change this family's registration."))
@@ -832,7 +832,7 @@ def household_update(
     """Change the household of `child`: the address (stored encrypted; "" removes it), the
     assistance it receives (which feeds the poverty category of every child of the
     household) and its income source. `version`: see `_household_for_edit`."""
-    today = today or dates.today()
+    today = today or clock.today()
     unknown = set(changes) - HOUSEHOLD_EDITABLE
     if unknown:
         raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
@@ -877,7 +877,7 @@ def member_add(
 ) -> FamilyMember:
     """Add a person to the child's household, validated as at registration. A parent's
     facts feed the left-behind and other categories of every child of the household."""
-    today = today or dates.today()
+    today = today or clock.today()
     home, children = _household_for_edit(actor, child)
     errors = validate_member(member, PlaceCache(), today=today, prefix="")
     if member.relation in PARENTS and home.members.filter(relation=member.relation).exists():
@@ -922,7 +922,7 @@ def delegated_care_set(
     """Record or update the household's delegated care (委托照护, 未成年人保护法 Art. 22):
     the carer, one of the household's members other than the parents, the eligibility
     checklist, the written notices to school and village and the signed confirmation."""
-    today = today or dates.today()
+    today = today or clock.today()
     home, children = _household_for_edit(actor, child, version)
     errors = Errors()
     carer = home.members.filter(pk=carer_id).first() if carer_id is not None else None
@@ -978,7 +978,7 @@ def assignment_create(
         organisation=organisation,
         user=user,
         kind=kind,
-        started_on=started_on or dates.today(),
+        started_on=started_on or clock.today(),
     )
     record_change(
         actor=actor,
@@ -1022,7 +1022,7 @@ def consent_record(
         errors.add("scopes", _("Choose at least one purpose."))
     if not version.strip():
         errors.add("version", _("This field is required."))
-    if given_on > dates.today():
+    if given_on > clock.today():
         errors.add("given_on", _("Date is in the future."))
     errors.raise_if_any()
     return _consent_create(actor, child, given_by, given_on, version.strip(), sorted(set(scopes)))
@@ -1060,11 +1060,11 @@ def consent_withdraw(*, actor: User, consent: Consent, on: dt.date | None = None
     """A guardian withdraws consent; sharing that rested on it is no longer allowed."""
     if not access.can_edit(actor, consent.child):
         raise PermissionDenied(_("You cannot change this child's registration."))
-    on = on or dates.today()
+    on = on or clock.today()
     errors = Errors()
     if consent.withdrawn_on is not None:
         errors.add("withdrawn_on", _("This consent is already withdrawn."))
-    elif on > dates.today():
+    elif on > clock.today():
         errors.add("withdrawn_on", _("Date is in the future."))
     elif on < consent.given_on:
         errors.add("withdrawn_on", _("Consent cannot be withdrawn before it was given."))
@@ -1105,7 +1105,7 @@ def processing_basis_record(
         defaults={
             "basis": basis,
             "note": note.strip(),
-            "recorded_on": dates.today(),
+            "recorded_on": clock.today(),
             "recorded_by": actor,
         },
     )[0]

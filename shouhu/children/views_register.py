@@ -24,7 +24,7 @@ from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.children import forms as registry_forms
 from shouhu.children import selectors, services
 from shouhu.children.models import Child, ConsentScope, DelegatedCare, FamilyMember
-from shouhu.lib import dates
+from shouhu.lib import clock
 from shouhu.lib.text import printable
 from shouhu.places.models import Level, Place, code_range
 
@@ -677,7 +677,7 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
                 return saved
     else:
         form = registry_forms.ConsentRecordForm(
-            initial={"given_on": dates.today(), "scopes": ["registry"]}, guardians=guardians
+            initial={"given_on": clock.today(), "scopes": ["registry"]}, guardians=guardians
         )
     return _file_form_page(
         request,
@@ -719,7 +719,7 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResp
             if saved is not None:
                 return saved
     else:
-        form = registry_forms.ConsentWithdrawForm(initial={"withdrawn_on": dates.today()})
+        form = registry_forms.ConsentWithdrawForm(initial={"withdrawn_on": clock.today()})
     scopes = dict(ConsentScope.choices)
     return _file_form_page(
         request,

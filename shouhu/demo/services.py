@@ -31,7 +31,7 @@ from shouhu.children.models import (
     Purpose,
 )
 from shouhu.demo.generator import DESTINATION, HOME_COUNTY, Area, Generator, Village
-from shouhu.lib import dates
+from shouhu.lib import clock, dates
 from shouhu.places.models import Level, Place, code_range
 from shouhu.places.services import places_load_vendored
 
@@ -203,7 +203,7 @@ def generate(
         rows.clear()
 
     last_ref = ""
-    today = dates.today()
+    today = clock.today()
     for row in gen.rows(area, children):
         if dates.age_on(row.child.birth_date, today) >= 18:
             continue  # generated for the anchor day, grown up since
@@ -512,14 +512,14 @@ def _cases() -> None:
                 version=case.version,
                 description="学校安排亲情视频时间",
                 owner="school",
-                due_on=dates.today() + dt.timedelta(days=14),
+                due_on=clock.today() + dt.timedelta(days=14),
             )
             case.refresh_from_db()
             cases.service_record(
                 actor=worker,
                 case=case,
                 service_type="family_education",
-                delivered_on=dates.today(),
+                delivered_on=clock.today(),
                 minutes=60,
                 participants=2,
             )
@@ -565,7 +565,7 @@ def _reunions() -> None:
                 windows=shift if member.pk % 3 == 0 else evening,
                 channel="wechat",
             )
-    today = dates.today()
+    today = clock.today()
     reunion.plan_week(
         actor=teacher,
         organisation=school,

@@ -10,11 +10,6 @@ from dateutil.relativedelta import relativedelta
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def today() -> dt.date:
-    """Today's date in China, whatever the server's clock zone."""
-    return dt.datetime.now(tz=SHANGHAI).date()
-
-
 def add_months(day: dt.date, months: int) -> dt.date:
     """`2024-08-31` + 6 months = `2025-02-28` (end of month clamps)."""
     result: dt.date = day + relativedelta(months=months)

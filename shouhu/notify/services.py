@@ -17,10 +17,10 @@ from functools import cache
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from shouhu.accounts.models import User
+from shouhu.lib import clock
 from shouhu.notify.models import Notification, ParentMessage
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def send(
     users: Iterable[User], message: Message, *, now: dt.datetime | None = None
 ) -> list[Notification]:
     """Notify each user once (duplicates removed) in the inbox and through every backend."""
-    now = now or timezone.now()
+    now = now or clock.now()
     unique = {u.pk: u for u in users if u.is_active}
     sent: list[Notification] = []
     for user in unique.values():
@@ -110,7 +110,7 @@ def mark_read(
     rows = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
-    return rows.update(read_at=now or timezone.now())
+    return rows.update(read_at=now or clock.now())
 
 
 class ParentBackend(Protocol):
@@ -153,7 +153,7 @@ def send_to_parent(
     without a phone number gets the record only (the facilitator calls instead)."""
     from shouhu.children import protect
 
-    now = now or timezone.now()
+    now = now or clock.now()
     message = ParentMessage.objects.create(
         member=member, channel=channel, category=category, body=body, created_at=now
     )

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, Role, User
 from shouhu.children.models import Child, FamilyMember, Relation
-from shouhu.lib import dates
+from shouhu.lib import clock, dates
 from shouhu.notify.services import Message, send, send_to_parent
 from shouhu.places.models import Place
 from shouhu.reunion.models import (
@@ -280,7 +280,7 @@ def device_update(
     device.label, device.kind, device.status = label.strip(), kind.strip(), status
     device.save()
     if was_working and status != DeviceStatus.WORKING:
-        now = now or timezone.now()
+        now = now or clock.now()
         _replan(_future_on_device(device, now), reason=_("device out of order"), now=now)
     return device
 
@@ -359,7 +359,7 @@ def facilitator_remove(
     *, actor: User, facilitator: Facilitator, now: dt.datetime | None = None
 ) -> list[Session]:
     """The facilitator no longer runs the site; coming sessions nobody else can run move."""
-    now = now or timezone.now()
+    now = now or clock.now()
     site = facilitator.site
     if not access.manages_site(actor, site):
         raise PermissionDenied(_("Sites are managed by their organisation."))
@@ -445,7 +445,7 @@ def parent_availability_set(
         member_update(actor=actor, member=member, changes={"phone": phone.strip()})
     availability, _created = ParentAvailability.objects.update_or_create(
         member=member,
-        defaults={"channel": channel, "updated_at": now or timezone.now(), "updated_by": actor},
+        defaults={"channel": channel, "updated_at": now or clock.now(), "updated_by": actor},
     )
     availability.windows.all().delete()
     Window.objects.bulk_create(
@@ -680,7 +680,7 @@ def plan_week(
     facilitators. Replaces a plan of the same week that had no session held yet."""
     from shouhu.lib import reunion_solver
 
-    now = now or timezone.now()
+    now = now or clock.now()
     if not actor.memberships.filter(organisation=organisation, active=True).exists():
         raise PermissionDenied(_("Sites are managed by their organisation."))
     if week_start.isoweekday() != 1:
@@ -911,7 +911,7 @@ def cancel_session(
         raise ValidationError(_("Only a planned session can be cancelled."))
     if not reason.strip():
         raise ValidationError({"reason": [_("Say why.")]})
-    return _replan([session], reason=reason.strip(), now=now or timezone.now())
+    return _replan([session], reason=reason.strip(), now=now or clock.now())
 
 
 def _future_on_device(device: Device, now: dt.datetime) -> list[Session]:
@@ -925,7 +925,7 @@ def facilitator_absent(
     *, actor: User, facilitator: Facilitator, on: dt.date, now: dt.datetime | None = None
 ) -> list[Session]:
     """A facilitator is ill on a day: sessions left without anyone to run them move."""
-    now = now or timezone.now()
+    now = now or clock.now()
     site = facilitator.site
     if not (access.manages_site(actor, site) or facilitator.user_id == actor.pk):
         raise PermissionDenied(_("Only the site's people change its sessions."))
@@ -956,7 +956,7 @@ def attendance_record(
 ) -> Session:
     """The facilitator marks each child: came, parent joined, minutes, problems, why not,
     and the child's five-face feeling. A parent who joined is a contact in the log."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if not (access.facilitates(actor, session.site) or access.manages_site(actor, session.site)):
         raise PermissionDenied(_("Only the site's facilitators mark attendance."))
     kids = {c.pk: c for c in session.children.all()}
@@ -1024,7 +1024,7 @@ def contact_add(
     errors: dict[str, list[str]] = {}
     if mode not in ContactMode.values:
         errors["mode"] = [_("Choose one of the listed values.")]
-    if on > dates.today():
+    if on > clock.today():
         errors["on"] = [_("The date is in the future.")]
     if member is not None and member.household_id != child.household_id:
         errors["member"] = [_("Choose a member of the child's family.")]
@@ -1051,7 +1051,7 @@ def contact_add(
 def contact_indicators(child: Child, today: dt.date | None = None) -> dict[str, Any]:
     """Days since any contact with a parent, and since a parent was last seen in person
     (0: within 6 months, 1: 6–12 months, 2: over 12; None when the log has no visit)."""
-    today = today or dates.today()
+    today = today or clock.today()
     last = Contact.objects.filter(child=child).order_by("-on").values_list("on", flat=True).first()
     seen = (
         Contact.objects.filter(child=child, mode__in=IN_PERSON)
@@ -1080,7 +1080,7 @@ def no_contact_alerts(*, days: int | None = None, now: dt.datetime | None = None
     with no contact with a parent for `days` (default `SHOUHU_NO_CONTACT_DAYS`, 7)."""
     from shouhu.screening.risk import directors_of
 
-    now = now or timezone.now()
+    now = now or clock.now()
     days = days or int(getattr(settings, "SHOUHU_NO_CONTACT_DAYS", 7))
     since = timezone.localtime(now).date() - dt.timedelta(days=days)
     recent = Contact.objects.filter(on__gt=since).values("child_id")
@@ -1125,7 +1125,7 @@ def ticket_report(
 ) -> Ticket:
     """A facilitator reports a fault; an open ticket on a device takes it out of the plan
     and its coming sessions are moved."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if not (access.facilitates(actor, site) or access.manages_site(actor, site)):
         raise PermissionDenied(_("Only the site's people report its faults."))
     if not problem.strip():
@@ -1157,7 +1157,7 @@ def ticket_take(*, actor: User, ticket: Ticket, now: dt.datetime | None = None) 
     ticket.status, ticket.taken_by, ticket.taken_at = (
         TicketStatus.TAKEN,
         actor,
-        now or timezone.now(),
+        now or clock.now(),
     )
     ticket.save()
     return ticket
@@ -1172,7 +1172,7 @@ def ticket_resolve(
         raise ValidationError(_("This ticket is already resolved."))
     if not resolution.strip():
         raise ValidationError({"resolution": [_("Say what was done.")]})
-    now = now or timezone.now()
+    now = now or clock.now()
     ticket.status, ticket.resolved_at, ticket.resolution = (
         TicketStatus.RESOLVED,
         now,
@@ -1190,7 +1190,7 @@ def ticket_close(*, actor: User, ticket: Ticket, now: dt.datetime | None = None)
         raise ValidationError(_("Close a ticket once it is resolved."))
     if ticket.reported_by_id != actor.pk and not access.is_tech_envoy(actor):
         raise PermissionDenied
-    ticket.status, ticket.closed_at = TicketStatus.CLOSED, now or timezone.now()
+    ticket.status, ticket.closed_at = TicketStatus.CLOSED, now or clock.now()
     ticket.save(update_fields=["status", "closed_at"])
     return ticket
 
@@ -1249,7 +1249,7 @@ def remind_sessions(
     *, before: dt.timedelta = dt.timedelta(hours=2), now: dt.datetime | None = None
 ) -> int:
     """The periodic job: remind parents of a session starting within `before` (once)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     due = Session.objects.filter(
         status=SessionStatus.PLANNED,
         reminded_at__isnull=True,

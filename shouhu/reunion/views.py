@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,7 +21,7 @@ from shouhu.accounts.models import Organisation, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
 from shouhu.children.models import Child, FamilyMember
-from shouhu.lib import dates
+from shouhu.lib import clock, dates
 from shouhu.places.models import Place
 from shouhu.reunion import services
 from shouhu.reunion.models import (
@@ -44,7 +43,7 @@ from shouhu.reunion.models import (
 
 def _monday(value: str | None) -> dt.date:
     day = parse_date(value or "") if value else None
-    day = day or dates.today()
+    day = day or clock.today()
     return day - dt.timedelta(days=day.isoweekday() - 1)
 
 
@@ -143,7 +142,7 @@ def site_week(request: HttpRequest, pk: int) -> HttpResponse:
             "shows_children": shows_children,
             "manages": manages,
             "absent_choices": absent_choices,
-            "today": dates.today(),
+            "today": clock.today(),
             "devices": site.devices.all(),
             "report": services.site_week_report(site, week) if shows_children else None,
             "prev": week - dt.timedelta(days=7),
@@ -237,7 +236,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user,
                 child=child,
                 mode=request.POST.get("mode", ""),
-                on=parse_date(request.POST.get("on", "")) or dates.today(),
+                on=parse_date(request.POST.get("on", "")) or clock.today(),
                 member=member,
                 minutes=int(minutes) if minutes.isdigit() else None,
                 note=request.POST.get("note", ""),
@@ -258,7 +257,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 for m in child.household.members.filter(relation__in=services.PARENTS)
             ],
             "may_enrol": services.may_enrol(user, child),
-            "today": dates.today(),
+            "today": clock.today(),
         },
     )
 
@@ -302,7 +301,7 @@ def tickets(request: HttpRequest) -> HttpResponse:
             if not access.is_tech_envoy(user)
             else [],
             "statuses": TicketStatus,
-            "now": timezone.now(),
+            "now": clock.now(),
         },
     )
 

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
@@ -28,6 +27,7 @@ from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
 from shouhu.children import protect
 from shouhu.children.models import Child, FamilyMember
+from shouhu.lib import clock
 from shouhu.notify.services import Message, send
 from shouhu.screening.models import Administration, MandatoryReport, Trigger
 
@@ -75,7 +75,7 @@ def open_report(
     administration: Administration | None = None,
     now: dt.datetime | None = None,
 ) -> MandatoryReport:
-    now = now or timezone.now()
+    now = now or clock.now()
     if not access.grants_for(actor, child) or all(
         g.assignment_kind == "volunteer" for g in access.grants_for(actor, child)
     ):
@@ -176,7 +176,7 @@ def complete(
 ) -> MandatoryReport:
     """The only way a report leaves the open list: with when the police were told, which
     unit received it and its reference."""
-    now = now or timezone.now()
+    now = now or clock.now()
     report = MandatoryReport.objects.select_for_update().get(pk=report.pk)
     if report.completed:
         raise ValidationError(_("This report is already completed."))

@@ -36,7 +36,7 @@ from django.utils import timezone
 from shouhu.accounts import access
 from shouhu.accounts.models import Membership, Role, User
 from shouhu.children.models import Child
-from shouhu.lib import dates
+from shouhu.lib import clock, dates
 from shouhu.lib import risk as rules_lib
 from shouhu.lib.categories import CATEGORY_CODES
 from shouhu.places.models import code_range
@@ -233,7 +233,7 @@ TASK_FIELDS = ["due_on", "level", "reason", "assignee"]
 
 @transaction.atomic
 def recompute(child: Child, *, now: dt.datetime | None = None) -> RiskLevel:
-    now = now or timezone.now()
+    now = now or clock.now()
     child = Child.objects.select_for_update().get(pk=child.pk)
     inputs = inputs_for([child.pk])[child.pk]
     level = _assess(child, inputs, now)
@@ -257,7 +257,7 @@ def recompute_all(
 ) -> int:
     """Every child (or those of `ids`), a batch at a time: the daily job, and the end of a
     bulk registration. The same assessment as `recompute`, with a few queries per batch."""
-    now = now or timezone.now()
+    now = now or clock.now()
     done = 0
     if ids is None:
         ids = list(Child.objects.order_by("pk").values_list("pk", flat=True))
@@ -304,7 +304,7 @@ def assess_new(children: Sequence[Child], *, now: dt.datetime | None = None) -> 
     they have no administrations, alerts, reports, contacts or tasks yet, so the registry
     row is all the rules read, and nothing is read back. The same levels and visit tasks as
     `recompute_all`, without its per-batch queries."""
-    now = now or timezone.now()
+    now = now or clock.now()
     empty = Inputs()
     directors = directors_of({c.residence_id for c in children})
     levels: list[RiskLevel] = []
@@ -346,7 +346,7 @@ def worklist(user: User, *, today: dt.date, limit: int = 500) -> list[FollowUpTa
 def visit_done(administration: Administration, *, now: dt.datetime | None = None) -> None:
     """A home-visit assessment closes the open visit task (the next one is scheduled by the
     recomputation that follows)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     FollowUpTask.objects.filter(
         child_id=administration.child_id, kind=HOME_VISIT, status=TaskStatus.OPEN
     ).update(

@@ -27,6 +27,7 @@ from shouhu.accounts import access
 from shouhu.accounts.models import OrgKind, Role, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
+from shouhu.lib import clock
 from shouhu.notify.services import Message, send
 from shouhu.screening.models import (
     Administration,
@@ -100,7 +101,7 @@ def raise_for(administration: Administration, now: dt.datetime | None = None) ->
     raised = [f for f in administration.flags if f.get("action") in ALERT_ACTIONS]
     if not raised:
         return None
-    now = now or timezone.now()
+    now = now or clock.now()
     priority = (
         Priority.IMMINENT if any(f["action"] == "imminent" for f in raised) else Priority.URGENT
     )
@@ -123,7 +124,7 @@ def raise_for(administration: Administration, now: dt.datetime | None = None) ->
 def escalate_overdue(now: dt.datetime | None = None) -> list[Alert]:
     """Move every unacknowledged alert past its deadline up one level and notify that level.
     Running it twice at the same time changes nothing the second time."""
-    now = now or timezone.now()
+    now = now or clock.now()
     escalated: list[Alert] = []
     due = Alert.objects.filter(
         status=AlertStatus.OPEN, due_at__lte=now, level__lt=Level.COUNTY
@@ -192,7 +193,7 @@ def acknowledge(
     *, actor: User, alert: Alert, note: str = "", now: dt.datetime | None = None
 ) -> Alert:
     """The first acknowledgement stops escalation; only people notified of it may give it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if not _may_handle(actor, alert):
         raise PermissionDenied(_("Only the people notified of this alert can acknowledge it."))
@@ -213,7 +214,7 @@ def record_action(
     *, actor: User, alert: Alert, note: str, close: bool = False, now: dt.datetime | None = None
 ) -> Alert:
     """Record an action taken (required text); `close` ends the alert once acknowledged."""
-    now = now or timezone.now()
+    now = now or clock.now()
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if not _may_handle(actor, alert):
         raise PermissionDenied(_("Only the people notified of this alert can act on it."))
@@ -259,7 +260,7 @@ def present_alert(alert: Alert, *, reasons: bool, language: str = "zh-Hans") -> 
         "raised_at": alert.raised_at,
         "due_at": alert.due_at,
         "acknowledged_at": alert.acknowledged_at,
-        "overdue": alert.status == AlertStatus.OPEN and alert.due_at <= timezone.now(),
+        "overdue": alert.status == AlertStatus.OPEN and alert.due_at <= clock.now(),
     }
     if reasons:
         given = alert.administration

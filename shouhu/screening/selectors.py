@@ -20,6 +20,7 @@ from shouhu.accounts.models import User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
 from shouhu.children.models import Child
+from shouhu.lib import clock
 from shouhu.lib.instruments import Instrument
 from shouhu.screening import labels, registry
 from shouhu.screening.models import Administration, GroupSession
@@ -253,7 +254,7 @@ def group_candidates(
         qs = qs.filter(residence_id=village)
     else:
         raise ValidationError({"school": [_("Choose a school and grade, or a village.")]})
-    today = dates.today()
+    today = clock.today()
     if age_min is not None:
         qs = qs.filter(birth_date__lte=dates.add_years(today, -age_min))
     if age_max is not None:

@@ -18,7 +18,7 @@ from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
 from shouhu.children import protect
 from shouhu.children.models import Child
-from shouhu.lib import dates
+from shouhu.lib import clock, dates
 from shouhu.lib import instruments as defs
 from shouhu.screening import registry, safeguarding
 from shouhu.screening.models import Administration, GroupSession, Mode, Respondent
@@ -67,7 +67,7 @@ def administer(
     inst = registry.get(instrument)
     if not access.can_administer(actor, child, kind=inst.kind):
         raise PermissionDenied(_("You may not give this child this instrument."))
-    now = now or timezone.now()
+    now = now or clock.now()
     when = administered_at or now
     if timezone.is_naive(when):
         when = timezone.make_aware(when)  # a time without offset is Asia/Shanghai

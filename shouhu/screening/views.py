@@ -21,7 +21,7 @@ from shouhu.accounts import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
-from shouhu.lib import dates
+from shouhu.lib import clock
 from shouhu.lib.instruments import Instrument
 from shouhu.screening import (
     handback,
@@ -301,7 +301,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     """Home visits and follow-ups owed: the user's own, and for supervisors and officials
     those of their area; overdue first."""
     user: User = request.user  # type: ignore[assignment]
-    today = dates.today()
+    today = clock.today()
     from shouhu.cases.selectors import tasks_for
 
     # The first 100 of each, earliest due first: what can be done this week, on a phone.
@@ -440,7 +440,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
                 title=post.get("title", "").strip()
                 or grade
                 or dict(sources["villages"]).get(village, ""),
-                held_on=dates.today(),
+                held_on=clock.today(),
                 children=children,
             )
         except ValidationError as exc:

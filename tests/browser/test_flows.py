@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.world import PASSWORD, World
+from tests.world import BORN, ID_A1, PASSWORD, World
 
 pytestmark = pytest.mark.browser
 
@@ -83,8 +83,8 @@ def test_duplicate_warning_before_saving(page: Page, live_world: World) -> None:
     page.goto("/children/new/")
     page.locator("#id_name").fill("张伟")
     page.locator("#id_sex").select_option("M")
-    page.locator("#id_birth_date").fill("2015-03-01")
-    page.locator("#id_id_number").fill("341524201503010015")
+    page.locator("#id_birth_date").fill(BORN.isoformat())
+    page.locator("#id_id_number").fill(ID_A1)
     page.locator("#id_id_number").blur()
     expect(page.locator("[data-testid=duplicates]")).to_be_visible()
     expect(

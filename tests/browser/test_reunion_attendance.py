@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from shouhu.lib import dates
+from shouhu.lib import clock, dates
 from shouhu.places.models import Place
 from shouhu.reunion import services
 from shouhu.reunion.models import Attendance, Contact, Schedule, Session
@@ -32,7 +32,7 @@ def test_facilitator_marks_attendance(page: Page, live_world: World) -> None:
     )
     services.facilitator_set(actor=teacher, site=site, user=teacher, available=windows)
     services.participant_set(actor=teacher, child=b1, sites=[site])
-    today = dates.today()
+    today = clock.today()
     week = today - dt.timedelta(days=today.isoweekday() - 1)
     schedule = Schedule.objects.create(
         week_start=week,

@@ -7,9 +7,9 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from shouhu import jobs
+from shouhu.lib import clock
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if not options["once"]:
             jobs.run_forever()
             return
-        now = timezone.now()
+        now = clock.now()
         last = {job.name: now - job.every for job in jobs.JOBS}
         for name, outcome in jobs.run_due(last, now):
             self.stdout.write(f"{name}: {outcome}")
