@@ -123,9 +123,17 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite as a small multi-user server: readers never block the writer (WAL); a
+    # transaction takes the write lock when it begins (IMMEDIATE), so two requests that read
+    # and then write queue for the lock instead of failing with "database is locked" when
+    # the second tries to upgrade; and a waiting writer waits up to `timeout` seconds.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": envint("SHOUHU_SQLITE_TIMEOUT", 20),
+        }
     )
 DATABASES["default"]["TEST"] = (
     {"NAME": env("SHOUHU_TEST_DB_NAME", "")} if env("SHOUHU_TEST_DB_NAME") else {}
