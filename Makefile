@@ -31,9 +31,10 @@ demo: install
 	@echo "Shouhu demo: http://$(HOST):$(PORT)/   (all passwords: shouhu-demo)"
 	@echo "  director1 supervisor1 official1 socialworker1 counselor1 teacher1 volunteer1 techenvoy1 admin1"
 	@echo ""
-	@# The periodic jobs (alert escalation) run beside the server and stop with it.
+	@# The periodic jobs (alert escalation) run beside the server and stop with it. DEBUG is
+	@# off: a person sees an error page with a reference number, never a traceback.
 	$(BIN)/shouhu jobs run & jobs=$$!; trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
-		$(BIN)/python manage.py runserver $(HOST):$(PORT)
+		SHOUHU_DEBUG=0 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
 	$(BIN)/pytest

@@ -16,3 +16,5 @@ urlpatterns = [
     path("", include("shouhu.reunion.urls")),
     path("", include("shouhu.children.urls")),
 ]
+
+handler500 = "shouhu.web.errors.server_error"

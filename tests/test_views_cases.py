@@ -76,11 +76,11 @@ def test_a_refused_save_keeps_what_was_typed(world: World) -> None:
     first.post(url, {**goal, "description": "每周与父母视频一次"})
     refused = second.post(url, {**goal, "description": "奶奶学会用微信视频"}, follow=True)
     page = refused.content.decode()
-    assert 'data-testid="unsaved-draft"' in page and "奶奶学会用微信视频" in page
+    assert 'data-testid="recovered-input"' in page and "奶奶学会用微信视频" in page
     case.refresh_from_db()
     assert [g.description for g in case.goals.all()] == ["每周与父母视频一次"]
     again = second.get(reverse("cases:detail", args=[case.pk])).content.decode()
-    assert 'data-testid="unsaved-draft"' not in again  # shown once
+    assert 'data-testid="recovered-input"' not in again  # shown once
     from django.contrib.sessions.models import Session
 
     assert not any("奶奶" in str(s.get_decoded()) for s in Session.objects.all())

@@ -7,6 +7,7 @@ Field errors use the keys the registry services use (`name`, `members.0.away_sin
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -117,5 +118,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-        logger.exception("API error on %s %s", request.method, request.path)
-        return respond(request, error_body(_("Internal error.")), 500)
+        reference = secrets.token_hex(4).upper()
+        logger.error("error %s: API %s %s", reference, request.method, request.path, exc_info=exc)
+        detail = _("Internal error (reference %(ref)s).") % {"ref": reference}
+        return respond(request, {**error_body(detail), "reference": reference}, 500)

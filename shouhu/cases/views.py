@@ -5,7 +5,6 @@ decide, selectors read, the access module opens."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -44,9 +44,8 @@ from shouhu.cases.models import (
     TransferKind,
     Urgency,
 )
-from shouhu.children import protect
 from shouhu.children.services import ConflictError
-from shouhu.lib import clock
+from shouhu.lib import clock, typed_input
 from shouhu.places.models import code_range
 
 BOARD_ROWS = 50
@@ -182,7 +181,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "referral_outcomes": ReferralOutcome.choices,
             "case_roles": CaseRole.choices,
             "candidates": candidates,
-            "draft": _take_draft(request, case.pk),
             "today": clock.today(),
         },
     )
@@ -202,32 +200,11 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
         _act(user, case, what, version, post)
     except ValidationError as exc:
         _flash(request, exc)
-        _keep_draft(request, case.pk, post)
+        typed_input.keep(request, page=reverse("cases:detail", args=[case.pk]))
     except ConflictError as exc:
         messages.error(request, str(exc))
-        _keep_draft(request, case.pk, post)
+        typed_input.keep(request, page=reverse("cases:detail", args=[case.pk]))
     return redirect("cases:detail", case.pk)
-
-
-DRAFT_KEY = "case_draft"
-DRAFT_SKIP = {"csrfmiddlewaretoken", "version", "what"}
-
-
-def _keep_draft(request: HttpRequest, case_pk: int, post: Any) -> None:
-    """What a refused save carried (a stale version, a field error) is shown once on the
-    case page, so that nothing typed is lost. Sealed like any sensitive text at rest: the
-    session lives in the database."""
-    typed = {k: v for k, v in post.items() if k not in DRAFT_SKIP and v.strip() and len(v) > 1}
-    if typed:
-        sealed = protect.seal(json.dumps(typed, ensure_ascii=False))
-        request.session[DRAFT_KEY] = {"case": case_pk, "sealed": sealed}
-
-
-def _take_draft(request: HttpRequest, case_pk: int) -> list[tuple[str, str]]:
-    kept = request.session.pop(DRAFT_KEY, None)
-    if not isinstance(kept, dict) or kept.get("case") != case_pk:
-        return []
-    return sorted(json.loads(protect.unseal(str(kept.get("sealed", "")))).items())
 
 
 def _member(case: Any, value: str | None) -> User | None:
