@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,7 +33,7 @@ from shouhu.screening import (
     selectors,
     services,
 )
-from shouhu.screening.models import AlertStatus, Mode, Respondent, Trigger
+from shouhu.screening.models import Alert, AlertStatus, Mode, Respondent, Trigger
 
 
 def _language() -> str:
@@ -240,10 +241,9 @@ def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def alert_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     status = request.GET.get("status", "")
-    rows = safeguarding.alerts_visible_to(user)
-    if status in AlertStatus.values:
-        rows = rows.filter(status=status)
-    page = list(rows.order_by("-raised_at", "-id")[:200])
+    page = safeguarding.alerts_listed(
+        user, status=status if status in AlertStatus.values else None, purpose="alerts", limit=200
+    )
     shown = access.alerts_with_reasons(user, page)
     alerts = [
         safeguarding.present_alert(a, reasons=a.pk in shown, language=_language()) for a in page
@@ -255,11 +255,18 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    alert = safeguarding.get_alert_for_user(user, pk)
+class AlertNoteForm(forms.Form):
+    """What was done: optional when acknowledging, required to record an action or close
+    (the service says so). The API's `AlertNoteIn` is the same input."""
+
+    note = forms.CharField(
+        label=gettext_lazy("What was done"), required=False, max_length=5000, strip=True
+    )
+
+
+def _alert_page(
+    request: HttpRequest, user: User, alert: Alert, form: AlertNoteForm, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "screening/alert.html",
@@ -271,28 +278,71 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 language=_language(),
             ),
             "events": alert.events.select_related("by"),
-            "may_act": alert.recipients.filter(pk=user.pk).exists(),
+            "may_act": access.may_handle_alert(user, alert),
             "guardians": reporting.guardians_to_tell(alert.child),
+            "form": form,
         },
+        status=status,
     )
 
 
 @login_required
-@require_POST
-def alert_act(request: HttpRequest, pk: int) -> HttpResponse:
+@require_GET
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     alert = safeguarding.get_alert_for_user(user, pk)
-    what = request.POST.get("what", "")
-    note = request.POST.get("note", "")
-    try:
-        if what == "acknowledge":
-            safeguarding.acknowledge(actor=user, alert=alert, note=note)
+    return _alert_page(request, user, alert, AlertNoteForm())
+
+
+def _alert_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    alert = safeguarding.get_alert_for_user(user, pk)
+    form = AlertNoteForm(request.POST)
+    if form.is_valid():
+        note = form.cleaned_data["note"]
+        try:
+            if step == "acknowledge":
+                safeguarding.acknowledge(actor=user, alert=alert, note=note)
+            else:
+                safeguarding.record_action(
+                    actor=user, alert=alert, note=note, close=step == "close"
+                )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {}
+            for message in errors.get("note", []):
+                form.add_error("note", message)
+            if not errors:
+                form.add_error(None, exc.messages)
         else:
-            safeguarding.record_action(actor=user, alert=alert, note=note, close=what == "close")
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    return redirect("screening:alert", alert.pk)
+            messages.success(request, ALERT_SAVED[step])
+            return redirect("screening:alert", alert.pk)
+    alert.refresh_from_db()
+    return _alert_page(request, user, alert, form, status=400)
+
+
+ALERT_SAVED = {
+    "acknowledge": gettext_lazy("Alert acknowledged."),
+    "action": gettext_lazy("Action recorded."),
+    "close": gettext_lazy("Alert closed."),
+}
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_step(request, pk, "acknowledge")
+
+
+@login_required
+@require_POST
+def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_step(request, pk, "action")
+
+
+@login_required
+@require_POST
+def alert_close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_step(request, pk, "close")
 
 
 @login_required
