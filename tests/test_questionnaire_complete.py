@@ -95,6 +95,8 @@ def test_a_draft_is_kept_unscored_raises_nothing_and_is_finished_later(
         {"instrument": "home_visit", "item-hv_immediate_danger": "3", "save_draft": "on"},
     )
     assert kept.status_code == 302
+    told = director.get(kept.url).content.decode()
+    assert "未完成的问卷" in told and "草稿中有需要立即处置的回答" in told  # act now, finish it
     draft = Draft.objects.get(child=a1)
     assert draft.started_by == world.users["director_a"]
     assert "hv_immediate_danger" not in draft.answers_enc  # sealed like the answers

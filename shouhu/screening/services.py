@@ -237,6 +237,14 @@ def draft_save(
     return draft
 
 
+def draft_calls_for_action(draft: Draft) -> bool:
+    """Whether an answer kept in the draft would raise an alert once submitted: the worker
+    is told at once to finish it (the draft itself raises nothing and is never scored)."""
+    inst = registry.definition(draft.instrument)
+    flags = defs.score(inst, draft_answers(draft)).flags
+    return any(f.action in safeguarding.ALERT_ACTIONS for f in flags)
+
+
 def draft_of(*, actor: User, child: Child, instrument: str) -> Draft | None:
     """The worker's own unfinished questionnaire for this child (nobody else's)."""
     return Draft.objects.filter(child=child, instrument=instrument, started_by=actor).first()

@@ -182,7 +182,7 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["save_draft"]:
-                services.draft_save(
+                kept = services.draft_save(
                     actor=user,
                     child=child,
                     instrument=inst.code,
@@ -207,6 +207,8 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if form.cleaned_data["save_draft"]:
                 messages.success(request, DRAFT_KEPT)
+                if services.draft_calls_for_action(kept):
+                    messages.warning(request, DRAFT_NEEDS_ACTION)
                 alert = False
             else:
                 alert = administration.action in {"imminent", "alert", "mandatory_report"}
@@ -258,6 +260,10 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+DRAFT_NEEDS_ACTION = gettext_lazy(
+    "An answer kept in this draft calls for action now: act on it, and finish and submit "
+    "the questionnaire so that the safeguarding alert is raised."
+)
 DRAFT_KEPT = gettext_lazy(
     "Kept as an unfinished questionnaire: it is not scored and not a result until every "
     "question is answered and it is submitted."
