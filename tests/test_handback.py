@@ -96,3 +96,40 @@ def test_an_unlocked_session_has_no_hand_back_page(world: World) -> None:
     client = Client()
     client.force_login(world.counselor)
     assert client.get(reverse("screening:handback")).url == "/"
+
+
+def test_while_the_child_answers_only_the_questionnaire_and_hand_back_are_reachable(
+    world: World, teen: Child
+) -> None:
+    """Opening a questionnaire the child fills in hands the device over: no navigation, and
+    every other page leads back to the questionnaire until the worker's password."""
+    client = Client()
+    client.force_login(world.counselor)
+    form_url = reverse("screening:new", args=[teen.pk]) + "?instrument=phq9&mode=self_report"
+    page = client.get(form_url).content.decode()
+    assert 'data-testid="questionnaire"' in page
+    assert 'aria-label="主导航"' not in page
+    assert reverse("screening:alerts") not in page and 'data-testid="inbox-link"' not in page
+    assert 'data-testid="give-back"' in page and 'data-testid="modes"' not in page
+    for url in (
+        reverse("children:list"),
+        reverse("children:detail", args=[teen.pk]),
+        reverse("screening:alerts"),
+        reverse("screening:child", args=[teen.pk]),
+    ):
+        assert client.get(url).url == form_url, url
+    assert client.get(reverse("screening:handback")).status_code == 200
+    # The worker takes the device back without an answer given: nothing stored.
+    back = client.post(reverse("screening:handback"), {"password": PASSWORD})
+    assert back.url == reverse("screening:child", args=[teen.pk])
+    assert not Administration.objects.exists()
+    assert client.get(reverse("children:list")).status_code == 200
+    assert 'data-testid="inbox-link"' in client.get(reverse("children:list")).content.decode()
+
+
+def test_the_worker_filling_in_an_interview_keeps_the_navigation(world: World, teen: Child) -> None:
+    client = Client()
+    client.force_login(world.counselor)
+    url = reverse("screening:new", args=[teen.pk]) + "?instrument=phq9&mode=interview"
+    assert 'data-testid="inbox-link"' in client.get(url).content.decode()
+    assert client.get(reverse("children:list")).status_code == 200

@@ -384,9 +384,7 @@ def test_alert_page_acknowledge_flow(world: World, teen: Child) -> None:
     client.force_login(world.counselor)
     page = client.get(reverse("screening:alert", args=[alert.pk]))
     assert 'data-testid="acknowledge"' in page.content.decode()
-    client.post(
-        reverse("screening:alert_act", args=[alert.pk]), {"what": "acknowledge", "note": "ok"}
-    )
+    client.post(reverse("screening:alert_acknowledge", args=[alert.pk]), {"note": "ok"})
     alert.refresh_from_db()
     assert alert.status == AlertStatus.ACKNOWLEDGED and alert.acknowledged_by == world.counselor
     outsider = Client()

@@ -740,6 +740,20 @@ def alerts_with_reasons(user: User, alerts: Iterable[Any]) -> set[int]:
     )
 
 
+def may_handle_alert(user: User, alert: Any) -> bool:
+    """Who may acknowledge an alert, record what was done and close it: the people asked to
+    respond (the responders, and for imminent risk the township supervisors at once; the
+    next level on escalation). The same people see its reasons (`alerts_with_reasons`)."""
+    return bool(alerts_with_reasons(user, [alert]))
+
+
+def may_see_risk_reasons(user: User, child: Child) -> bool:
+    """A risk colour's reasons name sensitive facts (事实无人抚养, the guardianship rating, a
+    mandatory report, a screening that needs follow-up): only readers of the child's sensitive
+    fields see them; others see the colour and the visits it sets."""
+    return can_see(user, child, SENSITIVE)
+
+
 def may_see_reporter(user: User, report: Any) -> bool:
     """A mandatory report's reporter is confidential: only the reporter and the county's
     civil-affairs officers know who it was."""

@@ -7,7 +7,7 @@ every error is JSON (see `errors`).
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
-from shouhu.api import auth, cases, children, errors, reunion, screening
+from shouhu.api import alerts, auth, cases, children, errors, reunion, screening
 
 api = NinjaAPI(
     title="Shouhu API",
@@ -34,6 +34,7 @@ errors.install(api)
 api.add_router("/auth", auth.router)
 api.add_router("/children", children.router)
 api.add_router("", screening.router)
+api.add_router("/alerts", alerts.router)
 api.add_router("", cases.router)
 api.add_router("", reunion.router)
 

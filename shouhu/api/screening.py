@@ -1,5 +1,5 @@
-"""Instruments, screenings and safeguarding alerts over the API (same services and access
-rules as the web pages)."""
+"""Instruments and screenings over the API (same services and access
+rules as the web pages); the alerts are in `alerts`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from shouhu.accounts import access
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Error
 from shouhu.lib.instruments import Instrument
-from shouhu.screening import registry, safeguarding, selectors, services
-from shouhu.screening.models import Alert
+from shouhu.screening import registry, selectors, services
 
 router = Router(tags=["screening"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -115,23 +114,3 @@ def screening_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
     if all(level == access.RESULTS_NONE for level in levels.values()):
         raise PermissionDenied("You may not see screening results.")
     return {"items": rows, "access": levels, "note": "Screening, not diagnosis."}
-
-
-def _alerts(user: Any, status: str | None) -> list[Alert]:
-    rows = safeguarding.alerts_visible_to(user)
-    if status:
-        rows = rows.filter(status=status)
-    return list(rows.order_by("-raised_at", "-id")[:500])
-
-
-@router.get("/alerts", response={200: dict[str, Any], **ERRORS}, summary="Safeguarding alerts")
-def alerts_list(
-    request: HttpRequest, status: Literal["open", "acknowledged", "closed"] | None = None
-) -> dict[str, Any]:
-    """Alerts you were notified of, and those of children in your jurisdiction. `flags` and
-    `reasons` (what raised the alert) are filled only for alerts you were asked to respond
-    to; for the others `reasons_shown` is false."""
-    user = current_user(request)
-    alerts = _alerts(user, status)
-    shown = access.alerts_with_reasons(user, alerts)
-    return {"items": [safeguarding.present_alert(a, reasons=a.pk in shown) for a in alerts]}

@@ -255,7 +255,11 @@ def _risk_context(user: User, child: Child, levels: dict[str, str]) -> dict[str,
     return {
         "trends": child_trends(user, child, levels=levels, language=language),
         "risk": level,
-        "risk_reasons": [r["label"].get(language, r["code"]) for r in level.reasons],
+        # The reasons name sensitive facts (事实无人抚养, the guardianship rating, a mandatory
+        # report): below the sensitive class, the colour and the visits it sets only.
+        "risk_reasons": [r["label"].get(language, r["code"]) for r in level.reasons]
+        if access.may_see_risk_reasons(user, child)
+        else [],
         "visit_task": FollowUpTask.objects.filter(
             child=child, kind="home_visit", status=TaskStatus.OPEN
         ).first(),

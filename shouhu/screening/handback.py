@@ -1,5 +1,8 @@
-"""Handing the phone back: after a child answers a questionnaire on the worker's device, the
-session is locked until the worker enters their password again.
+"""Handing the phone back: while a child answers a questionnaire on the worker's device, and
+after, the session is locked until the worker enters their password again.
+
+Opening a questionnaire the child fills in (self-report) hands the device over: from then on
+only that questionnaire and the hand-back page are reachable, without the navigation.
 
 A child who has just answered must not see their own result ("a safeguarding alert has been
 raised"), a classmate's, or anything else the worker's login opens. While locked, every page
@@ -10,6 +13,7 @@ unlocks it. Five wrong passwords end the session.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
@@ -21,8 +25,24 @@ KEY = "handback"
 MAX_TRIES = 5
 
 
+def start(request: HttpRequest, *, form_url: str, next_url: str) -> None:
+    """The child takes the device to answer the questionnaire at `form_url`."""
+    state = locked(request)
+    tries = int(str(state.get("tries") or 0)) if state else 0
+    request.session[KEY] = {"form": form_url, "next": next_url, "alert": False, "tries": tries}
+
+
 def lock(request: HttpRequest, *, next_url: str, alert: bool) -> None:
-    request.session[KEY] = {"next": next_url, "alert": alert, "tries": 0}
+    """The child has finished: nothing but the hand-back page until the password."""
+    state = locked(request)
+    tries = int(str(state.get("tries") or 0)) if state else 0
+    request.session[KEY] = {"next": next_url, "alert": alert, "tries": tries}
+
+
+def answering(request: HttpRequest) -> bool:
+    """Whether a child is answering a questionnaire on this session's device now."""
+    state = locked(request)
+    return bool(state and state.get("form"))
 
 
 def locked(request: HttpRequest) -> dict[str, object] | None:
@@ -58,9 +78,13 @@ class HandBackMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if locked(request) is not None:
+        state = locked(request)
+        if state is not None:
             page = reverse("screening:handback")
-            allowed = (page, reverse("accounts:logout"), reverse("set_language"))
+            allowed = {page, reverse("accounts:logout"), reverse("set_language")}
+            form = str(state.get("form") or "")
+            if form:
+                allowed.add(urlsplit(form).path)
             if request.path not in allowed and not request.path.startswith("/static/"):
-                return redirect(page)
+                return redirect(form or page)
         return self.get_response(request)

@@ -120,6 +120,38 @@ class Administration(models.Model):
         return f"{self.instrument} {self.pk}"
 
 
+class Draft(models.Model):
+    """An unfinished questionnaire kept to finish later. Never scored and never a result: it
+    raises no alert and changes no risk level; only the worker who started it reads it back,
+    and it is gone once the questionnaire is submitted complete."""
+
+    child = models.ForeignKey("children.Child", on_delete=models.CASCADE, related_name="+")
+    instrument = models.CharField(_("instrument"), max_length=32)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
+    language = models.CharField(_("language"), max_length=10)
+    answers_enc = models.TextField(_("answers so far (encrypted)"))
+    group = models.ForeignKey(
+        GroupSession, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("kept"))
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("unfinished questionnaire")
+        verbose_name_plural = _("unfinished questionnaires")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "instrument", "started_by"], name="draft_one_per_worker"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"draft {self.instrument} {self.child_id}"
+
+
 class Priority(models.TextChoices):
     IMMINENT = "imminent", _("Imminent risk")
     URGENT = "urgent", _("Urgent")

@@ -3,7 +3,10 @@ level by level when they are not.
 
 Levels: 0 the designated responders of the organisation that gave the instrument (or, when it
 has none, the child directors of the child's village) together with the worker who gave it;
-1 the township supervisors; 2 the county civil-affairs officers. Acknowledgement deadlines
+1 the township supervisors; 2 the county civil-affairs officers. An imminent-risk alert goes
+at once, in parallel, to level 0 and the township supervisors of the child's area (who see its
+reasons and may acknowledge it like a responder); an urgent one climbs a level at a time.
+Acknowledgement deadlines
 come from `settings.SHOUHU_ALERT_ACK_MINUTES` (default 30 minutes for imminent risk, 24 hours
 otherwise). `escalate_overdue()` is the periodic job (`shouhu safeguarding escalate`): it is
 idempotent and takes the clock as an argument so that tests control time.
@@ -20,7 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
@@ -72,8 +75,17 @@ def recipients_for(alert: Alert, level: int) -> list[User]:
     return access.members_over(child, [Role.OFFICIAL], organisation__kind=OrgKind.CIVIL_AFFAIRS)
 
 
-def _notify(alert: Alert, level: int, now: dt.datetime, *, escalated: bool) -> list[User]:
-    people = recipients_for(alert, level)
+def first_levels(priority: str) -> list[int]:
+    """Who is told when an alert is raised: imminent risk cannot wait for an escalation."""
+    if priority == Priority.IMMINENT:
+        return [Level.RESPONDER, Level.SUPERVISOR]
+    return [Level.RESPONDER]
+
+
+def _notify(
+    alert: Alert, levels: Sequence[int], now: dt.datetime, *, escalated: bool
+) -> list[User]:
+    people = list({u.pk: u for level in levels for u in recipients_for(alert, level)}.values())
     link = reverse("screening:alert", args=[alert.pk])
     if alert.priority == Priority.IMMINENT:
         subject = _("Imminent risk: a child needs help now (alert %(id)s)") % {"id": alert.pk}
@@ -90,7 +102,7 @@ def _notify(alert: Alert, level: int, now: dt.datetime, *, escalated: bool) -> l
         alert=alert,
         at=now,
         kind=EventKind.NOTIFIED,
-        note=str(Level(level).label),
+        note="、".join(str(Level(level).label) for level in levels),
         recipients=sorted({u.pk for u in people}),
     )
     return people
@@ -117,7 +129,7 @@ def raise_for(administration: Administration, now: dt.datetime | None = None) ->
     AlertEvent.objects.create(
         alert=alert, at=now, by=administration.administered_by, kind=EventKind.RAISED
     )
-    _notify(alert, Level.RESPONDER, now, escalated=False)
+    _notify(alert, first_levels(priority), now, escalated=False)
     return alert
 
 
@@ -148,7 +160,7 @@ def escalate_overdue(now: dt.datetime | None = None) -> list[Alert]:
             AlertEvent.objects.create(
                 alert=alert, at=now, kind=EventKind.ESCALATED, note=str(Level(alert.level).label)
             )
-            _notify(alert, alert.level, now, escalated=True)
+            _notify(alert, [alert.level], now, escalated=True)
             escalated.append(alert)
     return escalated
 
@@ -161,6 +173,27 @@ def alerts_visible_to(user: User) -> QuerySet[Alert]:
         .distinct()
         .select_related("child", "organisation", "acknowledged_by", "administration")
     )
+
+
+def alerts_listed(
+    user: User, *, status: str | None = None, purpose: str, limit: int = 500
+) -> list[Alert]:
+    """The alerts a list shows (newest first, at most `limit`), written to the access log
+    with the children they name."""
+    rows = alerts_visible_to(user)
+    if status:
+        rows = rows.filter(status=status)
+    alerts = list(rows.order_by("-raised_at", "-id")[:limit])
+    children = sorted({a.child_id for a in alerts})
+    log_access(
+        user=user,
+        action=Action.LIST_CHILDREN,
+        child_id=children[0] if len(children) == 1 else None,
+        object_type="alert",
+        purpose=purpose,
+        detail={"child_ids": children, "alert_ids": [a.pk for a in alerts]},
+    )
+    return alerts
 
 
 def get_alert_for_user(user: User, pk: object) -> Alert:
@@ -184,10 +217,6 @@ def get_alert_for_user(user: User, pk: object) -> Alert:
     return alert
 
 
-def _may_handle(user: User, alert: Alert) -> bool:
-    return alert.recipients.filter(pk=user.pk).exists()
-
-
 @transaction.atomic
 def acknowledge(
     *, actor: User, alert: Alert, note: str = "", now: dt.datetime | None = None
@@ -195,7 +224,7 @@ def acknowledge(
     """The first acknowledgement stops escalation; only people notified of it may give it."""
     now = now or clock.now()
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
-    if not _may_handle(actor, alert):
+    if not access.may_handle_alert(actor, alert):
         raise PermissionDenied(_("Only the people notified of this alert can acknowledge it."))
     if alert.status != AlertStatus.OPEN:
         raise ValidationError(_("This alert has already been acknowledged."))
@@ -216,7 +245,7 @@ def record_action(
     """Record an action taken (required text); `close` ends the alert once acknowledged."""
     now = now or clock.now()
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
-    if not _may_handle(actor, alert):
+    if not access.may_handle_alert(actor, alert):
         raise PermissionDenied(_("Only the people notified of this alert can act on it."))
     if not note.strip():
         raise ValidationError({"note": _("Say what was done.")})
@@ -243,30 +272,36 @@ def record_action(
 
 def present_alert(alert: Alert, *, reasons: bool, language: str = "zh-Hans") -> dict[str, Any]:
     """An alert for a list or page. `reasons` (the flags that raised it, i.e. what the child
-    answered) only for the people asked to respond (`access.alerts_with_reasons`); supervisors and
-    officials who follow their area's alerts see the priority and the action owed."""
-    from shouhu.screening import labels
+    answered) and the first steps that fit them only for the people asked to respond
+    (`access.alerts_with_reasons`); supervisors and officials who follow their area's alerts
+    see the priority and the action owed."""
+    from shouhu.screening import guidance, labels
 
-    view: dict[str, Any] = {
-        "id": alert.pk,
-        "child": alert.child_id,
-        "child_name": alert.child.name,
-        "priority": alert.priority,
-        "status": alert.status,
-        "level": alert.level,
-        "flags": [],
-        "reasons": [],
-        "reasons_shown": reasons,
-        "raised_at": alert.raised_at,
-        "due_at": alert.due_at,
-        "acknowledged_at": alert.acknowledged_at,
-        "overdue": alert.status == AlertStatus.OPEN and alert.due_at <= clock.now(),
-    }
-    if reasons:
-        given = alert.administration
-        inst = labels.definition(given.instrument if given is not None else None)
-        view["flags"] = [f["code"] for f in alert.flags]
-        view["reasons"] = labels.flag_labels(inst, alert.flags, language)
+    with translation.override("en" if language == "en" else "zh-hans"):
+        view: dict[str, Any] = {
+            "id": alert.pk,
+            "child": alert.child_id,
+            "child_name": alert.child.name,
+            "priority": alert.priority,
+            "priority_label": str(Priority(alert.priority).label),
+            "status": alert.status,
+            "status_label": str(AlertStatus(alert.status).label),
+            "level": alert.level,
+            "flags": [],
+            "reasons": [],
+            "reasons_shown": reasons,
+            "guidance": [guidance.generic_for(alert.priority)],
+            "raised_at": alert.raised_at,
+            "due_at": alert.due_at,
+            "acknowledged_at": alert.acknowledged_at,
+            "overdue": alert.status == AlertStatus.OPEN and alert.due_at <= clock.now(),
+        }
+        if reasons:
+            given = alert.administration
+            inst = labels.definition(given.instrument if given is not None else None)
+            view["flags"] = [f["code"] for f in alert.flags]
+            view["reasons"] = labels.flag_labels(inst, alert.flags, language)
+            view["guidance"] = guidance.steps_for(alert.flags, priority=alert.priority)
     return view
 
 

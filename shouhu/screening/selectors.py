@@ -23,7 +23,7 @@ from shouhu.children.models import Child
 from shouhu.lib import clock
 from shouhu.lib.instruments import Instrument
 from shouhu.screening import labels, registry
-from shouhu.screening.models import Administration, GroupSession
+from shouhu.screening.models import Administration, Draft, GroupSession
 from shouhu.screening.services import answers_of
 
 SCREENING = "screening"
@@ -373,3 +373,8 @@ def child_trends(
             detail={"administrations": [p["row"]["id"] for c in charts for p in c["dots"]]},
         )
     return charts
+
+
+def drafts_of(user: User, child: Child) -> list[Draft]:
+    """The user's own unfinished questionnaires for this child (drafts are nobody else's)."""
+    return list(Draft.objects.filter(started_by=user, child=child))

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
@@ -21,7 +22,7 @@ from shouhu.children.models import Child
 from shouhu.lib import clock, dates
 from shouhu.lib import instruments as defs
 from shouhu.screening import registry, safeguarding
-from shouhu.screening.models import Administration, GroupSession, Mode, Respondent
+from shouhu.screening.models import Administration, Draft, GroupSession, Mode, Respondent
 
 LANGUAGES = ("zh-Hans", "en")
 
@@ -82,29 +83,21 @@ def administer(
         errors["mode"] = [_("This instrument is not given this way.")]
     if language not in LANGUAGES:
         errors["language"] = [_("Unknown language.")]
-    age = dates.age_on(child.birth_date, timezone.localtime(when).date())
-    low, high = inst.ages
-    if not low <= age <= high:
-        errors["instrument"] = [
-            _("%(name)s is for ages %(low)s to %(high)s; the child is %(age)s.")
-            % {"name": inst.name.get("en", inst.code), "low": low, "high": high, "age": age}
-        ]
+    refused = age_refusal(inst, child, timezone.localtime(when).date())
+    if refused:
+        errors["instrument"] = [refused]
     given = _answers(answers)
-    for item_id, value in given.items():
-        try:
-            item = inst.item(item_id)
-        except KeyError:
-            continue  # the scorer names unknown items
-        if value is not None and item.modes and mode not in item.modes:
-            errors[f"answers.{item_id}"] = [
-                _("This question is asked only in an interview, not in a %(mode)s.")
-                % {"mode": Mode(mode).label if mode in Mode.values else mode}
-            ]
+    errors.update(_mode_errors(inst, given, mode))
     result: defs.Score | None = None
     try:
         result = defs.score(inst, given)
     except defs.AnswerError as exc:
         errors[f"answers.{exc.item}"] = [str(exc)]
+    else:
+        # Half-done is not a result: every question asked must be answered (an unfinished
+        # questionnaire is kept with `draft_save`, never scored).
+        for item_id in result.missing:
+            errors.setdefault(f"answers.{item_id}", []).append(str(UNANSWERED))
     if errors:
         raise ValidationError(errors)
     assert result is not None
@@ -143,6 +136,7 @@ def administer(
         purpose="administer",
         detail={"instrument": inst.code},
     )
+    Draft.objects.filter(child=child, instrument=inst.code, started_by=actor).delete()
     safeguarding.raise_for(administration, now=now)
     from shouhu.screening import reporting, risk
 
@@ -152,6 +146,113 @@ def administer(
         risk.visit_done(administration, now=now)
     risk.recompute(child, now=now)
     return administration
+
+
+UNANSWERED = gettext_lazy("Answer this question.")
+
+
+def age_refusal(inst: defs.Instrument, child: Child, on: dt.date) -> str:
+    """Why the instrument may not be given to this child on this day ("" when it may): each
+    instrument is used only inside its age range."""
+    age = dates.age_on(child.birth_date, on)
+    low, high = inst.ages
+    if low <= age <= high:
+        return ""
+    return _("%(name)s is for ages %(low)s to %(high)s; the child is %(age)s.") % {
+        "name": inst.name.text(get_language_code()),
+        "low": low,
+        "high": high,
+        "age": age,
+    }
+
+
+def get_language_code() -> str:
+    return "en" if (get_language() or "").startswith("en") else "zh-Hans"
+
+
+def _mode_errors(
+    inst: defs.Instrument, given: Mapping[str, int | None], mode: str
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for item_id, value in given.items():
+        try:
+            item = inst.item(item_id)
+        except KeyError:
+            continue  # the scorer names unknown items
+        if value is not None and item.modes and mode not in item.modes:
+            errors[f"answers.{item_id}"] = [
+                _("This question is asked only in an interview, not in a %(mode)s.")
+                % {"mode": Mode(mode).label if mode in Mode.values else mode}
+            ]
+    return errors
+
+
+@transaction.atomic
+def draft_save(
+    *,
+    actor: User,
+    child: Child,
+    instrument: str,
+    answers: Mapping[str, Any],
+    mode: str,
+    language: str = "zh-Hans",
+    group: GroupSession | None = None,
+    now: dt.datetime | None = None,
+) -> Draft:
+    """Keep an unfinished questionnaire to finish later. The answers so far are checked
+    (known questions, allowed answers) but never scored: a draft raises no alert, changes no
+    risk level and is not a result. One draft per worker, child and instrument."""
+    inst = registry.get(instrument)
+    if not access.can_administer(actor, child, kind=inst.kind):
+        raise PermissionDenied(_("You may not give this child this instrument."))
+    now = now or clock.now()
+    errors: dict[str, list[str]] = {}
+    refused = age_refusal(inst, child, timezone.localtime(now).date())
+    if refused:
+        errors["instrument"] = [refused]
+    if mode not in inst.modes:
+        errors["mode"] = [_("This instrument is not given this way.")]
+    given = _answers(answers)
+    errors.update(_mode_errors(inst, given, mode))
+    try:
+        defs.score(inst, given)  # validates the answers; the score is thrown away
+    except defs.AnswerError as exc:
+        errors[f"answers.{exc.item}"] = [str(exc)]
+    if errors:
+        raise ValidationError(errors)
+    draft, _created = Draft.objects.update_or_create(
+        child=child,
+        instrument=inst.code,
+        started_by=actor,
+        defaults={
+            "mode": mode,
+            "language": language if language in LANGUAGES else "zh-Hans",
+            "answers_enc": protect.seal(
+                json.dumps({k: v for k, v in given.items() if v is not None})
+            ),
+            "group": group,
+            "updated_at": now,
+        },
+    )
+    return draft
+
+
+def draft_calls_for_action(draft: Draft) -> bool:
+    """Whether an answer kept in the draft would raise an alert once submitted: the worker
+    is told at once to finish it (the draft itself raises nothing and is never scored)."""
+    inst = registry.definition(draft.instrument)
+    flags = defs.score(inst, draft_answers(draft)).flags
+    return any(f.action in safeguarding.ALERT_ACTIONS for f in flags)
+
+
+def draft_of(*, actor: User, child: Child, instrument: str) -> Draft | None:
+    """The worker's own unfinished questionnaire for this child (nobody else's)."""
+    return Draft.objects.filter(child=child, instrument=instrument, started_by=actor).first()
+
+
+def draft_answers(draft: Draft) -> dict[str, int]:
+    data: dict[str, int] = json.loads(protect.unseal(draft.answers_enc) or "{}")
+    return data
 
 
 def answers_of(administration: Administration) -> dict[str, int]:

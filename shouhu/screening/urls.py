@@ -17,5 +17,7 @@ urlpatterns = [
     path("reports/", views.report_list, name="reports"),
     path("reports/<int:pk>/", views.report_detail, name="report"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
-    path("alerts/<int:pk>/act/", views.alert_act, name="alert_act"),
+    path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
+    path("alerts/<int:pk>/action/", views.alert_action, name="alert_action"),
+    path("alerts/<int:pk>/close/", views.alert_close, name="alert_close"),
 ]

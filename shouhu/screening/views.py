@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +33,7 @@ from shouhu.screening import (
     selectors,
     services,
 )
-from shouhu.screening.models import AlertStatus, Mode, Respondent, Trigger
+from shouhu.screening.models import Alert, AlertStatus, Mode, Respondent, Trigger
 
 
 def _language() -> str:
@@ -48,10 +49,13 @@ def child_screenings(request: HttpRequest, pk: int) -> HttpResponse:
     if all(level == access.RESULTS_NONE for level in levels.values()):
         raise PermissionDenied(_("You may not see screening results."))
     charts = selectors.trend_charts(rows)
+    today = clock.today()
+    drafts = {d.instrument: d for d in selectors.drafts_of(user, child)}
     available = [
-        {"code": inst.code, "name": inst.name.text(_language())}
+        {"code": inst.code, "name": inst.name.text(_language()), "draft": drafts.get(inst.code)}
         for inst in registry.enabled()
         if access.can_administer(user, child, kind=inst.kind)
+        and not services.age_refusal(inst, child, today)
     ]
     return render(
         request,
@@ -60,13 +64,64 @@ def child_screenings(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+class QuestionnaireForm(forms.Form):
+    """The answers to one instrument: a choice per question asked in this mode. Every
+    question may be left blank here (a draft keeps what there is); the service refuses a
+    submission with a question unanswered and says which."""
+
+    save_draft = forms.BooleanField(required=False)
+    respondent = forms.ChoiceField(choices=Respondent.choices, required=False)
+
+    def __init__(self, *args: Any, inst: Instrument, mode: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.inst = inst
+        for item in asked(inst, mode):
+            self.fields[f"item-{item.id}"] = forms.TypedChoiceField(
+                choices=[(str(o.value), str(o.value)) for o in item.options],
+                coerce=int,
+                required=False,
+                empty_value=None,
+                error_messages={"invalid_choice": gettext_lazy("Choose one of the answers.")},
+            )
+
+    def answers(self) -> dict[str, int]:
+        return {
+            name.removeprefix("item-"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("item-") and value is not None
+        }
+
+    def item_errors(self) -> dict[str, list[str]]:
+        """Form and service errors by item id ("" for the rest)."""
+        out: dict[str, list[str]] = {}
+        for name, errors in self.errors.items():
+            if name.startswith("item-"):
+                key = name.removeprefix("item-")
+            elif name.startswith("answers."):
+                key = name.removeprefix("answers.")
+            else:
+                key = ""
+            out.setdefault(key, []).extend(str(e) for e in errors)
+        return out
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        for name, messages_ in (exc.message_dict if hasattr(exc, "error_dict") else {}).items():
+            for message in messages_:
+                self.errors.setdefault(name, self.error_class()).append(message)
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc.messages)
+
+
+def asked(inst: Instrument, mode: str) -> list[Any]:
+    """The questions asked in this mode (e.g. PHQ-A's suicide questions in an interview only)."""
+    return [item for item in inst.items if not item.modes or mode in item.modes]
+
+
 def _form_items(
-    inst: Instrument, language: str, answers: dict[str, str], mode: str
+    inst: Instrument, language: str, answers: dict[str, str], mode: str, errors: dict[str, Any]
 ) -> list[dict[str, Any]]:
     out = []
-    for item in inst.items:
-        if item.modes and mode not in item.modes:
-            continue  # e.g. PHQ-A's suicide questions are asked in an interview only
+    for item in asked(inst, mode):
         out.append(
             {
                 "item": item,
@@ -77,9 +132,21 @@ def _form_items(
                 ],
                 "answer": answers.get(item.id, ""),
                 "show_if": item.show_if,
+                "errors": errors.get(item.id, []),
             }
         )
     return out
+
+
+def _instrument_or_404(code: str) -> Instrument:
+    try:
+        return registry.get(code)
+    except ValidationError:
+        raise Http404(_("There is no such questionnaire.")) from None
+
+
+def _self_report(inst: Instrument, mode: str, respondent: str = "") -> bool:
+    return (respondent or inst.respondent) == Respondent.CHILD and mode == Mode.SELF_REPORT
 
 
 @login_required
@@ -87,68 +154,88 @@ def _form_items(
 def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     child = access.get_child_for_user(user, pk, purpose="administer")
-    code = request.GET.get("instrument") or request.POST.get("instrument", "")
-    inst = registry.get(code)  # ValidationError → 400 page below
+    params = request.POST if request.method == "POST" else request.GET
+    inst = _instrument_or_404(params.get("instrument") or request.GET.get("instrument", ""))
     if not access.can_administer(user, child, kind=inst.kind):
         raise PermissionDenied(_("You may not give this child this instrument."))
+    back = reverse("screening:child", args=[child.pk])
+    refused = services.age_refusal(inst, child, clock.today())
+    if refused:
+        messages.error(request, refused)
+        return redirect(back)
     group = None
-    group_id = request.GET.get("group") or request.POST.get("group") or ""
+    group_id = params.get("group") or ""
     if group_id:
         group = selectors.get_group_for_user(user, int(group_id) if group_id.isdigit() else 0)
         if group.instrument != inst.code or not group.children.filter(pk=child.pk).exists():
             raise PermissionDenied(_("This child is not in this group screening."))
-    language = request.POST.get("language") or request.GET.get("language") or _language()
+    language = params.get("language") or _language()
     if language not in services.LANGUAGES or not inst.has_text(language):
         language = "zh-Hans" if inst.has_text("zh-Hans") else "en"
-    mode = request.POST.get("mode") or request.GET.get("mode") or inst.modes[0]
+    mode = params.get("mode") or inst.modes[0]
     if mode not in inst.modes:
         mode = inst.modes[0]
-    errors: dict[str, list[str]] = {}
-    posted: dict[str, str] = {}
-    if request.method == "POST":
-        posted = {item.id: request.POST.get(f"item-{item.id}", "").strip() for item in inst.items}
-        answers: dict[str, Any] = {}
-        for item_id, raw in posted.items():
-            if raw == "":
-                continue
-            try:
-                answers[item_id] = int(raw)
-            except ValueError:
-                errors[f"answers.{item_id}"] = [_("Choose one of the answers.")]
-        if not errors:
-            try:
+    after = reverse("screening:group", args=[group.pk]) if group is not None else back
+    self_report = _self_report(inst, mode)
+    draft = services.draft_of(actor=user, child=child, instrument=inst.code)
+    form = QuestionnaireForm(request.POST or None, inst=inst, mode=mode)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["save_draft"]:
+                kept = services.draft_save(
+                    actor=user,
+                    child=child,
+                    instrument=inst.code,
+                    answers=form.answers(),
+                    mode=mode,
+                    language=language,
+                    group=group,
+                )
+            else:
                 administration = services.administer(
                     actor=user,
                     child=child,
                     instrument=inst.code,
-                    answers=answers,
+                    answers=form.answers(),
                     mode=mode,
-                    respondent=request.POST.get("respondent") or None,
+                    respondent=form.cleaned_data["respondent"] or None,
                     language=language,
                     group=group,
                 )
-            except ValidationError as exc:
-                errors = exc.message_dict
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            if form.cleaned_data["save_draft"]:
+                messages.success(request, DRAFT_KEPT)
+                if services.draft_calls_for_action(kept):
+                    messages.warning(request, DRAFT_NEEDS_ACTION)
+                alert = False
             else:
                 alert = administration.action in {"imminent", "alert", "mandatory_report"}
-                # Back to the class list for the next child, or to the result.
-                after = (
-                    reverse("screening:group", args=[group.pk])
-                    if group is not None
-                    else reverse("screening:detail", args=[administration.pk])
-                )
-                if (
-                    administration.respondent == Respondent.CHILD
-                    and administration.mode == Mode.SELF_REPORT
-                ):
-                    # The child answered on this device: nothing more until the worker
-                    # has the phone back.
-                    handback.lock(request, next_url=after, alert=alert)
-                    return redirect("screening:handback")
-                if alert:
-                    messages.warning(request, ALERT_RAISED)
-                return redirect(after)
-    one_by_one = request.GET.get("layout") == "single" or request.POST.get("layout") == "single"
+                if group is None:
+                    after = reverse("screening:detail", args=[administration.pk])
+            if _self_report(inst, mode, form.cleaned_data["respondent"]):
+                # The child answered on this device: nothing more until the worker has the
+                # phone back.
+                handback.lock(request, next_url=after, alert=alert)
+                return redirect("screening:handback")
+            if alert:
+                messages.warning(request, ALERT_RAISED)
+            return redirect(after)
+    if request.method == "GET" and self_report:
+        # From here the child holds the device: only this questionnaire and the hand-back.
+        handback.start(request, form_url=request.get_full_path(), next_url=after)
+    if request.method == "POST":
+        typed = {
+            name.removeprefix("item-"): str(form.data.get(name, ""))
+            for name in form.fields
+            if name.startswith("item-")
+        }
+    else:
+        typed = {k: str(v) for k, v in (services.draft_answers(draft) if draft else {}).items()}
+    errors = form.item_errors() if form.is_bound else {}
+    one_by_one = params.get("layout") == "single"
+    items = _form_items(inst, language, typed, mode, errors)
     return render(
         request,
         "screening/form.html",
@@ -157,16 +244,30 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
             "inst": inst,
             "name": inst.name.get(language) or inst.name.get("en", inst.code),
             "instructions": (inst.timeframe.get(language, "") if inst.timeframe else ""),
-            "items": _form_items(inst, language, posted, mode),
+            "items": items,
             "mode": mode,
             "modes": [(m, Mode(m).label) for m in inst.modes if m in Mode.values],
             "language": language,
             "errors": errors,
+            "general_errors": errors.get("", []),
+            "missing": [entry for entry in items if entry["errors"]],
             "one_by_one": one_by_one,
             "group": group,
+            "draft": draft,
+            "answering": handback.answering(request),
         },
         status=400 if errors else 200,
     )
+
+
+DRAFT_NEEDS_ACTION = gettext_lazy(
+    "An answer kept in this draft calls for action now: act on it, and finish and submit "
+    "the questionnaire so that the safeguarding alert is raised."
+)
+DRAFT_KEPT = gettext_lazy(
+    "Kept as an unfinished questionnaire: it is not scored and not a result until every "
+    "question is answered and it is submitted."
+)
 
 
 ALERT_RAISED = gettext_lazy("A safeguarding alert has been raised; the responders were notified.")
@@ -240,10 +341,9 @@ def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def alert_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     status = request.GET.get("status", "")
-    rows = safeguarding.alerts_visible_to(user)
-    if status in AlertStatus.values:
-        rows = rows.filter(status=status)
-    page = list(rows.order_by("-raised_at", "-id")[:200])
+    page = safeguarding.alerts_listed(
+        user, status=status if status in AlertStatus.values else None, purpose="alerts", limit=200
+    )
     shown = access.alerts_with_reasons(user, page)
     alerts = [
         safeguarding.present_alert(a, reasons=a.pk in shown, language=_language()) for a in page
@@ -255,11 +355,18 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    alert = safeguarding.get_alert_for_user(user, pk)
+class AlertNoteForm(forms.Form):
+    """What was done: optional when acknowledging, required to record an action or close
+    (the service says so). The API's `AlertNoteIn` is the same input."""
+
+    note = forms.CharField(
+        label=gettext_lazy("What was done"), required=False, max_length=5000, strip=True
+    )
+
+
+def _alert_page(
+    request: HttpRequest, user: User, alert: Alert, form: AlertNoteForm, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "screening/alert.html",
@@ -271,28 +378,71 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 language=_language(),
             ),
             "events": alert.events.select_related("by"),
-            "may_act": alert.recipients.filter(pk=user.pk).exists(),
+            "may_act": access.may_handle_alert(user, alert),
             "guardians": reporting.guardians_to_tell(alert.child),
+            "form": form,
         },
+        status=status,
     )
 
 
 @login_required
-@require_POST
-def alert_act(request: HttpRequest, pk: int) -> HttpResponse:
+@require_GET
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     alert = safeguarding.get_alert_for_user(user, pk)
-    what = request.POST.get("what", "")
-    note = request.POST.get("note", "")
-    try:
-        if what == "acknowledge":
-            safeguarding.acknowledge(actor=user, alert=alert, note=note)
+    return _alert_page(request, user, alert, AlertNoteForm())
+
+
+def _alert_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    alert = safeguarding.get_alert_for_user(user, pk)
+    form = AlertNoteForm(request.POST)
+    if form.is_valid():
+        note = form.cleaned_data["note"]
+        try:
+            if step == "acknowledge":
+                safeguarding.acknowledge(actor=user, alert=alert, note=note)
+            else:
+                safeguarding.record_action(
+                    actor=user, alert=alert, note=note, close=step == "close"
+                )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {}
+            for message in errors.get("note", []):
+                form.add_error("note", message)
+            if not errors:
+                form.add_error(None, exc.messages)
         else:
-            safeguarding.record_action(actor=user, alert=alert, note=note, close=what == "close")
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    return redirect("screening:alert", alert.pk)
+            messages.success(request, ALERT_SAVED[step])
+            return redirect("screening:alert", alert.pk)
+    alert.refresh_from_db()
+    return _alert_page(request, user, alert, form, status=400)
+
+
+ALERT_SAVED = {
+    "acknowledge": gettext_lazy("Alert acknowledged."),
+    "action": gettext_lazy("Action recorded."),
+    "close": gettext_lazy("Alert closed."),
+}
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_step(request, pk, "acknowledge")
+
+
+@login_required
+@require_POST
+def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_step(request, pk, "action")
+
+
+@login_required
+@require_POST
+def alert_close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_step(request, pk, "close")
 
 
 @login_required

@@ -57,6 +57,9 @@
     });
     back.addEventListener("click", function () { current = Math.max(0, current - 1); render(); });
     next.addEventListener("click", function () { current += 1; render(); });
+    // Sent back with questions unanswered: start at the first one that needs an answer.
+    var firstError = form.querySelector(".question.has-error");
+    if (firstError) current = Math.max(0, visible().indexOf(firstError));
     render();
   }
   document.addEventListener("DOMContentLoaded", function () {
