@@ -54,6 +54,9 @@ ROLE_CLASSES: dict[str, frozenset[str]] = {
 }
 REGISTRY_ROLES = frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.OFFICIAL})
 ORG_CASE_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COUNSELOR})
+# What an assignment opens, before the assigned user's role ceiling caps it: joining a case
+# (a "case_worker" assignment) never lifts a supervisor to screening answers nor a counsellor
+# to identifying fields.
 ASSIGNMENT_CLASSES: dict[str, frozenset[str]] = {
     "case_worker": ALL,
     "counselor": frozenset({BASIC, SENSITIVE}),
@@ -61,6 +64,10 @@ ASSIGNMENT_CLASSES: dict[str, frozenset[str]] = {
     "referral": ALL,
     "transfer": ALL,
 }
+# Roles whose members read screening answers of the children they serve (counsellors, and
+# the social worker assigned as the child's case worker).
+CLINICAL_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COUNSELOR})
+CLINICAL_ASSIGNMENTS = frozenset({"case_worker", "counselor"})
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class Grant:
     assigned_org_id: int | None = None
     break_glass: bool = False
     role: str = ""  # the membership role behind a jurisdiction, school or organisation grant
+    clinical: bool = False  # opens screening answers and scores
 
     def q(self) -> Q:
         from shouhu.children.models import ChildAssignment
@@ -104,12 +112,20 @@ class Scope:
         return not self.grants
 
 
+def role_ceiling(roles: Iterable[str]) -> frozenset[str]:
+    """The field classes the user's roles open at most: an assignment (a case membership, say)
+    opens no more than this."""
+    return frozenset().union(*(ROLE_CLASSES.get(role, frozenset()) for role in roles))
+
+
 def _build_scope(user: User) -> Scope:
     scope = Scope()
     if not user.is_authenticated or not user.is_active:
         return scope
-    memberships = user.memberships.filter(active=True, organisation__active=True).select_related(
-        "organisation__jurisdiction"
+    memberships = list(
+        user.memberships.filter(active=True, organisation__active=True).select_related(
+            "organisation__jurisdiction"
+        )
     )
     for m in memberships:
         classes = ROLE_CLASSES.get(m.role, frozenset())
@@ -125,9 +141,24 @@ def _build_scope(user: User) -> Scope:
             )
         elif m.role in {Role.TEACHER, Role.COUNSELOR} and org.kind == "school":
             # Teachers and the school's own counsellor (心理老师) serve its pupils.
-            scope.grants.append(Grant(classes, school_id=org.pk, role=m.role))
+            scope.grants.append(
+                Grant(classes, school_id=org.pk, role=m.role, clinical=m.role == Role.COUNSELOR)
+            )
         if m.role in ORG_CASE_ROLES:
-            scope.grants.append(Grant(classes, assigned_org_id=org.pk, role=m.role))
+            scope.grants.append(
+                Grant(
+                    classes,
+                    assigned_org_id=org.pk,
+                    role=m.role,
+                    clinical=m.role == Role.COUNSELOR,
+                )
+            )
+    _add_assignment_grants(user, scope, {m.role for m in memberships})
+    return scope
+
+
+def _add_assignment_grants(user: User, scope: Scope, roles: set[str]) -> None:
+    """Grants through the user's own assignments, capped by the user's role ceiling."""
     # Grants through assignments only for the kinds the user actually holds: a grant over an
     # empty set opens nothing, but its subquery would keep the planner off the indexes of
     # every other grant (a supervisor with no assignments gets a plain code-range filter).
@@ -138,10 +169,19 @@ def _build_scope(user: User) -> Scope:
         .values_list("kind", flat=True)
         .distinct()
     )
-    for kind, classes in ASSIGNMENT_CLASSES.items():
-        if kind in {"case_worker", "counselor", "volunteer"} and kind in held:
-            scope.grants.append(Grant(classes, assigned_user_id=user.pk, assignment_kind=kind))
-    return scope
+    ceiling = role_ceiling(roles)
+    clinical_role = bool(roles & CLINICAL_ROLES)
+    for kind, opened in ASSIGNMENT_CLASSES.items():
+        classes = opened & ceiling
+        if kind in {"case_worker", "counselor", "volunteer"} and kind in held and classes:
+            scope.grants.append(
+                Grant(
+                    classes & ceiling,
+                    assigned_user_id=user.pk,
+                    assignment_kind=kind,
+                    clinical=clinical_role and kind in CLINICAL_ASSIGNMENTS,
+                )
+            )
 
 
 def scope_of(user: User) -> Scope:
@@ -262,10 +302,7 @@ def screening_levels(user: User, child: Child) -> dict[str, str]:
     summary = (
         RESULTS_SUMMARY if any(g.assignment_kind != "volunteer" for g in grants) else (RESULTS_NONE)
     )
-    clinical = any(
-        g.assignment_kind in {"counselor", "case_worker"} or g.role == Role.COUNSELOR
-        for g in grants
-    )
+    clinical = any(g.clinical for g in grants)
     sensitive = any(SENSITIVE in g.classes for g in grants)
     return {
         "screening": RESULTS_FULL if clinical else summary,
