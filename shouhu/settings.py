@@ -150,8 +150,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "children:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout after repeated failures (django-axes), keyed on username and address.
+# Lockout after repeated failures (django-axes): per username and address, and per username
+# across addresses with a higher limit (shouhu/accounts/lockout.py).
+AXES_HANDLER = "shouhu.accounts.lockout.UsernameAndAddressHandler"
 AXES_FAILURE_LIMIT = envint("SHOUHU_LOGIN_FAILURE_LIMIT", 5)
+SHOUHU_LOGIN_USERNAME_FAILURE_LIMIT = envint("SHOUHU_LOGIN_USERNAME_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = envint("SHOUHU_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
