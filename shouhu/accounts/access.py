@@ -24,10 +24,12 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
-from shouhu.accounts.models import Membership, Organisation, Role, User
+from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User
 from shouhu.places.models import code_range
 
 if TYPE_CHECKING:
@@ -276,6 +278,44 @@ def can_see(user: User, child: Child, field_class: str) -> bool:
 
 def can_break_glass(user: User, child: Child) -> bool:
     return any(g.break_glass for g in grants_for(user, child))
+
+
+class BreakGlassPurpose(models.TextChoices):
+    """What an official reaching past their ceiling needs the fields for (with a reason)."""
+
+    VERIFICATION = "verification", _("Verifying eligibility or a category (核查认定)")
+    EMERGENCY = "emergency", _("Emergency protection of the child (紧急保护)")
+    LAW_ENFORCEMENT = "law_enforcement", _("Assisting the police or a court (执法协查)")
+    AUDIT = "audit", _("Audit or supervision review (审计)")
+
+
+def break_glass_auditors(child: Child, actor: User) -> list[User]:
+    """Who is told when someone breaks glass on a child: the civil-affairs officials of the
+    county the child lives in (they read its access log), other than the one who broke it;
+    if there are none, those of the city, then of the province; failing all, the system
+    administrators."""
+    code = child.residence_id
+    for digits in (6, 4, 2):  # county, city, province
+        place = code[:digits].ljust(12, "0")
+        found = [
+            m.user
+            for m in Membership.objects.filter(
+                role=Role.OFFICIAL,
+                active=True,
+                user__is_active=True,
+                organisation__active=True,
+                organisation__kind=OrgKind.CIVIL_AFFAIRS,
+                organisation__jurisdiction_id=place,
+            )
+            .exclude(user=actor)
+            .select_related("user")
+        ]
+        if found:
+            return found
+    admins = User.objects.filter(is_active=True).filter(
+        Q(is_superuser=True) | Q(memberships__role=Role.ADMIN, memberships__active=True)
+    )
+    return list(admins.exclude(pk=actor.pk).distinct())
 
 
 # What a user may see of a child's screening results (answers, scores, flags).
