@@ -60,7 +60,12 @@ def test_pages_load_the_script_that_replaces_inline_handlers(world: World, db: N
 
 
 def _production(*args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_")}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment does not.
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SHOUHU_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env = {
         **clean,
         "DJANGO_SETTINGS_MODULE": "shouhu.settings",
