@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shouhu.audit.middleware.AuditContextMiddleware",
     "shouhu.accounts.middleware.NoStoreMiddleware",
+    "shouhu.accounts.middleware.ContentSecurityPolicyMiddleware",
     "shouhu.accounts.middleware.RequestCacheMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -160,8 +161,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "children:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout after repeated failures (django-axes), keyed on username and address.
+# Lockout after repeated failures (django-axes): per username and address, and per username
+# across addresses with a higher limit (shouhu/accounts/lockout.py).
+AXES_HANDLER = "shouhu.accounts.lockout.UsernameAndAddressHandler"
 AXES_FAILURE_LIMIT = envint("SHOUHU_LOGIN_FAILURE_LIMIT", 5)
+SHOUHU_LOGIN_USERNAME_FAILURE_LIMIT = envint("SHOUHU_LOGIN_USERNAME_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = envint("SHOUHU_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -178,6 +182,25 @@ SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# HTTPS only in production: redirect plain HTTP and tell browsers never to use it (HSTS).
+# Behind a reverse proxy that terminates TLS, set SHOUHU_PROXY_SSL_HEADER=1 and have the proxy
+# send `X-Forwarded-Proto: https` (and strip it from clients).
+SECURE_SSL_REDIRECT = envbool("SHOUHU_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = envint("SHOUHU_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SHOUHU_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = envbool("SHOUHU_HSTS_PRELOAD", PRODUCTION)
+if envbool("SHOUHU_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (shouhu.accounts.middleware): no inline or foreign script. Styles may
+# be inline (style attributes in templates; htmx adds its indicator style).
+SHOUHU_CSP = env(
+    "SHOUHU_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 API_TOKEN_HOURS = envint("SHOUHU_API_TOKEN_HOURS", 8)
 
 LANGUAGE_CODE = "zh-hans"

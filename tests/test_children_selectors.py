@@ -128,6 +128,7 @@ def test_break_glass_needs_an_official_and_a_reason(world: World) -> None:
         child=a1,
         field_class="sensitive",
         reason="核查困境儿童认定材料 2026-11",
+        purpose="verification",
     )
     assert values["health"] == "well"
     entry = AccessLog.objects.get(action="reveal", user=world.official)

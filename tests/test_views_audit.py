@@ -73,7 +73,11 @@ def test_break_glass_filter(client: Client, world: World) -> None:
     client.force_login(world.official)
     client.post(
         reverse("children:reveal", args=[a1.pk]),
-        {"field_class": "identifying", "reason": "Emergency placement tonight"},
+        {
+            "field_class": "identifying",
+            "reason": "Emergency placement tonight",
+            "purpose": "emergency",
+        },
     )
     page = client.get(reverse("audit:log"), {"break_glass": "1"})
     assert "Emergency placement tonight" in page.content.decode()

@@ -824,7 +824,11 @@ def test_break_glass_needs_a_reason_of_ten_characters(client: Client, world: Wor
         refused = _reveal(client, a1, htmx=True, field_class="identifying", reason=reason)
         assert refused.status_code == 403 and ID_A1 not in refused.content.decode()
     shown = _reveal(
-        client, a1, field_class="identifying", reason="Emergency placement, case 2026-17"
+        client,
+        a1,
+        field_class="identifying",
+        reason="Emergency placement, case 2026-17",
+        purpose="emergency",
     )
     assert shown.status_code == 200 and ID_A1 in shown.content.decode()
     entry = AccessLog.objects.filter(action=Action.REVEAL, user=world.official).latest("id")
@@ -836,7 +840,13 @@ def test_break_glass_of_sensitive_fields_shows_labels(en: Client, world: World) 
     a1 = world.children["a1"]
     en.force_login(world.official)
     body = _names(
-        _reveal(en, a1, field_class="sensitive", reason="Court asked for the health record")
+        _reveal(
+            en,
+            a1,
+            field_class="sensitive",
+            reason="Court asked for the health record",
+            purpose="law_enforcement",
+        )
     )
     assert "Healthy" in body and "left-behind (MCA)" in body
 

@@ -24,10 +24,12 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
-from shouhu.accounts.models import Membership, Organisation, Role, User
+from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User
 from shouhu.places.models import code_range
 
 if TYPE_CHECKING:
@@ -54,6 +56,9 @@ ROLE_CLASSES: dict[str, frozenset[str]] = {
 }
 REGISTRY_ROLES = frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.OFFICIAL})
 ORG_CASE_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COUNSELOR})
+# What an assignment opens, before the assigned user's role ceiling caps it: joining a case
+# (a "case_worker" assignment) never lifts a supervisor to screening answers nor a counsellor
+# to identifying fields.
 ASSIGNMENT_CLASSES: dict[str, frozenset[str]] = {
     "case_worker": ALL,
     "counselor": frozenset({BASIC, SENSITIVE}),
@@ -61,6 +66,10 @@ ASSIGNMENT_CLASSES: dict[str, frozenset[str]] = {
     "referral": ALL,
     "transfer": ALL,
 }
+# Roles whose members read screening answers of the children they serve (counsellors, and
+# the social worker assigned as the child's case worker).
+CLINICAL_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COUNSELOR})
+CLINICAL_ASSIGNMENTS = frozenset({"case_worker", "counselor"})
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,7 @@ class Grant:
     assigned_org_id: int | None = None
     break_glass: bool = False
     role: str = ""  # the membership role behind a jurisdiction, school or organisation grant
+    clinical: bool = False  # opens screening answers and scores
 
     def q(self) -> Q:
         from shouhu.children.models import ChildAssignment
@@ -104,12 +114,20 @@ class Scope:
         return not self.grants
 
 
+def role_ceiling(roles: Iterable[str]) -> frozenset[str]:
+    """The field classes the user's roles open at most: an assignment (a case membership, say)
+    opens no more than this."""
+    return frozenset().union(*(ROLE_CLASSES.get(role, frozenset()) for role in roles))
+
+
 def _build_scope(user: User) -> Scope:
     scope = Scope()
     if not user.is_authenticated or not user.is_active:
         return scope
-    memberships = user.memberships.filter(active=True, organisation__active=True).select_related(
-        "organisation__jurisdiction"
+    memberships = list(
+        user.memberships.filter(active=True, organisation__active=True).select_related(
+            "organisation__jurisdiction"
+        )
     )
     for m in memberships:
         classes = ROLE_CLASSES.get(m.role, frozenset())
@@ -125,9 +143,24 @@ def _build_scope(user: User) -> Scope:
             )
         elif m.role in {Role.TEACHER, Role.COUNSELOR} and org.kind == "school":
             # Teachers and the school's own counsellor (心理老师) serve its pupils.
-            scope.grants.append(Grant(classes, school_id=org.pk, role=m.role))
+            scope.grants.append(
+                Grant(classes, school_id=org.pk, role=m.role, clinical=m.role == Role.COUNSELOR)
+            )
         if m.role in ORG_CASE_ROLES:
-            scope.grants.append(Grant(classes, assigned_org_id=org.pk, role=m.role))
+            scope.grants.append(
+                Grant(
+                    classes,
+                    assigned_org_id=org.pk,
+                    role=m.role,
+                    clinical=m.role == Role.COUNSELOR,
+                )
+            )
+    _add_assignment_grants(user, scope, {m.role for m in memberships})
+    return scope
+
+
+def _add_assignment_grants(user: User, scope: Scope, roles: set[str]) -> None:
+    """Grants through the user's own assignments, capped by the user's role ceiling."""
     # Grants through assignments only for the kinds the user actually holds: a grant over an
     # empty set opens nothing, but its subquery would keep the planner off the indexes of
     # every other grant (a supervisor with no assignments gets a plain code-range filter).
@@ -138,10 +171,19 @@ def _build_scope(user: User) -> Scope:
         .values_list("kind", flat=True)
         .distinct()
     )
-    for kind, classes in ASSIGNMENT_CLASSES.items():
-        if kind in {"case_worker", "counselor", "volunteer"} and kind in held:
-            scope.grants.append(Grant(classes, assigned_user_id=user.pk, assignment_kind=kind))
-    return scope
+    ceiling = role_ceiling(roles)
+    clinical_role = bool(roles & CLINICAL_ROLES)
+    for kind, opened in ASSIGNMENT_CLASSES.items():
+        classes = opened & ceiling
+        if kind in {"case_worker", "counselor", "volunteer"} and kind in held and classes:
+            scope.grants.append(
+                Grant(
+                    classes & ceiling,
+                    assigned_user_id=user.pk,
+                    assignment_kind=kind,
+                    clinical=clinical_role and kind in CLINICAL_ASSIGNMENTS,
+                )
+            )
 
 
 def scope_of(user: User) -> Scope:
@@ -238,6 +280,44 @@ def can_break_glass(user: User, child: Child) -> bool:
     return any(g.break_glass for g in grants_for(user, child))
 
 
+class BreakGlassPurpose(models.TextChoices):
+    """What an official reaching past their ceiling needs the fields for (with a reason)."""
+
+    VERIFICATION = "verification", _("Verifying eligibility or a category (核查认定)")
+    EMERGENCY = "emergency", _("Emergency protection of the child (紧急保护)")
+    LAW_ENFORCEMENT = "law_enforcement", _("Assisting the police or a court (执法协查)")
+    AUDIT = "audit", _("Audit or supervision review (审计)")
+
+
+def break_glass_auditors(child: Child, actor: User) -> list[User]:
+    """Who is told when someone breaks glass on a child: the civil-affairs officials of the
+    county the child lives in (they read its access log), other than the one who broke it;
+    if there are none, those of the city, then of the province; failing all, the system
+    administrators."""
+    code = child.residence_id
+    for digits in (6, 4, 2):  # county, city, province
+        place = code[:digits].ljust(12, "0")
+        found = [
+            m.user
+            for m in Membership.objects.filter(
+                role=Role.OFFICIAL,
+                active=True,
+                user__is_active=True,
+                organisation__active=True,
+                organisation__kind=OrgKind.CIVIL_AFFAIRS,
+                organisation__jurisdiction_id=place,
+            )
+            .exclude(user=actor)
+            .select_related("user")
+        ]
+        if found:
+            return found
+    admins = User.objects.filter(is_active=True).filter(
+        Q(is_superuser=True) | Q(memberships__role=Role.ADMIN, memberships__active=True)
+    )
+    return list(admins.exclude(pk=actor.pk).distinct())
+
+
 # What a user may see of a child's screening results (answers, scores, flags).
 RESULTS_FULL = "full"  # answers and scores
 RESULTS_SUMMARY = "summary"  # only "needs follow-up" and the action owed
@@ -262,10 +342,7 @@ def screening_levels(user: User, child: Child) -> dict[str, str]:
     summary = (
         RESULTS_SUMMARY if any(g.assignment_kind != "volunteer" for g in grants) else (RESULTS_NONE)
     )
-    clinical = any(
-        g.assignment_kind in {"counselor", "case_worker"} or g.role == Role.COUNSELOR
-        for g in grants
-    )
+    clinical = any(g.clinical for g in grants)
     sensitive = any(SENSITIVE in g.classes for g in grants)
     return {
         "screening": RESULTS_FULL if clinical else summary,

@@ -31,3 +31,20 @@ class RequestCacheMiddleware:
 
         with request_cache():
             return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """`Content-Security-Policy` on every response (`settings.SHOUHU_CSP`): scripts only from
+    our own static files, never inline, nothing framed, forms posted only to us. It applies in
+    development too, so an inline script breaks the browser tests rather than production."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        response = self.get_response(request)
+        if settings.SHOUHU_CSP and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = settings.SHOUHU_CSP
+        return response

@@ -90,7 +90,11 @@ class Membership(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the API. Only its SHA-256 is stored."""
+    """A bearer token for the API. Only its SHA-256 is stored.
+
+    `password_stamp` is the user's session hash when the token was issued (Django's
+    `get_session_auth_hash`, an HMAC of the password hash): a token stops working as soon as
+    the password changes, however it was changed, as a session does."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
@@ -98,6 +102,7 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    password_stamp = models.CharField(max_length=128, blank=True)
 
     class Meta:
         verbose_name = _("API token")

@@ -85,13 +85,18 @@ def child_detail(
 ) -> dict[str, Any]:
     """The whole file, with fields above your ceiling masked; the read is written to the
     access log. `reveal` adds the plaintext of one field class (logged); officials reaching
-    past their ceiling must give a `reason`. A child you may not see is 404, as a missing one."""
+    past their ceiling must give a `purpose` and a `reason` (break glass), and the county's
+    auditors are told. A child you may not see is 404, as a missing one."""
     user = current_user(request)
     child = _open(user, child_id, purpose="api_view")
     view = selectors.present_child(user, child)
     if query.reveal is not None:
         view["revealed"] = selectors.reveal(
-            user=user, child=child, field_class=query.reveal, reason=query.reason
+            user=user,
+            child=child,
+            field_class=query.reveal,
+            reason=query.reason,
+            purpose=query.purpose or "",
         )
     return view
 

@@ -147,8 +147,19 @@ class ChildDetailQuery(Clean):
     reveal: Literal["identifying", "sensitive"] | None = Field(
         None, description="Add the plaintext of this field class (logged)"
     )
+    purpose: Literal["verification", "emergency", "law_enforcement", "audit"] | None = Field(
+        None,
+        description=(
+            "What the fields are for, required past your ceiling (break glass): verifying "
+            "eligibility or a category, emergency protection, assisting the police or a court, "
+            "audit. The county's auditors are told of every break glass"
+        ),
+    )
     reason: str = Field(
-        "", max_length=1000, description="Why (required past your ceiling: break glass)"
+        "",
+        max_length=1000,
+        description="Why, in words (required past your ceiling: break glass; at least 10 "
+        "characters, not one character repeated)",
     )
 
 

@@ -8,6 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.crypto import constant_time_compare
 
 from shouhu.accounts.models import ApiToken, User
 from shouhu.audit.models import Action
@@ -32,6 +33,7 @@ def token_issue(*, user: User, now: dt.datetime | None = None) -> tuple[str, Api
         user=user,
         digest=token_digest(plain),
         expires_at=now + dt.timedelta(hours=settings.API_TOKEN_HOURS),
+        password_stamp=user.get_session_auth_hash(),
     )
     log_access(
         user=user,
@@ -44,7 +46,8 @@ def token_issue(*, user: User, now: dt.datetime | None = None) -> tuple[str, Api
 
 
 def token_authenticate(*, token: str, now: dt.datetime | None = None) -> ApiToken | None:
-    """The live token row (with its active user) for a presented token, or None."""
+    """The live token row (with its active user) for a presented token, or None. A token
+    issued before the user's password last changed is dead (as a session would be)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     now = now or clock.now()
@@ -54,6 +57,8 @@ def token_authenticate(*, token: str, now: dt.datetime | None = None) -> ApiToke
         .first()
     )
     if row is None or not row.user.is_active:
+        return None
+    if not constant_time_compare(row.password_stamp, row.user.get_session_auth_hash()):
         return None
     ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row

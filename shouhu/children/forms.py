@@ -13,6 +13,7 @@ from django.db.models.functions import Replace
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from shouhu.accounts.access import BreakGlassPurpose
 from shouhu.children import services
 from shouhu.children.models import (
     Aid,
@@ -370,6 +371,32 @@ class ConsentRecordForm(forms.Form):
 
 class ConsentWithdrawForm(forms.Form):
     withdrawn_on = forms.DateField(label=_("Withdrawn on"), widget=DATE)
+
+
+class RevealForm(forms.Form):
+    """Show a protected field class, or one value of it, in plaintext. `purpose` and
+    `reason` are required past the reader's ceiling (break glass); the selector checks them,
+    so that the page and the API apply one rule."""
+
+    field_class = forms.CharField(required=False, max_length=32)
+    field = forms.CharField(required=False, max_length=32)
+    member = forms.CharField(required=False, max_length=20)
+    purpose = forms.ChoiceField(
+        label=_("What you need them for"),
+        required=False,
+        choices=[("", "—"), *BreakGlassPurpose.choices],
+    )
+    reason = forms.CharField(
+        label=_("Why you need them (logged and reviewed)"),
+        required=False,
+        max_length=1000,
+        strip=True,
+    )
+
+    def clean_member(self) -> int | None:
+        """A family member's id; anything else names no member (404, as a missing one)."""
+        raw = self.cleaned_data.get("member", "")
+        return int(raw) if raw.isdigit() and 1 <= int(raw) <= 2**62 else None
 
 
 class ProcessingBasisForm(forms.Form):

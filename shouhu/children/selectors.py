@@ -24,11 +24,12 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
-from shouhu.audit.models import Action, ChangeRecord
+from shouhu.audit.models import AccessLog, Action, ChangeRecord
 from shouhu.audit.services import log_access
 from shouhu.children import protect
 from shouhu.children.models import (
@@ -44,6 +45,8 @@ from shouhu.children.models import (
 )
 from shouhu.lib import clock, dates, idnumber, pinyin
 from shouhu.lib.categories import CATEGORY_CODES
+from shouhu.lib.text import reason_problem
+from shouhu.notify.services import Message, send
 from shouhu.places.models import Place, code_range
 
 # Categories anyone who sees the child may see; the others reveal health, poverty or family
@@ -51,7 +54,6 @@ from shouhu.places.models import Place, code_range
 BASIC_CATEGORIES = ("left_behind_mca", "left_behind_census", "migrant")
 SENSITIVE_CATEGORIES = tuple(c for c in CATEGORY_CODES if c not in BASIC_CATEGORIES)
 MASK = "***"
-BREAK_GLASS_MIN_REASON = 10
 
 
 @dataclass
@@ -293,21 +295,18 @@ def reveal(
     reason: str = "",
     field: str = "",
     member_id: int | None = None,
+    purpose: str = "",
 ) -> dict[str, Any]:
     """Plaintext of one field class. Within the user's ceiling it is logged; above it only an
-    official covering the child may reach, with a reason of some substance (break glass).
+    official covering the child may reach, naming a `purpose` (`BreakGlassPurpose`) and a
+    reason in words (break glass), and the county's auditors are told.
 
     With `field` only one identifying value is shown: `id_number`, `address`, or the `phone`
     of the family member `member_id` (a member of another household is 404)."""
     classes = access.field_classes(user, child)
     break_glass = field_class not in classes
     if break_glass:
-        if not access.can_break_glass(user, child):
-            raise PermissionDenied(_("You may not see these fields."))
-        if len(reason.strip()) < BREAK_GLASS_MIN_REASON:
-            raise PermissionDenied(
-                _("Give the reason you need these fields (at least 10 characters).")
-            )
+        _check_break_glass(user, child, purpose, reason)
     member: FamilyMember | None = None
     values: dict[str, Any]
     if field:
@@ -337,7 +336,9 @@ def reveal(
     detail: dict[str, Any] = {"break_glass": break_glass}
     if field:
         detail["field"] = field
-    log_access(
+    if break_glass:
+        detail["break_glass_purpose"] = purpose
+    entry = log_access(
         user=user,
         action=Action.REVEAL,
         child_id=child.pk,
@@ -348,7 +349,38 @@ def reveal(
         purpose="break_glass" if break_glass else "reveal",
         detail=detail,
     )
+    if break_glass:
+        _tell_auditors(user, child, entry, purpose)
     return values
+
+
+def _check_break_glass(user: User, child: Child, purpose: str, reason: str) -> None:
+    if not access.can_break_glass(user, child):
+        raise PermissionDenied(_("You may not see these fields."))
+    if purpose not in access.BreakGlassPurpose.values:
+        raise PermissionDenied(_("Choose what you need these fields for."))
+    problem = reason_problem(reason)
+    if problem == "short":
+        raise PermissionDenied(_("Give the reason you need these fields (at least 10 characters)."))
+    if problem is not None:
+        raise PermissionDenied(
+            _("Write the reason in words: what you need these fields for and why.")
+        )
+
+
+def _tell_auditors(user: User, child: Child, entry: AccessLog, purpose: str) -> None:
+    """Every break glass reaches the county's auditors (`access.break_glass_auditors`) at
+    once. The message names who and for what purpose, not the child nor the reason: the
+    auditor reads those in the access log, where reading is itself logged."""
+    subject = _("%(user)s broke glass on a child's file: %(purpose)s") % {
+        "user": user.display_name or user.username,
+        "purpose": access.BreakGlassPurpose(purpose).label,
+    }
+    body = _(
+        "Protected fields were shown past the reader's ceiling. Review the entry in the access log."
+    )
+    link = f"{reverse('audit:log')}?break_glass=1"
+    send(access.break_glass_auditors(child, user), Message("break_glass", subject, body, link))
 
 
 def possible_duplicates(

@@ -529,6 +529,10 @@ def child_register(
     errors.raise_if_any()
     if not access.can_register_in(actor, child.residence_code):
         raise PermissionDenied(_("You cannot register children living in this place."))
+    if household is not None and not access.can_register_in(actor, household.village_code):
+        # The family's village is registry data of that area, as the child's residence is.
+        errors.add("household.village_code", _("This village is outside your area."))
+        errors.raise_if_any()
 
     if household_id is not None:
         home = Household.objects.select_for_update().get(pk=household_id)

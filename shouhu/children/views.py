@@ -24,7 +24,7 @@ from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
-from shouhu.children import selectors
+from shouhu.children import forms, selectors
 from shouhu.children.models import (
     Aid,
     AwayReason,
@@ -299,6 +299,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sensitive": sensitive,
         "has_address": bool(child.household.address_enc),
         "break_glass": access.can_break_glass(user, child) and not (identifying and sensitive),
+        "break_glass_purposes": access.BreakGlassPurpose.choices,
         "can_edit": access.can_edit(user, child),
         "sees_screenings": sees_screenings,
         # Anyone but a volunteer may refer: exactly those who see screening summaries.
@@ -319,10 +320,10 @@ def child_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     ceiling give a reason (break glass)."""
     user: User = request.user  # type: ignore[assignment]
     child = access.get_child_for_user(user, pk, purpose="reveal")
-    field_class = request.POST.get("field_class", "")
-    field = request.POST.get("field", "")
-    member_id = _int(request.POST.get("member"), low=1, high=2**62)
-    reason = request.POST.get("reason", "")[:1000]
+    form = forms.RevealForm(request.POST)
+    valid = form.is_valid()
+    data = form.cleaned_data
+    field_class, field = data.get("field_class", ""), data.get("field", "")
     context: dict[str, Any] = {
         "child": child,
         "field_class": field_class,
@@ -330,13 +331,16 @@ def child_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         "inline": request.headers.get("HX-Request") == "true",
     }
     try:
+        if not valid:
+            raise PermissionDenied(" ".join(str(m) for ms in form.errors.values() for m in ms))
         values = selectors.reveal(
             user=user,
             child=child,
             field_class=field_class,
-            reason=reason,
+            reason=data["reason"],
             field=field,
-            member_id=member_id,
+            member_id=data["member"],
+            purpose=data["purpose"],
         )
     except PermissionDenied as refused:
         context["error"] = str(refused)
