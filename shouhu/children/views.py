@@ -285,7 +285,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         member["away_reason_label"] = reasons.get(member["away_reason"], "")
     view["household"]["aid_label"] = dict(Aid.choices).get(view["household"]["aid"], "")
-    history = Paginator(selectors.child_history(child), HISTORY_SIZE).get_page(
+    history = Paginator(selectors.history_visible_to(child, classes), HISTORY_SIZE).get_page(
         request.GET.get("history")
     )
     context = {
