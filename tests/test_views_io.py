@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.world import (
     BAD_ID,
     BORN,
     ID_A1,
+    ID_OTHER,
     VILLAGE_A,
     VILLAGE_B,
     VILLAGE_C,
@@ -185,6 +187,30 @@ def test_dry_run_checks_and_writes_nothing(client: Client, world: World) -> None
     result = page(upload(client, text, dry_run="on"))
     assert 'data-created="1"' in result and "Nothing was imported" in result
     assert not Child.objects.filter(name="试一试").exists()
+
+
+def test_the_dry_run_neither_confirms_nor_denies_a_child_outside_the_area(
+    client: Client, world: World
+) -> None:
+    """A row with an ID number registered in another village is counted as one registered
+    nowhere (it was "skipped, already registered"); inside the area it is skipped. Every
+    check is logged with the children it found in the area."""
+    born = BORN.isoformat()
+    client.force_login(world.director_b)
+    counts = []
+    for number in (ID_A1, ID_OTHER):
+        text = csv_rows(f"H1,李某,男,{born},{number},{VILLAGE_B},grandparents")
+        result = page(upload(client, text, dry_run="on"))
+        assert "张伟" not in result and "supervisor" in result
+        counts.append(re.findall(r'data-created="(\d+)" data-skipped="(\d+)"', result))
+    assert counts == [[("1", "0")], [("1", "0")]]
+    checks = AccessLog.objects.filter(purpose="duplicate_check", object_type="import")
+    assert checks.filter(user=world.director_b).count() == 2
+    assert not checks.filter(child_id__isnull=False).exists()
+    client.force_login(world.director_a)
+    inside = page(upload(client, csv_rows(f"H1,张伟,男,{born},{ID_A1},{VILLAGE_A},grandparents")))
+    assert 'data-created="0" data-skipped="1"' in inside
+    assert checks.get(user=world.director_a).child_id == world.children["a1"].pk
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.audit.models import Action, ChangeRecord
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_access, log_children_read
 from shouhu.children import protect
 from shouhu.children.models import (
     Child,
@@ -354,27 +354,28 @@ def reveal(
 
 def possible_duplicates(
     *, user: User, id_number: str, name: str, birth_date: dt.date | None, village_code: str
-) -> tuple[list[Child], int]:
-    """Children who may already be registered: same ID number anywhere, or same name, birth
-    date and village. Returns the ones the user may see, and how many others exist (shown as
-    a count only, never as names)."""
+) -> list[Child]:
+    """Children the user may see who may be the one being registered: same ID number, or
+    same name, birth date and village. Children outside the user's area are not looked at:
+    any answer about them, even a count, would tell whoever registers children whether an ID
+    number is registered anywhere in the country. (The page says, for every query alike,
+    to check with the supervisor.) Every lookup is logged, with the children it found."""
     q = Q()
     if id_number:
         q |= Q(id_number_hash=protect.id_hash(id_number))
     if name and birth_date and village_code:
         q |= Q(name=name.strip(), birth_date=birth_date, residence_id=village_code)
     if not q:
-        return [], 0
-    matches = Child.objects.filter(q)
+        return []
     visible = list(access.children_visible_to(user).filter(q).select_related("residence")[:10])
-    if visible:
-        log_access(
-            user=user,
-            action=Action.LIST_CHILDREN,
-            purpose="duplicate_check",
-            detail={"child_ids": [c.pk for c in visible]},
-        )
-    return visible, max(matches.count() - len(visible), 0)
+    log_children_read(
+        user=user,
+        child_ids=[c.pk for c in visible],
+        purpose="duplicate_check",
+        fields=[access.BASIC],
+        detail={"by_id_number": bool(id_number), "by_name": bool(name and birth_date)},
+    )
+    return visible
 
 
 # ---------------------------------------------------------------- list rows
