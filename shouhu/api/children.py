@@ -23,8 +23,7 @@ from shouhu.api.schemas import (
     Duplicates,
     Error,
 )
-from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_children_read
 from shouhu.children import selectors, services
 from shouhu.children.models import Child
 
@@ -65,9 +64,9 @@ def children_list(request: HttpRequest, query: Query[ChildListQuery]) -> dict[st
     count = found.count()
     page = found[query.offset : query.offset + query.limit] if count > query.offset else []
     items = [selectors.present_child_row(child) for child in page]
-    log_access(
+    log_children_read(
         user=user,
-        action=Action.LIST_CHILDREN,
+        child_ids=[row["id"] for row in items],
         purpose="api_list",
         detail={
             "filters": selectors.logged_filters(filters),

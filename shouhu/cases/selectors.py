@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from shouhu.accounts import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_access, log_children_read
 from shouhu.cases.models import (
     Case,
     CaseMember,
@@ -58,6 +58,29 @@ def cases_for(
     if child_id is not None:
         rows = rows.filter(child_id=child_id)
     return rows.order_by("-opened_at", "-id")
+
+
+def case_page(
+    user: User,
+    *,
+    purpose: str,
+    stage: str = "",
+    child_id: int | None = None,
+    open_only: bool = False,
+    offset: int = 0,
+    limit: int = 200,
+) -> list[Case]:
+    """One page of `cases_for`, its children logged as read (lists of the page and API)."""
+    rows = cases_for(user, stage=stage, child_id=child_id, open_only=open_only)
+    page = list(rows[offset : offset + limit])
+    log_children_read(
+        user=user,
+        child_ids=[c.child_id for c in page],
+        purpose=purpose,
+        object_type="case",
+        detail={"filters": {"stage": stage, "open": open_only}, "offset": offset},
+    )
+    return page
 
 
 def present_case(user: User, case: Case) -> dict[str, Any]:
@@ -232,6 +255,21 @@ def tasks_for(
     elif status == "due":
         rows = rows.filter(due_on__lte=today + dt.timedelta(days=7))
     return rows.order_by("due_on", "id")
+
+
+def task_page(
+    user: User, *, purpose: str, status: str = "open", today: dt.date | None = None, limit: int
+) -> list[CaseTask]:
+    """The first `limit` of `tasks_for`, their children logged as read."""
+    page = list(tasks_for(user, status=status, today=today)[:limit])
+    log_children_read(
+        user=user,
+        child_ids=[t.case.child_id for t in page],
+        purpose=purpose,
+        object_type="task",
+        detail={"status": status},
+    )
+    return page
 
 
 def task_row(task: CaseTask, today: dt.date) -> dict[str, Any]:
@@ -412,7 +450,8 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
     - duplication: the same service type given to the same child by two organisations
       within `DUPLICATE_DAYS` (flagged when the service is recorded);
     - overdue follow-ups per worker and open caseload per worker, counted on the cases'
-      and tasks' own village columns (index-only)."""
+      and tasks' own village columns (index-only).
+    The children it names are logged as read."""
     from shouhu.accounts.models import Organisation
     from shouhu.cases.services import DUPLICATE_DAYS
 
@@ -447,6 +486,14 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
         Organisation.objects.filter(pk__in={c["organisation_id"] for c in caseload}).values_list(
             "pk", "name"
         )
+    )
+    # The board names children (gaps and duplicated services): each is logged as read.
+    log_children_read(
+        user=user,
+        child_ids=[g["child"] for g in gaps] + [d["child_id"] for d in dup_rows],
+        purpose="coordination",
+        object_type="coordination",
+        detail={"gaps": len(gaps), "duplicates": len(dup_rows)},
     )
     return {
         "gaps": [{**g, "child_name": names.get(g["child"], "")} for g in gaps],
@@ -552,6 +599,37 @@ def intakes_for(user: User) -> QuerySet[Any]:
         .select_related("child", "organisation", "referred_by")
         .order_by("status", "-created_at")
     )
+
+
+def intake_page(
+    user: User, *, purpose: str, pending_only: bool = False, limit: int = 200
+) -> list[Any]:
+    """The first `limit` of `intakes_for` (those pending only), their children logged."""
+    rows = intakes_for(user)
+    if pending_only:
+        rows = rows.filter(status="pending")
+    page = list(rows[:limit])
+    log_children_read(
+        user=user, child_ids=[i.child_id for i in page], purpose=purpose, object_type="intake"
+    )
+    return page
+
+
+def transfers_waiting(user: User, *, purpose: str, limit: int = 200) -> list[Transfer]:
+    """Referrals and transfers of cases waiting for the user's organisations, their
+    children logged as read."""
+    page = list(
+        Transfer.objects.filter(
+            to_organisation_id__in=access.case_organisations(user), status="pending"
+        ).select_related("case__child", "case__organisation", "to_organisation")[:limit]
+    )
+    log_children_read(
+        user=user,
+        child_ids=[t.case.child_id for t in page],
+        purpose=purpose,
+        object_type="transfer",
+    )
+    return page
 
 
 def intake_row(intake: Any) -> dict[str, Any]:

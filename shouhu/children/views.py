@@ -22,8 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, OrgKind, User
-from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_children_read
 from shouhu.children import selectors
 from shouhu.children.models import (
     Aid,
@@ -186,9 +185,9 @@ def child_list(request: HttpRequest) -> HttpResponse:
         row["living_label"] = living.get(row["living_arrangement"], "")
         row["away_labels"] = [relations.get(r, r) for r in row["parents_away"]]
         row["guardian_labels"] = [relations.get(r, r) for r in row["guardians_at_home"]]
-    log_access(
+    log_children_read(
         user=user,
-        action=Action.LIST_CHILDREN,
+        child_ids=[row["id"] for row in rows],
         purpose="list",
         detail={
             "filters": selectors.logged_filters(filters),
