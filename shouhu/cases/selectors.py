@@ -15,6 +15,7 @@ from shouhu.audit.services import log_access, log_children_read
 from shouhu.cases.models import (
     Case,
     CaseMember,
+    CaseRole,
     CaseTask,
     PlanAction,
     ServiceRecord,
@@ -23,6 +24,7 @@ from shouhu.cases.models import (
 )
 from shouhu.children import protect
 from shouhu.children.models import Child
+from shouhu.children.selectors import MASK
 from shouhu.lib import clock
 
 GAP_DAYS = 30
@@ -83,12 +85,20 @@ def case_page(
     return page
 
 
+def _masked(text: str, shown: bool) -> str:
+    return text if shown or not text else MASK
+
+
 def present_case(user: User, case: Case) -> dict[str, Any]:
     """The whole case at the reader's level: notes only for those who work on it (each read
-    logged); volunteers and followers see the rest."""
+    logged); the intake and closure reasons and the plan's goals and actions masked for
+    readers who neither work on it nor see the child's sensitive fields
+    (`access.may_read_case_reasons`); volunteers and followers see the rest."""
     view = case_row(case)
+    reasons = access.may_read_case_reasons(user, case)
+    view["reasons_shown"] = reasons
     view["outcome"] = case.outcome or None
-    view["closure_reason"] = case.closure_reason or None
+    view["closure_reason"] = _masked(case.closure_reason, reasons) or None
     view["stages"] = [
         {"stage": c.stage, "at": c.at, "by": c.by.username, "note": c.note}
         for c in case.stage_changes.select_related("by")
@@ -100,15 +110,15 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
     view["goals"] = [
         {
             "id": g.pk,
-            "domain": g.domain,
-            "description": g.description,
-            "strengths": g.strengths,
+            "domain": _masked(g.domain, reasons),
+            "description": _masked(g.description, reasons),
+            "strengths": _masked(g.strengths, reasons),
             "status": g.status,
-            "review_note": g.review_note,
+            "review_note": _masked(g.review_note, reasons),
             "actions": [
                 {
                     "id": a.pk,
-                    "description": a.description,
+                    "description": _masked(a.description, reasons),
                     "owner": a.owner,
                     "assignee": a.assignee_id,
                     "organisation": a.organisation_id,
@@ -182,7 +192,7 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
         {
             "id": intake.pk,
             "channel": intake.channel,
-            "reason": intake.reason,
+            "reason": _masked(intake.reason, reasons),
             "consent": intake.consent,
             "referred_by": intake.referred_by.username,
             "referrer_name": intake.referrer_name or None,
@@ -296,6 +306,19 @@ def _person(user: User) -> str:
     return user.get_full_name() or str(user)
 
 
+def counselling_case_q() -> Q:
+    """Cases that speak of a child's mental health: those of a hospital or clinic, and
+    those led by a counsellor."""
+    from django.db.models import Exists, OuterRef
+
+    from shouhu.accounts.models import OrgKind
+
+    led_by_counsellor = CaseMember.objects.filter(
+        case=OuterRef("pk"), user=OuterRef("lead"), role=CaseRole.COUNSELLOR
+    )
+    return Q(organisation__kind=OrgKind.HOSPITAL) | Q(Exists(led_by_counsellor))
+
+
 def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, Any]:
     """Everyone currently serving the child, with or without an open case:
     - open cases with their organisation, lead and members;
@@ -304,7 +327,9 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
       `SCHOOL_TEACHERS_SHOWN` teachers by name, and how many more);
     - the facilitators of the reunion sites where the child takes part;
     with `detailed` (readers of sensitive fields) the open plan actions and the services of
-    the last 90 days of the open cases.
+    the last 90 days of the open cases. Without it, nothing that says the child sees a
+    counsellor or a psychiatric clinic (that is the child's mental health): no case of a
+    clinic or led by a counsellor, no counsellor among a case's members.
 
     The cases and the people are read in one query (a UNION of same-shaped rows): the
     child's page is opened all day and its query budget is fixed."""
@@ -319,10 +344,11 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
 
     no_time = Value(None, output_field=DateTimeField())
     columns = ("kind", "pk", "place", "display", "username", "stage", "at")
+    child_cases = Case.objects.filter(child=child).exclude(stage=Stage.CLOSED)
+    if not detailed:
+        child_cases = child_cases.exclude(counselling_case_q())
     open_cases = (
-        Case.objects.filter(child=child)
-        .exclude(stage=Stage.CLOSED)
-        .order_by()
+        child_cases.order_by()
         .annotate(
             kind=text("case"),
             place=Cast("organisation__name", CharField()),
@@ -387,9 +413,10 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
 
     members = defaultdict(list)
     if cases:
-        for m in CaseMember.objects.filter(
-            case__in=[c["pk"] for c in cases], active=True
-        ).select_related("user"):
+        on_cases = CaseMember.objects.filter(case__in=[c["pk"] for c in cases], active=True)
+        if not detailed:
+            on_cases = on_cases.exclude(role=CaseRole.COUNSELLOR)
+        for m in on_cases.select_related("user"):
             members[m.case_id].append({"name": _person(m.user), "role": m.role})
     school: dict[str, Any] | None = None
     if child.school_id is not None and child.school is not None:
