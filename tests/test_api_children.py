@@ -22,6 +22,7 @@ from tests.world import (
     BAD_ID,
     BORN,
     ID_A1,
+    ID_OTHER,
     TOWNSHIP_1,
     VILLAGE_A,
     VILLAGE_B,
@@ -711,9 +712,9 @@ def test_post_of_a_possible_duplicate_is_409_until_confirmed(client: Client, wor
     body = response.json()
     assert [row["id"] for row in body["duplicates"]] == [a1.pk]
     assert set(body["duplicates"][0]) == ROW_KEYS
-    assert body["hidden_duplicates"] == 0 and body["detail"]
+    assert "hidden_duplicates" not in body and body["detail"]
     assert ID_A1 not in response.content.decode()
-    assert AccessLog.objects.filter(purpose="duplicate_check").exists()
+    assert AccessLog.objects.filter(purpose="duplicate_check", child_id=a1.pk).exists()
     assert not Child.objects.filter(name="张小伟").exists()
 
     same_person = new_child(name="张伟", sex="M", birth_date=BORN.isoformat())
@@ -724,16 +725,24 @@ def test_post_of_a_possible_duplicate_is_409_until_confirmed(client: Client, wor
     assert Child.objects.filter(name="张小伟").exists()
 
 
-def test_a_duplicate_one_may_not_see_is_only_counted(client: Client, world: World) -> None:
-    payload = new_child(
-        VILLAGE_B, name="李某", sex="M", birth_date=BORN.isoformat(), id_number=ID_A1
-    )
-    response = post(client, payload, api(client, world, "director_b"))
-    assert response.status_code == 409
-    body = response.json()
-    assert body["duplicates"] == [] and body["hidden_duplicates"] == 1
-    assert "张伟" not in response.content.decode()
-    assert str(world.children["a1"].pk) not in json.dumps(body["duplicates"])
+def test_a_child_outside_the_area_is_neither_confirmed_nor_denied(
+    client: Client, world: World
+) -> None:
+    """An ID number registered in another village is answered as one registered nowhere:
+    the child is registered (no 409, no count), and the lookup is logged without the other
+    child."""
+    headers = api(client, world, "director_b")
+    answers = []
+    for name, number in (("李某", ID_A1), ("李另", ID_OTHER)):
+        payload = new_child(
+            VILLAGE_B, name=name, sex="M", birth_date=BORN.isoformat(), id_number=number
+        )
+        response = post(client, payload, headers)
+        answers.append(response.status_code)
+        assert "张伟" not in response.content.decode()
+    assert answers == [201, 201]
+    checks = AccessLog.objects.filter(purpose="duplicate_check", user=world.director_b)
+    assert checks.count() == 2 and not checks.filter(child_id__isnull=False).exists()
 
 
 def test_a_different_child_is_not_a_duplicate(client: Client, world: World) -> None:

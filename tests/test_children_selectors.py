@@ -135,13 +135,16 @@ def test_break_glass_needs_an_official_and_a_reason(world: World) -> None:
     assert entry.purpose == "break_glass" and "核查" in entry.reason
 
 
-def test_possible_duplicates_shows_visible_and_counts_the_rest(world: World) -> None:
+def test_possible_duplicates_are_only_the_visible_ones(world: World) -> None:
+    """A child outside the user's area is not looked at: not shown, not counted."""
     a1 = world.children["a1"]
-    visible, hidden = selectors.possible_duplicates(
+    visible = selectors.possible_duplicates(
         user=world.director_a, id_number=ID_A1, name="", birth_date=None, village_code=""
     )
-    assert visible == [a1] and hidden == 0
-    visible, hidden = selectors.possible_duplicates(
-        user=world.director_b, id_number=ID_A1, name="", birth_date=None, village_code=""
+    assert visible == [a1]
+    assert (
+        selectors.possible_duplicates(
+            user=world.director_b, id_number=ID_A1, name="", birth_date=None, village_code=""
+        )
+        == []
     )
-    assert visible == [] and hidden == 1

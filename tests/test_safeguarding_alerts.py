@@ -259,7 +259,7 @@ def test_api_alert_reads_are_logged_with_the_child(world: World, danger: Alert) 
     listed = AccessLog.objects.order_by("-pk").first()
     assert listed is not None and AccessLog.objects.count() == before + 1
     assert listed.action == Action.LIST_CHILDREN and listed.username == "supervisor"
-    assert listed.child_id == danger.child_id and listed.detail["child_ids"] == [danger.child_id]
+    assert listed.child_id == danger.child_id and listed.detail["children_shown"] == 1
     api.post(f"/api/v1/alerts/{danger.pk}/acknowledge", {"note": ""})
     read = AccessLog.objects.filter(object_type="alert", object_id=str(danger.pk)).last()
     assert read is not None and read.child_id == danger.child_id

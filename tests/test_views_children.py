@@ -615,6 +615,73 @@ def test_history_names_places_schools_and_people_and_hides_encrypted_values(
     assert f"→ {VILLAGE_A}" not in history
 
 
+def _sensitive_changes(world: World, child: Child) -> None:
+    """A director records what only readers of identifying or sensitive fields may know:
+    the household goes on 低保 (the poverty category follows), a disability, a parent's new
+    phone number and workplace, a counsellor."""
+    services.household_update(
+        actor=world.director_a, child=child, changes={"aid": "dibao"}, today=TODAY
+    )
+    child.refresh_from_db()
+    assert child.cat_difficulty_poverty
+    services.child_update(
+        actor=world.director_a,
+        child=child,
+        version=child.version,
+        changes={"health": "seriously_ill", "disability_type": "视力残疾"},
+        today=TODAY,
+    )
+    father = child.household.members.get(relation="father")
+    services.member_update(
+        actor=world.director_a,
+        member=father,
+        changes={"phone": "13700137000", "workplace": "杭州某厂"},
+        today=TODAY,
+    )
+    services.assignment_create(
+        actor=None,
+        child=child,
+        organisation=world.orgs["clinic"],
+        kind="counselor",
+        user=world.counselor,
+    )
+
+
+@pytest.mark.parametrize("persona", ["volunteer", "teacher_a"])
+def test_history_says_nothing_of_changes_above_the_readers_ceiling(
+    en: Client, world: World, persona: str
+) -> None:
+    """A volunteer must not learn that the child became poor, a teacher that a disability
+    was recorded: no masked line, no record with nothing in it; the history the reader sees
+    is the same as before the changes."""
+    a1 = world.children["a1"]
+    en.force_login(getattr(world, persona))
+    before = _detail(en, a1).context["history"]
+    _sensitive_changes(world, a1)
+    response = _detail(en, a1)
+    assert response.context["history"] == before
+    history = _names(response)[_names(response).index('data-testid="history"') :]
+    assert "***" not in history
+    en.force_login(world.director_a)
+    changed = {label for row in _detail(en, a1).context["history"] for label, *_ in row["changes"]}
+    assert {"assistance", "in difficulty: poverty", "disability type", "workplace"} <= changed
+
+
+def test_history_keeps_the_visible_fields_of_a_record(en: Client, world: World) -> None:
+    """A record that changed a basic field and a sensitive one: the basic line only."""
+    a1 = world.children["a1"]
+    services.child_update(
+        actor=world.director_a,
+        child=a1,
+        version=a1.version,
+        changes={"grade": "四年级", "disability_type": "听力残疾"},
+        today=TODAY,
+    )
+    en.force_login(world.teacher_a)
+    [latest, *_older] = _detail(en, a1).context["history"]
+    assert [label for label, *_ in latest["changes"]] == ["grade"]
+
+
 def test_history_is_paged_newest_first(en: Client, world: World) -> None:
     a1 = world.children["a1"]
     version = a1.version
@@ -685,8 +752,8 @@ def test_delegated_care_consent_and_legal_basis(en: Client, world: World) -> Non
     assert "王阿姨" in body and "2026-09-01" in body
     care = body.split('data-testid="delegated-care"')[1].split("</dl>")[0]
     assert "no record of sexual abuse" not in care  # the checklist is not on the file
-    history = body.split('<ol class="history"')[1]  # its changes are, masked
-    assert "no record of sexual abuse or violence</span>: — → ***" in history
+    history = body.split('<ol class="history"')[1]  # nor, in the history, that it changed
+    assert "no record of sexual abuse" not in history and "***" not in history
     for text in ("2026-09-03", "v2", "Statutory duty", "强制报告", "True"):
         assert text not in body, text
 

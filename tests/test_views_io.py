@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,15 +16,18 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from shouhu.accounts.models import Role
+from shouhu.accounts.models import Membership, Role
 from shouhu.audit.models import AccessLog, Action
-from shouhu.children import importing, services
-from shouhu.children.models import Child, Household
+from shouhu.children import exporting, importing, services
+from shouhu.children.bulk import RegistrationRow, bulk_register
+from shouhu.children.models import Aid, Child, Household
+from shouhu.children.selectors import SENSITIVE_CATEGORIES
 from shouhu.lib import clock, dates
 from tests.world import (
     BAD_ID,
     BORN,
     ID_A1,
+    ID_OTHER,
     VILLAGE_A,
     VILLAGE_B,
     VILLAGE_C,
@@ -185,6 +189,30 @@ def test_dry_run_checks_and_writes_nothing(client: Client, world: World) -> None
     assert not Child.objects.filter(name="试一试").exists()
 
 
+def test_the_dry_run_neither_confirms_nor_denies_a_child_outside_the_area(
+    client: Client, world: World
+) -> None:
+    """A row with an ID number registered in another village is counted as one registered
+    nowhere (it was "skipped, already registered"); inside the area it is skipped. Every
+    check is logged with the children it found in the area."""
+    born = BORN.isoformat()
+    client.force_login(world.director_b)
+    counts = []
+    for number in (ID_A1, ID_OTHER):
+        text = csv_rows(f"H1,李某,男,{born},{number},{VILLAGE_B},grandparents")
+        result = page(upload(client, text, dry_run="on"))
+        assert "张伟" not in result and "supervisor" in result
+        counts.append(re.findall(r'data-created="(\d+)" data-skipped="(\d+)"', result))
+    assert counts == [[("1", "0")], [("1", "0")]]
+    checks = AccessLog.objects.filter(purpose="duplicate_check", object_type="import")
+    assert checks.filter(user=world.director_b).count() == 2
+    assert not checks.filter(child_id__isnull=False).exists()
+    client.force_login(world.director_a)
+    inside = page(upload(client, csv_rows(f"H1,张伟,男,{born},{ID_A1},{VILLAGE_A},grandparents")))
+    assert 'data-created="0" data-skipped="1"' in inside
+    assert checks.get(user=world.director_a).child_id == world.children["a1"].pk
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
@@ -323,7 +351,8 @@ def test_export_has_the_list_columns_and_is_logged(client: Client, world: World)
     assert sorted(entry.detail["child_ids"]) == sorted(
         [world.children["a1"].pk, world.children["b1"].pk]
     )
-    assert entry.detail["filters"] == {} and entry.fields == ["basic"]
+    # The supervisor sees the children's sensitive categories, which the export carries.
+    assert entry.detail["filters"] == {} and entry.fields == ["basic", "sensitive"]
 
 
 def test_identifying_fields_are_masked_below_the_ceiling(client: Client, world: World) -> None:
@@ -349,7 +378,8 @@ def test_within_the_ceiling_masked_by_default_plaintext_on_request(
     assert zhang["id_number"] == ID_A1
     assert zhang["family_phones"] == "父亲 父亲 13800138000; 母亲 母亲 13900139000"
     entry = last_export()
-    assert entry.fields == ["basic", "identifying"] and entry.detail["identifying_rows"] == 1
+    assert entry.fields == ["basic", "identifying", "sensitive"]
+    assert entry.detail["identifying_rows"] == 1
     assert ID_A1 not in str(entry.detail)
 
 
@@ -465,6 +495,107 @@ def test_too_large_an_export_is_refused_and_logged(
     entry = last_export()
     assert entry.detail["refused"] == "too_large" and entry.detail["child_ids"] == []
     assert len(export(client, place=VILLAGE_A)) == 2  # narrowed: one row
+
+
+def poor_household_rows(n: int, village: str) -> list[RegistrationRow]:
+    """`n` children of `n` households (every other one on 低保), each with a father's phone."""
+    return [
+        RegistrationRow(
+            line=i + 2,
+            household_ref=f"H{i}",
+            household=services.HouseholdData(
+                village_code=village, aid=Aid.DIBAO if i % 2 else Aid.NONE
+            ),
+            child=child_data(f"批量{i}", village),
+            members=[services.MemberData(name="父", relation="father", phone=f"138{i:08d}")],
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_county_wide_export_has_every_row(client: Client, world: World) -> None:
+    """More children (and households) than SQLite's expression limit of 1000: the export
+    streams them in pages and has every one (it was a 500 "Expression tree is too large")."""
+    n = 1200
+    result = bulk_register(
+        actor=world.director_b,
+        rows=poor_household_rows(n, VILLAGE_B),
+        today=clock.today(),
+        history=False,
+        assess_risk=False,
+    )
+    assert result.created == n
+    expected = set(
+        Child.objects.filter(residence__code__startswith="341524").values_list("pk", flat=True)
+    )
+    client.force_login(world.official)
+    rows = export(client)
+    assert len(rows) == 1 + len(expected) == 1 + n + 3
+    assert {r[0] for r in rows[1:]} == expected
+    entry = last_export()
+    assert entry.user == world.official and entry.detail["count"] == len(expected)
+    assert set(entry.detail["child_ids"]) == expected
+    client.force_login(world.director_b)
+    rows = export(client, include="identifying")
+    children = by_name(rows)
+    assert len(children) == n + 1
+    assert children["批量7"]["family_phones"] == "父亲 父 13800000007"
+    assert children["批量7"]["cat_difficulty_poverty"] == "是"
+    assert children["批量8"]["cat_difficulty_poverty"] == "否"
+
+
+def test_the_export_is_in_pinyin_order_across_pages(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of two rows: every child once, in the list's order."""
+    monkeypatch.setattr(exporting, "CHUNK", 2)
+    for name in ("安一", "安一", "博二", "陈三"):  # two of the same name: the id breaks the tie
+        register(world.director_a, child_data(name, VILLAGE_A, birth_date=BORN), members=[])
+    client.force_login(world.director_a)
+    rows = export(client)
+    ids = [r[0] for r in rows[1:]]
+    expected = list(
+        Child.objects.filter(residence_id=VILLAGE_A)
+        .order_by("name_pinyin", "id")
+        .values_list("pk", flat=True)
+    )
+    assert ids == expected and len(ids) == 5
+
+
+def test_sensitive_categories_are_exported_to_those_who_may_see_them(
+    client: Client, world: World
+) -> None:
+    """The 困境, 事实无人抚养 and orphan categories: a column each, and in the categories
+    column, for a director; neither for an official or a teacher (basic ceiling); masked on
+    the rows of a mixed reader's children whose sensitive fields they may not see."""
+    poor = services.child_register(
+        actor=world.director_a,
+        child=child_data("贫困", VILLAGE_A, school_id=world.orgs["school_a"].pk),
+        household=services.HouseholdData(village_code=VILLAGE_A, aid=Aid.DIBAO),
+        members=[],
+        today=clock.today(),
+    )
+    assert poor.cat_difficulty_poverty
+    columns = [f"cat_{c}" for c in SENSITIVE_CATEGORIES]
+    client.force_login(world.director_a)
+    row = by_name(export(client))["贫困"]
+    assert row["cat_difficulty_poverty"] == "是" and row["cat_orphan"] == "否"
+    assert "困境儿童(经济困难)" in row["categories"]
+    for reader in (world.official, world.teacher_a):
+        client.force_login(reader)
+        rows = export(client)
+        header = [str(h).split(" ")[-1] for h in rows[0]]
+        assert not set(columns) & set(header), reader
+        assert "困境" not in str(rows), reader
+        assert "sensitive" not in last_export().fields
+    # A director of village B who also teaches at school A: 贫困 is one of their pupils.
+    both = make_user("director_teacher", world.orgs["village_b"], Role.CHILD_DIRECTOR)
+    Membership.objects.create(user=both, organisation=world.orgs["school_a"], role=Role.TEACHER)
+    client.force_login(both)
+    children = by_name(export(client))
+    assert children["贫困"]["cat_difficulty_poverty"] == "***"
+    assert "困境" not in str(children["贫困"]["categories"])
+    assert children["李娜"]["cat_difficulty_poverty"] == "否"
 
 
 def test_export_needs_login(client: Client, world: World) -> None:

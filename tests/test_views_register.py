@@ -329,6 +329,10 @@ def test_register_outside_area_is_refused_on_the_village_field(
 # ---------------------------------------------------------------- duplicates
 
 
+def duplicate_checks() -> Any:
+    return AccessLog.objects.filter(purpose="duplicate_check").order_by("id")
+
+
 def test_duplicate_warning_fragment(client: Client, world: World) -> None:
     client.force_login(world.director_a)
     fragment = client.get(reverse("children:duplicates"), {"id_number": ID_A1})
@@ -336,8 +340,8 @@ def test_duplicate_warning_fragment(client: Client, world: World) -> None:
     assert "张伟" in page and reverse("children:detail", args=[world.children["a1"].pk]) in page
     assert "confirm_not_duplicate" in page  # may confirm straight away
     assert "<html" not in page  # a fragment, not a page
-    entry = AccessLog.objects.filter(purpose="duplicate_check").latest("id")
-    assert entry.detail["child_ids"] == [world.children["a1"].pk]
+    entry = duplicate_checks().latest("id")
+    assert entry.child_id == world.children["a1"].pk and entry.user == world.director_a
     assert ID_A1 not in str(entry.detail)
     same = client.get(
         reverse("children:duplicates"),
@@ -349,13 +353,31 @@ def test_duplicate_warning_fragment(client: Client, world: World) -> None:
         {"name": "张伟", "birth_date": "2015-03-02", "residence_code": VILLAGE_A},
     )
     assert "data-testid" not in other_day.content.decode()
+    # Every lookup is logged, one that found nobody too (without a child).
+    assert [e.child_id for e in duplicate_checks()] == [world.children["a1"].pk] * 2 + [None]
 
 
-def test_duplicate_outside_the_area_warns_without_details(client: Client, world: World) -> None:
+def test_a_child_outside_the_area_is_neither_confirmed_nor_denied(
+    client: Client, world: World
+) -> None:
+    """The same answer for an ID number registered in another village and for one
+    registered nowhere (and for a name, birth date and village): check with the supervisor.
+    Each lookup is logged; none names the child outside the area."""
     client.force_login(world.director_b)
-    hidden = client.get(reverse("children:duplicates"), {"id_number": ID_A1}).content.decode()
-    assert "张伟" not in hidden and "管辖区域外" in hidden
-    assert reverse("children:detail", args=[world.children["a1"].pk]) not in hidden
+
+    def ask(**params: str) -> str:
+        response = client.get(reverse("children:duplicates"), params)
+        assert response.status_code == 200
+        return str(response.content.decode())
+
+    registered, unregistered = ask(id_number=ID_A1), ask(id_number=ID_OTHER)
+    assert registered == unregistered
+    assert "张伟" not in registered and "督导员" in registered
+    by_name = {"birth_date": BORN.isoformat(), "residence_code": VILLAGE_A}
+    assert ask(name="张伟", **by_name) == ask(name="张无忌", **by_name) == registered
+    checks = list(duplicate_checks())
+    assert len(checks) == 4 and {e.user_id for e in checks} == {world.director_b.pk}
+    assert {e.child_id for e in checks} == {None}
 
 
 def test_duplicate_check_is_only_for_those_who_register(client: Client, world: World) -> None:
@@ -391,14 +413,18 @@ def test_possible_duplicate_blocks_saving_until_confirmed(client: Client, world:
     assert saved.status_code == 302 and Child.objects.filter(name="张伟").count() == 2
 
 
-def test_hidden_duplicate_also_blocks(client: Client, world: World) -> None:
+def test_a_duplicate_outside_the_area_is_registered_as_an_unknown_one_would_be(
+    client: Client, world: World
+) -> None:
+    """Blocking the form would say the ID number is registered elsewhere: the form saves
+    as it would for a new ID number (the page tells every registrar to check with the
+    supervisor when a child may have been registered elsewhere)."""
     client.force_login(world.director_b)
     data = form(name="张小伟", sex="M", birth_date=BORN.isoformat(), id_number=ID_A1)
     data["residence_code"] = VILLAGE_B
-    blocked = client.post(reverse("children:register"), data)
-    page = blocked.content.decode()
-    assert blocked.status_code == 200 and "管辖区域外" in page and "张伟" not in page
-    assert not Child.objects.filter(name="张小伟").exists()
+    saved = client.post(reverse("children:register"), data)
+    assert saved.status_code == 302 and Child.objects.filter(name="张小伟").exists()
+    assert duplicate_checks().filter(user=world.director_b, child_id__isnull=True).exists()
 
 
 def test_duplicate_warning_stays_while_other_fields_have_errors(

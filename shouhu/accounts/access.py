@@ -547,6 +547,15 @@ def may_read_notes(user: User, case: Case) -> bool:
     return may_work(user, case)
 
 
+def may_read_case_reasons(user: User, case: Case) -> bool:
+    """Why the child is a case (the intake reason, the closure reason) and the plan (goals,
+    strengths, actions) speak of abuse, self-harm, a family in crisis: sensitive. Those who
+    work on the case read them, and those who see the child's sensitive fields; the other
+    readers of the case (officials following their area, a volunteer on the case) see that
+    there is a case and how it moves, not why."""
+    return may_work(user, case) or can_see(user, case.child, SENSITIVE)
+
+
 def members_over(child: Child, roles: Iterable[str], **filters: Any) -> list[User]:
     """Active users holding one of `roles` in an organisation whose jurisdiction contains the
     child's residence (village, township, county, city or province): who is told, escalated

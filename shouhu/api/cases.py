@@ -204,10 +204,18 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
 @router.get("/cases", response={200: dict[str, Any], **ERRORS}, summary="Cases")
 def case_list(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
     user = current_user(request)
+    page = selectors.case_page(
+        user,
+        purpose="api_case_list",
+        stage=query.stage or "",
+        child_id=query.child,
+        open_only=query.open,
+        offset=query.offset,
+        limit=query.limit,
+    )
     rows = selectors.cases_for(
         user, stage=query.stage or "", child_id=query.child, open_only=query.open
     )
-    page = list(rows[query.offset : query.offset + query.limit])
     return {"items": [selectors.case_row(c) for c in page], "count": rows.count()}
 
 
@@ -478,7 +486,9 @@ def task_list(request: HttpRequest, query: Query[TaskQuery]) -> dict[str, Any]:
     default, or `overdue`, `due` (within a week), `done`."""
     user = current_user(request)
     today = clock.today()
-    rows = selectors.tasks_for(user, status=query.status, today=today)[:500]
+    rows = selectors.task_page(
+        user, purpose="api_task_list", status=query.status, today=today, limit=500
+    )
     return {"items": [selectors.task_row(t, today) for t in rows]}
 
 
@@ -505,7 +515,7 @@ def task_done(request: HttpRequest, task_id: int, payload: TaskDoneIn) -> dict[s
 @router.get("/intakes", response={200: dict[str, Any], **ERRORS}, summary="Intakes to decide")
 def intake_list(request: HttpRequest) -> dict[str, Any]:
     user = current_user(request)
-    rows = selectors.intakes_for(user)[:200]
+    rows = selectors.intake_page(user, purpose="api_intake_list")
     return {"items": [selectors.intake_row(i) for i in rows]}
 
 

@@ -23,8 +23,7 @@ from shouhu.api.schemas import (
     Duplicates,
     Error,
 )
-from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_children_read
 from shouhu.children import selectors, services
 from shouhu.children.models import Child
 
@@ -65,9 +64,9 @@ def children_list(request: HttpRequest, query: Query[ChildListQuery]) -> dict[st
     count = found.count()
     page = found[query.offset : query.offset + query.limit] if count > query.offset else []
     items = [selectors.present_child_row(child) for child in page]
-    log_access(
+    log_children_read(
         user=user,
-        action=Action.LIST_CHILDREN,
+        child_ids=[row["id"] for row in items],
         purpose="api_list",
         detail={
             "filters": selectors.logged_filters(filters),
@@ -150,21 +149,20 @@ def _duplicates(user: User, payload: ChildCreate) -> dict[str, Any] | None:
     if payload.confirm_not_duplicate:
         return None
     data = payload.child
-    visible, hidden = selectors.possible_duplicates(
+    visible = selectors.possible_duplicates(
         user=user,
         id_number=data.id_number,
         name=data.name,
         birth_date=data.birth_date,
         village_code=data.residence_code,
     )
-    if not visible and not hidden:
+    if not visible:
         return None
     return {
         "detail": _(
             "This child may already be registered. Check, then send confirm_not_duplicate."
         ),
         "duplicates": [selectors.present_child_row(c) for c in visible],
-        "hidden_duplicates": hidden,
     }
 
 
@@ -176,8 +174,11 @@ def _duplicates(user: User, payload: ChildCreate) -> dict[str, Any] | None:
 def child_create(request: HttpRequest, payload: ChildCreate) -> Status[dict[str, Any]]:
     """Register a child with a new household and its members (or into the household of a
     child you can edit). Categories are derived from the facts. If the child may already be
-    registered (same ID number, or same name, date of birth and village) the answer is 409
-    with the matches you may see; send `confirm_not_duplicate` to register anyway."""
+    registered among the children you may see (same ID number, or same name, date of birth
+    and village) the answer is 409 with those children; send `confirm_not_duplicate` to
+    register anyway. Children outside your area are not checked (nothing is said about
+    them either way): if the child may have been registered elsewhere, ask your
+    supervisor."""
     user = current_user(request)
     _check_create(user, payload)
     if not access.can_register_in(user, payload.child.residence_code):

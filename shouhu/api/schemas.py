@@ -211,10 +211,10 @@ class ChildFile(ChildRow):
 
 
 class Duplicates(Error):
-    """The child may already be registered: the ones you may see, and how many others."""
+    """The child may already be registered: the matching children you may see (children
+    outside your area are not checked)."""
 
     duplicates: list[ChildRow]
-    hidden_duplicates: int
 
 
 # ---------------------------------------------------------------- children: writing

@@ -11,7 +11,7 @@ from django.db.models import Field, Model
 
 from shouhu.accounts.models import User
 from shouhu.audit import context
-from shouhu.audit.models import AccessLog, ChangeRecord
+from shouhu.audit.models import AccessLog, Action, ChangeRecord
 
 _MASKED = "[encrypted value changed]"
 
@@ -57,6 +57,38 @@ def log_access(
         ip=ctx.ip,
         detail={"source": ctx.source, **(detail or {})},
     )
+
+
+def log_children_read(
+    *,
+    user: User | None,
+    child_ids: Iterable[int],
+    purpose: str,
+    action: str = Action.LIST_CHILDREN,
+    object_type: str = "",
+    fields: Iterable[str] = (),
+    detail: Mapping[str, Any] | None = None,
+) -> list[AccessLog]:
+    """A read that showed several children (a list, a board, a search, a duplicate check):
+    one access-log row per child shown, so that an auditor who looks up a child finds every
+    page that showed it; the rows of one read share its purpose and detail (with how many
+    children it showed). A read that showed none still writes one row, without a child.
+
+    The one helper every list calls (pages and API alike), in one query."""
+    ids = list(dict.fromkeys(int(pk) for pk in child_ids))
+    ctx = context.current()
+    who = _who(user)
+    shared = {
+        **who,
+        "action": action,
+        "object_type": object_type,
+        "fields": sorted(set(fields)),
+        "purpose": purpose,
+        "ip": ctx.ip,
+        "detail": {"source": ctx.source, **(detail or {}), "children_shown": len(ids)},
+    }
+    rows = [AccessLog(child_id=pk, **shared) for pk in ids] or [AccessLog(**shared)]
+    return AccessLog.objects.bulk_create(rows, batch_size=500)
 
 
 def _plain(value: Any) -> Any:

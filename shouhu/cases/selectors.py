@@ -11,10 +11,11 @@ from django.db.models import Count, Q, QuerySet
 from shouhu.accounts import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_access, log_children_read
 from shouhu.cases.models import (
     Case,
     CaseMember,
+    CaseRole,
     CaseTask,
     PlanAction,
     ServiceRecord,
@@ -23,6 +24,7 @@ from shouhu.cases.models import (
 )
 from shouhu.children import protect
 from shouhu.children.models import Child
+from shouhu.children.selectors import MASK
 from shouhu.lib import clock
 
 GAP_DAYS = 30
@@ -60,12 +62,43 @@ def cases_for(
     return rows.order_by("-opened_at", "-id")
 
 
+def case_page(
+    user: User,
+    *,
+    purpose: str,
+    stage: str = "",
+    child_id: int | None = None,
+    open_only: bool = False,
+    offset: int = 0,
+    limit: int = 200,
+) -> list[Case]:
+    """One page of `cases_for`, its children logged as read (lists of the page and API)."""
+    rows = cases_for(user, stage=stage, child_id=child_id, open_only=open_only)
+    page = list(rows[offset : offset + limit])
+    log_children_read(
+        user=user,
+        child_ids=[c.child_id for c in page],
+        purpose=purpose,
+        object_type="case",
+        detail={"filters": {"stage": stage, "open": open_only}, "offset": offset},
+    )
+    return page
+
+
+def _masked(text: str, shown: bool) -> str:
+    return text if shown or not text else MASK
+
+
 def present_case(user: User, case: Case) -> dict[str, Any]:
     """The whole case at the reader's level: notes only for those who work on it (each read
-    logged); volunteers and followers see the rest."""
+    logged); the intake and closure reasons and the plan's goals and actions masked for
+    readers who neither work on it nor see the child's sensitive fields
+    (`access.may_read_case_reasons`); volunteers and followers see the rest."""
     view = case_row(case)
+    reasons = access.may_read_case_reasons(user, case)
+    view["reasons_shown"] = reasons
     view["outcome"] = case.outcome or None
-    view["closure_reason"] = case.closure_reason or None
+    view["closure_reason"] = _masked(case.closure_reason, reasons) or None
     view["stages"] = [
         {"stage": c.stage, "at": c.at, "by": c.by.username, "note": c.note}
         for c in case.stage_changes.select_related("by")
@@ -77,15 +110,15 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
     view["goals"] = [
         {
             "id": g.pk,
-            "domain": g.domain,
-            "description": g.description,
-            "strengths": g.strengths,
+            "domain": _masked(g.domain, reasons),
+            "description": _masked(g.description, reasons),
+            "strengths": _masked(g.strengths, reasons),
             "status": g.status,
-            "review_note": g.review_note,
+            "review_note": _masked(g.review_note, reasons),
             "actions": [
                 {
                     "id": a.pk,
-                    "description": a.description,
+                    "description": _masked(a.description, reasons),
                     "owner": a.owner,
                     "assignee": a.assignee_id,
                     "organisation": a.organisation_id,
@@ -159,7 +192,7 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
         {
             "id": intake.pk,
             "channel": intake.channel,
-            "reason": intake.reason,
+            "reason": _masked(intake.reason, reasons),
             "consent": intake.consent,
             "referred_by": intake.referred_by.username,
             "referrer_name": intake.referrer_name or None,
@@ -234,6 +267,21 @@ def tasks_for(
     return rows.order_by("due_on", "id")
 
 
+def task_page(
+    user: User, *, purpose: str, status: str = "open", today: dt.date | None = None, limit: int
+) -> list[CaseTask]:
+    """The first `limit` of `tasks_for`, their children logged as read."""
+    page = list(tasks_for(user, status=status, today=today)[:limit])
+    log_children_read(
+        user=user,
+        child_ids=[t.case.child_id for t in page],
+        purpose=purpose,
+        object_type="task",
+        detail={"status": status},
+    )
+    return page
+
+
 def task_row(task: CaseTask, today: dt.date) -> dict[str, Any]:
     return {
         "id": task.pk,
@@ -258,6 +306,19 @@ def _person(user: User) -> str:
     return user.get_full_name() or str(user)
 
 
+def counselling_case_q() -> Q:
+    """Cases that speak of a child's mental health: those of a hospital or clinic, and
+    those led by a counsellor."""
+    from django.db.models import Exists, OuterRef
+
+    from shouhu.accounts.models import OrgKind
+
+    led_by_counsellor = CaseMember.objects.filter(
+        case=OuterRef("pk"), user=OuterRef("lead"), role=CaseRole.COUNSELLOR
+    )
+    return Q(organisation__kind=OrgKind.HOSPITAL) | Q(Exists(led_by_counsellor))
+
+
 def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, Any]:
     """Everyone currently serving the child, with or without an open case:
     - open cases with their organisation, lead and members;
@@ -266,7 +327,9 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
       `SCHOOL_TEACHERS_SHOWN` teachers by name, and how many more);
     - the facilitators of the reunion sites where the child takes part;
     with `detailed` (readers of sensitive fields) the open plan actions and the services of
-    the last 90 days of the open cases.
+    the last 90 days of the open cases. Without it, nothing that says the child sees a
+    counsellor or a psychiatric clinic (that is the child's mental health): no case of a
+    clinic or led by a counsellor, no counsellor among a case's members.
 
     The cases and the people are read in one query (a UNION of same-shaped rows): the
     child's page is opened all day and its query budget is fixed."""
@@ -281,10 +344,11 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
 
     no_time = Value(None, output_field=DateTimeField())
     columns = ("kind", "pk", "place", "display", "username", "stage", "at")
+    child_cases = Case.objects.filter(child=child).exclude(stage=Stage.CLOSED)
+    if not detailed:
+        child_cases = child_cases.exclude(counselling_case_q())
     open_cases = (
-        Case.objects.filter(child=child)
-        .exclude(stage=Stage.CLOSED)
-        .order_by()
+        child_cases.order_by()
         .annotate(
             kind=text("case"),
             place=Cast("organisation__name", CharField()),
@@ -349,9 +413,10 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
 
     members = defaultdict(list)
     if cases:
-        for m in CaseMember.objects.filter(
-            case__in=[c["pk"] for c in cases], active=True
-        ).select_related("user"):
+        on_cases = CaseMember.objects.filter(case__in=[c["pk"] for c in cases], active=True)
+        if not detailed:
+            on_cases = on_cases.exclude(role=CaseRole.COUNSELLOR)
+        for m in on_cases.select_related("user"):
             members[m.case_id].append({"name": _person(m.user), "role": m.role})
     school: dict[str, Any] | None = None
     if child.school_id is not None and child.school is not None:
@@ -412,7 +477,8 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
     - duplication: the same service type given to the same child by two organisations
       within `DUPLICATE_DAYS` (flagged when the service is recorded);
     - overdue follow-ups per worker and open caseload per worker, counted on the cases'
-      and tasks' own village columns (index-only)."""
+      and tasks' own village columns (index-only).
+    The children it names are logged as read."""
     from shouhu.accounts.models import Organisation
     from shouhu.cases.services import DUPLICATE_DAYS
 
@@ -447,6 +513,14 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
         Organisation.objects.filter(pk__in={c["organisation_id"] for c in caseload}).values_list(
             "pk", "name"
         )
+    )
+    # The board names children (gaps and duplicated services): each is logged as read.
+    log_children_read(
+        user=user,
+        child_ids=[g["child"] for g in gaps] + [d["child_id"] for d in dup_rows],
+        purpose="coordination",
+        object_type="coordination",
+        detail={"gaps": len(gaps), "duplicates": len(dup_rows)},
     )
     return {
         "gaps": [{**g, "child_name": names.get(g["child"], "")} for g in gaps],
@@ -552,6 +626,37 @@ def intakes_for(user: User) -> QuerySet[Any]:
         .select_related("child", "organisation", "referred_by")
         .order_by("status", "-created_at")
     )
+
+
+def intake_page(
+    user: User, *, purpose: str, pending_only: bool = False, limit: int = 200
+) -> list[Any]:
+    """The first `limit` of `intakes_for` (those pending only), their children logged."""
+    rows = intakes_for(user)
+    if pending_only:
+        rows = rows.filter(status="pending")
+    page = list(rows[:limit])
+    log_children_read(
+        user=user, child_ids=[i.child_id for i in page], purpose=purpose, object_type="intake"
+    )
+    return page
+
+
+def transfers_waiting(user: User, *, purpose: str, limit: int = 200) -> list[Transfer]:
+    """Referrals and transfers of cases waiting for the user's organisations, their
+    children logged as read."""
+    page = list(
+        Transfer.objects.filter(
+            to_organisation_id__in=access.case_organisations(user), status="pending"
+        ).select_related("case__child", "case__organisation", "to_organisation")[:limit]
+    )
+    log_children_read(
+        user=user,
+        child_ids=[t.case.child_id for t in page],
+        purpose=purpose,
+        object_type="transfer",
+    )
+    return page
 
 
 def intake_row(intake: Any) -> dict[str, Any]:

@@ -19,8 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
-from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
 from shouhu.cases import selectors, services
 from shouhu.cases.models import (
     Approval,
@@ -78,9 +76,12 @@ def _int(value: str | None) -> int:
 def case_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     stage = request.GET.get("stage", "")
-    rows = selectors.cases_for(
-        user, stage=stage if stage in Stage.values else "", open_only=request.GET.get("open") == "1"
-    )[:200]
+    rows = selectors.case_page(
+        user,
+        purpose="case_list",
+        stage=stage if stage in Stage.values else "",
+        open_only=request.GET.get("open") == "1",
+    )
     return render(
         request,
         "cases/list.html",
@@ -443,12 +444,8 @@ def intakes(request: HttpRequest) -> HttpResponse:
                 return redirect("cases:detail", case.pk)
             messages.success(request, _("Declined."))
         return redirect("cases:intakes")
-    pending = list(selectors.intakes_for(user).filter(status="pending")[:200])
-    transfers = list(
-        Transfer.objects.filter(
-            to_organisation_id__in=access.case_organisations(user), status="pending"
-        ).select_related("case__child", "case__organisation", "to_organisation")[:200]
-    )
+    pending = selectors.intake_page(user, purpose="intakes", pending_only=True)
+    transfers = selectors.transfers_waiting(user, purpose="transfers")
     leads: dict[int, list[User]] = {}
     for org in [i.organisation for i in pending] + [t.to_organisation for t in transfers]:
         if org.pk not in leads:
@@ -491,10 +488,4 @@ def coordination(request: HttpRequest) -> HttpResponse:
     to scroll."""
     user: User = request.user  # type: ignore[assignment]
     board = selectors.coordination(user, limit=BOARD_ROWS)
-    log_access(
-        user=user,
-        action=Action.LIST_CHILDREN,
-        purpose="coordination",
-        detail={"gaps": len(board["gaps"]), "duplicates": len(board["duplicates"])},
-    )
     return render(request, "cases/coordination.html", {"board": board, "rows": BOARD_ROWS})

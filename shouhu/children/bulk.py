@@ -2,7 +2,8 @@
 
 Every row is validated first and every error is reported with its source line and field; if
 there is any error nothing is written. Children already registered (same ID number, or same
-name, birth date and village) are skipped, so re-importing a file creates no duplicates.
+name, birth date and village) among those the importing user may see are skipped, so
+re-importing a file creates no duplicates.
 Rows with the same household number in the same village share one household.
 """
 
@@ -21,7 +22,7 @@ from shouhu.accounts.models import User
 from shouhu.audit import context
 from shouhu.audit.models import ChangeRecord
 from shouhu.children import protect
-from shouhu.children.models import Child, FamilyMember, Household
+from shouhu.children.models import Child, ChildQuerySet, FamilyMember, Household
 from shouhu.children.services import (
     CATEGORY_FIELDS,
     CHILD_FACT_FIELDS,
@@ -63,6 +64,7 @@ class BulkResult:
     created: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+    matched: list[int] = field(default_factory=list)  # the registered children skipped
 
     @property
     def ok(self) -> bool:
@@ -100,23 +102,26 @@ def bulk_validate(
 
 
 def _existing_keys(
-    rows: Sequence[RegistrationRow],
-) -> tuple[set[str], set[tuple[str, dt.date, str]]]:
-    hashes = {protect.id_hash(r.child.id_number) for r in rows if r.child.id_number}
-    by_id: set[str] = set()
-    for start in range(0, len(hashes), 5000):
-        chunk = list(hashes)[start : start + 5000]
-        by_id |= set(
-            Child.objects.filter(id_number_hash__in=chunk).values_list("id_number_hash", flat=True)
+    rows: Sequence[RegistrationRow], scope: ChildQuerySet
+) -> tuple[dict[str, int], dict[tuple[str, dt.date, str], int]]:
+    """The children of `scope` already registered under the rows' ID numbers, or (rows
+    without one) names, birth dates and villages, by key."""
+    hashes = sorted({protect.id_hash(r.child.id_number) for r in rows if r.child.id_number})
+    by_id: dict[str, int] = {}
+    for start in range(0, len(hashes), 500):
+        chunk = hashes[start : start + 500]
+        by_id.update(
+            (h, pk)
+            for pk, h in scope.filter(id_number_hash__in=chunk).values_list("pk", "id_number_hash")
         )
     names = {r.child.name.strip() for r in rows if not r.child.id_number}
     villages = {r.child.residence_code for r in rows if not r.child.id_number}
-    by_name: set[tuple[str, dt.date, str]] = set()
+    by_name: dict[tuple[str, dt.date, str], int] = {}
     if names:
-        for name, born, village in Child.objects.filter(
+        for pk, name, born, village in scope.filter(
             name__in=names, residence_id__in=villages
-        ).values_list("name", "birth_date", "residence_id"):
-            by_name.add((name, born, village))
+        ).values_list("pk", "name", "birth_date", "residence_id"):
+            by_name[(name, born, village)] = pk
     return by_id, by_name
 
 
@@ -149,7 +154,16 @@ def bulk_register(
     errors = bulk_validate(rows, actor=actor if check_access else None, places=places, today=today)
     if errors:
         return BulkResult(errors=errors)
-    by_id, by_name = _existing_keys(rows)
+    # A user's import is checked against the children the user may see: skipping a row (or
+    # not) for a child registered elsewhere would tell whether an ID number is registered
+    # anywhere in the country. The operator's import (no user) checks the whole registry.
+    scope = (
+        access.children_visible_to(actor)
+        if actor is not None and check_access
+        else Child.objects.all()
+    )
+    existing_ids, existing_names = _existing_keys(rows, scope)
+    by_id, by_name = set(existing_ids), set(existing_names)
     existing_households = _households(rows)
     result = BulkResult()
     new_households: dict[tuple[str, str], Household] = {}
@@ -162,6 +176,9 @@ def bulk_register(
             not id_key and name_key in by_name
         ):
             result.skipped += 1
+            found = existing_ids.get(id_key) if id_key else existing_names.get(name_key)
+            if found is not None:
+                result.matched.append(found)
             continue
         if id_key:
             seen_ids.add(id_key)

@@ -50,7 +50,7 @@ from django.utils.translation import gettext as _
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_access, log_children_read
 from shouhu.children.bulk import BulkResult, RegistrationRow, RowError, bulk_register, bulk_validate
 from shouhu.children.models import (
     Aid,
@@ -208,6 +208,9 @@ class ImportReport:
     dry_run: bool = False
     file_errors: list[str] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    # The registered children the rows matched (skipped), once the file was checked for
+    # them; None if it never got that far.
+    matched: list[int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -908,6 +911,16 @@ def import_children(
                 "dry_run": dry_run,
             },
         )
+        if report.matched is not None:
+            # The duplicate lookup, like the one of the registration page: the children found.
+            log_children_read(
+                user=actor,
+                child_ids=report.matched,
+                purpose="duplicate_check",
+                object_type="import",
+                fields=[access.BASIC],
+                detail={"file": file_name[:200], "dry_run": dry_run},
+            )
     return report
 
 
@@ -925,6 +938,7 @@ def _run(report: ImportReport, *, actor: User | None, data: bytes, today: dt.dat
     report.problems = _sorted(service_problems(result.errors, parsed.rows))
     if not report.problems:
         report.created, report.skipped = result.created, result.skipped
+        report.matched = result.matched
 
 
 def _register(

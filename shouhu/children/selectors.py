@@ -8,7 +8,8 @@
   glass" for officials);
 - `present_child_rows` — list rows with who the child lives with, and the categories each row's
   reader may see;
-- `child_history` / `present_history` — the change history, masked like the file.
+- `history_visible_to` / `present_history` — the change history, without what the reader
+  may not know changed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from django.utils.translation import gettext as _
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.audit.models import AccessLog, Action, ChangeRecord
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_access, log_children_read
 from shouhu.children import protect
 from shouhu.children.models import (
     Child,
@@ -385,27 +386,28 @@ def _tell_auditors(user: User, child: Child, entry: AccessLog, purpose: str) -> 
 
 def possible_duplicates(
     *, user: User, id_number: str, name: str, birth_date: dt.date | None, village_code: str
-) -> tuple[list[Child], int]:
-    """Children who may already be registered: same ID number anywhere, or same name, birth
-    date and village. Returns the ones the user may see, and how many others exist (shown as
-    a count only, never as names)."""
+) -> list[Child]:
+    """Children the user may see who may be the one being registered: same ID number, or
+    same name, birth date and village. Children outside the user's area are not looked at:
+    any answer about them, even a count, would tell whoever registers children whether an ID
+    number is registered anywhere in the country. (The page says, for every query alike,
+    to check with the supervisor.) Every lookup is logged, with the children it found."""
     q = Q()
     if id_number:
         q |= Q(id_number_hash=protect.id_hash(id_number))
     if name and birth_date and village_code:
         q |= Q(name=name.strip(), birth_date=birth_date, residence_id=village_code)
     if not q:
-        return [], 0
-    matches = Child.objects.filter(q)
+        return []
     visible = list(access.children_visible_to(user).filter(q).select_related("residence")[:10])
-    if visible:
-        log_access(
-            user=user,
-            action=Action.LIST_CHILDREN,
-            purpose="duplicate_check",
-            detail={"child_ids": [c.pk for c in visible]},
-        )
-    return visible, max(matches.count() - len(visible), 0)
+    log_children_read(
+        user=user,
+        child_ids=[c.pk for c in visible],
+        purpose="duplicate_check",
+        fields=[access.BASIC],
+        detail={"by_id_number": bool(id_number), "by_name": bool(name and birth_date)},
+    )
+    return visible
 
 
 # ---------------------------------------------------------------- list rows
@@ -530,8 +532,46 @@ ENCRYPTED_CHANGED = "[encrypted value changed]"  # what `audit.services.snapshot
 
 def child_history(child: Child) -> QuerySet[ChangeRecord]:
     """The child's change history, newest first (member and household changes are filed
-    under each child of the household)."""
+    under each child of the household), unfiltered: readers get `history_visible_to`."""
     return ChangeRecord.objects.filter(child_id=child.pk).order_by("-at", "-id")
+
+
+def _counselling_assignments(records: Sequence[ChangeRecord]) -> set[str]:
+    """Ids of the counselling assignments the records speak of (one query at most)."""
+    ids = _int_keys({r.object_id for r in records if r.object_type == "childassignment"})
+    if not ids:
+        return set()
+    rows = ChildAssignment.objects.filter(pk__in=ids, kind="counselor")
+    return {str(pk) for pk in rows.values_list("pk", flat=True)}
+
+
+def _visible_lines(
+    record: ChangeRecord, classes: frozenset[str], counselling: set[str]
+) -> dict[str, Any]:
+    """The fields of a change record the reader may know changed. A field above the
+    reader's ceiling is left out altogether (a masked line would say that the child's
+    household went on 低保 or that a disability was recorded); so is every field of a
+    counselling assignment for readers below the sensitive class."""
+    if access.SENSITIVE not in classes and (
+        record.object_id in counselling and record.object_type == "childassignment"
+    ):
+        return {}
+    hidden = HISTORY_FIELD_CLASSES.get(record.object_type, {})
+    return {
+        name: pair
+        for name, pair in record.changes.items()
+        if name not in hidden or hidden[name] in classes
+    }
+
+
+def history_visible_to(child: Child, classes: frozenset[str]) -> list[ChangeRecord]:
+    """The child's change history as one reader may know it, newest first: records whose
+    every field is above the reader's ceiling are left out, so that neither a line nor a
+    record says that something hidden changed; the others keep only their visible fields.
+    Filtered before paging, so a page's length says nothing either."""
+    records = list(child_history(child))
+    counselling = _counselling_assignments(records)
+    return [r for r in records if not r.changes or _visible_lines(r, classes, counselling)]
 
 
 def _model_field(model: type[models.Model] | None, name: str) -> models.Field[Any, Any] | None:
@@ -606,28 +646,21 @@ def present_history(
     records: Sequence[ChangeRecord], classes: frozenset[str]
 ) -> list[dict[str, Any]]:
     """Change records for one reader: field names and choice values in the reader's language,
-    names instead of keys, and values of fields above the reader's ceiling masked. That a
-    counsellor was assigned is itself sensitive."""
-    names = _related_names(records)
+    names instead of keys; fields above the reader's ceiling and the records left with none
+    are not shown at all (see `history_visible_to`, which pages should use to page them)."""
+    counselling = _counselling_assignments(records)
+    visible = [(r, _visible_lines(r, classes, counselling)) for r in records]
+    visible = [(r, lines) for r, lines in visible if lines or not r.changes]
+    names = _related_names([r for r, _lines in visible])
     rows = []
-    for r in records:
+    for r, lines in visible:
         model = HISTORY_MODELS.get(r.object_type)
-        hidden = HISTORY_FIELD_CLASSES.get(r.object_type, {})
-        counselling = r.object_type == "childassignment" and any(
-            isinstance(pair, list) and "counselor" in pair for pair in r.changes.values()
-        )
         changes = []
-        for name, pair in r.changes.items():
+        for name, pair in lines.items():
             before, after = (pair[0], pair[-1]) if isinstance(pair, list) and pair else (None, pair)
             field = _model_field(model, name)
             label = str(field.verbose_name) if field is not None else name
-            masked = (name in hidden and hidden[name] not in classes) or (
-                counselling and access.SENSITIVE not in classes
-            )
-            if masked:
-                changes.append((label, MASK if before not in (None, "") else None, MASK))
-            else:
-                changes.append((label, _shown(field, before, names), _shown(field, after, names)))
+            changes.append((label, _shown(field, before, names), _shown(field, after, names)))
         rows.append(
             {
                 "at": r.at,

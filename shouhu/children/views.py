@@ -22,8 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, OrgKind, User
-from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_children_read
 from shouhu.children import forms, selectors
 from shouhu.children.models import (
     Aid,
@@ -186,9 +185,9 @@ def child_list(request: HttpRequest) -> HttpResponse:
         row["living_label"] = living.get(row["living_arrangement"], "")
         row["away_labels"] = [relations.get(r, r) for r in row["parents_away"]]
         row["guardian_labels"] = [relations.get(r, r) for r in row["guardians_at_home"]]
-    log_access(
+    log_children_read(
         user=user,
-        action=Action.LIST_CHILDREN,
+        child_ids=[row["id"] for row in rows],
         purpose="list",
         detail={
             "filters": selectors.logged_filters(filters),
@@ -289,7 +288,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         member["away_reason_label"] = reasons.get(member["away_reason"], "")
     view["household"]["aid_label"] = dict(Aid.choices).get(view["household"]["aid"], "")
-    history = Paginator(selectors.child_history(child), HISTORY_SIZE).get_page(
+    history = Paginator(selectors.history_visible_to(child, classes), HISTORY_SIZE).get_page(
         request.GET.get("history")
     )
     context = {

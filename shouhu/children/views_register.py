@@ -82,15 +82,14 @@ def register(request: HttpRequest) -> HttpResponse:
     care_form = registry_forms.DelegatedCareForm(post, prefix="care")
     consent_form = registry_forms.ConsentForm(post, prefix="consent")
     duplicates: list[Child] = []
-    hidden_duplicates = 0
     if post is not None:
         forms_valid = all(
             f.is_valid() for f in (child_form, household_form, member_formset, care_form)
         )
         forms_valid = consent_form.is_valid() and forms_valid
-        duplicates, hidden_duplicates = _duplicates_of(user, child_form)
+        duplicates = _duplicates_of(user, child_form)
         if forms_valid:
-            if (duplicates or hidden_duplicates) and not post.get("confirm_not_duplicate"):
+            if duplicates and not post.get("confirm_not_duplicate"):
                 messages.warning(
                     request,
                     _("This child may already be registered. Check below, then confirm."),
@@ -115,15 +114,14 @@ def register(request: HttpRequest) -> HttpResponse:
         "care_form": care_form,
         "consent_form": consent_form,
         "duplicates": duplicates,
-        "hidden_duplicates": hidden_duplicates,
-        "ask_confirm": bool(duplicates or hidden_duplicates),
+        "ask_confirm": bool(duplicates),
         "more_rows_open": post is not None
         and any(f.has_changed() or f.errors for f in member_formset.forms[4:]),
     }
     return render(request, "children/register.html", context)
 
 
-def _duplicates_of(user: User, child_form: registry_forms.ChildForm) -> tuple[list[Child], int]:
+def _duplicates_of(user: User, child_form: registry_forms.ChildForm) -> list[Child]:
     """Possible duplicates from whichever identifying facts of the form are valid, so the
     warning stays on the page while other fields still have errors."""
     d = getattr(child_form, "cleaned_data", {})
@@ -209,7 +207,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
     get = request.GET
     id_number = printable(get.get("id_number", ""), 18).upper()
     birth = _date(get.get("birth_date", ""))
-    found, hidden = selectors.possible_duplicates(
+    found = selectors.possible_duplicates(
         user=user,
         id_number=id_number if len(id_number) == 18 else "",
         name=printable(get.get("name", ""), 100),
@@ -219,7 +217,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "children/_duplicates.html",
-        {"duplicates": found, "hidden_duplicates": hidden, "ask_confirm": True},
+        {"duplicates": found, "ask_confirm": True},
     )
 
 

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from shouhu.accounts import access
 from shouhu.accounts.models import OrgKind, Role, User
 from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_access, log_children_read
 from shouhu.lib import clock
 from shouhu.notify.services import Message, send
 from shouhu.screening.models import (
@@ -184,14 +184,12 @@ def alerts_listed(
     if status:
         rows = rows.filter(status=status)
     alerts = list(rows.order_by("-raised_at", "-id")[:limit])
-    children = sorted({a.child_id for a in alerts})
-    log_access(
+    log_children_read(
         user=user,
-        action=Action.LIST_CHILDREN,
-        child_id=children[0] if len(children) == 1 else None,
-        object_type="alert",
+        child_ids=[a.child_id for a in alerts],
         purpose=purpose,
-        detail={"child_ids": children, "alert_ids": [a.pk for a in alerts]},
+        object_type="alert",
+        detail={"alert_ids": [a.pk for a in alerts]},
     )
     return alerts
 

@@ -20,8 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shouhu.accounts import access
 from shouhu.accounts.models import User
-from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_children_read
 from shouhu.lib import clock
 from shouhu.lib.instruments import Instrument
 from shouhu.screening import (
@@ -460,9 +459,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
     overdue = sum(1 for t in tasks if t.due_on < today) + sum(
         1 for t in follow_ups if t.due_on < today
     )
-    log_access(
+    log_children_read(
         user=user,
-        action=Action.LIST_CHILDREN,
+        child_ids=[t.child_id for t in tasks] + [t.case.child_id for t in follow_ups],
         purpose="worklist",
         detail={"visits": len(tasks), "follow_ups": len(follow_ups)},
     )
@@ -514,7 +513,13 @@ def report_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def report_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    rows = reporting.reports_visible_to(user).order_by("completed_at", "-opened_at")[:200]
+    rows = list(reporting.reports_visible_to(user).order_by("completed_at", "-opened_at")[:200])
+    log_children_read(
+        user=user,
+        child_ids=[r.child_id for r in rows],
+        purpose="mandatory_reports",
+        object_type="mandatory_report",
+    )
     return render(
         request,
         "screening/reports.html",
