@@ -817,6 +817,7 @@ class _Need:
     child: Child
     lost: list[Session]  # the child's cancelled sessions of the week, in time order
     why: str = ""  # an `UnservedReason` once the child is known not to get them all
+    not_then: bool = False  # the family cannot make the lost times (not offered again)
 
 
 def _fits(windows: Iterable[Window], day: int, start: dt.time, end: dt.time) -> bool:
@@ -880,7 +881,8 @@ def _minutes(t: dt.time) -> int:
 
 def _parents_for(need: _Need, week_start: dt.date) -> tuple[bool, list[dict[str, Any]]]:
     """Whether any parent's call times are recorded, and the parents' windows left for
-    this re-planning: not on a day the child already has a session, not in a lost slot."""
+    this re-planning: not on a day the child already has a session, nor at a lost time the
+    family could not make."""
     lo, hi = _week_range(week_start)
     taken = {
         s.starts_at.astimezone(dates.SHANGHAI).isoweekday()
@@ -895,7 +897,7 @@ def _parents_for(need: _Need, week_start: dt.date) -> tuple[bool, list[dict[str,
         windows = [(w.day, _minutes(w.start), _minutes(w.end)) for w in availability.windows.all()]
         recorded = recorded or bool(windows)
         windows = [w for w in windows if w[0] not in taken]
-        for old in need.lost:
+        for old in need.lost if need.not_then else ():
             local = old.starts_at.astimezone(dates.SHANGHAI)
             start = local.hour * 60 + local.minute
             windows = _cut(windows, local.isoweekday(), start, start + old.minutes)
@@ -1068,7 +1070,7 @@ def _why_short(
 ) -> str:
     """Planned alone on the week's free hours (other sessions ignored), would the child get
     the sessions? Then every suitable time is taken; otherwise none suits."""
-    alone = _Need(need.child, need.lost)
+    alone = _Need(need.child, need.lost, not_then=need.not_then)
     left = _left_of_week(
         week_start, {need.child.pk: alone}, now=now, absent=absent, free_only=False
     )
@@ -1084,15 +1086,20 @@ def _replan(
     reason: str,
     now: dt.datetime,
     absent: set[tuple[int, int, dt.date]] | None = None,
+    not_then: bool = False,
 ) -> Replanned:
-    """Cancel `sessions` and plan their children again in what is left of each week."""
+    """Cancel `sessions` and plan their children again in what is left of each week
+    (`not_then`: the families cannot make those times, so they are not offered again)."""
     reason = reason[:200]
     weeks: dict[dt.date, dict[int, _Need]] = defaultdict(dict)
     for old in sorted(sessions, key=lambda s: (s.starts_at, s.pk)):
         old.status, old.cancel_reason = SessionStatus.CANCELLED, reason
         old.save(update_fields=["status", "cancel_reason"])
         for child in old.children.all():
-            weeks[old.schedule.week_start].setdefault(child.pk, _Need(child, [])).lost.append(old)
+            need = weeks[old.schedule.week_start].setdefault(
+                child.pk, _Need(child, [], not_then=not_then)
+            )
+            need.lost.append(old)
     done = Replanned()
     for week_start, needs in sorted(weeks.items()):
         got = _replan_week(week_start, needs, now=now, absent=absent or set())
@@ -1224,7 +1231,7 @@ def cancel_session(
         raise ValidationError(_("Only a planned session can be cancelled."))
     if not reason.strip():
         raise ValidationError({"reason": [_("Say why.")]})
-    return _replan([session], reason=reason.strip(), now=now or clock.now())
+    return _replan([session], reason=reason.strip(), now=now or clock.now(), not_then=True)
 
 
 def _future_on_device(device: Device, now: dt.datetime) -> list[Session]:
