@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -18,7 +19,7 @@ from shouhu.notify.models import ParentMessage
 from shouhu.reunion import services
 from shouhu.reunion.models import Contact, Schedule, Session, SessionStatus, Site, TicketStatus
 from shouhu.screening.models import RiskLevel
-from tests.world import TODAY, VILLAGE_B, World, make_user
+from tests.world import NOW, TODAY, VILLAGE_B, World, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +164,7 @@ def test_cancel_moves_the_family_and_tells_the_parents(world: World, site: Site,
     )
     session.refresh_from_db()
     assert session.status == SessionStatus.CANCELLED
-    (new,) = moved
+    (new,) = moved.sessions
     local = dates.start_of_day(WEEK)
     assert new.starts_at >= local and new.starts_at.astimezone(dates.SHANGHAI).time() >= dt.time(
         16, 30
@@ -204,9 +205,16 @@ def test_broken_device_moves_its_sessions(world: World, site: Site, envoy) -> No
         services.ticket_take(actor=world.users["teacher_b"], ticket=ticket)
 
 
+def started(session: Session) -> time_machine.travel:
+    """The clock moved to ten minutes into the session."""
+    return time_machine.travel(session.starts_at + dt.timedelta(minutes=10))
+
+
 def test_attendance_records_contact_and_validates(world: World, site: Site) -> None:
     session = _session(world, site)
     b1 = world.children["b1"]
+    traveller = started(session)
+    traveller.start()
     with pytest.raises(ValidationError) as bad:
         services.attendance_record(
             actor=world.users["teacher_b"],
@@ -229,6 +237,7 @@ def test_attendance_records_contact_and_validates(world: World, site: Site) -> N
     assert contact.mode == "reunion" and contact.minutes == 18
     report = services.site_week_report(site, WEEK)
     assert report["sessions_held"] == 1 and report["children_reached"] == 1
+    traveller.stop()
 
 
 def test_contact_log_feeds_the_risk_level(world: World) -> None:
@@ -322,6 +331,8 @@ def test_attendance_page(world: World, site: Site) -> None:
     client.force_login(world.users["teacher_b"])
     page = client.get(reverse("reunion:attendance", args=[session.pk])).content.decode()
     assert 'data-testid="room-link"' in page and session.room in page
+    session.starts_at = NOW - dt.timedelta(minutes=30)  # it has begun
+    session.save(update_fields=["starts_at"])
     response = client.post(
         reverse("reunion:attendance", args=[session.pk]),
         {
@@ -333,6 +344,8 @@ def test_attendance_page(world: World, site: Site) -> None:
     )
     assert response.status_code == 302
     assert Child.objects.get(pk=b1.pk).contacts.get().minutes == 15  # type: ignore[attr-defined]
+    monday = TODAY - dt.timedelta(days=TODAY.weekday())
+    assert response["Location"].endswith(f"/reunion/sites/{site.pk}/?week={monday.isoformat()}")
 
 
 def _api(username: str) -> tuple[Client, dict[str, str]]:
@@ -350,17 +363,18 @@ def test_api_sites_schedule_attendance_and_contacts(world: World, site: Site, en
     assert [s["id"] for s in sites] == [site.pk] and len(sites[0]["devices"]) == 2
     week = client.get(f"/api/v1/reunion/sites/{site.pk}/schedule", {"week": WEEK}, **auth).json()
     assert week["items"][0]["children"] == [b1.pk] and session.room in week["items"][0]["room_url"]
-    marked = client.post(
-        f"/api/v1/reunion/sessions/{session.pk}/attendance",
-        {"rows": [{"child": b1.pk, "present": True, "parent_joined": True, "minutes": 12}]},
-        content_type="application/json",
-        **auth,
-    )
+    with started(session):
+        client, auth = _api("teacher_b")  # a token of that day
+        marked = client.post(
+            f"/api/v1/reunion/sessions/{session.pk}/attendance",
+            {"rows": [{"child": b1.pk, "present": True, "parent_joined": True, "minutes": 12}]},
+            content_type="application/json",
+            **auth,
+        )
+        log = client.get(f"/api/v1/children/{b1.pk}/contacts", **auth).json()
     assert marked.status_code == 200 and marked.json()["status"] == "held"
-    log = client.get(f"/api/v1/children/{b1.pk}/contacts", **auth).json()
-    assert (
-        log["items"][0]["mode"] == "reunion" and log["indicators"]["days_since_contact"] is not None
-    )
+    assert log["items"][0]["mode"] == "reunion" and log["indicators"]["days_since_contact"] == 0
+    client, auth = _api("teacher_b")
     bad = client.post(
         f"/api/v1/children/{b1.pk}/contacts",
         {"mode": "pigeon", "on": "2026-11-01"},

@@ -18,15 +18,14 @@ from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Error
 from shouhu.children.models import FamilyMember
-from shouhu.lib import clock, dates
+from shouhu.lib import clock
 from shouhu.places.models import Place
-from shouhu.reunion import services
+from shouhu.reunion import selectors, services
 from shouhu.reunion.models import (
     Contact,
     Facilitator,
     ParentAvailability,
     Session,
-    SessionStatus,
     Site,
 )
 
@@ -304,8 +303,8 @@ def facilitator_delete(request: HttpRequest, site_id: int, user_id: int) -> dict
     """The coming sessions nobody else can run move (the parents are told)."""
     user = current_user(request)
     site = _site(request, site_id)
-    moved = services.facilitator_remove(actor=user, facilitator=_facilitator(site, user_id))
-    return {"moved": [s.pk for s in moved]}
+    done = services.facilitator_remove(actor=user, facilitator=_facilitator(site, user_id))
+    return {"moved": [s.pk for s in done.sessions], "unserved": _unserved(user, done)}
 
 
 @router.post(
@@ -321,8 +320,27 @@ def facilitator_absence(
     user = current_user(request)
     site = _site(request, site_id)
     facilitator = _facilitator(site, user_id)
-    moved = services.facilitator_absent(actor=user, facilitator=facilitator, on=payload.on)
-    return {"moved": [{"id": s.pk, "starts_at": s.starts_at} for s in moved]}
+    done = services.facilitator_absent(actor=user, facilitator=facilitator, on=payload.on)
+    return {
+        "moved": [{"id": s.pk, "starts_at": s.starts_at} for s in done.sessions],
+        "unserved": _unserved(user, done),
+    }
+
+
+def _unserved(user: User, done: services.Replanned) -> list[dict[str, Any]]:
+    """The children the re-planning could not rebook, each with the reason (the caller
+    runs the site, so sees its children; logged)."""
+    selectors.log_children_shown(
+        user, [r.child_id for r in done.unserved], purpose="api_reunion_replanned"
+    )
+    return [
+        {
+            "child": r.child_id,
+            "session": r.session_id,
+            "reason": r.get_unserved_reason_display(),
+        }
+        for r in done.unserved
+    ]
 
 
 @router.post("/reunion/plan", response={200: dict[str, Any], **ERRORS}, summary="Plan a week")
@@ -387,18 +405,12 @@ def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -
     user = current_user(request)
     site = _site(request, site_id)
     day = query.week or clock.today()
-    week = day - dt.timedelta(days=day.isoweekday() - 1)
-    start = dates.start_of_day(week)
-    shows = access.manages_site(user, site) or access.facilitates(user, site)
-    sessions = (
-        Session.objects.filter(
-            site=site, starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=7)
-        )
-        .exclude(status=SessionStatus.CANCELLED)
-        .prefetch_related("children")
+    week = selectors.site_week(
+        user, site, day - dt.timedelta(days=day.isoweekday() - 1), purpose="api_reunion_schedule"
     )
+    shows = week.shows_children
     items = []
-    for s in sessions:
+    for s in week.sessions:
         row: dict[str, Any] = {
             "id": s.pk,
             "starts_at": s.starts_at,
@@ -410,7 +422,18 @@ def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -
             row["children"] = [c.pk for c in s.children.all()]
             row["room_url"] = services.room_url(s)
         items.append(row)
-    return {"week": week, "items": items}
+    out: dict[str, Any] = {"week": week.start, "items": items}
+    if shows:
+        out["unserved"] = [
+            {
+                "child": r.child_id,
+                "session": r.session_id,
+                "starts_at": r.session.starts_at,
+                "reason": r.get_unserved_reason_display(),
+            }
+            for r in week.unserved
+        ]
+    return out
 
 
 def _parent(request: HttpRequest, member_id: int) -> tuple[User, FamilyMember]:
@@ -436,7 +459,7 @@ def _availability(user: User, member: FamilyMember) -> dict[str, Any]:
         "updated_at": availability.updated_at if availability else None,
     }
     if access.can_edit_household(user, member.household_id):
-        out["phone"] = services.parent_phone(member)
+        out["phone"] = selectors.parent_phone_shown(user, member, purpose="api_parent_windows")
     return out
 
 
@@ -449,20 +472,7 @@ def parent_availability_get(request: HttpRequest, member_id: int) -> dict[str, A
     """The windows and preferred channel (`channel` null: never set); the phone only for
     those who edit the family's registration."""
     user, member = _parent(request, member_id)
-    out = _availability(user, member)
-    if "phone" in out:
-        from shouhu.audit.models import Action
-        from shouhu.audit.services import log_access
-
-        log_access(
-            user=user,
-            action=Action.REVEAL,
-            object_type="family_member",
-            object_id=str(member.pk),
-            fields=[access.IDENTIFYING],
-            purpose="api_parent_windows",
-        )
-    return out
+    return _availability(user, member)
 
 
 @router.put(

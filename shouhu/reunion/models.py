@@ -233,6 +233,44 @@ class Session(models.Model):
         return f"session {self.pk}"
 
 
+class UnservedReason(models.TextChoices):
+    """Why the re-planning found a child no new time."""
+
+    NOT_ENROLLED = "not_enrolled", _("not enrolled at an active site")
+    NO_DEVICE = "no_device", _("no working device at the child's sites")
+    NO_PARENT_TIMES = "no_parent_times", _("no call times recorded for a parent")
+    NO_TIME = "no_time", _("no time left this week suits a parent, a facilitator and the site")
+    ALL_TAKEN = "all_taken", _("every suitable time left this week is taken")
+    PLANNER_FAILED = "planner_failed", _("the planner failed; please report this problem")
+
+
+class Rebooking(models.Model):
+    """What became of one child of a cancelled session: the new session the re-planning
+    found, or none and why (so nobody silently drops out of the week)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="rebookings")
+    child = models.ForeignKey("children.Child", on_delete=models.CASCADE, related_name="+")
+    new_session = models.ForeignKey(
+        Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("why it was cancelled"), max_length=200)
+    unserved_reason = models.CharField(
+        _("why no new time"), max_length=20, choices=UnservedReason.choices, blank=True
+    )
+    created_at = models.DateTimeField(_("re-planned"))
+
+    class Meta:
+        ordering = ["session__starts_at", "child_id"]
+        verbose_name = _("rebooking")
+        verbose_name_plural = _("rebookings")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "child"], name="rebooking_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} from {self.session_id} to {self.new_session_id}"
+
+
 class Feeling(models.IntegerChoices):
     """The five-face scale a child taps after the call."""
 

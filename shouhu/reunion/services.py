@@ -2,11 +2,11 @@
 solver of `shouhu.lib.reunion_solver` from the database), re-planning what a change affects,
 attendance, the contact log and its indicators, and technical-support tickets.
 
-Re-planning keeps every session that is still possible and moves only the families whose
-session was lost (cancelled by a parent, a broken device, an absent facilitator): each,
-highest priority first, takes the first free slot left in the week that satisfies every
-constraint of the plan (first fit over the remaining capacity), and the people concerned
-are told.
+Re-planning keeps every session that is still possible and plans again only the children
+whose session was lost (cancelled by a parent, a fault ticket, a device out of order, an
+absent or departed facilitator), with the same solver as the week, on what is left of it
+(see "re-planning" below); each child comes out rebooked or listed with the reason, and
+the people concerned are told.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import itertools
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, Role, User
 from shouhu.children.models import Child, FamilyMember, Relation
-from shouhu.lib import clock, dates
+from shouhu.lib import clock, dates, reunion_solver
 from shouhu.notify.services import Message, send, send_to_parent
 from shouhu.places.models import Place
 from shouhu.reunion.models import (
@@ -46,6 +46,7 @@ from shouhu.reunion.models import (
     Facilitator,
     ParentAvailability,
     Participant,
+    Rebooking,
     Schedule,
     Session,
     SessionStatus,
@@ -53,6 +54,7 @@ from shouhu.reunion.models import (
     SiteKind,
     Ticket,
     TicketStatus,
+    UnservedReason,
     Window,
 )
 
@@ -136,6 +138,11 @@ def managed_organisations(actor: User) -> list[Organisation]:
         pk__in=actor.memberships.filter(active=True).values("organisation_id"), active=True
     ).select_related("jurisdiction")
     return [o for o in orgs if may_create_site(actor, o)]
+
+
+def may_plan(actor: User, organisation: Organisation) -> bool:
+    """Those who manage the organisation's sites plan its weeks."""
+    return may_create_site(actor, organisation)
 
 
 def may_create_site(actor: User, organisation: Organisation) -> bool:
@@ -357,7 +364,7 @@ def _uncovered(
 @transaction.atomic
 def facilitator_remove(
     *, actor: User, facilitator: Facilitator, now: dt.datetime | None = None
-) -> list[Session]:
+) -> Replanned:
     """The facilitator no longer runs the site; coming sessions nobody else can run move."""
     now = now or clock.now()
     site = facilitator.site
@@ -535,8 +542,12 @@ class Built:
     sites: dict[str, Site]
 
 
-def build_instance(sites: Sequence[Site]) -> Built:
-    """The solver's documented JSON instance for these sites, from the database."""
+def build_instance(
+    sites: Sequence[Site], *, week_start: dt.date | None = None, now: dt.datetime | None = None
+) -> Built:
+    """The solver's documented JSON instance for these sites, from the database; with
+    `week_start` and `now`, only the slots of that week still to come are offered (a week
+    already begun is planned from now on)."""
     devices = {str(s.pk): available_devices(s) for s in sites}
     # A site without a usable device (all broken, retired or with an open ticket) has no
     # slot to offer: it is left out, and its children go unserved there.
@@ -548,7 +559,7 @@ def build_instance(sites: Sequence[Site]) -> Built:
             {
                 "id": sid,
                 "devices": len(devices[sid]),
-                "open": [_win(w) for w in s.openings.all()],
+                "open": _openings(s, week_start, now),
             }
             for sid, s in by_id.items()
         ],
@@ -592,6 +603,16 @@ def build_instance(sites: Sequence[Site]) -> Built:
     return Built(instance, devices, by_id)
 
 
+def _openings(site: Site, week_start: dt.date | None, now: dt.datetime | None) -> list[Any]:
+    if week_start is None or now is None or dates.start_of_day(week_start) > now:
+        return [_win(w) for w in site.openings.all()]
+    return [
+        w
+        for o in site.openings.all()
+        for w in _free_runs(o, week_start, slot=slot_minutes(), now=now)
+    ]
+
+
 def room_name() -> str:
     """An unguessable room name (128 bits)."""
     return f"shouhu-{secrets.token_urlsafe(16)}"
@@ -630,18 +651,25 @@ def _starts(week_start: dt.date, day: int, start: str) -> dt.datetime:
     )
 
 
-def _parents_of(session: Session) -> list[FamilyMember]:
-    households = {c.household_id for c in session.children.all()}
+def _parents_in(households: Iterable[int]) -> list[FamilyMember]:
     return list(
         FamilyMember.objects.filter(
-            household_id__in=households, relation__in=PARENTS, away=True
+            household_id__in=set(households), relation__in=PARENTS, away=True
         ).select_related("reunion_availability")
     )
 
 
-def session_message(session: Session, *, changed: bool = False) -> str:
+def _parents_of(session: Session) -> list[FamilyMember]:
+    return _parents_in(c.household_id for c in session.children.all())
+
+
+def session_message(
+    session: Session, *, changed: bool = False, was: Sequence[dt.datetime] = ()
+) -> str:
+    """The parents' message: who, when, where, the room link and the phone fallback; a
+    changed session says the time it replaces."""
     names = "、".join(c.name for c in session.children.order_by("id"))
-    when = timezone.localtime(session.starts_at).strftime("%m月%d日 %H:%M")
+    when = when_text(session.starts_at)
     dialin = getattr(settings, "SHOUHU_JITSI_DIALIN", "")
     fallback = (
         _("If the video does not open, dial %(dialin)s and give the room name %(room)s.")
@@ -649,7 +677,11 @@ def session_message(session: Session, *, changed: bool = False) -> str:
         if dialin
         else _("If the video does not open, the teacher will phone you at that time.")
     )
-    head = _("Changed: ") if changed else ""
+    head = ""
+    if changed and was:
+        head = _("Changed (was %(was)s): ") % {"was": "、".join(when_text(w) for w in was)}
+    elif changed:
+        head = _("Changed: ")
     return head + _(
         "[Shouhu] Video call with %(names)s on %(when)s at %(site)s. Join: %(url)s . %(fallback)s"
     ) % {
@@ -661,8 +693,10 @@ def session_message(session: Session, *, changed: bool = False) -> str:
     }
 
 
-def _tell_parents(session: Session, *, changed: bool, now: dt.datetime) -> None:
-    body = session_message(session, changed=changed)
+def _tell_parents(
+    session: Session, *, changed: bool, now: dt.datetime, was: Sequence[dt.datetime] = ()
+) -> None:
+    body = session_message(session, changed=changed, was=was)
     for member in _parents_of(session):
         channel = getattr(getattr(member, "reunion_availability", None), "channel", "sms")
         send_to_parent(member, "reunion", body, channel=channel, now=now)
@@ -678,19 +712,20 @@ def plan_week(
 ) -> Schedule:
     """Plan a week (Monday `week_start`) for the organisation's sites and tell parents and
     facilitators. Replaces a plan of the same week that had no session held yet."""
-    from shouhu.lib import reunion_solver
-
     now = now or clock.now()
-    if not actor.memberships.filter(organisation=organisation, active=True).exists():
-        raise PermissionDenied(_("Sites are managed by their organisation."))
+    if not may_plan(actor, organisation):
+        raise PermissionDenied(_("Only those who manage the organisation's sites plan them."))
     if week_start.isoweekday() != 1:
         raise ValidationError({"week_start": [_("A week starts on a Monday.")]})
+    today = now.astimezone(dates.SHANGHAI).date()
+    if week_start + dt.timedelta(days=7) <= today:
+        raise ValidationError({"week": [_("This week is over: plan this week or a week to come.")]})
     sites = list(Site.objects.filter(organisation=organisation, active=True).order_by("pk"))
     old = Schedule.objects.filter(organisation=organisation, week_start=week_start)
     if Session.objects.filter(schedule__in=old).exclude(status=SessionStatus.PLANNED).exists():
         raise ValidationError({"week_start": [_("This week has already started.")]})
     old.delete()
-    built = build_instance(sites)
+    built = build_instance(sites, week_start=week_start, now=now)
     try:
         plan = reunion_solver.solve(built.instance)
     except reunion_solver.InstanceError as exc:
@@ -745,10 +780,304 @@ def plan_week(
 
 
 # ---------------------------------------------------------------- re-planning
+#
+# A change (a fault ticket, a device taken out of order, an absent or departed facilitator, a
+# parent who cannot make it) cancels sessions, and their children are planned again by the
+# solver that plans the week (`shouhu.lib.reunion_solver`), on what is left of the week:
+# each usable device is a site of its own whose openings are its free slots after now; the
+# days a child already has a session, and the lost slot itself, are taken out of the
+# parents' windows, and an absent facilitator's day out of theirs. Every child comes out
+# rebooked or with the reason why not (a `Rebooking`), and parents, facilitators and child
+# directors are told the names, the old and the new times.
+
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def when_text(at: dt.datetime) -> str:
+    """A time as people in China write it: 11月23日（周一）16:40."""
+    local = at.astimezone(dates.SHANGHAI)
+    return f"{local.month}月{local.day}日（周{WEEKDAYS_ZH[local.weekday()]}）{local:%H:%M}"
+
+
+@dataclass
+class Replanned:
+    """What a re-planning did: the new sessions, and one rebooking per child of each
+    cancelled session (rebooked, or not and why)."""
+
+    sessions: list[Session] = field(default_factory=list)
+    rebookings: list[Rebooking] = field(default_factory=list)
+
+    @property
+    def unserved(self) -> list[Rebooking]:
+        return [r for r in self.rebookings if r.new_session is None]
+
+
+@dataclass
+class _Need:
+    child: Child
+    lost: list[Session]  # the child's cancelled sessions of the week, in time order
+    why: str = ""  # an `UnservedReason` once the child is known not to get them all
+    not_then: bool = False  # the family cannot make the lost times (not offered again)
 
 
 def _fits(windows: Iterable[Window], day: int, start: dt.time, end: dt.time) -> bool:
     return any(w.day == day and w.start <= start and end <= w.end for w in windows)
+
+
+def _week_range(week_start: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dates.start_of_day(week_start)
+    return start, start + dt.timedelta(days=7)
+
+
+def _free_runs(
+    opening: Window,
+    week_start: dt.date,
+    *,
+    slot: int,
+    now: dt.datetime,
+    busy: Sequence[tuple[dt.datetime, dt.datetime]] = (),
+) -> list[dict[str, Any]]:
+    """The runs of the opening's slots that start after `now` and meet no busy interval,
+    as windows on the opening's own grid (the solver's slots start at a window's start)."""
+    midnight = dates.start_of_day(week_start + dt.timedelta(days=opening.day - 1))
+    step = dt.timedelta(minutes=slot)
+    at = midnight + dt.timedelta(hours=opening.start.hour, minutes=opening.start.minute)
+    end = midnight + dt.timedelta(hours=opening.end.hour, minutes=opening.end.minute)
+    runs: list[tuple[dt.datetime, dt.datetime]] = []
+    while at + step <= end:
+        if at > now and not any(b0 < at + step and at < b1 for b0, b1 in busy):
+            if runs and runs[-1][1] == at:
+                runs[-1] = (runs[-1][0], at + step)
+            else:
+                runs.append((at, at + step))
+        at += step
+    return [{"day": opening.day, "start": _local_hhmm(a), "end": _local_hhmm(b)} for a, b in runs]
+
+
+def _local_hhmm(at: dt.datetime) -> str:
+    return _fmt(at.astimezone(dates.SHANGHAI).time())
+
+
+Minutes = tuple[int, int, int]  # (day, start minute, end minute)
+
+
+def _cut(windows: list[Minutes], day: int, lo: int, hi: int) -> list[Minutes]:
+    """Windows (day, start minute, end minute) less [lo, hi) on `day`."""
+    out = []
+    for d, s, e in windows:
+        if d != day or e <= lo or hi <= s:
+            out.append((d, s, e))
+            continue
+        if s < lo:
+            out.append((d, s, lo))
+        if hi < e:
+            out.append((d, hi, e))
+    return out
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _parents_for(need: _Need, week_start: dt.date) -> tuple[bool, list[dict[str, Any]]]:
+    """Whether any parent's call times are recorded, and the parents' windows left for
+    this re-planning: not on a day the child already has a session, nor at a lost time the
+    family could not make."""
+    lo, hi = _week_range(week_start)
+    taken = {
+        s.starts_at.astimezone(dates.SHANGHAI).isoweekday()
+        for s in Session.objects.filter(
+            children=need.child, starts_at__gte=lo, starts_at__lt=hi
+        ).exclude(status=SessionStatus.CANCELLED)
+    }
+    recorded, parents = False, []
+    for availability in ParentAvailability.objects.filter(
+        member__household_id=need.child.household_id, member__relation__in=PARENTS
+    ).prefetch_related("windows"):
+        windows = [(w.day, _minutes(w.start), _minutes(w.end)) for w in availability.windows.all()]
+        recorded = recorded or bool(windows)
+        windows = [w for w in windows if w[0] not in taken]
+        for old in need.lost if need.not_then else ():
+            local = old.starts_at.astimezone(dates.SHANGHAI)
+            start = local.hour * 60 + local.minute
+            windows = _cut(windows, local.isoweekday(), start, start + old.minutes)
+        parents.append(
+            {
+                "id": str(availability.member_id),
+                "available": [
+                    {"day": d, "start": _fmt(dt.time(s // 60, s % 60)), "end": _end_fmt(e)}
+                    for d, s, e in windows
+                ],
+            }
+        )
+    return recorded, parents
+
+
+def _end_fmt(minute: int) -> str:
+    return "24:00" if minute >= 24 * 60 else _fmt(dt.time(minute // 60, minute % 60))
+
+
+@dataclass
+class _Left:
+    """What is left of a week, as the solver's instance and the device behind each of its
+    sites."""
+
+    instance: dict[str, Any]
+    devices: dict[str, tuple[Site, Device]]
+
+
+def _left_of_week(
+    week_start: dt.date,
+    needs: Mapping[int, _Need],
+    *,
+    now: dt.datetime,
+    absent: set[tuple[int, int, dt.date]],
+    free_only: bool = True,
+) -> _Left:
+    """The instance for the children of `needs` who may still be planned (a child who
+    cannot, for want of a site, a device or a parent's times, gets `why` here).
+    `free_only=False` ignores the other sessions' hold on the devices, to tell "no time
+    suits" from "every suitable time is taken"."""
+    slot = slot_minutes()
+    participants = {
+        p.child_id: p
+        for p in Participant.objects.filter(child_id__in=list(needs), active=True).prefetch_related(
+            "sites"
+        )
+    }
+    sites = {s.pk: s for p in participants.values() for s in p.sites.all() if s.active}
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    if free_only:
+        lo, hi = _week_range(week_start)
+        for s in Session.objects.filter(
+            site_id__in=list(sites), starts_at__gte=lo, starts_at__lt=hi
+        ).exclude(status=SessionStatus.CANCELLED):
+            busy[s.device_id].append((s.starts_at, s.starts_at + dt.timedelta(minutes=s.minutes)))
+    left = _Left({"slot_minutes": slot, "sites": [], "facilitators": [], "children": []}, {})
+    by_site: dict[int, list[str]] = defaultdict(list)
+    usable: set[int] = set()
+    for site in sorted(sites.values(), key=lambda s: s.pk):
+        devices = available_devices(site)
+        usable |= {site.pk} if devices else set()
+        openings = list(site.openings.all())
+        for device in devices:
+            runs = [
+                w
+                for o in openings
+                for w in _free_runs(o, week_start, slot=slot, now=now, busy=busy[device.pk])
+            ]
+            if runs:
+                vid = f"{site.pk}:{device.pk}"
+                left.devices[vid] = (site, device)
+                by_site[site.pk].append(vid)
+                left.instance["sites"].append({"id": vid, "devices": [device.pk], "open": runs})
+    for f in Facilitator.objects.filter(site_id__in=list(by_site), active=True).prefetch_related(
+        "windows"
+    ):
+        present = [
+            _win(w)
+            for w in f.windows.all()
+            if (f.pk, f.site_id, week_start + dt.timedelta(days=w.day - 1)) not in absent
+        ]
+        left.instance["facilitators"] += [
+            {"id": f"{f.pk}@{vid}", "site": vid, "available": present} for vid in by_site[f.site_id]
+        ]
+    for cid, need in needs.items():
+        p = participants.get(cid)
+        reach = [s.pk for s in p.sites.all() if s.pk in sites] if p else []
+        recorded, parents = _parents_for(need, week_start)
+        if not reach:
+            need.why = need.why or UnservedReason.NOT_ENROLLED
+        elif not usable.intersection(reach):
+            need.why = need.why or UnservedReason.NO_DEVICE
+        elif not recorded:
+            need.why = need.why or UnservedReason.NO_PARENT_TIMES
+        if need.why or p is None:
+            continue
+        left.instance["children"].append(
+            {
+                "id": str(cid),
+                "family": str(need.child.household_id),
+                "sites": [vid for pk in reach for vid in by_site[pk]],
+                "sessions": min(len(need.lost), 7),
+                "priority": p.priority,
+                "parents": parents,
+            }
+        )
+    return left
+
+
+def _solved(instance: dict[str, Any]) -> dict[str, Any] | None:
+    """The solver's plan, or None (logged) when it fails or breaks a rule."""
+    try:
+        plan = reunion_solver.solve(instance)
+    except Exception:  # a failure leaves the children listed as not rebooked
+        log.exception("reunion re-planning failed")
+        return None
+    problems = reunion_solver.check_plan(instance, plan)
+    if problems:
+        log.error("re-planning breaks constraints: %s", "; ".join(problems[:5]))
+        return None
+    return plan
+
+
+def _schedule_of(site: Site, week_start: dt.date, fallback: Schedule) -> Schedule:
+    found = (
+        Schedule.objects.filter(organisation_id=site.organisation_id, week_start=week_start)
+        .order_by("-id")
+        .first()
+    )
+    return found or fallback
+
+
+def _replan_week(
+    week_start: dt.date,
+    needs: Mapping[int, _Need],
+    *,
+    now: dt.datetime,
+    absent: set[tuple[int, int, dt.date]],
+) -> dict[int, list[Session]]:
+    """New sessions for the children of `needs` in what is left of the week, by child."""
+    got: dict[int, list[Session]] = defaultdict(list)
+    left = _left_of_week(week_start, needs, now=now, absent=absent)
+    plan = _solved(left.instance) if left.instance["children"] else None
+    if plan is None:
+        for need in needs.values():
+            need.why = need.why or UnservedReason.PLANNER_FAILED
+        return got
+    for a in plan["assignments"]:
+        site, device = left.devices[a["site"]]
+        kids = [needs[int(c)] for c in a["children"]]
+        session = Session.objects.create(
+            schedule=_schedule_of(site, week_start, kids[0].lost[0].schedule),
+            site=site,
+            device=device,
+            starts_at=_starts(week_start, a["day"], a["start"]),
+            minutes=left.instance["slot_minutes"],
+            room=room_name(),
+        )
+        session.children.set([k.child for k in kids])
+        for k in kids:
+            got[k.child.pk].append(session)
+    for cid, need in needs.items():
+        if len(got[cid]) < len(need.lost) and not need.why:
+            need.why = _why_short(week_start, need, now=now, absent=absent)
+    return got
+
+
+def _why_short(
+    week_start: dt.date, need: _Need, *, now: dt.datetime, absent: set[tuple[int, int, dt.date]]
+) -> str:
+    """Planned alone on the week's free hours (other sessions ignored), would the child get
+    the sessions? Then every suitable time is taken; otherwise none suits."""
+    alone = _Need(need.child, need.lost, not_then=need.not_then)
+    left = _left_of_week(
+        week_start, {need.child.pk: alone}, now=now, absent=absent, free_only=False
+    )
+    plan = _solved(left.instance) if left.instance["children"] else None
+    if plan is not None and len(plan["assignments"]) >= len(need.lost):
+        return UnservedReason.ALL_TAKEN
+    return alone.why or UnservedReason.NO_TIME
 
 
 def _replan(
@@ -757,153 +1086,144 @@ def _replan(
     reason: str,
     now: dt.datetime,
     absent: set[tuple[int, int, dt.date]] | None = None,
-) -> list[Session]:
-    """Cancel `sessions` and find each family a new first-fit slot later in the same week."""
-    absent = absent or set()
-    moved: list[Session] = []
-    outcome: list[tuple[Session, Session | None]] = []
-
-    def priority(session: Session) -> int:
-        found = Participant.objects.filter(child__in=session.children.all()).values_list(
-            "priority", flat=True
-        )
-        return min(found, default=3)
-
-    order = sorted(sessions, key=lambda s: (priority(s), s.starts_at, s.pk))
-    for old in order:
-        kids = list(old.children.all())
-        old.status, old.cancel_reason = SessionStatus.CANCELLED, reason[:200]
+    not_then: bool = False,
+) -> Replanned:
+    """Cancel `sessions` and plan their children again in what is left of each week
+    (`not_then`: the families cannot make those times, so they are not offered again)."""
+    reason = reason[:200]
+    weeks: dict[dt.date, dict[int, _Need]] = defaultdict(dict)
+    for old in sorted(sessions, key=lambda s: (s.starts_at, s.pk)):
+        old.status, old.cancel_reason = SessionStatus.CANCELLED, reason
         old.save(update_fields=["status", "cancel_reason"])
-        new = _first_fit(old, kids, now, absent)
-        outcome.append((old, new))
-        if new is None:
-            for member in _parents_of(old):
-                send_to_parent(
-                    member,
-                    "reunion",
-                    _(
-                        "[Shouhu] The video call on %(when)s is cancelled (%(reason)s); the "
-                        "teacher will call you to arrange another."
-                    )
-                    % {
-                        "when": timezone.localtime(old.starts_at).strftime("%m月%d日 %H:%M"),
-                        "reason": reason,
-                    },
-                    now=now,
+        for child in old.children.all():
+            need = weeks[old.schedule.week_start].setdefault(
+                child.pk, _Need(child, [], not_then=not_then)
+            )
+            need.lost.append(old)
+    done = Replanned()
+    for week_start, needs in sorted(weeks.items()):
+        got = _replan_week(week_start, needs, now=now, absent=absent or set())
+        for cid, need in needs.items():
+            new = got.get(cid, [])
+            done.rebookings += [
+                Rebooking(
+                    session=old,
+                    child=need.child,
+                    new_session=new[i] if i < len(new) else None,
+                    reason=reason,
+                    unserved_reason="" if i < len(new) else need.why or UnservedReason.NO_TIME,
+                    created_at=now,
                 )
-            continue
-        _tell_parents(new, changed=True, now=now)
-        moved.append(new)
-    if outcome:
-        _tell_facilitators(outcome, reason=reason, now=now)
-    return moved
+                for i, old in enumerate(need.lost)
+            ]
+        made = {s.pk: s for found in got.values() for s in found}
+        done.sessions += sorted(made.values(), key=lambda s: (s.starts_at, s.pk))
+    Rebooking.objects.bulk_create(done.rebookings)
+    _tell_replanned(done, reason=reason, now=now)
+    return done
 
 
-def _tell_facilitators(
-    outcome: Sequence[tuple[Session, Session | None]], *, reason: str, now: dt.datetime
-) -> None:
-    """The people of the sites concerned learn what moved where (or could not move)."""
-    sites = {old.site_id for old, _new in outcome} | {n.site_id for _o, n in outcome if n}
+def _why_label(rebooking: Rebooking) -> str:
+    return str(UnservedReason(rebooking.unserved_reason).label) if rebooking.unserved_reason else ""
+
+
+def _change_lines(rebookings: Sequence[Rebooking]) -> list[str]:
+    """One line per cancelled session and outcome: the children's names, old → new time."""
+    groups: dict[tuple[int, int | None, str], list[Rebooking]] = defaultdict(list)
+    for r in rebookings:
+        new_pk = r.new_session.pk if r.new_session else None
+        groups[(r.session.pk, new_pk, r.unserved_reason)].append(r)
+    lines = []
+    for group in groups.values():
+        first = group[0]
+        names = "、".join(r.child.name for r in group)
+        old, new = first.session, first.new_session
+        if new is not None:
+            lines.append(
+                _("%(names)s: %(old)s → %(new)s, %(site)s, device %(device)s")
+                % {
+                    "names": names,
+                    "old": when_text(old.starts_at),
+                    "new": when_text(new.starts_at),
+                    "site": new.site.name,
+                    "device": new.device.label,
+                }
+            )
+        else:
+            lines.append(
+                _("%(names)s: %(old)s → no new time this week (%(why)s)")
+                % {"names": names, "old": when_text(old.starts_at), "why": _why_label(first)}
+            )
+    return lines
+
+
+def _tell_replanned(done: Replanned, *, reason: str, now: dt.datetime) -> None:
+    """Parents, the sites' facilitators and the children's village directors learn who moved
+    from when to when, and who could not be rebooked and why."""
+    if not done.rebookings:
+        return
+    was: dict[int, set[dt.datetime]] = defaultdict(set)
+    for r in done.rebookings:
+        if r.new_session is not None:
+            was[r.new_session.pk].add(r.session.starts_at)
+    for new in done.sessions:
+        _tell_parents(new, changed=True, was=sorted(was[new.pk]), now=now)
+    _tell_parents_unserved(done.unserved, reason=reason, now=now)
+    subject = _(
+        "Reunion sessions changed: %(reason)s. %(rebooked)s children rebooked, "
+        "%(unserved)s not rebooked"
+    ) % {
+        "reason": reason,
+        "rebooked": len({r.child_id for r in done.rebookings if r.new_session is not None}),
+        "unserved": len({r.child_id for r in done.unserved}),
+    }
+    first = done.rebookings[0].session
+    link = f"/reunion/sites/{first.site_id}/?week={first.schedule.week_start}"
+    sites = {r.session.site_id for r in done.rebookings} | {s.site_id for s in done.sessions}
     people = [
         f.user
         for f in Facilitator.objects.filter(site_id__in=sites, active=True).select_related("user")
     ]
-    lines = [
-        f"{timezone.localtime(old.starts_at):%m-%d %H:%M} → "
-        + (f"{timezone.localtime(new.starts_at):%m-%d %H:%M}" if new else "—")
-        for old, new in outcome
-    ]
-    send(
-        people,
-        Message(
-            "reunion_change",
-            _("Reunion sessions changed: %(reason)s") % {"reason": reason},
-            "\n".join(lines),
-            "/reunion/",
-        ),
-        now=now,
-    )
+    lines = _change_lines(done.rebookings)
+    send(people, Message("reunion_change", subject, "\n".join(lines), link), now=now)
+    from shouhu.screening.risk import directors_of
+
+    directors = directors_of({r.child.residence_id for r in done.rebookings})
+    for village, director in directors.items():
+        if director.pk in {p.pk for p in people}:
+            continue
+        theirs = [r for r in done.rebookings if r.child.residence_id == village]
+        send(
+            [director],
+            Message("reunion_change", subject, "\n".join(_change_lines(theirs)), "/reunion/"),
+            now=now,
+        )
 
 
-def _first_fit(
-    old: Session, kids: list[Child], now: dt.datetime, absent: set[tuple[int, int, dt.date]]
-) -> Session | None:
-    schedule = old.schedule
-    week_start = schedule.week_start
-    minutes = old.minutes
-    reach = (
-        set.intersection(
-            *[
-                set(Participant.objects.get(child=c).sites.values_list("pk", flat=True))
-                for c in kids
-            ]
-        )
-        if kids
-        else set()
-    )
-    parents = list(
-        Window.objects.filter(
-            parent__member__household_id__in={c.household_id for c in kids},
-            parent__member__relation__in=PARENTS,
-        )
-    )
-    busy_days = {
-        timezone.localtime(s.starts_at).date()
-        for s in Session.objects.filter(
-            schedule=schedule, children__in=kids, status=SessionStatus.PLANNED
-        )
-    }
-    for site in Site.objects.filter(pk__in=reach, active=True).order_by("pk"):
-        devices = available_devices(site)
-        facilitators = list(Facilitator.objects.filter(site=site, active=True))
-        openings = list(site.openings.all())
-        taken = defaultdict(set)
-        for s in Session.objects.filter(site=site, schedule=schedule, status=SessionStatus.PLANNED):
-            taken[s.starts_at].add(s.device_id)
-        for day in range(1, 8):
-            date = week_start + dt.timedelta(days=day - 1)
-            if date in busy_days:
-                continue
-            for opening in sorted((o for o in openings if o.day == day), key=lambda o: o.start):
-                cursor = dt.datetime.combine(date, opening.start)
-                while (cursor + dt.timedelta(minutes=minutes)).time() <= opening.end and (
-                    cursor + dt.timedelta(minutes=minutes)
-                ).date() == date:
-                    start, end = cursor.time(), (cursor + dt.timedelta(minutes=minutes)).time()
-                    starts_at = dates.start_of_day(date) + dt.timedelta(
-                        hours=start.hour, minutes=start.minute
-                    )
-                    cursor += dt.timedelta(minutes=minutes)
-                    if starts_at <= now:
-                        continue
-                    present = [
-                        f
-                        for f in facilitators
-                        if (f.pk, site.pk, date) not in absent
-                        and _fits(f.windows.all(), day, start, end)
-                    ]
-                    if not present or not _fits(parents, day, start, end):
-                        continue
-                    free = [d for d in devices if d.pk not in taken[starts_at]]
-                    if not free:
-                        continue
-                    new = Session.objects.create(
-                        schedule=schedule,
-                        site=site,
-                        device=free[0],
-                        starts_at=starts_at,
-                        minutes=minutes,
-                        room=room_name(),
-                    )
-                    new.children.set(kids)
-                    return new
-    return None
+def _tell_parents_unserved(unserved: Sequence[Rebooking], *, reason: str, now: dt.datetime) -> None:
+    groups: dict[tuple[int, int], list[Rebooking]] = defaultdict(list)
+    for r in unserved:
+        groups[(r.session.pk, r.child.household_id)].append(r)
+    for (_session, household), group in groups.items():
+        body = _(
+            "[Shouhu] The video call of %(names)s on %(when)s is cancelled (%(reason)s) and no "
+            "new time could be found this week (%(why)s); the teacher will call you to arrange "
+            "another."
+        ) % {
+            "names": "、".join(r.child.name for r in group),
+            "when": when_text(group[0].session.starts_at),
+            "reason": reason,
+            "why": _why_label(group[0]),
+        }
+        for member in _parents_in({household}):
+            channel = getattr(getattr(member, "reunion_availability", None), "channel", "sms")
+            send_to_parent(member, "reunion", body, channel=channel, now=now)
 
 
 @transaction.atomic
 def cancel_session(
     *, actor: User, session: Session, reason: str, now: dt.datetime | None = None
-) -> list[Session]:
+) -> Replanned:
     """A parent cannot make it: the session is moved if the week allows."""
     if not (access.manages_site(actor, session.site) or access.facilitates(actor, session.site)):
         raise PermissionDenied(_("Only the site's people change its sessions."))
@@ -911,7 +1231,7 @@ def cancel_session(
         raise ValidationError(_("Only a planned session can be cancelled."))
     if not reason.strip():
         raise ValidationError({"reason": [_("Say why.")]})
-    return _replan([session], reason=reason.strip(), now=now or clock.now())
+    return _replan([session], reason=reason.strip(), now=now or clock.now(), not_then=True)
 
 
 def _future_on_device(device: Device, now: dt.datetime) -> list[Session]:
@@ -923,7 +1243,7 @@ def _future_on_device(device: Device, now: dt.datetime) -> list[Session]:
 @transaction.atomic
 def facilitator_absent(
     *, actor: User, facilitator: Facilitator, on: dt.date, now: dt.datetime | None = None
-) -> list[Session]:
+) -> Replanned:
     """A facilitator is ill on a day: sessions left without anyone to run them move."""
     now = now or clock.now()
     site = facilitator.site
@@ -959,6 +1279,13 @@ def attendance_record(
     now = now or clock.now()
     if not (access.facilitates(actor, session.site) or access.manages_site(actor, session.site)):
         raise PermissionDenied(_("Only the site's facilitators mark attendance."))
+    if session.status == SessionStatus.CANCELLED:
+        raise ValidationError(_("This session was cancelled; there is no attendance to mark."))
+    if session.starts_at > now:
+        raise ValidationError(
+            _("This session starts at %(when)s: mark attendance once it has begun.")
+            % {"when": when_text(session.starts_at)}
+        )
     kids = {c.pk: c for c in session.children.all()}
     errors: dict[str, list[str]] = {}
     for index, row in enumerate(rows):
@@ -1018,13 +1345,15 @@ def contact_add(
     member: FamilyMember | None = None,
     minutes: int | None = None,
     note: str = "",
+    today: dt.date | None = None,
 ) -> Contact:
+    """A contact of the child with a parent; a date still to come is refused."""
     if not access.may_log_contact(actor, child):
         raise PermissionDenied(_("You do not work with this child."))
     errors: dict[str, list[str]] = {}
     if mode not in ContactMode.values:
         errors["mode"] = [_("Choose one of the listed values.")]
-    if on > clock.today():
+    if on > (today or clock.today()):
         errors["on"] = [_("The date is in the future.")]
     if member is not None and member.household_id != child.household_id:
         errors["member"] = [_("Choose a member of the child's family.")]
@@ -1052,13 +1381,9 @@ def contact_indicators(child: Child, today: dt.date | None = None) -> dict[str, 
     """Days since any contact with a parent, and since a parent was last seen in person
     (0: within 6 months, 1: 6–12 months, 2: over 12; None when the log has no visit)."""
     today = today or clock.today()
-    last = Contact.objects.filter(child=child).order_by("-on").values_list("on", flat=True).first()
-    seen = (
-        Contact.objects.filter(child=child, mode__in=IN_PERSON)
-        .order_by("-on")
-        .values_list("on", flat=True)
-        .first()
-    )
+    logged = Contact.objects.filter(child=child, on__lte=today)  # a date to come is no contact
+    last = logged.order_by("-on").values_list("on", flat=True).first()
+    seen = logged.filter(mode__in=IN_PERSON).order_by("-on").values_list("on", flat=True).first()
     level = None
     if seen is not None:
         if seen > dates.add_months(today, -6):
@@ -1114,6 +1439,12 @@ def no_contact_alerts(*, days: int | None = None, now: dt.datetime | None = None
 # ---------------------------------------------------------------- tickets
 
 
+@dataclass
+class Reported:
+    ticket: Ticket
+    replanned: Replanned
+
+
 @transaction.atomic
 def ticket_report(
     *,
@@ -1122,9 +1453,10 @@ def ticket_report(
     problem: str,
     device: Device | None = None,
     now: dt.datetime | None = None,
-) -> Ticket:
+) -> Reported:
     """A facilitator reports a fault; an open ticket on a device takes it out of the plan
-    and its coming sessions are moved."""
+    and its coming sessions are re-planned (every child rebooked or listed with the reason
+    why not)."""
     now = now or clock.now()
     if not (access.facilitates(actor, site) or access.manages_site(actor, site)):
         raise PermissionDenied(_("Only the site's people report its faults."))
@@ -1135,9 +1467,14 @@ def ticket_report(
     ticket = Ticket.objects.create(
         site=site, device=device, problem=problem.strip(), reported_by=actor, reported_at=now
     )
+    replanned = Replanned()
     if device is not None:
-        _replan(_future_on_device(device, now), reason=_("device out of order"), now=now)
-    return ticket
+        replanned = _replan(
+            _future_on_device(device, now),
+            reason=_("fault reported on device %(device)s") % {"device": device.label},
+            now=now,
+        )
+    return Reported(ticket, replanned)
 
 
 def _envoy_ticket(actor: User, ticket: Ticket) -> Ticket:

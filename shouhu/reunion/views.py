@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,13 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shouhu.accounts import access
-from shouhu.accounts.models import Organisation, User
-from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.accounts.models import User
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock, dates
 from shouhu.places.models import Place
-from shouhu.reunion import services
+from shouhu.reunion import forms, selectors, services
 from shouhu.reunion.models import (
     Channel,
     Contact,
@@ -33,7 +31,6 @@ from shouhu.reunion.models import (
     ParentAvailability,
     Participant,
     Session,
-    SessionStatus,
     Site,
     SiteKind,
     TicketStatus,
@@ -41,10 +38,47 @@ from shouhu.reunion.models import (
 )
 
 
-def _monday(value: str | None) -> dt.date:
-    day = parse_date(value or "") if value else None
+def _monday(value: str | dt.date | None) -> dt.date:
+    """The Monday of the week of `value` (a date or YYYY-MM-DD; none: this week); a value
+    that is no date is a 400."""
+    if isinstance(value, dt.date):
+        day: dt.date | None = value
+    else:
+        try:
+            day = parse_date(value) if value else None
+        except ValueError:
+            day = None
+        if value and day is None:
+            raise BadRequest(_("The week is not a date."))
     day = day or clock.today()
     return day - dt.timedelta(days=day.isoweekday() - 1)
+
+
+def _week_url(site_id: int, on: dt.date | dt.datetime) -> str:
+    """The site's page on the week of `on` (a session's time is read in Shanghai)."""
+    day = on.astimezone(dates.SHANGHAI).date() if isinstance(on, dt.datetime) else on
+    return reverse("reunion:site", args=[site_id]) + f"?week={_monday(day).isoformat()}"
+
+
+def _id(value: object) -> int | None:
+    """An id typed in a form or a query string, or None when it is none."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdecimal() and len(text) < 19 else None
+
+
+def _told_replanned(request: HttpRequest, done: services.Replanned) -> None:
+    """What a re-planning did, for the person who caused it: the sessions moved and each
+    child who could not be rebooked, by name, with the reason."""
+    messages.success(
+        request,
+        _("%(n)s sessions moved to a new time; the parents were told.") % {"n": len(done.sessions)},
+    )
+    for r in done.unserved:
+        messages.warning(
+            request,
+            _("%(child)s could not be rebooked this week: %(why)s.")
+            % {"child": r.child.name, "why": r.get_unserved_reason_display()},
+        )
 
 
 def _flash(request: HttpRequest, exc: ValidationError) -> None:
@@ -54,6 +88,10 @@ def _flash(request: HttpRequest, exc: ValidationError) -> None:
             messages.error(request, message)
 
 
+def _form_errors(form: Any) -> dict[str, list[str]]:
+    return {name: [str(m) for m in errors] for name, errors in form.errors.items()}
+
+
 def _site(user: User, pk: int) -> Site:
     site = access.sites_visible_to(user).filter(pk=pk).first()
     if site is None:
@@ -61,15 +99,14 @@ def _site(user: User, pk: int) -> Site:
     return site
 
 
-@login_required
-@require_GET
-def site_list(request: HttpRequest) -> HttpResponse:
+def _site_list(
+    request: HttpRequest, plan_form: forms.PlanForm | None = None, status: int = 200
+) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     sites = access.sites_visible_to(user).select_related("organisation", "place").order_by("name")
-    orgs = Organisation.objects.filter(
-        pk__in=user.memberships.filter(active=True).values("organisation_id"),
-        reunion_sites__isnull=False,
-    ).distinct()
+    managed = services.managed_organisations(user)
+    orgs = [o for o in managed if o.reunion_sites.exists()]
+    typed = plan_form.data.get("week", "") if plan_form is not None else ""
     return render(
         request,
         "reunion/sites.html",
@@ -77,76 +114,77 @@ def site_list(request: HttpRequest) -> HttpResponse:
             "sites": sites,
             "orgs": orgs,
             "week": _monday(None) + dt.timedelta(days=7),
-            "may_create": bool(services.managed_organisations(user)),
+            "typed_week": typed,
+            "typed_org": plan_form.data.get("organisation", "") if plan_form is not None else "",
+            "plan_form": plan_form,
+            "may_create": bool(managed),
         },
+        status=status,
     )
+
+
+@login_required
+@require_GET
+def site_list(request: HttpRequest) -> HttpResponse:
+    return _site_list(request)
 
 
 @login_required
 @require_POST
 def plan(request: HttpRequest) -> HttpResponse:
+    """Plan a week for an organisation whose sites the user manages (anyone else: 403)."""
     user: User = request.user  # type: ignore[assignment]
-    org = Organisation.objects.filter(pk=request.POST.get("organisation") or 0).first()
-    if org is None:
-        raise Http404
+    form = forms.PlanForm(request.POST)
+    if not form.is_valid():
+        return _site_list(request, form, status=400)
     try:
         schedule = services.plan_week(
-            actor=user, organisation=org, week_start=_monday(request.POST.get("week"))
+            actor=user,
+            organisation=form.cleaned_data["organisation"],
+            week_start=_monday(form.cleaned_data["week"]),
         )
     except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(
-            request,
-            _("Planned %(sessions)s sessions; %(unserved)s children could not be served.")
-            % {"sessions": schedule.stats.get("sessions", 0), "unserved": len(schedule.unserved)},
-        )
+        forms.attach_service_errors(form, forms.service_errors(exc))
+        return _site_list(request, form, status=400)
+    messages.success(
+        request,
+        _("Planned %(sessions)s sessions; %(unserved)s children could not be served.")
+        % {"sessions": schedule.stats.get("sessions", 0), "unserved": len(schedule.unserved)},
+    )
     return redirect("reunion:sites")
 
 
 @login_required
 @require_GET
 def site_week(request: HttpRequest, pk: int) -> HttpResponse:
-    """The site's printable schedule of a week. Technology envoys see the site and its
-    devices, never the children."""
+    """The site's printable schedule of a week, with what became of the children of each
+    cancelled session. Technology envoys see the site and its devices, never the children."""
     user: User = request.user  # type: ignore[assignment]
     site = _site(user, pk)
-    week = _monday(request.GET.get("week"))
-    start = dates.start_of_day(week)
-    manages = access.manages_site(user, site)
-    shows_children = manages or access.facilitates(user, site)
-    active = site.facilitators.filter(active=True).select_related("user")
-    absent_choices = list(active if manages else active.filter(user=user))
-    sessions = (
-        Session.objects.filter(
-            site=site, starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=7)
-        )
-        .exclude(status=SessionStatus.CANCELLED)
-        .select_related("device")
-        .prefetch_related("children")
+    week = selectors.site_week(
+        user, site, _monday(request.GET.get("week")), purpose="reunion_schedule"
     )
-    if shows_children:
-        log_access(
-            user=user,
-            action=Action.LIST_CHILDREN,
-            purpose="reunion_schedule",
-            detail={"site": site.pk, "week": week.isoformat()},
-        )
+    manages = access.manages_site(user, site)
+    active = site.facilitators.filter(active=True).select_related("user")
+    tickets = selectors.open_tickets_by_device(site)
     return render(
         request,
         "reunion/site_week.html",
         {
             "site": site,
-            "week": week,
-            "sessions": sessions,
-            "shows_children": shows_children,
+            "week": week.start,
+            "sessions": week.sessions,
+            "changes": week.changes,
+            "unserved": week.unserved,
+            "shows_children": week.shows_children,
             "manages": manages,
-            "absent_choices": absent_choices,
+            "absent_choices": list(active if manages else active.filter(user=user)),
             "today": clock.today(),
-            "devices": site.devices.all(),
-            "report": services.site_week_report(site, week) if shows_children else None,
-            "prev": week - dt.timedelta(days=7),
-            "next": week + dt.timedelta(days=7),
+            "now": clock.now(),
+            "devices": [(d, tickets.get(d.pk)) for d in site.devices.all()],
+            "report": services.site_week_report(site, week.start) if week.shows_children else None,
+            "prev": week.start - dt.timedelta(days=7),
+            "next": week.start + dt.timedelta(days=7),
         },
     )
 
@@ -155,7 +193,7 @@ def site_week(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     """The facilitator's phone page: who came, whether a parent joined, how long, problems,
-    and the child's five faces."""
+    and the child's five faces; once saved, back to the session's week."""
     user: User = request.user  # type: ignore[assignment]
     session = Session.objects.filter(pk=pk).select_related("site", "device").first()
     if session is None or not (
@@ -163,64 +201,54 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         raise Http404
     kids = list(session.children.order_by("id"))
+    form = forms.AttendanceForm(request.POST or None, kids=kids)
+    status = 200
     if request.method == "POST":
-        rows: list[dict[str, Any]] = []
-        for child in kids:
-            p = f"c{child.pk}-"
-            feeling = request.POST.get(p + "feeling", "")
-            rows.append(
-                {
-                    "child": child.pk,
-                    "present": request.POST.get(p + "present") == "1",
-                    "parent_joined": request.POST.get(p + "joined") == "1",
-                    "minutes": int(request.POST.get(p + "minutes") or 0)
-                    if (request.POST.get(p + "minutes") or "0").isdigit()
-                    else -1,
-                    "quality_problems": request.POST.get(p + "problems", ""),
-                    "no_show_reason": request.POST.get(p + "reason", ""),
-                    "feeling": int(feeling) if feeling.isdigit() else None,
-                }
-            )
-        try:
-            services.attendance_record(actor=user, session=session, rows=rows)
-        except ValidationError as exc:
-            _flash(request, exc)
-        else:
-            messages.success(request, _("Attendance saved."))
-            return redirect("reunion:site", session.site_id)
+        if form.is_valid():
+            try:
+                services.attendance_record(actor=user, session=session, rows=form.rows())
+            except ValidationError as exc:
+                form.attach(forms.service_errors(exc))
+            else:
+                messages.success(request, _("Attendance saved."))
+                return redirect(_week_url(session.site_id, session.starts_at))
+        status = 400
     return render(
         request,
         "reunion/attendance.html",
         {
             "session": session,
-            "kids": kids,
+            "form": form,
+            "cards": form.cards(),
             "feelings": Feeling.choices,
+            "started": session.starts_at <= clock.now(),
+            "week_url": _week_url(session.site_id, session.starts_at),
             "room_url": services.room_url(session),
         },
+        status=status,
     )
 
 
 @login_required
 @require_POST
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """A parent cannot make it: the family is planned again in what is left of the week."""
     user: User = request.user  # type: ignore[assignment]
     session = Session.objects.filter(pk=pk).select_related("site").first()
     if session is None or not access.sites_visible_to(user).filter(pk=session.site_id).exists():
         raise Http404
+    form = forms.CancelForm(request.POST)
     try:
-        moved = services.cancel_session(
-            actor=user, session=session, reason=request.POST.get("reason", "")
+        if not form.is_valid():
+            raise ValidationError(_form_errors(form))
+        done = services.cancel_session(
+            actor=user, session=session, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
         _flash(request, exc)
-    except PermissionDenied:
-        raise
     else:
-        messages.success(
-            request,
-            _("Moved to a new time.") if moved else _("No free time this week; parents were told."),
-        )
-    return redirect("reunion:site", session.site_id)
+        _told_replanned(request, done)
+    return redirect(_week_url(session.site_id, session.starts_at))
 
 
 @login_required
@@ -228,27 +256,33 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def contacts(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     child = access.get_child_for_contact(user, pk, purpose="contact_log")
+    form = forms.ContactForm(request.POST or None, child=child)
+    status = 200
     if request.method == "POST":
-        member = child.household.members.filter(pk=request.POST.get("member") or 0).first()
-        minutes = request.POST.get("minutes", "")
-        try:
-            services.contact_add(
-                actor=user,
-                child=child,
-                mode=request.POST.get("mode", ""),
-                on=parse_date(request.POST.get("on", "")) or clock.today(),
-                member=member,
-                minutes=int(minutes) if minutes.isdigit() else None,
-                note=request.POST.get("note", ""),
-            )
-        except ValidationError as exc:
-            _flash(request, exc)
-        return redirect("reunion:contacts", child.pk)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.contact_add(
+                    actor=user,
+                    child=child,
+                    mode=data["mode"],
+                    on=data["on"],
+                    member=data["member"],
+                    minutes=data["minutes"],
+                    note=data["note"],
+                )
+            except ValidationError as exc:
+                forms.attach_service_errors(form, forms.service_errors(exc))
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("reunion:contacts", child.pk)
+        status = 400
     return render(
         request,
         "reunion/contacts.html",
         {
             "child": child,
+            "form": form,
             "rows": Contact.objects.filter(child=child).select_related("member")[:200],
             "indicators": services.contact_indicators(child),
             "modes": ContactMode.choices,
@@ -259,51 +293,103 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
             "may_enrol": services.may_enrol(user, child),
             "today": clock.today(),
         },
+        status=status,
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def tickets(request: HttpRequest) -> HttpResponse:
-    """The ticket queue: sites, devices and problems only."""
+def _tickets_page(
+    request: HttpRequest, form: forms.TicketReportForm | None = None, status: int = 200
+) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    if request.method == "POST":
-        ticket = access.tickets_visible_to(user).filter(pk=request.POST.get("ticket") or 0).first()
-        what = request.POST.get("what")
-        try:
-            if what == "report":
-                site = _site(user, int(request.POST.get("site") or 0))
-                device = site.devices.filter(pk=request.POST.get("device") or 0).first()
-                services.ticket_report(
-                    actor=user, site=site, device=device, problem=request.POST.get("problem", "")
-                )
-            elif ticket is None:
-                raise Http404
-            elif what == "take":
-                services.ticket_take(actor=user, ticket=ticket)
-            elif what == "resolve":
-                services.ticket_resolve(
-                    actor=user, ticket=ticket, resolution=request.POST.get("resolution", "")
-                )
-            elif what == "close":
-                services.ticket_close(actor=user, ticket=ticket)
-        except ValidationError as exc:
-            _flash(request, exc)
-        return redirect("reunion:tickets")
+    envoy = access.is_tech_envoy(user)
+    sites = access.sites_visible_to(user)
     rows = access.tickets_visible_to(user).select_related("site", "device", "taken_by")[:300]
     return render(
         request,
         "reunion/tickets.html",
         {
             "tickets": rows,
-            "is_envoy": access.is_tech_envoy(user),
-            "sites": access.sites_visible_to(user).prefetch_related("devices")
-            if not access.is_tech_envoy(user)
-            else [],
+            "is_envoy": envoy,
+            "sites": [] if envoy else sites.prefetch_related("devices"),
+            "form": form or forms.TicketReportForm(sites=sites),
             "statuses": TicketStatus,
             "now": clock.now(),
         },
+        status=status,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tickets(request: HttpRequest) -> HttpResponse:
+    """The ticket queue (sites, devices and problems only) and reporting a fault: a fault on
+    a device re-plans its coming sessions."""
+    user: User = request.user  # type: ignore[assignment]
+    if request.method == "GET":
+        return _tickets_page(request)
+    if access.is_tech_envoy(user):
+        raise PermissionDenied
+    form = forms.TicketReportForm(request.POST, sites=access.sites_visible_to(user))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            reported = services.ticket_report(
+                actor=user, site=data["site"], device=data["device"], problem=data["problem"]
+            )
+        except ValidationError as exc:
+            forms.attach_service_errors(form, forms.service_errors(exc))
+        else:
+            messages.success(request, _("Fault reported."))
+            if data["device"] is not None:
+                _told_replanned(request, reported.replanned)
+            return redirect("reunion:tickets")
+    return _tickets_page(request, form, status=400)
+
+
+def _ticket(user: User, pk: int) -> Any:
+    ticket = access.tickets_visible_to(user).filter(pk=pk).first()
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+@login_required
+@require_POST
+def ticket_take(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        services.ticket_take(actor=user, ticket=_ticket(user, pk))
+    except ValidationError as exc:
+        _flash(request, exc)
+    return redirect("reunion:tickets")
+
+
+@login_required
+@require_POST
+def ticket_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    ticket = _ticket(user, pk)
+    form = forms.TicketResolveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_form_errors(form))
+        services.ticket_resolve(
+            actor=user, ticket=ticket, resolution=form.cleaned_data["resolution"]
+        )
+    except ValidationError as exc:
+        _flash(request, exc)
+    return redirect("reunion:tickets")
+
+
+@login_required
+@require_POST
+def ticket_close(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        services.ticket_close(actor=user, ticket=_ticket(user, pk))
+    except ValidationError as exc:
+        _flash(request, exc)
+    return redirect("reunion:tickets")
 
 
 # ---------------------------------------------------------------- managing sites and people
@@ -322,7 +408,7 @@ def _post_windows(request: HttpRequest, prefix: str) -> list[dict[str, Any]]:
     for day, start, end in zip(days, starts, ends, strict=False):
         if not start.strip() and not end.strip():
             continue
-        out.append({"day": int(day) if day.isdigit() else 0, "start": start, "end": end})
+        out.append({"day": _id(day) or 0, "start": start, "end": end})
     return out
 
 
@@ -448,7 +534,7 @@ def site_manage(request: HttpRequest, pk: int) -> HttpResponse:
                 status=request.POST.get("status", DeviceStatus.WORKING),
             )
         elif what == "device":
-            device = site.devices.filter(pk=request.POST.get("device") or 0).first()
+            device = site.devices.filter(pk=_id(request.POST.get("device")) or 0).first()
             if device is None:
                 raise Http404
             services.device_update(
@@ -461,7 +547,7 @@ def site_manage(request: HttpRequest, pk: int) -> HttpResponse:
         elif what == "facilitator":
             person = (
                 services.facilitator_candidates(site)
-                .filter(pk=request.POST.get("user") or 0)
+                .filter(pk=_id(request.POST.get("user")) or 0)
                 .first()
             )
             if person is None:
@@ -473,12 +559,14 @@ def site_manage(request: HttpRequest, pk: int) -> HttpResponse:
                 available=_post_windows(request, "avail"),
             )
         elif what == "facilitator_remove":
-            facilitator = site.facilitators.filter(pk=request.POST.get("facilitator") or 0).first()
+            facilitator = site.facilitators.filter(
+                pk=_id(request.POST.get("facilitator")) or 0
+            ).first()
             if facilitator is None:
                 raise Http404
-            moved = services.facilitator_remove(actor=user, facilitator=facilitator)
-            if moved:
-                messages.info(request, _("Sessions moved: %(n)s.") % {"n": len(moved)})
+            done = services.facilitator_remove(actor=user, facilitator=facilitator)
+            if done.rebookings:
+                _told_replanned(request, done)
         else:
             raise Http404
     except ValidationError as exc:
@@ -492,32 +580,28 @@ def site_manage(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def facilitator_absent(request: HttpRequest, pk: int) -> HttpResponse:
     """A facilitator reports being ill on a day (or a manager marks one absent): the
-    sessions nobody else can run that day move, and the parents are told."""
+    sessions nobody else can run that day are planned again, and the parents are told."""
     user: User = request.user  # type: ignore[assignment]
     site = _site(user, pk)
     manages = access.manages_site(user, site)
     active = site.facilitators.filter(active=True)
-    chosen = request.POST.get("facilitator", "")
-    facilitator = (
-        active.filter(pk=chosen).first()
-        if manages and chosen.isdigit()
-        else active.filter(user=user).first()
-    )
+    form = forms.AbsenceForm(request.POST, facilitators=active)
+    if not form.is_valid():
+        _flash(request, ValidationError(_form_errors(form)))
+        return redirect("reunion:site", site.pk)
+    chosen = form.cleaned_data["facilitator"]
+    facilitator = chosen if manages and chosen else active.filter(user=user).first()
     if facilitator is None:
         raise Http404
-    on = parse_date(request.POST.get("on", "") or "")
+    on = form.cleaned_data["on"]
     try:
-        if on is None:
-            raise ValidationError({"on": [_("Give the date.")]})
-        moved = services.facilitator_absent(actor=user, facilitator=facilitator, on=on)
+        done = services.facilitator_absent(actor=user, facilitator=facilitator, on=on)
     except ValidationError as exc:
         _flash(request, exc)
     else:
-        messages.success(
-            request,
-            _("Absence noted; %(n)s sessions moved, the parents were told.") % {"n": len(moved)},
-        )
-    return redirect(reverse("reunion:site", args=[site.pk]) + f"?week={_monday(str(on or ''))}")
+        messages.success(request, _("Absence noted."))
+        _told_replanned(request, done)
+    return redirect(_week_url(site.pk, on))
 
 
 @login_required
@@ -532,15 +616,17 @@ def participant(request: HttpRequest, pk: int) -> HttpResponse:
     current = Participant.objects.filter(child=child).prefetch_related("sites").first()
     choices = services.enrol_sites(child).select_related("place")
     if request.method == "POST":
-        chosen = list(choices.filter(pk__in=request.POST.getlist("sites")))
+        chosen = list(
+            choices.filter(pk__in=[_id(v) for v in request.POST.getlist("sites") if _id(v)])
+        )
         sessions, priority = request.POST.get("sessions", ""), request.POST.get("priority", "")
         try:
             services.participant_set(
                 actor=user,
                 child=child,
                 sites=chosen,
-                sessions_per_week=int(sessions) if sessions.isdigit() else -1,
-                priority=int(priority) if priority.isdigit() else 0,
+                sessions_per_week=-1 if _id(sessions) is None else int(sessions),
+                priority=_id(priority) or 0,
                 active=request.POST.get("active", "1") == "1",
             )
         except ValidationError as exc:
@@ -572,12 +658,8 @@ def parent_windows(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     phone_editable = access.can_edit_household(user, member.household_id)
     availability = ParentAvailability.objects.filter(member=member).first()
-    back = request.GET.get("child", "")
-    child = (
-        Child.objects.filter(household_id=member.household_id, pk=back).first()
-        if back.isdigit()
-        else None
-    )
+    back = _id(request.GET.get("child"))
+    child = Child.objects.filter(household_id=member.household_id, pk=back or 0).first()
     windows: Any = availability.windows.all() if availability else []
     if request.method == "POST":
         windows = _post_windows(request, "w")
@@ -594,16 +676,11 @@ def parent_windows(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect(request.get_full_path())
-    if phone_editable:  # the phone is shown decrypted
-        log_access(
-            user=user,
-            action=Action.REVEAL,
-            child_id=child.pk if child else None,
-            object_type="family_member",
-            object_id=str(member.pk),
-            fields=[access.IDENTIFYING],
-            purpose="parent_windows",
-        )
+    phone = (  # shown decrypted: logged with the family's children
+        selectors.parent_phone_shown(user, member, purpose="parent_windows")
+        if phone_editable
+        else ""
+    )
     return render(
         request,
         "reunion/parent_windows.html",
@@ -615,7 +692,7 @@ def parent_windows(request: HttpRequest, pk: int) -> HttpResponse:
             "days": Weekday.choices,
             "rows": _rows(windows),
             "phone_editable": phone_editable,
-            "phone": services.parent_phone(member) if phone_editable else "",
+            "phone": phone,
         },
         status=400 if request.method == "POST" else 200,
     )

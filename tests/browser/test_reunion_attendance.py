@@ -1,4 +1,5 @@
-"""A facilitator marks attendance after an online reunion, on a phone-sized screen."""
+"""A facilitator marks attendance after an online reunion, on a phone-sized screen, and
+comes back to the week of that session."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def test_facilitator_marks_attendance(page: Page, live_world: World) -> None:
         schedule=schedule,
         site=site,
         device=site.devices.get(),
-        starts_at=dates.start_of_day(today) + dt.timedelta(hours=17),
+        starts_at=dates.start_of_day(today) + dt.timedelta(hours=9),  # begun: it is 10:00
         minutes=20,
         room=services.room_name(),
     )
@@ -60,7 +61,7 @@ def test_facilitator_marks_attendance(page: Page, live_world: World) -> None:
     card.get_by_label("很开心").check()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.get_by_test_id("attendance-save").click()
-    expect(page).to_have_url(re.compile(rf"/reunion/sites/{site.pk}/"))
+    expect(page).to_have_url(re.compile(rf"/reunion/sites/{site.pk}/\?week={week.isoformat()}$"))
     row = Attendance.objects.get(session=session, child=b1)
     assert row.present and row.parent_joined and row.minutes == 18 and row.feeling == 5
     assert Contact.objects.get(child=b1).mode == "reunion"
