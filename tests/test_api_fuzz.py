@@ -4,9 +4,13 @@ teacher; no request may give a server error (issue 10)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 
@@ -20,9 +24,20 @@ PERSONAS = ("director_a", "socialworker", "teacher_b")
 
 
 @pytest.fixture
-def tokens(world: World) -> dict[str, str]:
+def tokens(world: World) -> Iterator[dict[str, str]]:
+    """A token for each persona; then, while the fuzzer runs, the request signals do not close
+    the connection that holds the test's transaction. The requests go to the WSGI application,
+    not through Django's test client (which does the same per request); on PostgreSQL a closed
+    connection would fail every later query."""
     client = Client()
-    return {persona: token_for(client, persona) for persona in PERSONAS}
+    issued = {persona: token_for(client, persona) for persona in PERSONAS}
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield issued
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
