@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "shouhu.web.errors.ErrorReferenceMiddleware",
+    "shouhu.web.actions.ActionPageMiddleware",
     "shouhu.screening.handback.HandBackMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shouhu.audit.middleware.AuditContextMiddleware",
@@ -98,6 +99,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "shouhu.urls"
+CSRF_FAILURE_VIEW = "shouhu.web.errors.csrf_failure"
 WSGI_APPLICATION = "shouhu.wsgi.application"
 
 TEMPLATES = [

@@ -51,8 +51,13 @@ def test_page_refuses_repeated_characters_and_a_missing_purpose(
         {"reason": GOOD_REASON},
         {"reason": GOOD_REASON, "purpose": "curiosity"},
     ):
-        refused = client.post(url, {"field_class": "identifying", **data})
-        assert refused.status_code == 403 and ID_A1 not in refused.content.decode()
+        refused = client.post(url, {"field_class": "identifying", **data}, follow=True)
+        # Back on the file with the reason refused and the reason typed kept (issue 10).
+        assert refused.redirect_chain == [(reverse("children:detail", args=[a1.pk]), 302)]
+        page = refused.content.decode()
+        assert ID_A1 not in page and 'data-testid="recovered-input"' in page
+        assert 'class="alert alert-error"' in page
+        assert str(data["reason"]) in page
     assert not AccessLog.objects.filter(action=Action.REVEAL).exists()
     assert not Notification.objects.filter(category="break_glass").exists()
 

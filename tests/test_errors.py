@@ -104,3 +104,18 @@ def test_an_api_server_error_names_its_logged_reference(
     assert body["reference"] in body["detail"]
     assert any(body["reference"] in r.getMessage() for r in caplog.records)
     assert "locked" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("zh-hans", "页面已过期"), ("en", "This page has expired")]
+)
+def test_a_stale_form_gets_a_page_in_the_persons_language(
+    world: World, no_debug: None, language: str, words: str
+) -> None:
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(world.director_a)
+    response = client.post(reverse("children:register"), {"name": "李小明"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert words in page and 'data-testid="csrf-failure"' in page
+    assert "DEBUG" not in page and "CSRF_" not in page and "李小明" not in page

@@ -160,6 +160,23 @@ def test_a_failed_close_keeps_the_note_typed(world: World, danger: Alert) -> Non
     assert refused.status_code == 400
     page = refused.content.decode()
     assert "孩子已安置在邻居家" in page and "请先确认预警" in page
+    # Reloading that page, or switching the language, asks for the action's address with
+    # GET: the alert's page answers, not "405 Method Not Allowed".
+    again = supervisor.get(reverse("screening:alert_close", args=[danger.pk]), follow=True)
+    assert again.status_code == 200
+    assert again.redirect_chain == [(reverse("screening:alert", args=[danger.pk]), 302)]
+
+
+def test_closing_an_alert_settles_it_in_every_inbox(world: World, danger: Alert) -> None:
+    link = reverse("screening:alert", args=[danger.pk])
+    told = Notification.objects.filter(link=link)
+    assert told.count() >= 2 and not told.filter(read_at__isnull=False).exists()
+    safeguarding.acknowledge(actor=world.supervisor, alert=danger, now=NOW)
+    assert told.filter(read_at__isnull=True).count() == told.count()  # still to deal with
+    safeguarding.record_action(
+        actor=world.supervisor, alert=danger, note="孩子已安置在邻居家", close=True, now=NOW
+    )
+    assert not told.filter(read_at__isnull=True).exists()
 
 
 # --- 2. guidance that fits the reason -------------------------------------------------

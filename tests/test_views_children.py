@@ -887,9 +887,16 @@ def test_reveal_above_the_ceiling_is_refused(client: Client, world: World, perso
 def test_break_glass_needs_a_reason_of_ten_characters(client: Client, world: World) -> None:
     a1 = world.children["a1"]
     client.force_login(world.official)
-    for reason in ("", "short", "  123456789  "):
+    refused = _reveal(client, a1, htmx=True, field_class="identifying", reason="")
+    assert refused.status_code == 403 and ID_A1 not in refused.content.decode()
+    for reason in ("short", "  123456789  "):
+        # A reason that is refused goes back to the file, the typed reason kept (issue 10).
         refused = _reveal(client, a1, htmx=True, field_class="identifying", reason=reason)
-        assert refused.status_code == 403 and ID_A1 not in refused.content.decode()
+        assert ID_A1 not in refused.content.decode()
+        assert refused["HX-Redirect"] == reverse("children:detail", args=[a1.pk])
+        page = client.get(refused["HX-Redirect"]).content.decode()
+        assert 'data-testid="recovered-input"' in page and reason.strip() in page
+        assert ID_A1 not in page
     shown = _reveal(
         client,
         a1,
@@ -943,7 +950,11 @@ def test_reveal_of_a_child_out_of_scope_is_404(client: Client, world: World) -> 
     client.force_login(world.director_a)
     assert _reveal(client, b1, field_class="identifying", field="id_number").status_code == 404
     assert client.post(reverse("children:reveal", args=[10**9])).status_code == 404
-    assert client.get(reverse("children:reveal", args=[world.children["a1"].pk])).status_code == 405
+    # A GET on the action (a reload, a language switch) reveals nothing: back to the file.
+    a1 = world.children["a1"]
+    response = client.get(reverse("children:reveal", args=[a1.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("children:detail", args=[a1.pk])
     assert not AccessLog.objects.filter(action=Action.REVEAL).exists()
 
 

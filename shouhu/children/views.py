@@ -8,13 +8,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import Promise, cached_property
 from django.utils.translation import get_language, gettext_lazy
@@ -35,6 +37,7 @@ from shouhu.children.models import (
     Living,
     Relation,
 )
+from shouhu.lib import typed_input
 from shouhu.lib.categories import CATEGORY_CODES
 from shouhu.lib.text import printable
 from shouhu.places.models import Level, Place, code_range
@@ -342,6 +345,8 @@ def child_reveal(request: HttpRequest, pk: int) -> HttpResponse:
             purpose=data["purpose"],
         )
     except PermissionDenied as refused:
+        if request.POST.get("reason", "").strip() and access.can_break_glass(user, child):
+            return _break_glass_refused(request, child, str(refused))
         context["error"] = str(refused)
         return _reveal_response(request, context, status=403)
     family = selectors.present_child(user, child)["household"]["members"]
@@ -368,6 +373,19 @@ def child_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         }
     )
     return _reveal_response(request, context)
+
+
+def _break_glass_refused(request: HttpRequest, child: Child, error: str) -> HttpResponse:
+    """A refused break glass goes back to the file with the reason and purpose typed, and
+    says why (a whole page: the person may need to reword a long reason)."""
+    page = reverse("children:detail", args=[child.pk])
+    typed_input.keep(request, page=page)
+    messages.error(request, error)
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(status=200)
+        response["HX-Redirect"] = page
+        return response
+    return HttpResponseRedirect(page)
 
 
 def _reveal_response(

@@ -113,6 +113,13 @@ def mark_read(
     return rows.update(read_at=now or clock.now())
 
 
+def settle(link: str, *, now: dt.datetime | None = None) -> int:
+    """The matter behind `link` is dealt with (an alert closed): its notifications stop
+    waiting in everyone's inbox."""
+    rows = Notification.objects.filter(link=link, read_at__isnull=True)
+    return rows.update(read_at=now or clock.now())
+
+
 class ParentBackend(Protocol):
     name: str
 

@@ -31,7 +31,7 @@ from shouhu.accounts.models import OrgKind, Role, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access, log_children_read
 from shouhu.lib import clock
-from shouhu.notify.services import Message, send
+from shouhu.notify.services import Message, send, settle
 from shouhu.screening.models import (
     Administration,
     Alert,
@@ -262,6 +262,7 @@ def record_action(
         alert.status = AlertStatus.CLOSED
         alert.closed_at = now
         alert.save(update_fields=["status", "closed_at"])
+        settle(reverse("screening:alert", args=[alert.pk]), now=now)
         from shouhu.screening import risk
 
         risk.recompute(alert.child, now=now)

@@ -76,3 +76,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
             status=500,
             content_type="text/plain; charset=utf-8",
         )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a page in the person's language saying what to do, instead of
+    Django's page about DEBUG. The POST is not kept: it may not be the person's own."""
+    logger.warning("csrf failure: %s %s (%s)", request.method, request.path, reason)
+    html = loader.render_to_string("403_csrf.html", request=request)
+    return HttpResponse(html, status=403)
