@@ -85,21 +85,19 @@ def test_the_api_refuses_a_half_done_questionnaire(world: World) -> None:
     assert not Administration.objects.exists()
 
 
-def test_a_draft_is_kept_unscored_raises_nothing_and_is_finished_later(
-    world: World, a1: Child
-) -> None:
+def test_a_draft_is_kept_unscored_and_is_finished_later(world: World, a1: Child) -> None:
     director = _client(world.users["director_a"])
     before = RiskLevel.objects.get(child=a1)
     kept = director.post(
         _new(a1),
-        {"instrument": "home_visit", "item-hv_immediate_danger": "3", "save_draft": "on"},
+        {"instrument": "home_visit", "item-hv_living_arrangement": "1", "save_draft": "on"},
     )
     assert kept.status_code == 302
     told = director.get(kept.url).content.decode()
-    assert "未完成的问卷" in told and "草稿中有需要立即处置的回答" in told  # act now, finish it
+    assert "未完成的问卷" in told and "草稿中有需要立即处置的回答" not in told
     draft = Draft.objects.get(child=a1)
     assert draft.started_by == world.users["director_a"]
-    assert "hv_immediate_danger" not in draft.answers_enc  # sealed like the answers
+    assert "hv_living_arrangement" not in draft.answers_enc  # sealed like the answers
     assert not Administration.objects.exists() and not Alert.objects.exists()
     after = RiskLevel.objects.get(child=a1)
     assert (after.level, after.reasons) == (before.level, before.reasons)
@@ -109,7 +107,7 @@ def test_a_draft_is_kept_unscored_raises_nothing_and_is_finished_later(
     assert Administration.objects.filter(child=a1).count() == 0
     form = director.get(_new(a1) + "?instrument=home_visit").content.decode()
     assert 'data-testid="draft-note"' in form
-    assert 'name="item-hv_immediate_danger" value="3" checked' in form
+    assert 'name="item-hv_living_arrangement" value="1" checked' in form
     # Nobody else reads it back.
     assert services.draft_of(actor=world.supervisor, child=a1, instrument="home_visit") is None
     complete = {f"item-{i}": "0" for i in HOME_VISIT_ITEMS}
@@ -136,3 +134,34 @@ def test_an_unknown_instrument_is_a_404_not_a_server_error(world: World, a1: Chi
     assert director.get(_new(a1) + "?instrument=nope").status_code == 404
     assert director.get(_new(a1)).status_code == 404
     assert director.post(_new(a1), {"instrument": "nope"}).status_code == 404
+
+
+def test_danger_kept_in_a_draft_raises_the_alert_at_once_and_only_once(
+    world: World, a1: Child
+) -> None:
+    """A child director who finds a child in immediate danger and keeps the home visit to
+    finish later has told the responders and the township supervisor at that moment; the
+    finished visit does not raise the same alert again."""
+    director = _client(world.users["director_a"])
+    draft = {"instrument": "home_visit", "item-hv_immediate_danger": "3", "save_draft": "on"}
+    kept = director.post(_new(a1), draft)
+    assert kept.status_code == 302
+    told = director.get(kept.url).content.decode()
+    assert "草稿中有需要立即处置的回答" in told and "已发出保护预警" in told
+    alert = Alert.objects.get(child=a1)
+    assert alert.priority == "imminent" and alert.administration is None
+    recipients = set(alert.recipients.all())
+    assert world.supervisor in recipients and world.users["director_a"] in recipients
+    assert RiskLevel.objects.get(child=a1).level == "red"
+    # The supervisor reads why, as for a submitted visit.
+    supervisor = _client(world.supervisor)
+    page = supervisor.get(reverse("screening:alert", args=[alert.pk])).content.decode()
+    assert "立即危险" in page or "紧急危险" in page
+    # Keeping the draft again, then finishing the visit: still one alert, now with the visit.
+    assert director.post(_new(a1), draft).status_code == 302
+    complete = {f"item-{i}": "0" for i in HOME_VISIT_ITEMS} | {"item-hv_immediate_danger": "3"}
+    assert director.post(_new(a1), {"instrument": "home_visit", **complete}).status_code == 302
+    visit = Administration.objects.get(child=a1)
+    assert Alert.objects.filter(child=a1).count() == 1
+    alert.refresh_from_db()
+    assert alert.administration == visit

@@ -30,6 +30,7 @@ from shouhu.accounts import access
 from shouhu.accounts.models import OrgKind, Role, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access, log_children_read
+from shouhu.children.models import Child
 from shouhu.lib import clock
 from shouhu.notify.services import Message, send, settle
 from shouhu.screening.models import (
@@ -67,8 +68,9 @@ def recipients_for(alert: Alert, level: int) -> list[User]:
             people = access.members_over(
                 child, [Role.CHILD_DIRECTOR], organisation__jurisdiction_id=child.residence_id
             )
-        if alert.administration is not None:
-            people.append(alert.administration.administered_by)
+        raiser = raised_by(alert)
+        if raiser is not None:
+            people.append(raiser)
         return people
     if level == Level.SUPERVISOR:
         return access.members_over(child, [Role.SUPERVISOR])
@@ -109,28 +111,104 @@ def _notify(
 
 
 def raise_for(administration: Administration, now: dt.datetime | None = None) -> Alert | None:
-    """The alert owed for an administration's critical flags (None when it raised none)."""
-    raised = [f for f in administration.flags if f.get("action") in ALERT_ACTIONS]
+    """The alert owed for an administration's critical flags (None when it raised none). An
+    alert already raised from the same worker's draft of this questionnaire is not raised
+    twice: the submitted questionnaire is attached to it."""
+    return _raise(
+        child=administration.child,
+        by=administration.administered_by,
+        instrument=administration.instrument,
+        organisation_id=administration.organisation_id,
+        flags=administration.flags,
+        administration=administration,
+        now=now,
+    )
+
+
+def raise_for_draft(
+    *,
+    child: Child,
+    by: User,
+    instrument: str,
+    organisation_id: int | None,
+    flags: Sequence[dict[str, Any]],
+    now: dt.datetime | None = None,
+) -> Alert | None:
+    """A critical answer kept in an unfinished questionnaire ("immediate danger" at a home
+    visit that is saved to finish later) cannot wait for the rest of the answers: the alert
+    is raised when the draft is kept, as if it had been submitted."""
+    return _raise(
+        child=child,
+        by=by,
+        instrument=instrument,
+        organisation_id=organisation_id,
+        flags=flags,
+        administration=None,
+        now=now,
+    )
+
+
+def _raise(
+    *,
+    child: Child,
+    by: User,
+    instrument: str,
+    organisation_id: int | None,
+    flags: Sequence[dict[str, Any]],
+    administration: Administration | None,
+    now: dt.datetime | None,
+) -> Alert | None:
+    raised = [f for f in flags if f.get("action") in ALERT_ACTIONS]
     if not raised:
         return None
     now = now or clock.now()
+    earlier = _raised_from_draft(child, by, instrument)
+    codes = {f["code"] for f in raised}
+    if earlier is not None and codes <= {f["code"] for f in earlier.flags}:
+        if administration is not None:
+            earlier.administration = administration
+            earlier.save(update_fields=["administration"])
+        return earlier
     priority = (
         Priority.IMMINENT if any(f["action"] == "imminent" for f in raised) else Priority.URGENT
     )
     alert = Alert.objects.create(
-        child=administration.child,
+        child=child,
         administration=administration,
-        organisation=administration.organisation,
+        organisation_id=organisation_id,
         priority=priority,
-        flags=[{"code": f["code"], "action": f["action"]} for f in raised],
+        flags=[
+            {"code": f["code"], "action": f["action"], "instrument": instrument}
+            | ({} if administration is not None else {"draft": True})
+            for f in raised
+        ],
         raised_at=now,
         due_at=now + dt.timedelta(minutes=ack_minutes(priority)),
     )
-    AlertEvent.objects.create(
-        alert=alert, at=now, by=administration.administered_by, kind=EventKind.RAISED
-    )
+    AlertEvent.objects.create(alert=alert, at=now, by=by, kind=EventKind.RAISED)
     _notify(alert, first_levels(priority), now, escalated=False)
     return alert
+
+
+def _raised_from_draft(child: Child, by: User, instrument: str) -> Alert | None:
+    """The open alert this worker raised from an unfinished questionnaire of this kind."""
+    candidates = Alert.objects.filter(
+        child=child,
+        administration__isnull=True,
+        events__kind=EventKind.RAISED,
+        events__by=by,
+    ).exclude(status=AlertStatus.CLOSED)
+    for alert in candidates.order_by("-raised_at"):
+        if any(f.get("instrument") == instrument and f.get("draft") for f in alert.flags):
+            return alert
+    return None
+
+
+def raised_by(alert: Alert) -> User | None:
+    if alert.administration is not None:
+        return alert.administration.administered_by
+    event = alert.events.filter(kind=EventKind.RAISED).select_related("by").first()
+    return event.by if event is not None else None
 
 
 def escalate_overdue(now: dt.datetime | None = None) -> list[Alert]:
@@ -297,7 +375,9 @@ def present_alert(alert: Alert, *, reasons: bool, language: str = "zh-Hans") -> 
         }
         if reasons:
             given = alert.administration
-            inst = labels.definition(given.instrument if given is not None else None)
+            code = given.instrument if given is not None else None
+            code = code or next((f.get("instrument") for f in alert.flags), None)
+            inst = labels.definition(code)
             view["flags"] = [f["code"] for f in alert.flags]
             view["reasons"] = labels.flag_labels(inst, alert.flags, language)
             view["guidance"] = guidance.steps_for(alert.flags, priority=alert.priority)

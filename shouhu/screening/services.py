@@ -200,8 +200,10 @@ def draft_save(
     now: dt.datetime | None = None,
 ) -> Draft:
     """Keep an unfinished questionnaire to finish later. The answers so far are checked
-    (known questions, allowed answers) but never scored: a draft raises no alert, changes no
-    risk level and is not a result. One draft per worker, child and instrument."""
+    (known questions, allowed answers) but never scored and not a result. A critical answer
+    in it raises its safeguarding alert at once (danger cannot wait for the rest of the
+    questions); submitting it later raises no second alert for the same answers. One draft
+    per worker, child and instrument."""
     inst = registry.get(instrument)
     if not access.can_administer(actor, child, kind=inst.kind):
         raise PermissionDenied(_("You may not give this child this instrument."))
@@ -214,12 +216,14 @@ def draft_save(
         errors["mode"] = [_("This instrument is not given this way.")]
     given = _answers(answers)
     errors.update(_mode_errors(inst, given, mode))
+    result: defs.Score | None = None
     try:
-        defs.score(inst, given)  # validates the answers; the score is thrown away
+        result = defs.score(inst, given)  # validates the answers; the score is thrown away
     except defs.AnswerError as exc:
         errors[f"answers.{exc.item}"] = [str(exc)]
     if errors:
         raise ValidationError(errors)
+    assert result is not None
     draft, _created = Draft.objects.update_or_create(
         child=child,
         instrument=inst.code,
@@ -234,6 +238,18 @@ def draft_save(
             "updated_at": now,
         },
     )
+    raised = safeguarding.raise_for_draft(
+        child=child,
+        by=actor,
+        instrument=inst.code,
+        organisation_id=group.organisation_id if group else _organisation_of(actor, child),
+        flags=[{"code": f.code, "action": f.action} for f in result.flags],
+        now=now,
+    )
+    if raised is not None:
+        from shouhu.screening import risk
+
+        risk.recompute(child, now=now)  # the open alert, not the unscored answers
     return draft
 
 

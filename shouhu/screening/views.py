@@ -204,11 +204,10 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            if form.cleaned_data["save_draft"]:
+            drafted = bool(form.cleaned_data["save_draft"])
+            if drafted:
                 messages.success(request, DRAFT_KEPT)
-                if services.draft_calls_for_action(kept):
-                    messages.warning(request, DRAFT_NEEDS_ACTION)
-                alert = False
+                alert = services.draft_calls_for_action(kept)
             else:
                 alert = administration.action in {"imminent", "alert", "mandatory_report"}
                 if group is None:
@@ -219,7 +218,7 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
                 handback.lock(request, next_url=after, alert=alert)
                 return redirect("screening:handback")
             if alert:
-                messages.warning(request, ALERT_RAISED)
+                messages.warning(request, DRAFT_NEEDS_ACTION if drafted else ALERT_RAISED)
             return redirect(after)
     if request.method == "GET" and self_report:
         # From here the child holds the device: only this questionnaire and the hand-back.
@@ -260,8 +259,8 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 DRAFT_NEEDS_ACTION = gettext_lazy(
-    "An answer kept in this draft calls for action now: act on it, and finish and submit "
-    "the questionnaire so that the safeguarding alert is raised."
+    "An answer kept in this draft calls for action now: a safeguarding alert has been raised "
+    "and the responders were notified. Act on it, and finish the questionnaire when you can."
 )
 DRAFT_KEPT = gettext_lazy(
     "Kept as an unfinished questionnaire: it is not scored and not a result until every "
