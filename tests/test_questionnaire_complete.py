@@ -165,3 +165,6 @@ def test_danger_kept_in_a_draft_raises_the_alert_at_once_and_only_once(
     assert Alert.objects.filter(child=a1).count() == 1
     alert.refresh_from_db()
     assert alert.administration == visit
+    # The result does not read as "few needs" beside the danger: the total's level says so.
+    result = director.get(reverse("screening:detail", args=[visit.pk])).content.decode()
+    assert "按总分的等级" in result and "无论总分如何" in result

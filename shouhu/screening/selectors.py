@@ -22,7 +22,7 @@ from shouhu.audit.services import log_access
 from shouhu.children.models import Child
 from shouhu.lib import clock
 from shouhu.lib.instruments import Instrument
-from shouhu.screening import labels, registry
+from shouhu.screening import labels, registry, safeguarding
 from shouhu.screening.models import Administration, Draft, GroupSession
 from shouhu.screening.services import answers_of
 
@@ -69,6 +69,8 @@ def present(
         "follow_up": administration.follow_up,
         "action": administration.action or None,
         "action_label": labels.action_label(administration.action),
+        # A critical answer calls for action whatever the total says.
+        "urgent": administration.action in safeguarding.ALERT_ACTIONS,
         "not_diagnosis": administration.kind == SCREENING,
     }
     if level != access.RESULTS_FULL:

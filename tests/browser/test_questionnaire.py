@@ -29,6 +29,10 @@ def test_phq9_one_question_per_screen_then_the_result(page: Page, live_world: Wo
         expect(current).to_have_count(1)  # one question at a time
         expect(current.locator(".qnum")).to_have_text(f"{number}.")
         current.locator(f"input[value='{value}']").check()
+        # An answer does not move on by itself (a tap then "Next" would skip a question).
+        expect(page.locator("fieldset.question:visible .qnum")).to_have_text(f"{number}.")
+        if number < len(answers):
+            page.get_by_role("button", name="下一题").click()
     expect(page.get_by_test_id("submit")).to_be_visible()
     page.get_by_role("button", name="上一题").click()
     expect(page.locator("fieldset.question:visible .qnum")).to_have_text("8.")
@@ -46,3 +50,23 @@ def test_phq9_one_question_per_screen_then_the_result(page: Page, live_world: Wo
     stored = Administration.objects.get(child=child)
     assert stored.total == 10 and stored.band == "moderate"
     assert Alert.objects.filter(administration=stored).exists()
+
+
+def test_the_unanswered_list_leads_to_each_question(page: Page, live_world: World) -> None:
+    """Sent back with questions unanswered, a tap on one in the list at the top shows it,
+    although one question is shown at a time."""
+    child = live_world.children["b1"]
+    Child.objects.filter(pk=child.pk).update(birth_date=dt.date(2012, 5, 1))
+    log_in(page, "counselor")
+    page.goto(f"/children/{child.pk}/screenings/")
+    page.get_by_test_id("start-phq9").click()
+    page.locator("fieldset.question:visible input[value='1']").check()
+    for _ in range(8):
+        page.get_by_role("button", name="下一题").click()
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("missing-phq9_sleep")).to_be_visible()
+    page.get_by_test_id("missing-phq9_sleep").click()
+    current = page.locator("fieldset.question:visible")
+    expect(current).to_have_count(1)
+    expect(current).to_have_attribute("data-item", "phq9_sleep")
+    assert not Administration.objects.filter(child=child).exists()

@@ -48,15 +48,27 @@
       var first = shown[current] && shown[current].querySelector("input");
       if (first) first.focus({ preventScroll: true });
     }
-    form.addEventListener("change", function (event) {
-      render();
-      if (single && event.target.type === "radio" && !next.hidden) {
-        current += 1;
-        render();
-      }
-    });
+    // An answer does not move on by itself: a tap followed by "Next" out of habit would
+    // skip a question unseen. The person moves on with "Next".
+    form.addEventListener("change", function () { render(); });
     back.addEventListener("click", function () { current = Math.max(0, current - 1); render(); });
     next.addEventListener("click", function () { current += 1; render(); });
+    function show(question) {
+      var index = visible().indexOf(question);
+      if (index === -1) return false;
+      current = index;
+      render();
+      question.scrollIntoView({ block: "start" });
+      return true;
+    }
+    // The list of unanswered questions at the top links to each: in one-by-one mode the
+    // question is hidden, so go to it instead of following the link.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest('a[href^="#q-"]');
+      if (!link || !single) return;
+      var question = form.querySelector(link.getAttribute("href"));
+      if (question && show(question)) event.preventDefault();
+    });
     // Sent back with questions unanswered: start at the first one that needs an answer.
     var firstError = form.querySelector(".question.has-error");
     if (firstError) current = Math.max(0, visible().indexOf(firstError));
