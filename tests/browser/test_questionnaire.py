@@ -10,14 +10,14 @@ from playwright.sync_api import Page, expect
 from shouhu.children.models import Child
 from shouhu.screening.models import Administration, Alert
 from tests.browser.test_flows import log_in
-from tests.world import PASSWORD, World
+from tests.world import PASSWORD, TODAY, World
 
 pytestmark = pytest.mark.browser
 
 
 def test_phq9_one_question_per_screen_then_the_result(page: Page, live_world: World) -> None:
     child = live_world.children["b1"]
-    Child.objects.filter(pk=child.pk).update(birth_date=dt.date(2012, 5, 1))
+    Child.objects.filter(pk=child.pk).update(birth_date=dt.date(TODAY.year - 14, 1, 1))
     log_in(page, "counselor")
     page.goto(f"/children/{child.pk}/screenings/")
     page.get_by_test_id("start-phq9").click()
@@ -56,10 +56,11 @@ def test_the_unanswered_list_leads_to_each_question(page: Page, live_world: Worl
     """Sent back with questions unanswered, a tap on one in the list at the top shows it,
     although one question is shown at a time."""
     child = live_world.children["b1"]
-    Child.objects.filter(pk=child.pk).update(birth_date=dt.date(2012, 5, 1))
+    Child.objects.filter(pk=child.pk).update(birth_date=dt.date(TODAY.year - 14, 1, 1))
     log_in(page, "counselor")
     page.goto(f"/children/{child.pk}/screenings/")
     page.get_by_test_id("start-phq9").click()
+    expect(page.locator("fieldset.question:visible")).to_have_count(1)
     page.locator("fieldset.question:visible input[value='1']").check()
     for _ in range(8):
         page.get_by_role("button", name="下一题").click()
