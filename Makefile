@@ -37,7 +37,7 @@ demo: install
 		SHOUHU_DEBUG=0 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: install-dev
 	$(BIN)/ruff check .
