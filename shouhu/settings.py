@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "shouhu.cases",
     "shouhu.reunion",
     "shouhu.demo",
+    "shouhu.web",
 ]
 
 MIDDLEWARE = [

@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from shouhu.api import api
+from shouhu.web.actions import favicon
 
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

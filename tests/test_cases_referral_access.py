@@ -13,7 +13,7 @@ from django.urls import reverse
 from shouhu.accounts import access
 from shouhu.accounts.models import User
 from shouhu.cases import selectors, services
-from shouhu.cases.models import Case, CasePolicy, Stage, Transfer
+from shouhu.cases.models import Case, CasePolicy, Stage, Transfer, TransferKind
 from shouhu.children import services as registry
 from shouhu.children.models import ChildAssignment
 from shouhu.children.services import ConflictError
@@ -132,7 +132,12 @@ def test_referred_case_visible_to_the_receiver_only_after_acceptance(
         )
     # The new case points back to where it came from.
     origin = selectors.present_case(receiver, new)["referred_from"]
-    assert origin == {"case": case.pk, "organisation": world.orgs["swo"].name, "kind": kind}
+    assert origin == {
+        "case": case.pk,
+        "organisation": world.orgs["swo"].name,
+        "kind": kind,
+        "kind_label": TransferKind(kind).label,
+    }
 
 
 def test_declined_referral_opens_nothing(world: World) -> None:

@@ -119,3 +119,11 @@ def test_a_stale_form_gets_a_page_in_the_persons_language(
     page = response.content.decode()
     assert words in page and 'data-testid="csrf-failure"' in page
     assert "DEBUG" not in page and "CSRF_" not in page and "李小明" not in page
+
+
+def test_the_site_has_an_icon(client: Client, world: World) -> None:
+    client.force_login(world.director_a)
+    page = client.get(reverse("children:list")).content.decode()
+    assert 'rel="icon"' in page
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon["Location"].endswith("favicon.svg")

@@ -290,3 +290,16 @@ def test_api_schema_documents_the_alert_endpoints(world: World) -> None:
     assert "/api/v1/alerts/{alert_id}/close" in paths
     listed = paths["/api/v1/alerts"]["get"]["responses"]["200"]["content"]
     assert "AlertList" in str(listed)
+
+
+def test_the_inbox_reads_in_each_readers_language(world: World, danger: Alert) -> None:
+    """The alert was raised from a Chinese page; the supervisor who reads the site in English
+    reads the message in English, and the history says who acted by name."""
+    english = _client(world.supervisor, "en").get(reverse("notify:inbox")).content.decode()
+    assert "Imminent risk: a child needs help now" in english and "立即" not in english
+    chinese = _client(world.supervisor).get(reverse("notify:inbox")).content.decode()
+    assert "Imminent risk" not in chinese
+    page = _client(world.supervisor, "en").get(reverse("screening:alert", args=[danger.pk]))
+    history = page.content.decode()
+    assert "Township supervisor" in history and "乡镇" not in history
+    assert str(world.users["director_a"]) in history

@@ -159,10 +159,12 @@ def test_entries_show_who_when_what_child_purpose_and_ip(client: Client, world: 
     client.get(reverse("children:list"), {"q": "zw"})
     client.force_login(world.official)
     body = client.get(reverse("audit:log"), {"user": "director_a"}).content.decode()
-    assert "director_a" in body and "child_director" in body and "全山村村民委员会" in body
-    assert "10.1.2.3" in body and "view" in body
+    # The person, their role and purpose in words, not codes (issue 11 §1).
+    assert str(world.director_a) in body and "儿童主任" in body and "全山村村民委员会" in body
+    assert "child_director" not in body
+    assert "10.1.2.3" in body and "查看档案" in body
     assert f'href="{reverse("children:detail", args=[a1.pk])}"' in body
-    assert "q=zw" in body  # the search the director made
+    assert "搜索: zw" in body  # the search the director made
 
 
 def test_logins_and_failed_logins_appear(client: Client, world: World) -> None:

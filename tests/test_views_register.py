@@ -651,3 +651,45 @@ def test_member_edit_errors_and_scope(client: Client, world: World) -> None:
     assert client.get(reverse("children:member_edit", args=[b1.pk, other.pk])).status_code == 404
     client.force_login(world.teacher_a)
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("number", ["5012345", "1380013800", "12345678901"])
+def test_a_phone_number_that_cannot_be_dialled_is_refused(
+    client: Client, world: World, number: str
+) -> None:
+    """A 7-digit "mobile", a mobile with a digit missing, or one that no operator issues."""
+    in_english(client).force_login(world.director_a)
+    data = form(**{"members-0-phone": number})
+    before = registry_size()
+    response = client.post(reverse("children:register"), data)
+    assert response.status_code == 200 and registry_size() == before
+    assert "a mobile has 11 digits" in " ".join(
+        response.context["member_formset"].forms[0].errors["phone"]
+    )
+
+
+@pytest.mark.parametrize("number", ["13800138000", "0564-5012345", "+1 415 555 2671"])
+def test_mobiles_landlines_and_numbers_abroad_are_taken(
+    client: Client, world: World, number: str
+) -> None:
+    client.force_login(world.director_a)
+    before = Child.objects.count()
+    response = client.post(reverse("children:register"), form(**{"members-0-phone": number}))
+    assert response.status_code == 302 and Child.objects.count() == before + 1
+
+
+def test_every_error_is_reported_on_the_first_submit_with_a_summary(
+    client: Client, world: World
+) -> None:
+    """A child's name left out and a member's phone mistyped: both on the first submit, counted
+    at the top with a link to each field; required fields are marked."""
+    in_english(client).force_login(world.director_a)
+    blank = client.get(reverse("children:register")).content.decode()
+    assert 'class="required"' in blank and 'data-testid="error-summary"' not in blank
+    data = form(name="", **{"members-0-phone": "5012345"})
+    response = client.post(reverse("children:register"), data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="error-summary"' in page and "2 things to correct" in page
+    assert 'href="#id_name"' in page and 'href="#id_members-0-phone"' in page
+    assert "Row 1: " in page

@@ -84,6 +84,18 @@ class AccessLog(AppendOnlyModel):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action}"
 
 
+# Where a change came from (`ChangeRecord.source`, `AuditContext.source`), as people say it.
+SOURCE_LABELS = {
+    "web": _("on a page"),
+    "api": _("through the API"),
+    "import": _("by import"),
+    "command": _("by a command"),
+    "demo": _("demo data"),
+    "gen": _("generated data"),
+    "system": _("the system"),
+}
+
+
 class ChangeRecord(AppendOnlyModel):
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from shouhu.accounts import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import Action
+from shouhu.audit.present import present_entry
 from shouhu.audit.services import log_access
 from shouhu.lib import dates
 from shouhu.lib.text import printable
@@ -57,7 +58,9 @@ def access_log(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(at__lt=dates.start_of_day(until + dt.timedelta(days=1)))
     if get.get("break_glass"):
         entries = entries.filter(purpose="break_glass")
-    page = Paginator(entries.order_by("-at", "-id"), PAGE_SIZE).get_page(get.get("page"))
+    page = Paginator(entries.select_related("user").order_by("-at", "-id"), PAGE_SIZE).get_page(
+        get.get("page")
+    )
     values = {
         "user": username,
         "child": child,
@@ -80,5 +83,11 @@ def access_log(request: HttpRequest) -> HttpResponse:
         },
     )
     query = urlencode({k: v for k, v in get.items() if k != "page" and v})
-    context = {"page": page, "query": query, "actions": Action.choices, "values": values}
+    context = {
+        "page": page,
+        "entries": [present_entry(e) for e in page.object_list],
+        "query": query,
+        "actions": Action.choices,
+        "values": values,
+    }
     return render(request, "audit/access_log.html", context)

@@ -159,6 +159,17 @@ class Case(models.Model):
         return self.stage != Stage.CLOSED
 
 
+class Outcome(models.TextChoices):
+    """How a case ended (`Case.outcome`)."""
+
+    GOALS_MET = "goals_met", _("Goals met")
+    PARTLY_MET = "partly_met", _("Goals partly met")
+    MOVED_AWAY = "moved_away", _("Family moved away")
+    TRANSFERRED = "transferred", _("Transferred to another organisation")
+    FAMILY_DECLINED = "family_declined", _("Family declined further service")
+    OTHER = "other", _("Other")
+
+
 class CaseRole(models.TextChoices):
     WORKER = "worker", _("Social worker")
     COUNSELLOR = "counsellor", _("Counsellor")

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 
 from shouhu.accounts import access
@@ -17,6 +18,8 @@ from shouhu.cases.models import (
     CaseMember,
     CaseRole,
     CaseTask,
+    GoalStatus,
+    Outcome,
     PlanAction,
     ServiceRecord,
     Stage,
@@ -39,8 +42,9 @@ def case_row(case: Case) -> dict[str, Any]:
         "organisation": case.organisation_id,
         "organisation_name": case.organisation.name,
         "lead": case.lead_id,
-        "lead_name": case.lead.get_full_name() or case.lead.username,
+        "lead_name": _person(case.lead),
         "stage": case.stage,
+        "stage_label": Stage(case.stage).label,
         "urgency": case.urgency,
         "opened_at": case.opened_at,
         "closed_at": case.closed_at,
@@ -98,13 +102,25 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
     reasons = access.may_read_case_reasons(user, case)
     view["reasons_shown"] = reasons
     view["outcome"] = case.outcome or None
+    view["outcome_label"] = _label(Outcome, case.outcome)
     view["closure_reason"] = _masked(case.closure_reason, reasons) or None
     view["stages"] = [
-        {"stage": c.stage, "at": c.at, "by": c.by.username, "note": c.note}
+        {
+            "stage": c.stage,
+            "stage_label": Stage(c.stage).label,
+            "at": c.at,
+            "by": _person(c.by),
+            "note": c.note,
+        }
         for c in case.stage_changes.select_related("by")
     ]
     view["members"] = [
-        {"user": m.user_id, "name": m.user.get_full_name() or m.user.username, "role": m.role}
+        {
+            "user": m.user_id,
+            "name": _person(m.user),
+            "role": m.role,
+            "role_label": CaseRole(m.role).label,
+        }
         for m in case.members.filter(active=True).select_related("user")
     ]
     view["goals"] = [
@@ -114,16 +130,19 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
             "description": _masked(g.description, reasons),
             "strengths": _masked(g.strengths, reasons),
             "status": g.status,
+            "status_label": _label(GoalStatus, g.status),
             "review_note": _masked(g.review_note, reasons),
             "actions": [
                 {
                     "id": a.pk,
                     "description": _masked(a.description, reasons),
                     "owner": a.owner,
+                    "owner_label": a.get_owner_display(),
                     "assignee": a.assignee_id,
                     "organisation": a.organisation_id,
                     "due_on": a.due_on,
                     "status": a.status,
+                    "status_label": a.get_status_display(),
                 }
                 for a in g.actions.all()
             ],
@@ -180,11 +199,19 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
             "reason": r.reason,
             "referred_on": r.referred_on,
             "outcome": r.outcome,
+            "outcome_label": r.get_outcome_display(),
         }
         for r in case.external_referrals.select_related("resource")
     ]
     view["transfers"] = [
-        {"id": t.pk, "kind": t.kind, "to": t.to_organisation.name, "status": t.status}
+        {
+            "id": t.pk,
+            "kind": t.kind,
+            "kind_label": t.get_kind_display(),
+            "to": t.to_organisation.name,
+            "status": t.status,
+            "status_label": t.get_status_display(),
+        }
         for t in case.transfers.select_related("to_organisation")
     ]
     intake = case.intake
@@ -192,9 +219,10 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
         {
             "id": intake.pk,
             "channel": intake.channel,
+            "channel_label": intake.get_channel_display(),
             "reason": _masked(intake.reason, reasons),
             "consent": intake.consent,
-            "referred_by": intake.referred_by.username,
+            "referred_by": _person(intake.referred_by),
             "referrer_name": intake.referrer_name or None,
             "created_at": intake.created_at,
         }
@@ -209,7 +237,12 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
         .first()
     )
     view["referred_from"] = (
-        {"case": origin.case_id, "organisation": origin.case.organisation.name, "kind": origin.kind}
+        {
+            "case": origin.case_id,
+            "organisation": origin.case.organisation.name,
+            "kind": origin.kind,
+            "kind_label": origin.get_kind_display(),
+        }
         if origin is not None
         else None
     )
@@ -219,7 +252,7 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
         view["notes"] = [
             {
                 "id": n.pk,
-                "author": n.author.username,
+                "author": _person(n.author),
                 "written_at": n.written_at,
                 "text": protect.unseal(n.text_enc),
             }
@@ -303,7 +336,12 @@ SCHOOL_TEACHERS_SHOWN = 5
 
 
 def _person(user: User) -> str:
-    return user.get_full_name() or str(user)
+    """A person as people name them: the display name (the username only if none)."""
+    return str(user)
+
+
+def _label(choices: type[models.TextChoices], value: str) -> str | None:
+    return str(choices(value).label) if value in choices.values else (value or None)
 
 
 def counselling_case_q() -> Q:
@@ -417,7 +455,9 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
         if not detailed:
             on_cases = on_cases.exclude(role=CaseRole.COUNSELLOR)
         for m in on_cases.select_related("user"):
-            members[m.case_id].append({"name": _person(m.user), "role": m.role})
+            members[m.case_id].append(
+                {"name": _person(m.user), "role": m.role, "role_label": CaseRole(m.role).label}
+            )
     school: dict[str, Any] | None = None
     if child.school_id is not None and child.school is not None:
         teachers = [t["name"] for t in named(Role.TEACHER)]
@@ -434,6 +474,7 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
                 "organisation": c["place"],
                 "lead": c["display"] or c["username"],
                 "stage": c["stage"],
+                "stage_label": Stage(c["stage"]).label,
                 "members": members[c["pk"]],
             }
             for c in cases
@@ -447,6 +488,7 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
             {
                 "description": a.description,
                 "owner": a.owner,
+                "owner_label": a.get_owner_display(),
                 "due_on": a.due_on,
                 "status": a.status,
                 "organisation": a.goal.case.organisation.name,
@@ -504,11 +546,12 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
             pk__in=[d["child_id"] for d in dup_rows] + [g["child"] for g in gaps]
         ).values_list("pk", "name")
     )
-    users = dict(
-        User.objects.filter(
+    users = {
+        u.pk: _person(u)
+        for u in User.objects.filter(
             pk__in={o["assignee_id"] for o in overdue} | {c["lead_id"] for c in caseload}
-        ).values_list("pk", "username")
-    )
+        ).only("pk", "username", "display_name")
+    }
     orgs = dict(
         Organisation.objects.filter(pk__in={c["organisation_id"] for c in caseload}).values_list(
             "pk", "name"
@@ -553,7 +596,7 @@ def _gaps(user: User, today: dt.date, limit: int, chunk: int = 500) -> list[dict
     """Red, then orange children of the area without an open case or a recent service: the
     candidates are read in id order a chunk at a time from the (level, place, child) index,
     and their cases and services looked up for the chunk, until `limit` are found."""
-    from shouhu.screening.models import RiskLevel
+    from shouhu.screening.models import RiskColour, RiskLevel
 
     area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
     since = today - dt.timedelta(days=GAP_DAYS)
@@ -585,6 +628,7 @@ def _gaps(user: User, today: dt.date, limit: int, chunk: int = 500) -> list[dict
                         {
                             "child": pk,
                             "level": level,
+                            "level_label": RiskColour(level).label,
                             "open_case": pk in with_case,
                             "served_recently": pk in served,
                         }

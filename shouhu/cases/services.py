@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shouhu.accounts import access as rules
 from shouhu.accounts.models import Organisation, Role, User
@@ -47,6 +48,7 @@ from shouhu.cases.models import (
     GoalStatus,
     Intake,
     IntakeStatus,
+    Outcome,
     Owner,
     PlanAction,
     ReferralOutcome,
@@ -177,7 +179,7 @@ def intake_create(
     if not rules.works_in(actor, organisation):
         send(
             rules.intake_deciders(intake),
-            Message(
+            lambda: Message(
                 "case_intake",
                 _("New referral waiting for your decision"),
                 _("Urgency: %(urgency)s") % {"urgency": Urgency(urgency).label},
@@ -302,7 +304,7 @@ def _open_case(*, intake: Intake, lead: User, actor: User, now: dt.datetime) -> 
         case=case,
         residence=case.residence,
         kind=TaskKind.VISIT,
-        title=_("Home visit"),
+        title=gettext_noop("Home visit"),  # kept in English, shown in the reader's language
         assignee=lead,
         due_on=timezone.localtime(now).date() + dt.timedelta(days=interval_days(case.child)),
         recurring=True,
@@ -429,7 +431,7 @@ def _request_approval(
     case.save(update_fields=["pending_approval"])
     send(
         rules.approvers(case),
-        Message(
+        lambda: Message(
             "case_approval",
             _("A case is waiting for your approval"),
             "",
@@ -473,7 +475,7 @@ def approval_decide(
     return case
 
 
-OUTCOMES = ("goals_met", "partly_met", "moved_away", "transferred", "family_declined", "other")
+OUTCOMES = tuple(Outcome.values)
 
 
 @transaction.atomic
@@ -966,9 +968,10 @@ def remind(now: dt.datetime | None = None) -> tuple[int, int]:
     for task in soon:
         send(
             [task.assignee],
-            Message(
+            lambda task=task: Message(  # type: ignore[misc]
                 "case_reminder",
-                _("Follow-up due %(due)s: %(title)s") % {"due": task.due_on, "title": task.title},
+                _("Follow-up due %(due)s: %(title)s")
+                % {"due": task.due_on, "title": _(task.title)},
                 "",
                 f"/cases/{task.case_id}/",
             ),
@@ -983,10 +986,10 @@ def remind(now: dt.datetime | None = None) -> tuple[int, int]:
     for task in late:
         send(
             rules.approvers(task.case),
-            Message(
+            lambda task=task: Message(  # type: ignore[misc]
                 "case_overdue",
                 _("Overdue follow-up of %(worker)s (due %(due)s)")
-                % {"worker": task.assignee.username, "due": task.due_on},
+                % {"worker": str(task.assignee), "due": task.due_on},
                 "",
                 f"/cases/{task.case_id}/",
             ),
@@ -1111,7 +1114,7 @@ def transfer_request(
     )
     send(
         rules.members_with_case_roles(to),
-        Message(
+        lambda: Message(
             "case_transfer", _("A case is offered to your organisation"), "", "/cases/intakes/"
         ),
         now=now,

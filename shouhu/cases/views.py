@@ -31,6 +31,7 @@ from shouhu.cases.models import (
     Goal,
     GoalStatus,
     Intake,
+    Outcome,
     Owner,
     PlanAction,
     ReferralOutcome,
@@ -169,7 +170,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "goal_statuses": GoalStatus.choices,
             "service_types": ServiceType.objects.filter(active=True),
             "task_kinds": TaskKind.choices,
-            "outcomes": services.OUTCOMES,
+            "outcomes": Outcome.choices,
             "transfer_kinds": TransferKind.choices,
             "organisations": Organisation.objects.filter(
                 active=True, kind__in=list(access.CASE_ORG_KINDS)

@@ -30,6 +30,7 @@ from shouhu.children.models import (
     Schooling,
     Sex,
 )
+from shouhu.lib import phone as phone_numbers
 from shouhu.places.models import Level, Place
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -169,6 +170,14 @@ class MemberForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel"}),
     )
+
+    def clean_phone(self) -> str:
+        number: str = self.cleaned_data["phone"].strip()
+        # A masked number shown on an edit page and sent back unchanged is not typed: the
+        # service keeps the stored one.
+        if number and "*" not in number and not phone_numbers.is_valid(number):
+            raise forms.ValidationError(phone_numbers.PROBLEM)
+        return number
 
     def clean_away_place_code(self) -> str:
         code, candidates = resolve_place(self.cleaned_data["away_place_code"])

@@ -413,6 +413,9 @@ class Consent(models.Model):
     def __str__(self) -> str:
         return f"consent {self.version} for child {self.child_id}"
 
+    def scope_labels(self) -> list[str]:
+        return [str(ConsentScope(s).label) if s in ConsentScope.values else s for s in self.scopes]
+
 
 class Purpose(models.TextChoices):
     REGISTRY = "registry", _("Registry and care")

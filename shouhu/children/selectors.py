@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
-from shouhu.audit.models import AccessLog, Action, ChangeRecord
+from shouhu.audit.models import SOURCE_LABELS, AccessLog, Action, ChangeRecord
 from shouhu.audit.services import log_access, log_children_read
 from shouhu.children import protect
 from shouhu.children.models import (
@@ -373,15 +373,20 @@ def _tell_auditors(user: User, child: Child, entry: AccessLog, purpose: str) -> 
     """Every break glass reaches the county's auditors (`access.break_glass_auditors`) at
     once. The message names who and for what purpose, not the child nor the reason: the
     auditor reads those in the access log, where reading is itself logged."""
-    subject = _("%(user)s broke glass on a child's file: %(purpose)s") % {
-        "user": user.display_name or user.username,
-        "purpose": access.BreakGlassPurpose(purpose).label,
-    }
-    body = _(
-        "Protected fields were shown past the reader's ceiling. Review the entry in the access log."
-    )
     link = f"{reverse('audit:log')}?break_glass=1"
-    send(access.break_glass_auditors(child, user), Message("break_glass", subject, body, link))
+
+    def message() -> Message:
+        subject = _("%(user)s broke glass on a child's file: %(purpose)s") % {
+            "user": str(user),
+            "purpose": access.BreakGlassPurpose(purpose).label,
+        }
+        body = _(
+            "Protected fields were shown past the reader's ceiling. Review the entry in the "
+            "access log."
+        )
+        return Message("break_glass", subject, body, link)
+
+    send(access.break_glass_auditors(child, user), message)
 
 
 def possible_duplicates(
@@ -533,7 +538,11 @@ ENCRYPTED_CHANGED = "[encrypted value changed]"  # what `audit.services.snapshot
 def child_history(child: Child) -> QuerySet[ChangeRecord]:
     """The child's change history, newest first (member and household changes are filed
     under each child of the household), unfiltered: readers get `history_visible_to`."""
-    return ChangeRecord.objects.filter(child_id=child.pk).order_by("-at", "-id")
+    return (
+        ChangeRecord.objects.filter(child_id=child.pk)
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
 
 
 def _counselling_assignments(records: Sequence[ChangeRecord]) -> set[str]:
@@ -664,8 +673,8 @@ def present_history(
         rows.append(
             {
                 "at": r.at,
-                "actor": r.actor_name,
-                "source": r.source,
+                "actor": str(r.actor) if r.actor is not None else str(SOURCE_LABELS["system"]),
+                "source": str(SOURCE_LABELS.get(r.source, r.source)) if r.source else "",
                 "operation": r.operation,
                 "what": str(model._meta.verbose_name) if model is not None else r.object_type,
                 "changes": changes,

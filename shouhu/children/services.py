@@ -40,7 +40,7 @@ from shouhu.children.models import (
     Sex,
 )
 from shouhu.lib import categories as rules
-from shouhu.lib import clock, dates, idnumber, pinyin
+from shouhu.lib import clock, dates, idnumber, phone, pinyin
 from shouhu.places.models import Level, Place
 
 CHILD_FACT_FIELDS = [
@@ -300,8 +300,8 @@ def validate_member(data: MemberData, places: PlaceCache, *, today: dt.date, pre
             min_level=Level.PROVINCE,
             required=False,
         )
-    if data.phone and not 7 <= len(protect.normalize_phone(data.phone)) <= 15:
-        errors.add("phone", _("Phone number should have 7 to 15 digits."))
+    if data.phone and not phone.is_valid(data.phone):
+        errors.add("phone", str(phone.PROBLEM))
     return errors
 
 

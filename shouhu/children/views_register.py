@@ -27,6 +27,7 @@ from shouhu.children.models import Child, ConsentScope, DelegatedCare, FamilyMem
 from shouhu.lib import clock
 from shouhu.lib.text import printable
 from shouhu.places.models import Level, Place, code_range
+from shouhu.web.formerrors import error_summary
 
 
 def registrable_villages(user: User) -> list[tuple[str, str]]:
@@ -83,10 +84,12 @@ def register(request: HttpRequest) -> HttpResponse:
     consent_form = registry_forms.ConsentForm(post, prefix="consent")
     duplicates: list[Child] = []
     if post is not None:
-        forms_valid = all(
-            f.is_valid() for f in (child_form, household_form, member_formset, care_form)
-        )
-        forms_valid = consent_form.is_valid() and forms_valid
+        # Every part is checked on the first submit, so that all its errors show at once.
+        checked = [
+            f.is_valid()
+            for f in (child_form, household_form, member_formset, care_form, consent_form)
+        ]
+        forms_valid = all(checked)
         duplicates = _duplicates_of(user, child_form)
         if forms_valid:
             if duplicates and not post.get("confirm_not_duplicate"):
@@ -115,6 +118,9 @@ def register(request: HttpRequest) -> HttpResponse:
         "consent_form": consent_form,
         "duplicates": duplicates,
         "ask_confirm": bool(duplicates),
+        "error_summary": error_summary(
+            child_form, household_form, member_formset, care_form, consent_form
+        ),
         "more_rows_open": post is not None
         and any(f.has_changed() or f.errors for f in member_formset.forms[4:]),
     }

@@ -14,6 +14,10 @@ class Notification(models.Model):
     category = models.CharField(_("category"), max_length=32)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
+    # The same message in English, for those who read the site in English (the fields above
+    # are in Chinese); empty for messages written before both were kept.
+    subject_en = models.CharField(_("subject (English)"), max_length=200, blank=True)
+    body_en = models.TextField(_("message (English)"), blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("sent"), db_index=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
@@ -27,6 +31,12 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    def in_language(self, language: str) -> tuple[str, str]:
+        """(subject, body) in the reader's language, where it was kept."""
+        if language.startswith("en") and self.subject_en:
+            return self.subject_en, self.body_en
+        return self.subject, self.body
 
 
 class ParentMessage(models.Model):

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.module_loading import import_string
 
 from shouhu.accounts.models import User
@@ -71,28 +72,43 @@ def backends() -> list[Backend]:
     return _backends(tuple(paths))
 
 
+Compose = Callable[[], Message]
+
+
 def send(
-    users: Iterable[User], message: Message, *, now: dt.datetime | None = None
+    users: Iterable[User], message: Message | Compose, *, now: dt.datetime | None = None
 ) -> list[Notification]:
-    """Notify each user once (duplicates removed) in the inbox and through every backend."""
+    """Notify each user once (duplicates removed) in the inbox and through every backend.
+    Given a function that composes the message (with `gettext`), it is composed in Chinese
+    and in English, and each reader's inbox shows the language they read the site in;
+    the channels carry the Chinese."""
     now = now or clock.now()
+    if callable(message):
+        with translation.override("zh-hans"):
+            chinese = message()
+        with translation.override("en"):
+            english = message()
+    else:
+        chinese, english = message, None
     unique = {u.pk: u for u in users if u.is_active}
     sent: list[Notification] = []
     for user in unique.values():
         delivered = ["inbox"]
         for backend in backends():
             try:
-                backend.deliver(user, message)
+                backend.deliver(user, chinese)
                 delivered.append(backend.name)
             except Exception:  # a channel failing must not lose the message
                 logger.exception("notification backend %s failed", backend.name)
         sent.append(
             Notification.objects.create(
                 user=user,
-                category=message.category,
-                subject=message.subject[:200],
-                body=message.body,
-                link=message.link[:300],
+                category=chinese.category,
+                subject=chinese.subject[:200],
+                body=chinese.body,
+                subject_en=english.subject[:200] if english else "",
+                body_en=english.body if english else "",
+                link=chinese.link[:300],
                 created_at=now,
                 channels=delivered,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
 from shouhu.accounts.models import User
@@ -16,7 +17,11 @@ from shouhu.notify.models import Notification
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    rows = Notification.objects.filter(user=user)[:200]
+    language = translation.get_language() or "zh-hans"
+    rows = [
+        {"n": n, "text": n.in_language(language)}
+        for n in Notification.objects.filter(user=user)[:200]
+    ]
     return render(request, "notify/inbox.html", {"rows": rows})
 
 

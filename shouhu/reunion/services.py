@@ -16,9 +16,9 @@ import itertools
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import jwt
@@ -27,7 +27,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, Role, User
@@ -62,6 +64,14 @@ log = logging.getLogger(__name__)
 
 PARENTS = (Relation.FATHER, Relation.MOTHER)
 DEFAULT_SLOT_MINUTES = 20
+
+# A reason given for a change: a lazy translation when the system gives it (each reader,
+# and each message, gets it in their language), or what a person typed.
+Text = str | Promise
+
+
+def _lazy_text(compose: Callable[[], str]) -> Promise:
+    return cast(Promise, lazy(compose, str)())
 
 
 def slot_minutes() -> int:
@@ -288,7 +298,7 @@ def device_update(
     device.save()
     if was_working and status != DeviceStatus.WORKING:
         now = now or clock.now()
-        _replan(_future_on_device(device, now), reason=_("device out of order"), now=now)
+        _replan(_future_on_device(device, now), reason=gettext_lazy("device out of order"), now=now)
     return device
 
 
@@ -374,7 +384,9 @@ def facilitator_remove(
     facilitator.save(update_fields=["active"])
     others = list(site.facilitators.filter(active=True).prefetch_related("windows"))
     coming = Session.objects.filter(site=site, status=SessionStatus.PLANNED, starts_at__gt=now)
-    return _replan(_uncovered(site, coming, others), reason=_("facilitator left"), now=now)
+    return _replan(
+        _uncovered(site, coming, others), reason=gettext_lazy("facilitator left"), now=now
+    )
 
 
 def may_enrol(actor: User, child: Child) -> bool:
@@ -767,7 +779,7 @@ def plan_week(
         people = [f.user for f in site.facilitators.filter(active=True).select_related("user")]
         send(
             people,
-            Message(
+            lambda site=site: Message(  # type: ignore[misc]
                 "reunion",
                 _("Reunion schedule for the week of %(week)s at %(site)s")
                 % {"week": week_start, "site": site.name},
@@ -1083,17 +1095,18 @@ def _why_short(
 def _replan(
     sessions: Sequence[Session],
     *,
-    reason: str,
+    reason: Text,
     now: dt.datetime,
     absent: set[tuple[int, int, dt.date]] | None = None,
     not_then: bool = False,
 ) -> Replanned:
     """Cancel `sessions` and plan their children again in what is left of each week
     (`not_then`: the families cannot make those times, so they are not offered again)."""
-    reason = reason[:200]
+    reason = reason[:200] if isinstance(reason, str) else reason
+    stored = str(reason)[:200]  # the record keeps it in the language it was given in
     weeks: dict[dt.date, dict[int, _Need]] = defaultdict(dict)
     for old in sorted(sessions, key=lambda s: (s.starts_at, s.pk)):
-        old.status, old.cancel_reason = SessionStatus.CANCELLED, reason
+        old.status, old.cancel_reason = SessionStatus.CANCELLED, stored
         old.save(update_fields=["status", "cancel_reason"])
         for child in old.children.all():
             need = weeks[old.schedule.week_start].setdefault(
@@ -1110,7 +1123,7 @@ def _replan(
                     session=old,
                     child=need.child,
                     new_session=new[i] if i < len(new) else None,
-                    reason=reason,
+                    reason=stored,
                     unserved_reason="" if i < len(new) else need.why or UnservedReason.NO_TIME,
                     created_at=now,
                 )
@@ -1157,7 +1170,7 @@ def _change_lines(rebookings: Sequence[Rebooking]) -> list[str]:
     return lines
 
 
-def _tell_replanned(done: Replanned, *, reason: str, now: dt.datetime) -> None:
+def _tell_replanned(done: Replanned, *, reason: Text, now: dt.datetime) -> None:
     """Parents, the sites' facilitators and the children's village directors learn who moved
     from when to when, and who could not be rebooked and why."""
     if not done.rebookings:
@@ -1169,14 +1182,17 @@ def _tell_replanned(done: Replanned, *, reason: str, now: dt.datetime) -> None:
     for new in done.sessions:
         _tell_parents(new, changed=True, was=sorted(was[new.pk]), now=now)
     _tell_parents_unserved(done.unserved, reason=reason, now=now)
-    subject = _(
-        "Reunion sessions changed: %(reason)s. %(rebooked)s children rebooked, "
-        "%(unserved)s not rebooked"
-    ) % {
-        "reason": reason,
-        "rebooked": len({r.child_id for r in done.rebookings if r.new_session is not None}),
-        "unserved": len({r.child_id for r in done.unserved}),
-    }
+
+    def subject() -> str:
+        return _(
+            "Reunion sessions changed: %(reason)s. %(rebooked)s children rebooked, "
+            "%(unserved)s not rebooked"
+        ) % {
+            "reason": str(reason),
+            "rebooked": len({r.child_id for r in done.rebookings if r.new_session is not None}),
+            "unserved": len({r.child_id for r in done.unserved}),
+        }
+
     first = done.rebookings[0].session
     link = f"/reunion/sites/{first.site_id}/?week={first.schedule.week_start}"
     sites = {r.session.site_id for r in done.rebookings} | {s.site_id for s in done.sessions}
@@ -1184,8 +1200,13 @@ def _tell_replanned(done: Replanned, *, reason: str, now: dt.datetime) -> None:
         f.user
         for f in Facilitator.objects.filter(site_id__in=sites, active=True).select_related("user")
     ]
-    lines = _change_lines(done.rebookings)
-    send(people, Message("reunion_change", subject, "\n".join(lines), link), now=now)
+    send(
+        people,
+        lambda: Message(
+            "reunion_change", subject(), "\n".join(_change_lines(done.rebookings)), link
+        ),
+        now=now,
+    )
     from shouhu.screening.risk import directors_of
 
     directors = directors_of({r.child.residence_id for r in done.rebookings})
@@ -1195,12 +1216,16 @@ def _tell_replanned(done: Replanned, *, reason: str, now: dt.datetime) -> None:
         theirs = [r for r in done.rebookings if r.child.residence_id == village]
         send(
             [director],
-            Message("reunion_change", subject, "\n".join(_change_lines(theirs)), "/reunion/"),
+            lambda theirs=theirs: Message(  # type: ignore[misc]
+                "reunion_change", subject(), "\n".join(_change_lines(theirs)), "/reunion/"
+            ),
             now=now,
         )
 
 
-def _tell_parents_unserved(unserved: Sequence[Rebooking], *, reason: str, now: dt.datetime) -> None:
+def _tell_parents_unserved(
+    unserved: Sequence[Rebooking], *, reason: Text, now: dt.datetime
+) -> None:
     groups: dict[tuple[int, int], list[Rebooking]] = defaultdict(list)
     for r in unserved:
         groups[(r.session.pk, r.child.household_id)].append(r)
@@ -1259,7 +1284,10 @@ def facilitator_absent(
     ]
     affected = _uncovered(site, that_day, others)
     return _replan(
-        affected, reason=_("facilitator absent"), now=now, absent={(facilitator.pk, site.pk, on)}
+        affected,
+        reason=gettext_lazy("facilitator absent"),
+        now=now,
+        absent={(facilitator.pk, site.pk, on)},
     )
 
 
@@ -1424,7 +1452,7 @@ def no_contact_alerts(*, days: int | None = None, now: dt.datetime | None = None
             continue
         send(
             [director],
-            Message(
+            lambda kids=kids: Message(  # type: ignore[misc]
                 "no_contact",
                 _("%(n)s children have had no contact with a parent for %(days)s days")
                 % {"n": len(kids), "days": days},
@@ -1471,7 +1499,9 @@ def ticket_report(
     if device is not None:
         replanned = _replan(
             _future_on_device(device, now),
-            reason=_("fault reported on device %(device)s") % {"device": device.label},
+            reason=_lazy_text(
+                lambda: _("fault reported on device %(device)s") % {"device": device.label}
+            ),
             now=now,
         )
     return Reported(ticket, replanned)

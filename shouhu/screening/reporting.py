@@ -47,13 +47,20 @@ def _notify(report: MandatoryReport, now: dt.datetime) -> None:
         *access.members_over(child, [Role.SUPERVISOR]),
         *access.members_over(child, [Role.OFFICIAL], organisation__kind=OrgKind.CIVIL_AFFAIRS),
     ]
-    subject = _("Mandatory report %(id)s opened: tell the police now") % {"id": report.pk}
-    body = _("A report to the police is owed for a child in your area.")
     link = reverse("screening:report", args=[report.pk])
-    send(people, Message("mandatory_report", subject, body, link), now=now)
+    send(
+        people,
+        lambda: Message(
+            "mandatory_report",
+            _("Mandatory report %(id)s opened: tell the police now") % {"id": report.pk},
+            _("A report to the police is owed for a child in your area."),
+            link,
+        ),
+        now=now,
+    )
     send(
         [report.reporter],
-        Message(
+        lambda: Message(
             "mandatory_report",
             _("Report to the police now, then complete mandatory report %(id)s")
             % {"id": report.pk},

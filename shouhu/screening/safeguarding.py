@@ -89,22 +89,26 @@ def _notify(
 ) -> list[User]:
     people = list({u.pk: u for level in levels for u in recipients_for(alert, level)}.values())
     link = reverse("screening:alert", args=[alert.pk])
-    if alert.priority == Priority.IMMINENT:
-        subject = _("Imminent risk: a child needs help now (alert %(id)s)") % {"id": alert.pk}
-    else:
-        subject = _("Safeguarding alert %(id)s needs your acknowledgement") % {"id": alert.pk}
-    if escalated:
-        subject = _("Escalated: %(subject)s") % {"subject": subject}
-    body = _("Acknowledge by %(due)s and record what you do.") % {
-        "due": timezone.localtime(alert.due_at).strftime("%Y-%m-%d %H:%M")
-    }
-    send(people, Message("safeguarding", subject, body, link), now=now)
+
+    def message() -> Message:
+        if alert.priority == Priority.IMMINENT:
+            subject = _("Imminent risk: a child needs help now (alert %(id)s)") % {"id": alert.pk}
+        else:
+            subject = _("Safeguarding alert %(id)s needs your acknowledgement") % {"id": alert.pk}
+        if escalated:
+            subject = _("Escalated: %(subject)s") % {"subject": subject}
+        body = _("Acknowledge by %(due)s and record what you do.") % {
+            "due": timezone.localtime(alert.due_at).strftime("%Y-%m-%d %H:%M")
+        }
+        return Message("safeguarding", subject, body, link)
+
+    send(people, message, now=now)
     alert.recipients.add(*people)
     AlertEvent.objects.create(
         alert=alert,
         at=now,
         kind=EventKind.NOTIFIED,
-        note="、".join(str(Level(level).label) for level in levels),
+        note=",".join(str(level) for level in levels),  # shown by `event_note`
         recipients=sorted({u.pk for u in people}),
     )
     return people
@@ -236,7 +240,7 @@ def escalate_overdue(now: dt.datetime | None = None) -> list[Alert]:
             alert.due_at = now + dt.timedelta(minutes=ack_minutes(alert.priority))
             alert.save(update_fields=["level", "due_at"])
             AlertEvent.objects.create(
-                alert=alert, at=now, kind=EventKind.ESCALATED, note=str(Level(alert.level).label)
+                alert=alert, at=now, kind=EventKind.ESCALATED, note=str(alert.level)
             )
             _notify(alert, [alert.level], now, escalated=True)
             escalated.append(alert)
@@ -345,6 +349,17 @@ def record_action(
 
         risk.recompute(alert.child, now=now)
     return alert
+
+
+def event_note(event: AlertEvent) -> str:
+    """An event's note in the reader's language: the levels told or escalated to are kept as
+    numbers (older rows hold the labels of the language they were written in)."""
+    note = event.note
+    if event.kind in (EventKind.NOTIFIED, EventKind.ESCALATED) and all(
+        part.isdigit() and int(part) in Level.values for part in note.split(",")
+    ):
+        return _(", ").join(str(Level(int(part)).label) for part in note.split(","))
+    return note
 
 
 def present_alert(alert: Alert, *, reasons: bool, language: str = "zh-Hans") -> dict[str, Any]:

@@ -375,7 +375,10 @@ def _alert_page(
                 reasons=bool(access.alerts_with_reasons(user, [alert])),
                 language=_language(),
             ),
-            "events": alert.events.select_related("by"),
+            "events": [
+                {"event": e, "note": safeguarding.event_note(e)}
+                for e in alert.events.select_related("by")
+            ],
             "may_act": access.may_handle_alert(user, alert),
             "guardians": reporting.guardians_to_tell(alert.child),
             "form": form,

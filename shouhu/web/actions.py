@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
+from django.templatetags.static import static
 from django.urls import Resolver404, resolve
 
 
@@ -45,3 +51,8 @@ class ActionPageMiddleware:
             if page is not None:
                 return HttpResponseRedirect(page)
         return response
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: the site's icon."""
+    return HttpResponsePermanentRedirect(static("shouhu/favicon.svg"))

@@ -15,3 +15,10 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+// A page sent back with errors starts at their summary, which links to each field.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.focus();
+  }
+});

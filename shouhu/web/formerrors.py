@@ -1,0 +1,41 @@
+"""The summary of a form's errors at the top of the page (issue 11 §2): how many, and a
+link to each field, so that on a phone nobody has to scroll to find what is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils.translation import gettext as _
+
+
+def error_summary(*parts: forms.BaseForm | forms.BaseFormSet) -> list[dict[str, str]]:  # type: ignore[type-arg]
+    """Every error of these forms and formsets, in page order: `anchor` (the field's id),
+    `label` (the field, with the row for a formset) and `message`."""
+    found: list[dict[str, str]] = []
+    for part in parts:
+        if isinstance(part, forms.BaseFormSet):
+            for message in part.non_form_errors():
+                found.append({"anchor": "", "label": "", "message": str(message)})
+            for number, form in enumerate(part.forms, start=1):
+                found += _of_form(form, row=number)
+        else:
+            found += _of_form(part)
+    return found
+
+
+def _of_form(form: forms.BaseForm, row: int | None = None) -> list[dict[str, str]]:
+    if not form.is_bound:
+        return []
+    found: list[dict[str, Any]] = []
+    for name, messages in form.errors.items():
+        if name == NON_FIELD_ERRORS or name not in form.fields:
+            anchor, label = "", ""
+        else:
+            field = form[name]
+            anchor, label = field.id_for_label, str(field.label)
+        if row is not None:
+            label = _("Row %(row)s: %(field)s") % {"row": row, "field": label} if label else ""
+        found += [{"anchor": anchor, "label": label, "message": str(m)} for m in messages]
+    return found
