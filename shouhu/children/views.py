@@ -345,7 +345,7 @@ def child_reveal(request: HttpRequest, pk: int) -> HttpResponse:
             purpose=data["purpose"],
         )
     except PermissionDenied as refused:
-        if request.POST.get("reason", "").strip() and access.can_break_glass(user, child):
+        if str(data.get("reason") or "").strip() and access.can_break_glass(user, child):
             return _break_glass_refused(request, child, str(refused))
         context["error"] = str(refused)
         return _reveal_response(request, context, status=403)
