@@ -115,10 +115,8 @@ def _notify(
 
 
 def raise_for(administration: Administration, now: dt.datetime | None = None) -> Alert | None:
-    """The alert owed for an administration's critical flags (None when it raised none). An
-    alert already raised from the same worker's draft of this questionnaire is not raised
-    twice: the submitted questionnaire is attached to it."""
-    return _raise(
+    """The alert owed for a submitted administration (`raise_alert`)."""
+    return raise_alert(
         child=administration.child,
         by=administration.administered_by,
         instrument=administration.instrument,
@@ -129,30 +127,7 @@ def raise_for(administration: Administration, now: dt.datetime | None = None) ->
     )
 
 
-def raise_for_draft(
-    *,
-    child: Child,
-    by: User,
-    instrument: str,
-    organisation_id: int | None,
-    flags: Sequence[dict[str, Any]],
-    now: dt.datetime | None = None,
-) -> Alert | None:
-    """A critical answer kept in an unfinished questionnaire ("immediate danger" at a home
-    visit that is saved to finish later) cannot wait for the rest of the answers: the alert
-    is raised when the draft is kept, as if it had been submitted."""
-    return _raise(
-        child=child,
-        by=by,
-        instrument=instrument,
-        organisation_id=organisation_id,
-        flags=flags,
-        administration=None,
-        now=now,
-    )
-
-
-def _raise(
+def raise_alert(
     *,
     child: Child,
     by: User,
@@ -160,8 +135,13 @@ def _raise(
     organisation_id: int | None,
     flags: Sequence[dict[str, Any]],
     administration: Administration | None,
-    now: dt.datetime | None,
+    now: dt.datetime | None = None,
 ) -> Alert | None:
+    """The alert owed for critical flags of `by`'s answers (None when they raise none). With
+    no `administration` the answers are an unfinished questionnaire ("immediate danger" at
+    a home visit kept to finish later): danger cannot wait for the rest of the answers.
+    An alert already raised from the same worker's draft of this questionnaire is not
+    raised twice: the submitted questionnaire is attached to it."""
     raised = [f for f in flags if f.get("action") in ALERT_ACTIONS]
     if not raised:
         return None

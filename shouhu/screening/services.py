@@ -238,12 +238,13 @@ def draft_save(
             "updated_at": now,
         },
     )
-    raised = safeguarding.raise_for_draft(
+    raised = safeguarding.raise_alert(
         child=child,
         by=actor,
         instrument=inst.code,
         organisation_id=group.organisation_id if group else _organisation_of(actor, child),
         flags=[{"code": f.code, "action": f.action} for f in result.flags],
+        administration=None,
         now=now,
     )
     if raised is not None:
