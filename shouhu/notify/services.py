@@ -129,10 +129,13 @@ def mark_read(
     return rows.update(read_at=now or clock.now())
 
 
-def settle(link: str, *, now: dt.datetime | None = None) -> int:
+def settle(users: Iterable[User], link: str, *, now: dt.datetime | None = None) -> int:
     """The matter behind `link` is dealt with (an alert closed): its notifications stop
-    waiting in everyone's inbox."""
-    rows = Notification.objects.filter(link=link, read_at__isnull=True)
+    waiting in the inboxes of those told of it (looked up through each user's unread
+    messages, which are indexed, not across every notification ever sent)."""
+    rows = Notification.objects.filter(
+        user__in=[u.pk for u in users], read_at__isnull=True, link=link
+    )
     return rows.update(read_at=now or clock.now())
 
 

@@ -324,7 +324,7 @@ def record_action(
         alert.status = AlertStatus.CLOSED
         alert.closed_at = now
         alert.save(update_fields=["status", "closed_at"])
-        settle(reverse("screening:alert", args=[alert.pk]), now=now)
+        settle(alert.recipients.all(), reverse("screening:alert", args=[alert.pk]), now=now)
         from shouhu.screening import risk
 
         risk.recompute(alert.child, now=now)
