@@ -276,63 +276,81 @@ def test_case_page_adds_members_and_sets_assignee_provider_and_participants(
 ) -> None:
     case = _case(world)
     client = _client(world.socialworker)
-    url = reverse("cases:act", args=[case.pk])
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
-    assert 'data-testid="member-form"' in page and world.volunteer.username in page
-    client.post(url, {"what": "member", "user": world.volunteer.pk, "role": "volunteer"})
+    assert 'data-testid="member-form"' in page and world.volunteer.get_full_name() in page
+    members = reverse("cases:member_add", args=[case.pk])
+    client.post(members, {"member-person": world.volunteer.pk, "member-role": "volunteer"})
     assert CaseMember.objects.filter(case=case, user=world.volunteer, active=True).exists()
     response = client.post(
-        url,
-        {"what": "member", "user": world.users["socialworker_dest"].pk, "role": "worker"},
-        follow=True,
+        members,
+        {"member-person": world.users["socialworker_dest"].pk, "member-role": "worker"},
     )
+    assert response.status_code == 400
     assert "Choose a person from the list" in response.content.decode()
-    client.post(url, {"what": "move", "to": "assessment", "version": case.version})
+    client.post(
+        reverse("cases:move", args=[case.pk]),
+        {"move-to": "assessment", "move-version": case.version},
+    )
     case.refresh_from_db()
     client.post(
-        url,
-        {"what": "goal", "version": case.version, "domain": "peer_network", "description": "g"},
+        reverse("cases:goal_add", args=[case.pk]),
+        {"goal-version": case.version, "goal-domain": "peer_network", "goal-description": "g"},
     )
     case.refresh_from_db()
     goal = case.goals.get()
+    prefix = f"action-{goal.pk}"
     client.post(
-        url,
+        reverse("cases:action_add", args=[case.pk, goal.pk]),
         {
-            "what": "action",
-            "version": case.version,
-            "goal": goal.pk,
-            "description": "reads with him on Saturdays",
-            "owner": "volunteer",
-            "assignee": world.volunteer.pk,
-            "organisation": world.orgs["volunteers"].pk,
+            f"{prefix}-version": case.version,
+            f"{prefix}-description": "reads with him on Saturdays",
+            f"{prefix}-owner": "volunteer",
+            f"{prefix}-assignee": world.volunteer.pk,
+            f"{prefix}-organisation": world.orgs["volunteers"].pk,
         },
     )
     action = PlanAction.objects.get()
     assert action.assignee == world.volunteer and action.organisation == world.orgs["volunteers"]
+    case.refresh_from_db()
     client.post(
-        url,
+        reverse("cases:service_add", args=[case.pk]),
         {
-            "what": "service",
-            "service_type": "counselling",
-            "delivered_on": clock.today().isoformat(),
-            "minutes": "50",
-            "provider": world.orgs["clinic"].pk,
+            "service-version": case.version,
+            "service-service_type": "counselling",
+            "service-delivered_on": clock.today().isoformat(),
+            "service-minutes": "50",
+            "service-participants": "1",
+            "service-provider": world.orgs["clinic"].pk,
         },
     )
     assert ServiceRecord.objects.get().provider == world.orgs["clinic"]
-    client.post(
-        url,
+    response = client.post(
+        reverse("cases:conference_add", args=[case.pk]),
         {
-            "what": "conference",
-            "held_on": clock.today().isoformat(),
-            "organisations": [world.orgs["swo"].pk, world.orgs["volunteers"].pk],
-            "participants": [world.socialworker.pk, world.volunteer.pk, world.users["admin"].pk],
-            "decisions": "weekly reading",
+            "conference-held_on": clock.today().isoformat(),
+            "conference-organisations": [world.orgs["swo"].pk, world.orgs["volunteers"].pk],
+            "conference-participants": [
+                world.socialworker.pk,
+                world.volunteer.pk,
+                world.users["admin"].pk,
+            ],
+            "conference-decisions": "weekly reading",
+        },
+    )
+    assert response.status_code == 400  # the administrator is no one the case could have
+    assert not Conference.objects.exists()
+    client.post(
+        reverse("cases:conference_add", args=[case.pk]),
+        {
+            "conference-held_on": clock.today().isoformat(),
+            "conference-organisations": [world.orgs["swo"].pk, world.orgs["volunteers"].pk],
+            "conference-participants": [world.socialworker.pk, world.volunteer.pk],
+            "conference-decisions": "weekly reading",
         },
     )
     conference = Conference.objects.get()
     assert set(conference.participants.all()) == {world.socialworker, world.volunteer}
-    client.post(url, {"what": "member_remove", "user": world.volunteer.pk})
+    client.post(reverse("cases:member_remove", args=[case.pk, world.volunteer.pk]))
     assert not CaseMember.objects.get(case=case, user=world.volunteer).active
 
 
@@ -465,13 +483,11 @@ def test_review_form_on_the_case_page(world: World) -> None:
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert 'data-testid="review-form"' in page
     client.post(
-        reverse("cases:act", args=[case.pk]),
+        reverse("cases:review", args=[case.pk]),
         {
-            "what": "review",
-            "version": case.version,
-            "goal": [goal.pk],
-            f"status-{goal.pk}": "met",
-            f"review_note-{goal.pk}": "safe with aunt",
+            "review-version": case.version,
+            f"review-status_{goal.pk}": "met",
+            f"review-note_{goal.pk}": "safe with aunt",
         },
     )
     goal.refresh_from_db()

@@ -53,10 +53,10 @@ def test_worker_opens_a_case_from_the_child_page(world: World) -> None:
 def test_stale_form_is_refused_with_a_message(world: World) -> None:
     case = _case(world)
     client = _client(world.socialworker)
-    url = reverse("cases:act", args=[case.pk])
-    client.post(url, {"what": "move", "to": "assessment", "version": case.version})
+    url = reverse("cases:move", args=[case.pk])
+    client.post(url, {"move-to": "assessment", "move-version": case.version})
     response = client.post(
-        url, {"what": "move", "to": "assessment", "version": case.version}, follow=True
+        url, {"move-to": "assessment", "move-version": case.version}, follow=True
     )
     assert "Reload it" in response.content.decode()
     case.refresh_from_db()
@@ -71,10 +71,10 @@ def test_a_refused_save_keeps_what_was_typed(world: World) -> None:
     )
     case = services.transition(actor=world.socialworker, case=case, version=case.version, to="plan")
     first, second = _client(world.socialworker), _client(world.socialworker)
-    url = reverse("cases:act", args=[case.pk])
-    goal = {"what": "goal", "domain": "family_bonds", "version": case.version}
-    first.post(url, {**goal, "description": "每周与父母视频一次"})
-    refused = second.post(url, {**goal, "description": "奶奶学会用微信视频"}, follow=True)
+    url = reverse("cases:goal_add", args=[case.pk])
+    goal = {"goal-domain": "family_bonds", "goal-version": case.version}
+    first.post(url, {**goal, "goal-description": "每周与父母视频一次"})
+    refused = second.post(url, {**goal, "goal-description": "奶奶学会用微信视频"}, follow=True)
     page = refused.content.decode()
     assert 'data-testid="recovered-input"' in page and "奶奶学会用微信视频" in page
     case.refresh_from_db()

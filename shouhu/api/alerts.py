@@ -11,12 +11,11 @@ from typing import Any, Literal
 from django.http import Http404, HttpRequest
 from django.utils.translation import get_language
 from ninja import Field, Query, Router, Schema
-from pydantic import ConfigDict
 
 from shouhu.accounts import access
 from shouhu.accounts.models import User
 from shouhu.api.auth import current_user
-from shouhu.api.schemas import MAX_ID, Error
+from shouhu.api.schemas import MAX_ID, Clean, Error, Strict
 from shouhu.screening import safeguarding
 from shouhu.screening.models import Alert
 
@@ -50,14 +49,12 @@ class AlertList(Schema):
     items: list[AlertOut]
 
 
-class AlertListQuery(Schema):
+class AlertListQuery(Clean):
     status: Literal["open", "acknowledged", "closed"] | None = None
 
 
-class AlertNoteIn(Schema):
+class AlertNoteIn(Strict):
     """The page's `AlertNoteForm`: what was done (required to close)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     note: str = Field("", max_length=5000)
 

@@ -7,13 +7,12 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from ninja import Field, Query, Router, Status
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
-from shouhu.api.schemas import MAX_ID, Error
+from shouhu.api.schemas import MAX_ID, Clean, Error, Strict
 from shouhu.cases import selectors, services
 from shouhu.cases.models import Approval, CaseTask, Goal, Intake, PlanAction
 from shouhu.lib import clock
@@ -32,10 +31,6 @@ ChannelName = Literal[
     "screening_alert",
     "mandatory_report",
 ]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CaseIn(Strict):
@@ -137,11 +132,11 @@ class DecisionIn(Strict):
     lead: int | None = Field(None, ge=1, le=MAX_ID)
 
 
-class TaskQuery(Schema):
+class TaskQuery(Clean):
     status: Literal["open", "overdue", "due", "done"] = "open"
 
 
-class CaseQuery(Schema):
+class CaseQuery(Clean):
     stage: Literal["intake", "assessment", "plan", "services", "review", "closed"] | None = None
     child: int | None = Field(None, ge=1, le=MAX_ID)
     open: bool = False

@@ -10,13 +10,12 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from ninja import Field, Query, Router, Status
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
-from shouhu.api.schemas import MAX_ID, Error
+from shouhu.api.schemas import MAX_ID, Clean, Error, Strict
 from shouhu.children.models import FamilyMember
 from shouhu.lib import clock
 from shouhu.places.models import Place
@@ -31,10 +30,6 @@ from shouhu.reunion.models import (
 
 router = Router(tags=["reunion"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class WindowIn(Strict):
@@ -126,7 +121,7 @@ class ContactIn(Strict):
     note: str = Field("", max_length=300)
 
 
-class WeekQuery(Schema):
+class WeekQuery(Clean):
     week: dt.date | None = None
 
 

@@ -8,12 +8,11 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema, Status
-from pydantic import ConfigDict
+from ninja import Field, Router, Status
 
 from shouhu.accounts import access
 from shouhu.api.auth import current_user
-from shouhu.api.schemas import MAX_ID, Error
+from shouhu.api.schemas import MAX_ID, Error, Strict
 from shouhu.lib.instruments import Instrument
 from shouhu.screening import registry, selectors, services
 
@@ -21,9 +20,7 @@ router = Router(tags=["screening"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
 
 
-class ScreeningIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class ScreeningIn(Strict):
     instrument: str = Field(max_length=32, description="Instrument code, e.g. `phq9`")
     answers: dict[str, Any] = Field(description="Item id → answer value")
     respondent: Literal["child", "caregiver", "worker"] | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -349,6 +350,10 @@ class ServiceType(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def label(self) -> str:
+        """The name in the language of the page."""
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
 
 
 class ServiceRecord(models.Model):

@@ -153,6 +153,7 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
         {
             "id": s.pk,
             "service_type": s.service_type.code,
+            "service_label": s.service_type.label(),
             "provider": s.provider.name,
             "delivered_on": s.delivered_on,
             "minutes": s.minutes,

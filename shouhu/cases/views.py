@@ -11,41 +11,29 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views import View
+from django.views.decorators.http import require_GET, require_http_methods
 
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, User
-from shouhu.cases import selectors, services
+from shouhu.cases import forms, selectors, services
 from shouhu.cases.models import (
-    Approval,
-    CaseRole,
-    CaseTask,
+    Case,
     Channel,
     ConsentBasis,
-    Domain,
-    ExternalReferral,
-    Goal,
-    GoalStatus,
     Intake,
-    Outcome,
-    Owner,
     PlanAction,
-    ReferralOutcome,
-    Resource,
-    ServiceType,
     Stage,
-    TaskKind,
     Transfer,
-    TransferKind,
     Urgency,
 )
 from shouhu.children.services import ConflictError
 from shouhu.lib import clock, typed_input
-from shouhu.places.models import code_range
+from shouhu.web.formerrors import error_summary
 
 BOARD_ROWS = 50
 
@@ -142,262 +130,179 @@ def case_new(request: HttpRequest, pk: int) -> HttpResponse:
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     case = access.get_case_for_user(user, pk, purpose="case")
+    return _detail(request, user, case)
+
+
+def _detail(
+    request: HttpRequest,
+    user: User,
+    case: Case,
+    bound: forms.CaseActionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The case page with a form for every action the person may take; `bound` is the
+    form that was just refused, shown with its errors in its place and in the summary."""
     view = selectors.present_case(user, case)
     pending = case.approvals.filter(decided_at__isnull=True).first()
-    county = code_range(case.child.residence_id[:6])
     may_work = bool(view["may_work"])
-    members = [m["user"] for m in view["members"]]
-    candidates = (
-        [u for u in services.member_candidates(case) if u.pk not in members][:300]
-        if may_work and case.stage != Stage.CLOSED
-        else []
-    )
+    open_case = case.stage != Stage.CLOSED
+
+    def form(cls: type[forms.CaseActionForm], **kwargs: Any) -> forms.CaseActionForm:
+        made = cls(case=case, user=user, **kwargs)
+        if bound is not None and bound.prefix == made.prefix:
+            return bound
+        return made
+
+    page: dict[str, Any] = {}
+    if may_work:
+        goals = {g.pk: g for g in case.goals.all()}
+        actions = {
+            a.pk: a for a in PlanAction.objects.filter(goal__case=case, status__in=OPEN_ACTION)
+        }
+        for g in view["goals"]:
+            if open_case:
+                g["form"] = form(forms.PlanActionForm, goal=goals[g["id"]])
+            for a in g["actions"]:
+                if a["id"] in actions:
+                    a["form"] = form(forms.ActionDoneForm, plan_action=actions[a["id"]])
+        tasks = {t.pk: t for t in case.tasks.filter(done_at__isnull=True)}
+        for t in view["tasks"]:
+            if t["id"] in tasks:
+                t["form"] = form(forms.TaskDoneForm, task=tasks[t["id"]])
+        referrals = {r.pk: r for r in case.external_referrals.filter(outcome="pending")}
+        for r in view["external_referrals"]:
+            if r["id"] in referrals:
+                r["form"] = form(forms.ExternalOutcomeForm, referral=referrals[r["id"]])
+        people = {u.pk: u for u in User.objects.filter(pk__in=[m["user"] for m in view["members"]])}
+        for m in view["members"]:
+            if open_case and m["user"] != case.lead_id:
+                m["form"] = form(forms.MemberRemoveForm, person=people[m["user"]])
+        if open_case:
+            page = {
+                "close": form(forms.CloseForm),
+                "service": form(forms.ServiceForm),
+                "task": form(forms.TaskForm),
+                "conference": form(forms.ConferenceForm),
+                "transfer": form(forms.TransferForm),
+                "member": form(forms.MemberForm),
+            }
+            external = form(forms.ExternalReferralForm)
+            if external.fields["resource"].queryset.exists():  # type: ignore[attr-defined]
+                page["external"] = external
+            if case.stage == Stage.REVIEW and goals:
+                page["review"] = form(forms.ReviewForm)
+            if case.stage != Stage.INTAKE:
+                page["goal"] = form(forms.GoalForm)
+            page["moves"] = [
+                (s, Stage(s).label) for s in sorted(services.NEXT.get(Stage(case.stage), set()))
+            ]
+            page["move"] = form(forms.MoveForm)
+        else:
+            page["reopen"] = form(forms.ReopenForm)
+        if "notes" in view:
+            page["note"] = form(forms.NoteForm)
+    may_approve = pending is not None and user in access.approvers(case)
+    if may_approve:
+        page["approval"] = form(forms.ApprovalForm)
     return render(
         request,
         "cases/detail.html",
         {
             "case": case,
             "view": view,
-            "next_stages": [
-                (s, Stage(s).label) for s in sorted(services.NEXT.get(Stage(case.stage), set()))
-            ]
-            if case.stage != Stage.CLOSED
-            else [],
+            "forms": page,
             "pending": pending,
-            "may_approve": pending is not None and user in access.approvers(case),
-            "domains": Domain.choices,
-            "owners": Owner.choices,
-            "goal_statuses": GoalStatus.choices,
-            "service_types": ServiceType.objects.filter(active=True),
-            "task_kinds": TaskKind.choices,
-            "outcomes": Outcome.choices,
-            "transfer_kinds": TransferKind.choices,
-            "organisations": Organisation.objects.filter(
-                active=True, kind__in=list(access.CASE_ORG_KINDS)
-            )
-            .exclude(pk=case.organisation_id)
-            .order_by("name")[:300],
-            "resources": Resource.objects.filter(
-                place_id__gte=county[0], place_id__lte=county[1]
-            ).order_by("name")[:200],
-            "referral_outcomes": ReferralOutcome.choices,
-            "case_roles": CaseRole.choices,
-            "candidates": candidates,
+            "may_approve": may_approve,
             "today": clock.today(),
+            "error_summary": error_summary(bound) if bound is not None else [],
         },
+        status=status,
     )
 
 
-@login_required
-@require_POST
-def case_act(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every change to a case, chosen by `what`; the form carries the version it was read
-    at, and a stale one is refused (nothing saved)."""
-    user: User = request.user  # type: ignore[assignment]
-    case = access.get_case_for_user(user, pk, purpose="case_edit")
-    post = request.POST
-    what = post.get("what", "")
-    version = _int(post.get("version")) or 0
-    try:
-        _act(user, case, what, version, post)
-    except ValidationError as exc:
-        _flash(request, exc)
-        typed_input.keep(request, page=reverse("cases:detail", args=[case.pk]))
-    except ConflictError as exc:
-        messages.error(request, str(exc))
-        typed_input.keep(request, page=reverse("cases:detail", args=[case.pk]))
-    return redirect("cases:detail", case.pk)
+OPEN_ACTION = ("todo", "doing")
 
 
-def _member(case: Any, value: str | None) -> User | None:
-    """An action's assignee from the form (the service checks that they are on the case)."""
-    if not value:
-        return None
-    found = User.objects.filter(pk=_int(value), is_active=True).first()
-    if found is None:
-        raise ValidationError({"assignee": [_("Choose a person from the list.")]})
-    return found
+class CaseAction(View):
+    """One action on a case: the form validates what was typed, the service decides. A
+    refusal shows the case page again with the errors next to their fields and listed at
+    the top (400); a stale version (someone saved in between) goes back to the page with
+    what was typed kept; a save says what was saved."""
+
+    http_method_names = ["post"]
+    form_class: type[forms.CaseActionForm]
+
+    def make_form(
+        self, data: Any, case: Case, user: User, /, **kwargs: Any
+    ) -> forms.CaseActionForm:
+        return self.form_class(data, case=case, user=user)
+
+    def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+        user: User = request.user  # type: ignore[assignment]
+        case = access.get_case_for_user(user, pk, purpose="case_edit")
+        form = self.make_form(request.POST, case, user, **kwargs)
+        if form.is_valid():
+            try:
+                form.perform()
+            except ValidationError as exc:
+                form.refuse(exc)
+            except ConflictError as exc:
+                messages.error(request, str(exc))
+                typed_input.keep(request, page=reverse("cases:detail", args=[case.pk]))
+                return redirect("cases:detail", case.pk)
+            else:
+                messages.success(request, str(form.success))
+                return redirect("cases:detail", case.pk)
+        case.refresh_from_db()
+        return _detail(request, user, case, bound=form, status=400)
 
 
-def _participants(case: Any, values: list[str]) -> list[User]:
-    """Conference participants: people on the case or who could join it."""
-    wanted = {_int(v) for v in values} - {0}
-    on_case = set(case.members.filter(active=True).values_list("user_id", flat=True))
-    people = [u for u in services.member_candidates(case) if u.pk in wanted]
-    people += list(User.objects.filter(pk__in=(wanted & on_case), is_active=True))
-    return list({u.pk: u for u in people}.values())
+def _action(form_class: type[forms.CaseActionForm], **lookups: Any) -> Any:
+    """The view of one action; `lookups` maps an address part to the object of the case it
+    names (a goal, a task...), found within the case or 404."""
+
+    class View_(CaseAction):
+        def make_form(
+            self, data: Any, case: Case, user: User, /, **kwargs: Any
+        ) -> forms.CaseActionForm:
+            found = {
+                name: get_object_or_404(finder(case), pk=kwargs[part])
+                for part, (name, finder) in lookups.items()
+            }
+            return form_class(data, case=case, user=user, **found)
+
+    View_.form_class = form_class
+    View_.__name__ = View_.__qualname__ = f"{form_class.__name__.removesuffix('Form')}View"
+    return login_required(View_.as_view())
 
 
-def _organisation(value: str | None, field: str) -> Organisation | None:
-    if not value:
-        return None
-    found = Organisation.objects.filter(pk=_int(value), active=True).first()
-    if found is None:
-        raise ValidationError({field: [_("Choose an organisation.")]})
-    return found
-
-
-def _act(user: User, case: Any, what: str, version: int, post: Any) -> None:
-    if what == "move":
-        services.transition(
-            actor=user, case=case, to=post.get("to", ""), version=version, note=post.get("note", "")
-        )
-    elif what == "close":
-        services.close(
-            actor=user,
-            case=case,
-            version=version,
-            outcome=post.get("outcome", ""),
-            reason=post.get("reason", ""),
-        )
-    elif what == "reopen":
-        services.reopen(actor=user, case=case, version=version, reason=post.get("reason", ""))
-    elif what == "approve":
-        approval = Approval.objects.filter(case=case, pk=_int(post.get("approval"))).first()
-        if approval is None:
-            raise Http404
-        services.approval_decide(
-            actor=user,
-            approval=approval,
-            approve=post.get("approve") == "1",
-            note=post.get("note", ""),
-        )
-    elif what == "goal":
-        services.goal_add(
-            actor=user,
-            case=case,
-            version=version,
-            domain=post.get("domain", ""),
-            description=post.get("description", ""),
-            strengths=post.get("strengths", ""),
-        )
-    elif what == "goal_status":
-        goal = Goal.objects.filter(case=case, pk=_int(post.get("goal"))).first()
-        if goal is None:
-            raise Http404
-        services.goal_update(
-            actor=user,
-            goal=goal,
-            version=version,
-            status=post.get("status"),
-            review_note=post.get("review_note"),
-        )
-    elif what == "action":
-        goal = Goal.objects.filter(case=case, pk=_int(post.get("goal"))).first()
-        if goal is None:
-            raise Http404
-        services.action_add(
-            actor=user,
-            goal=goal,
-            version=version,
-            description=post.get("description", ""),
-            owner=post.get("owner", ""),
-            due_on=_date(post.get("due_on")),
-            assignee=_member(case, post.get("assignee")),
-            organisation=_organisation(post.get("organisation"), "organisation"),
-        )
-    elif what == "action_status":
-        action = PlanAction.objects.filter(goal__case=case, pk=_int(post.get("action"))).first()
-        if action is None:
-            raise Http404
-        services.action_update(
-            actor=user, action=action, version=version, status=post.get("status", "")
-        )
-    elif what == "service":
-        delivered = _date(post.get("delivered_on"))
-        if delivered is None:
-            raise ValidationError({"delivered_on": [_("Give the date.")]})
-        services.service_record(
-            actor=user,
-            case=case,
-            service_type=post.get("service_type", ""),
-            delivered_on=delivered,
-            minutes=_int(post.get("minutes")) or 0,
-            participants=_int(post.get("participants")) or 1,
-            provider=_organisation(post.get("provider"), "provider"),
-            note=post.get("note", ""),
-        )
-    elif what == "task":
-        due = _date(post.get("due_on"))
-        if due is None:
-            raise ValidationError({"due_on": [_("Give the date.")]})
-        services.task_add(
-            actor=user,
-            case=case,
-            kind=post.get("kind", ""),
-            title=post.get("title", ""),
-            due_on=due,
-            recurring=post.get("recurring") == "1",
-        )
-    elif what == "member":
-        wanted = _int(post.get("user"))
-        person = next((u for u in services.member_candidates(case) if u.pk == wanted), None)
-        if person is None:
-            raise ValidationError({"user": [_("Choose a person from the list.")]})
-        services.member_add(actor=user, case=case, user=person, role=post.get("role", ""))
-    elif what == "member_remove":
-        person = User.objects.filter(pk=_int(post.get("user"))).first()
-        if person is None:
-            raise Http404
-        services.member_remove(actor=user, case=case, user=person)
-    elif what == "review":
-        reviews = [
-            services.GoalReview(
-                goal=goal_id,
-                status=post.get(f"status-{goal_id}", ""),
-                note=post.get(f"review_note-{goal_id}", ""),
-            )
-            for goal_id in (_int(v) for v in post.getlist("goal"))
-            if goal_id
-        ]
-        services.review_record(actor=user, case=case, version=version, reviews=reviews)
-    elif what == "task_done":
-        task = CaseTask.objects.filter(case=case, pk=_int(post.get("task"))).first()
-        if task is None:
-            raise Http404
-        services.task_done(actor=user, task=task, note=post.get("note", ""))
-    elif what == "note":
-        services.note_add(actor=user, case=case, text=post.get("text", ""))
-    elif what == "conference":
-        held = _date(post.get("held_on"))
-        if held is None:
-            raise ValidationError({"held_on": [_("Give the date.")]})
-        ids = [i for i in (_int(v) for v in post.getlist("organisations")) if i]
-        services.conference_add(
-            actor=user,
-            case=case,
-            held_on=held,
-            organisations=list(Organisation.objects.filter(pk__in=ids)),
-            decisions=post.get("decisions", ""),
-            participants=_participants(case, post.getlist("participants")),
-        )
-    elif what == "external":
-        resource = Resource.objects.filter(pk=_int(post.get("resource"))).first()
-        if resource is None:
-            raise ValidationError({"resource": [_("Choose a resource.")]})
-        services.external_referral(
-            actor=user,
-            case=case,
-            resource=resource,
-            reason=post.get("reason", ""),
-            referred_on=clock.today(),
-        )
-    elif what == "external_outcome":
-        referral = ExternalReferral.objects.filter(case=case, pk=_int(post.get("referral"))).first()
-        if referral is None:
-            raise Http404
-        services.external_outcome(
-            actor=user, referral=referral, outcome=post.get("outcome", ""), on=clock.today()
-        )
-    elif what == "transfer":
-        to = Organisation.objects.filter(pk=_int(post.get("to")), active=True).first()
-        if to is None:
-            raise ValidationError({"to": [_("Choose an organisation.")]})
-        services.transfer_request(
-            actor=user, case=case, to=to, kind=post.get("kind", ""), reason=post.get("reason", "")
-        )
-    else:
-        raise ValidationError(_("Unknown action."))
+move = _action(forms.MoveForm)
+close = _action(forms.CloseForm)
+reopen = _action(forms.ReopenForm)
+approval = _action(forms.ApprovalForm)
+goal_add = _action(forms.GoalForm)
+action_add = _action(forms.PlanActionForm, goal=("goal", lambda case: case.goals.all()))
+action_done = _action(
+    forms.ActionDoneForm,
+    action=("plan_action", lambda case: PlanAction.objects.filter(goal__case=case)),
+)
+review = _action(forms.ReviewForm)
+service_add = _action(forms.ServiceForm)
+task_add = _action(forms.TaskForm)
+task_done = _action(forms.TaskDoneForm, task=("task", lambda case: case.tasks.all()))
+note_add = _action(forms.NoteForm)
+member_add = _action(forms.MemberForm)
+member_remove = _action(
+    forms.MemberRemoveForm,
+    person=("person", lambda case: User.objects.filter(pk__in=case.members.values("user_id"))),
+)
+conference_add = _action(forms.ConferenceForm)
+external_add = _action(forms.ExternalReferralForm)
+external_outcome = _action(
+    forms.ExternalOutcomeForm,
+    referral=("referral", lambda case: case.external_referrals.all()),
+)
+transfer_add = _action(forms.TransferForm)
 
 
 @login_required

@@ -44,7 +44,8 @@ def keep(request: HttpRequest, *, page: str | None = None) -> bool:
     form was on). Returns whether anything was kept."""
     fields: dict[str, list[str]] = {}
     for name, values in request.POST.lists():
-        if name in SKIP or any(part in name.lower() for part in SKIP_PARTS):
+        # A form with a prefix names its fields "goal-version", "goal-description".
+        if name.rsplit("-", 1)[-1] in SKIP or any(part in name.lower() for part in SKIP_PARTS):
             continue
         typed = [v for v in values if isinstance(v, str) and v.strip()]
         if typed:

@@ -22,18 +22,22 @@ from django.urls import Resolver404, resolve
 
 
 def object_page(path: str) -> str | None:
-    """The page one level up from an action's address, if this site serves it."""
+    """The nearest page above an action's address that this site serves
+    (`/cases/5/goals/3/actions/` → `/cases/5/`)."""
     trimmed = path.rstrip("/")
-    if "/" not in trimmed:
-        return None
-    parent = trimmed.rsplit("/", 1)[0] + "/"
-    if parent == "/":
-        return None
-    try:
-        resolve(parent)
-    except Resolver404:
-        return None
-    return parent
+    while "/" in trimmed:
+        trimmed = trimmed.rsplit("/", 1)[0]
+        if not trimmed:
+            return None
+        try:
+            match = resolve(trimmed + "/")
+        except Resolver404:
+            continue
+        view_class = getattr(match.func, "view_class", None)
+        if view_class is not None and "get" not in view_class.http_method_names:
+            continue  # another action's address
+        return trimmed + "/"
+    return None
 
 
 class ActionPageMiddleware:
