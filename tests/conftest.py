@@ -50,3 +50,19 @@ def _empty_cache():  # type: ignore[no-untyped-def]
 def world(db) -> World:  # type: ignore[no-untyped-def]
     ensure_places()
     return build_world()
+
+
+@pytest.fixture
+def sharing_allowed(world: World) -> World:  # type: ignore[no-untyped-def]
+    """Every child of the world may be shared with another organisation: a legal basis for
+    sharing is on record (the referral rule, `cases.services.referral_basis`)."""
+    from shouhu.children.models import ProcessingBasis
+    from tests.world import TODAY
+
+    for child in world.children.values():
+        ProcessingBasis.objects.get_or_create(
+            child=child,
+            purpose="sharing",
+            defaults={"basis": "statutory_duty", "recorded_on": TODAY, "note": "未保法第11条"},
+        )
+    return world

@@ -80,6 +80,7 @@ def test_other_organisation_gets_404(world: World) -> None:
     assert teacher.get(f"/api/v1/cases/{case['id']}").status_code == 404
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_referral_to_another_organisation_is_202_then_decided(world: World) -> None:
     teacher = Api("teacher_b")
     response = teacher.post(

@@ -67,6 +67,7 @@ def test_an_empty_list_still_records_the_read(world: World) -> None:
     assert logged(world.teacher_a, "case_list") == [None]
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_intake_lists_log_the_children_shown(world: World) -> None:
     b1 = world.children["b1"].pk
     services.intake_create(

@@ -403,7 +403,9 @@ def test_people_conferences_referrals_and_transfers_on_the_page(world: World) ->
     }
     refused = _post(client, "transfer_add", case, transfer)
     assert refused.status_code == 400
-    assert "Sharing needs the guardian" in refused.content.decode()  # the rule, on top
+    assert (
+        "needs the guardian&#x27;s consent to sharing" in refused.content.decode()
+    )  # the rule, on top
     assert not Transfer.objects.exists()
     registry.processing_basis_record(
         actor=world.director_a,

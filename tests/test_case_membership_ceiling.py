@@ -33,6 +33,7 @@ def test_supervisor_added_to_a_case_sees_screening_results_only_as_a_summary(
     assert access.screening_access(world.socialworker, a1) == access.RESULTS_FULL
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_counsellor_leading_a_case_sees_the_id_number_masked(world: World) -> None:
     a1 = world.children["a1"]
     intake = services.intake_create(

@@ -90,6 +90,7 @@ def test_a_second_open_case_in_the_same_organisation_is_a_conflict(world: World)
         "mandatory_report",
     ],
 )
+@pytest.mark.usefixtures("sharing_allowed")
 def test_referral_from_a_school_waits_for_the_organisation(world: World, channel: str) -> None:
     child = world.children["b1"]
     intake = services.intake_create(
@@ -110,21 +111,52 @@ def test_referral_from_a_school_waits_for_the_organisation(world: World, channel
     assert child in access.children_visible_to(world.socialworker)  # the assignment opens it
 
 
-def test_referral_without_consent_or_legal_basis_cannot_be_accepted(world: World) -> None:
-    intake = services.intake_create(
-        actor=world.users["teacher_b"],
-        child=world.children["b1"],
-        channel="school_referral",
-        reason="bruises",
-        organisation=world.orgs["swo"],
+def test_referral_without_consent_or_legal_basis_cannot_be_made_or_accepted(
+    world: World,
+) -> None:
+    """One rule (`services.referral_basis`): a referral to another organisation needs the
+    guardian's sharing consent or a legal basis on record, the child's own request or an
+    emergency; it is checked again on acceptance (a consent withdrawn in between)."""
+    child = world.children["b1"]
+    referral = {
+        "actor": world.users["teacher_b"],
+        "child": child,
+        "channel": "school_referral",
+        "reason": "bruises",
+        "organisation": world.orgs["swo"],
+    }
+    with pytest.raises(ValidationError) as refused:
+        services.intake_create(**referral, consent="guardian")  # a word is not a record
+    assert "consent" in refused.value.message_dict
+    assert not Intake.objects.exists()
+    crisis = services.intake_create(**{**referral, "urgency": "crisis"})
+    assert crisis.consent == "legal_basis"
+    own = services.intake_create(
+        **{**referral, "channel": "self", "organisation": world.orgs["clinic"]}
     )
+    assert own.consent == "child"
+    father = child.household.members.filter(is_guardian=True).first()
+    assert father is not None
+    consent = registry.consent_record(
+        actor=world.users["teacher_b"],
+        child=child,
+        given_by=father,
+        given_on=TODAY,
+        version="v1",
+        scopes=["sharing"],
+    )
+    services.intake_decide(actor=world.socialworker, intake=crisis, accept=False, reason="dup")
+    intake = services.intake_create(**referral)
+    assert intake.consent == "guardian"
+    registry.consent_withdraw(actor=world.users["teacher_b"], consent=consent)
     with pytest.raises(ValidationError) as refused:
         services.intake_decide(actor=world.socialworker, intake=intake, accept=True)
     assert "consent" in refused.value.message_dict
-    _allow_sharing(world, world.children["b1"])
+    _allow_sharing(world, child)
     assert services.intake_decide(actor=world.socialworker, intake=intake, accept=True)
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_decline_needs_a_reason_and_only_the_receiver_or_supervisor_decides(
     world: World,
 ) -> None:

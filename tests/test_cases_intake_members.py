@@ -62,6 +62,7 @@ def _case(world: World) -> Case:
 # --- 1. the lead worker ---------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_supervisor_accepts_an_intake_naming_the_lead_worker(world: World) -> None:
     intake = _referral(world)
     with pytest.raises(ValidationError) as no_lead:
@@ -86,11 +87,13 @@ def test_supervisor_accepts_an_intake_naming_the_lead_worker(world: World) -> No
     assert intake.decided_by == world.supervisor
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_a_worker_of_the_organisation_still_leads_by_default(world: World) -> None:
     case = services.intake_decide(actor=world.socialworker, intake=_referral(world), accept=True)
     assert case is not None and case.lead == world.socialworker
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_lead_over_the_api(world: World) -> None:
     intake = _referral(world)
     supervisor = Api("supervisor")
@@ -104,6 +107,7 @@ def test_lead_over_the_api(world: World) -> None:
     assert decided.json()["case"]["lead"] == world.socialworker.pk
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_lead_chosen_on_the_intakes_page(world: World) -> None:
     intake = _referral(world)
     client = _client(world.supervisor)
@@ -111,11 +115,11 @@ def test_lead_chosen_on_the_intakes_page(world: World) -> None:
     assert f'data-testid="lead-{intake.pk}"' in page
     assert f'<option value="{world.socialworker.pk}">' in page  # the org's worker, not preset
     assert "Choose the lead worker" in page
-    client.post(reverse("cases:intakes"), {"intake": intake.pk, "accept": "1"}, follow=True)
+    client.post(reverse("cases:intakes"), {f"intake-{intake.pk}-accept": "1"}, follow=True)
     assert not Case.objects.exists()
     response = client.post(
         reverse("cases:intakes"),
-        {"intake": intake.pk, "accept": "1", "lead": world.socialworker.pk},
+        {f"intake-{intake.pk}-accept": "1", f"intake-{intake.pk}-lead": world.socialworker.pk},
     )
     case = Case.objects.get()
     assert response.url == reverse("cases:detail", args=[case.pk])
@@ -124,6 +128,7 @@ def test_lead_chosen_on_the_intakes_page(world: World) -> None:
     assert "Choose the lead worker" not in worker_page
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_teacher_sees_own_referral_without_decision_buttons(world: World) -> None:
     intake = _referral(world)
     page = _client(world.users["teacher_b"]).get(reverse("cases:intakes")).content.decode()
@@ -133,6 +138,7 @@ def test_teacher_sees_own_referral_without_decision_buttons(world: World) -> Non
 # --- 3. the referrer ------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_referrer_over_the_api_is_stored_and_shown(world: World) -> None:
     teacher = Api("teacher_b")
     response = teacher.post(
@@ -142,7 +148,6 @@ def test_referrer_over_the_api_is_stored_and_shown(world: World) -> None:
             "channel": "community_referral",
             "reason": "seen alone at night",
             "organisation": world.orgs["swo"].pk,
-            "consent": "guardian",
             "referrer": "  王主任（齐山村妇联）  ",
         },
     )
@@ -172,7 +177,7 @@ def test_referrer_from_the_new_case_form_is_on_the_case(world: World) -> None:
             "channel": "hotline",
             "reason": "grandmother called the hotline",
             "referrer_name": "奶奶",
-            "consent": "guardian",
+            "urgency": "normal",
         },
     )
     case = Case.objects.get()
@@ -185,6 +190,7 @@ def test_referrer_from_the_new_case_form_is_on_the_case(world: World) -> None:
 # --- 4. a referral where the child already has an open case ---------------------------------
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_referral_to_an_organisation_with_an_open_case_is_409(world: World) -> None:
     services.intake_decide(actor=world.socialworker, intake=_referral(world), accept=True)
     assert Intake.objects.count() == 1

@@ -96,6 +96,7 @@ def api_case(username: str, case: Case) -> dict[str, Any]:
     return dict(response.json())
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_an_official_reads_a_case_without_its_reasons_and_goals(world: World) -> None:
     case = referred_case(world)
     body = api_case("official", case)

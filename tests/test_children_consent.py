@@ -92,12 +92,23 @@ def test_statutory_basis_needs_a_note_and_is_replaced_not_duplicated(world: Worl
     assert services.sharing_allowed(child)
 
 
-def test_only_editors_record_consent(world: World) -> None:
+def test_those_who_register_or_refer_the_child_record_consent(world: World) -> None:
+    """A social worker who obtained the guardian's consent for a referral records it; a
+    volunteer (who may not refer) does not."""
     child = world.children["a1"]
     father = child.household.members.get(relation="father")
+    consent = services.consent_record(
+        actor=world.socialworker,
+        child=child,
+        given_by=father,
+        given_on=dt.date(2026, 11, 1),
+        version="v1",
+        scopes=["sharing"],
+    )
+    assert services.sharing_consent(child) == consent
     with pytest.raises(PermissionDenied):
         services.consent_record(
-            actor=world.teacher_a,
+            actor=world.volunteer,
             child=child,
             given_by=father,
             given_on=dt.date(2026, 11, 1),

@@ -41,7 +41,6 @@ def test_worker_opens_a_case_from_the_child_page(world: World) -> None:
             "channel": "service",
             "reason": "grandmother ill",
             "urgency": "high",
-            "consent": "guardian",
         },
     )
     case = Case.objects.get()
@@ -99,6 +98,7 @@ def test_case_page_per_role(world: World) -> None:
         assert _client(world.users[persona]).get(url).status_code == 404
 
 
+@pytest.mark.usefixtures("sharing_allowed")
 def test_referral_decided_on_the_intakes_page(world: World) -> None:
     services.intake_create(
         actor=world.users["teacher_b"],
@@ -112,7 +112,7 @@ def test_referral_decided_on_the_intakes_page(world: World) -> None:
     client = _client(world.socialworker)
     page = client.get(reverse("cases:intakes")).content.decode()
     assert "absent for two weeks" in page
-    response = client.post(reverse("cases:intakes"), {"intake": intake.pk, "accept": "1"})
+    response = client.post(reverse("cases:intakes"), {f"intake-{intake.pk}-accept": "1"})
     case = Case.objects.get()
     assert response.url == reverse("cases:detail", args=[case.pk])
     assert (

@@ -442,6 +442,12 @@ def can_edit(user: User, child: Child) -> bool:
     return any(g.place_prefix and IDENTIFYING in g.classes for g in grants_for(user, child))
 
 
+def may_record_consent(user: User, child: Child) -> bool:
+    """A guardian's consent is recorded by those who register the child and by those who
+    bring the child to a service (a social worker who obtained it for a referral)."""
+    return can_edit(user, child) or may_refer(user, child)
+
+
 def get_child_for_user(user: User, child_id: object, *, purpose: str) -> Child:
     """The one way to open a child's file. Missing and not allowed are the same 404.
 

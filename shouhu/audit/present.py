@@ -22,6 +22,7 @@ PURPOSES = {
     "case_list": gettext_lazy("list of cases"),
     "case_open": gettext_lazy("opening a case"),
     "child_page_trend": gettext_lazy("screening trend on the child's page"),
+    "consent": gettext_lazy("recording a guardian's consent"),
     "contact_log": gettext_lazy("contact log"),
     "coordination": gettext_lazy("coordination board"),
     "duplicate_check": gettext_lazy("duplicate check"),

@@ -24,10 +24,12 @@ from shouhu.cases.models import (
     Case,
     CaseRole,
     CaseTask,
+    Channel,
     Domain,
     ExternalReferral,
     Goal,
     GoalStatus,
+    Intake,
     Outcome,
     Owner,
     PlanAction,
@@ -37,8 +39,10 @@ from shouhu.cases.models import (
     Stage,
     TaskKind,
     TransferKind,
+    Urgency,
 )
 from shouhu.lib import clock
+from shouhu.lib.formerrors import refuse
 from shouhu.places.models import code_range
 
 TEXT = 5000
@@ -101,13 +105,7 @@ class CaseActionForm(forms.Form):
         raise NotImplementedError
 
     def refuse(self, exc: ValidationError) -> None:
-        """Put a service's refusal on the form: next to the field it names, else on top."""
-        if hasattr(exc, "error_dict"):
-            for name, errors in exc.error_dict.items():
-                for error in errors:
-                    self.add_error(name if name in self.fields else None, error)
-        else:
-            self.add_error(None, exc)
+        refuse(self, exc)
 
 
 # ---------------------------------------------------------------- stage
@@ -571,3 +569,93 @@ class TransferForm(CaseActionForm):
             kind=self.cleaned_data["kind"],
             reason=self.cleaned_data["reason"],
         )
+
+
+# ---------------------------------------------------------------- opening and deciding
+
+
+class CaseOpenForm(forms.Form):
+    """Open a case in the worker's own organisation, or refer the child to another one.
+    The basis for sharing is not asked: it is read from the records
+    (`services.referral_basis`), and the page shows it."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation that takes the case"),
+        queryset=Organisation.objects.none(),
+        empty_label=None,
+    )
+    channel = forms.ChoiceField(label=_("How the child came to us"), choices=Channel.choices)
+    reason = forms.CharField(
+        label=_("Why the child needs help"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    referrer_name = forms.CharField(
+        label=_("Who referred the child (name and organisation, if outside the system)"),
+        required=False,
+        max_length=services.REFERRER_MAX,
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
+
+    def __init__(self, data: Any = None, *, user: User, child: Any) -> None:
+        super().__init__(data)
+        self.user, self.child = user, child
+        own = access.own_case_organisation(user)
+        targets = Organisation.objects.filter(
+            active=True, kind__in=list(access.CASE_ORG_KINDS)
+        ).order_by("name")
+        self.model_field().queryset = targets
+        if own is not None:
+            self.fields["organisation"].initial = own.pk
+        self.own = own
+
+    def model_field(self) -> forms.ModelChoiceField:  # type: ignore[type-arg]
+        return cast(forms.ModelChoiceField, self.fields["organisation"])  # type: ignore[type-arg]
+
+    def perform(self) -> Case | Intake:
+        d = self.cleaned_data
+        return services.case_open(
+            actor=self.user,
+            child=self.child,
+            channel=d["channel"],
+            reason=d["reason"],
+            urgency=d["urgency"],
+            organisation=d["organisation"],
+            referrer_name=d["referrer_name"],
+        )
+
+
+class DecisionForm(forms.Form):
+    """Accept (with the lead worker) or decline (with a reason) a referral or a transfer."""
+
+    accept = forms.TypedChoiceField(
+        choices=[("1", _("Accept")), ("0", _("Decline"))],
+        coerce=lambda v: v == "1",
+        widget=forms.HiddenInput,
+    )
+    lead = forms.TypedChoiceField(
+        label=_("Lead worker"), coerce=int, required=False, empty_value=None
+    )
+    reason = forms.CharField(label=_("Reason (needed to decline)"), required=False, max_length=TEXT)
+
+    def __init__(
+        self, data: Any = None, *, leads: list[User], prefix: str, default: User | None = None
+    ) -> None:
+        """`default`: the lead preset (the decider, when they may lead); without one the
+        decider must choose."""
+        super().__init__(data, prefix=prefix)
+        self.leads = {u.pk: u for u in leads}
+        field = cast(forms.ChoiceField, self.fields["lead"])
+        preset = default is not None and default.pk in self.leads
+        field.choices = [
+            *([] if preset else [("", _("Choose the lead worker"))]),
+            *((u.pk, _person(u)) for u in leads),
+        ]
+        if preset:
+            field.initial = default.pk  # type: ignore[union-attr]
+        kind, _sep, pk = prefix.partition("-")
+        field.widget.attrs["data-testid"] = f"{'lead' if kind == 'intake' else 'tlead'}-{pk}"
+
+    def chosen_lead(self) -> User | None:
+        wanted = self.cleaned_data.get("lead")
+        return self.leads.get(wanted) if wanted else None

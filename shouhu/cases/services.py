@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from shouhu.accounts import access as rules
 from shouhu.accounts.models import Organisation, Role, User
@@ -131,6 +131,27 @@ def policy_of(organisation_id: int) -> CasePolicy:
 # ---------------------------------------------------------------- intake
 
 
+SHARING_REFUSED = gettext_lazy(
+    "Referring the child to another organisation shares the child's file: it needs the "
+    "guardian's consent to sharing (record it on the child's page), a recorded legal basis, "
+    "the child's own request or an emergency."
+)
+
+
+def referral_basis(child: Child, *, channel: str, urgency: str) -> str:
+    """The one rule for sharing a child's file with another organisation (a referral, its
+    acceptance, a transfer): the guardian's sharing consent or a legal basis on record
+    (`registry.sharing_allowed`, the rule the child's page shows), the child's own request,
+    or an emergency (PIPL Art. 13(4)). The basis as a `ConsentBasis` value; "" = none."""
+    if registry.sharing_consent(child) is not None:
+        return ConsentBasis.GUARDIAN
+    if registry.sharing_allowed(child) or urgency == Urgency.CRISIS:
+        return ConsentBasis.LEGAL
+    if channel == Channel.SELF:
+        return ConsentBasis.CHILD
+    return ""
+
+
 @transaction.atomic
 def intake_create(
     *,
@@ -144,6 +165,9 @@ def intake_create(
     referrer_name: str = "",
     now: dt.datetime | None = None,
 ) -> Intake:
+    """A referral of the child to `organisation` (default: the actor's own). The basis for
+    sharing the child's file is derived from the records (`referral_basis`); `consent` is
+    checked as a choice and otherwise not taken: nobody's word replaces a recorded consent."""
     now = now or clock.now()
     if not rules.may_refer(actor, child):
         raise PermissionDenied(_("You may not refer this child."))
@@ -161,6 +185,10 @@ def intake_create(
             errors["organisation"] = [_("Choose the organisation that should take the case.")]
     elif not rules.takes_cases(organisation):
         errors["organisation"] = [_("This organisation does not take cases.")]
+    assert organisation is not None or errors
+    basis = referral_basis(child, channel=channel, urgency=urgency)
+    if organisation is not None and not basis and not rules.works_in(actor, organisation):
+        errors.setdefault("consent", []).append(str(SHARING_REFUSED))
     _check(errors)
     assert organisation is not None
     if has_open_case(child, organisation):
@@ -171,7 +199,7 @@ def intake_create(
         channel=channel,
         reason=reason.strip(),
         urgency=urgency,
-        consent=consent,
+        consent=basis or ConsentBasis.NONE,
         referred_by=actor,
         referrer_name=referrer_name.strip(),
         created_at=now,
@@ -202,8 +230,7 @@ def intake_decide(
 ) -> Case | None:
     """Accept (opening a case with `lead`; without one the decider, when they may lead, else
     a field error on `lead`) or decline with a reason. Accepting a referral from outside the
-    organisation needs the guardian's consent, the child's own request or a legal basis
-    recorded on the intake, or the registry's sharing consent."""
+    organisation checks `referral_basis` again (a consent may have been withdrawn since)."""
     now = now or clock.now()
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     if not rules.may_decide_intake(actor, intake):
@@ -219,21 +246,10 @@ def intake_decide(
         intake.save()
         return None
     from_outside = not rules.works_in(intake.referred_by, intake.organisation)
-    if (
-        from_outside
-        and intake.consent == ConsentBasis.NONE
-        and not registry.sharing_allowed(intake.child)
+    if from_outside and not referral_basis(
+        intake.child, channel=intake.channel, urgency=intake.urgency
     ):
-        raise ValidationError(
-            {
-                "consent": [
-                    _(
-                        "A referral from outside the organisation needs the guardian's "
-                        "consent, the child's own request or a legal basis."
-                    )
-                ]
-            }
-        )
+        raise ValidationError({"consent": [SHARING_REFUSED]})
     lead = _lead(lead, actor, intake.organisation)
     intake.status = IntakeStatus.ACCEPTED
     intake.decided_by, intake.decided_at = actor, now
@@ -1099,8 +1115,8 @@ def transfer_request(
         errors["to"] = [_("This organisation does not take cases.")]
     if not reason.strip():
         errors["reason"] = [_("Say why.")]
-    if not registry.sharing_allowed(case.child):
-        errors["consent"] = [_("Sharing needs the guardian's consent or a recorded legal basis.")]
+    if not referral_basis(case.child, channel="", urgency=case.urgency):
+        errors["consent"] = [str(SHARING_REFUSED)]
     if case.stage == Stage.CLOSED:
         errors.setdefault("__all__", []).append(_("The case is closed."))
     _check(errors)

@@ -19,21 +19,19 @@ from django.views import View
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shouhu.accounts import access
-from shouhu.accounts.models import Organisation, User
+from shouhu.accounts.models import User
 from shouhu.cases import forms, selectors, services
 from shouhu.cases.models import (
     Case,
-    Channel,
-    ConsentBasis,
     Intake,
     PlanAction,
     Stage,
     Transfer,
-    Urgency,
 )
+from shouhu.children import services as registry
 from shouhu.children.services import ConflictError
 from shouhu.lib import clock, typed_input
-from shouhu.web.formerrors import error_summary
+from shouhu.lib.formerrors import error_summary, refuse
 
 BOARD_ROWS = 50
 
@@ -86,42 +84,37 @@ def case_new(request: HttpRequest, pk: int) -> HttpResponse:
     child = access.get_child_for_user(user, pk, purpose="case_open")
     if not access.may_refer(user, child):
         raise PermissionDenied
-    own = access.own_case_organisation(user)
-    targets = Organisation.objects.filter(active=True, kind__in=list(access.CASE_ORG_KINDS))
+    form = forms.CaseOpenForm(request.POST or None, user=user, child=child)
+    status = 200
     if request.method == "POST":
-        org = targets.filter(pk=_int(request.POST.get("organisation"))).first()
-        try:
-            result = services.case_open(
-                actor=user,
-                child=child,
-                channel=request.POST.get("channel", ""),
-                reason=request.POST.get("reason", ""),
-                urgency=request.POST.get("urgency", Urgency.NORMAL),
-                consent=request.POST.get("consent", ConsentBasis.NONE),
-                organisation=org,
-                referrer_name=request.POST.get("referrer_name", ""),
-            )
-        except ValidationError as exc:
-            _flash(request, exc)
-        except ConflictError as exc:
-            messages.error(request, str(exc))
-        else:
-            if isinstance(result, Intake):
-                messages.success(request, _("The referral was sent; the organisation decides."))
-                return redirect("children:detail", child.pk)
-            return redirect("cases:detail", result.pk)
+        if form.is_valid():
+            try:
+                result = form.perform()
+            except ValidationError as exc:
+                refuse(form, exc)
+            except ConflictError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if isinstance(result, Intake):
+                    messages.success(
+                        request, _("Saved: the referral was sent; the organisation decides.")
+                    )
+                    return redirect("children:detail", child.pk)
+                messages.success(request, _("Saved: the case is open."))
+                return redirect("cases:detail", result.pk)
+        status = 400
     return render(
         request,
         "cases/new.html",
         {
             "child": child,
-            "own": own,
-            "targets": targets.order_by("name")[:300],
-            "channels": Channel.choices,
-            "urgencies": Urgency.choices,
-            "consents": ConsentBasis.choices,
-            "posted": request.POST,
+            "form": form,
+            "sharing": registry.sharing_status(child),
+            "sensitive": access.SENSITIVE in access.field_classes(user, child),
+            "may_record_consent": access.may_record_consent(user, child),
+            "error_summary": error_summary(form),
         },
+        status=status,
     )
 
 
@@ -310,81 +303,104 @@ transfer_add = _action(forms.TransferForm)
 def intakes(request: HttpRequest) -> HttpResponse:
     """Referrals and transfers waiting for the user's organisation (or township)."""
     user: User = request.user  # type: ignore[assignment]
-    if request.method == "POST":
-        accept = request.POST.get("accept") == "1"
-        reason = request.POST.get("reason", "")
-        try:
-            if request.POST.get("transfer"):
-                transfer = Transfer.objects.filter(
-                    pk=_int(request.POST.get("transfer")),
-                    to_organisation_id__in=access.case_organisations(user),
-                ).first()
-                if transfer is None:
-                    raise Http404
-                case = services.transfer_decide(
-                    actor=user,
-                    transfer=transfer,
-                    accept=accept,
-                    reason=reason,
-                    lead=_lead(request, transfer.to_organisation) if accept else None,
-                )
-            else:
-                intake = (
-                    selectors.intakes_for(user).filter(pk=_int(request.POST.get("intake"))).first()
-                )
-                if intake is None:
-                    raise Http404
-                case = services.intake_decide(
-                    actor=user,
-                    intake=intake,
-                    accept=accept,
-                    reason=reason,
-                    lead=_lead(request, intake.organisation) if accept else None,
-                )
-        except ValidationError as exc:
-            _flash(request, exc)
-        except ConflictError as exc:
-            messages.error(request, str(exc))
-        else:
-            if case is not None:
-                return redirect("cases:detail", case.pk)
-            messages.success(request, _("Declined."))
-        return redirect("cases:intakes")
     pending = selectors.intake_page(user, purpose="intakes", pending_only=True)
     transfers = selectors.transfers_waiting(user, purpose="transfers")
     leads: dict[int, list[User]] = {}
     for org in [i.organisation for i in pending] + [t.to_organisation for t in transfers]:
         if org.pk not in leads:
             leads[org.pk] = services.lead_candidates(org)
+    bound: forms.DecisionForm | None = None
+    if request.method == "POST":
+        decided = _decide(request, user, pending, transfers, leads)
+        if isinstance(decided, HttpResponse):
+            return decided
+        bound = decided
     rows = []
     for intake in pending:
         row = selectors.intake_row(intake)
         row["may_decide"] = access.may_decide_intake(user, intake)
-        row["leads"] = leads[intake.organisation_id]
-        row["default_lead"] = user.pk if access.works_in(user, intake.organisation) else None
+        prefix = f"intake-{intake.pk}"
+        row["form"] = (
+            bound
+            if bound is not None and bound.prefix == prefix
+            else forms.DecisionForm(
+                leads=leads[intake.organisation_id],
+                prefix=prefix,
+                default=user if access.works_in(user, intake.organisation) else None,
+            )
+        )
         rows.append(row)
+    transfer_rows = []
+    for transfer in transfers:
+        prefix = f"transfer-{transfer.pk}"
+        form = (
+            bound
+            if bound is not None and bound.prefix == prefix
+            else forms.DecisionForm(
+                leads=leads[transfer.to_organisation_id], prefix=prefix, default=user
+            )
+        )
+        transfer_rows.append((transfer, form))
     return render(
         request,
         "cases/intakes.html",
         {
             "intakes": rows,
-            "transfers": [(t, leads[t.to_organisation_id]) for t in transfers],
-            "me": user.pk,
+            "transfers": transfer_rows,
+            "error_summary": error_summary(bound) if bound is not None else [],
         },
+        status=400 if bound is not None else 200,
     )
 
 
-def _lead(request: HttpRequest, organisation: Organisation) -> User | None:
-    """The lead worker chosen on the form (none: the decider, when they may lead)."""
-    wanted = _int(request.POST.get("lead"))
-    if not wanted:
-        return None
-    found = next((u for u in services.lead_candidates(organisation) if u.pk == wanted), None)
-    if found is None:
-        raise ValidationError(
-            {"lead": [_("The lead worker must be a social worker or counsellor there.")]}
-        )
-    return found
+def _decide(
+    request: HttpRequest,
+    user: User,
+    pending: list[Intake],
+    transfers: list[Transfer],
+    leads: dict[int, list[User]],
+) -> HttpResponse | forms.DecisionForm:
+    """Decide the referral or transfer the posted form names (by its prefix): the page to
+    go to, or the form with its errors."""
+    by_prefix: dict[str, Intake | Transfer] = {f"intake-{i.pk}": i for i in pending}
+    by_prefix.update({f"transfer-{t.pk}": t for t in transfers})
+    prefix = next((p for p in by_prefix if f"{p}-accept" in request.POST), None)
+    if prefix is None:
+        raise Http404
+    item = by_prefix[prefix]
+    org = item.organisation if isinstance(item, Intake) else item.to_organisation
+    form = forms.DecisionForm(request.POST, leads=leads[org.pk], prefix=prefix)
+    if not form.is_valid():
+        return form
+    accept = form.cleaned_data["accept"]
+    try:
+        if isinstance(item, Intake):
+            case = services.intake_decide(
+                actor=user,
+                intake=item,
+                accept=accept,
+                reason=form.cleaned_data["reason"],
+                lead=form.chosen_lead() if accept else None,
+            )
+        else:
+            case = services.transfer_decide(
+                actor=user,
+                transfer=item,
+                accept=accept,
+                reason=form.cleaned_data["reason"],
+                lead=form.chosen_lead() if accept else None,
+            )
+    except ValidationError as exc:
+        refuse(form, exc)
+        return form
+    except ConflictError as exc:
+        form.add_error(None, str(exc))
+        return form
+    if case is not None:
+        messages.success(request, _("Saved: the case is open."))
+        return redirect("cases:detail", case.pk)
+    messages.success(request, _("Saved: declined."))
+    return redirect("cases:intakes")
 
 
 @login_required

@@ -994,11 +994,49 @@ def assignment_create(
     return row
 
 
-def sharing_allowed(child: Child) -> bool:
-    has_consent = any(
-        "sharing" in c.scopes for c in child.consents.filter(withdrawn_on__isnull=True)
+def sharing_consent(child: Child) -> Consent | None:
+    """The guardian's consent in force that covers sharing with other organisations."""
+    return next(
+        (
+            c
+            for c in child.consents.filter(withdrawn_on__isnull=True).order_by("-given_on")
+            if "sharing" in c.scopes
+        ),
+        None,
     )
-    return has_consent or child.processing_bases.filter(purpose="sharing").exists()
+
+
+@dataclass(frozen=True)
+class SharingStatus:
+    """Whether the child's file may go to another organisation, and on what record."""
+
+    allowed: bool
+    basis: str
+
+
+def sharing_status(child: Child) -> SharingStatus:
+    """What the child's page and the referral page both say about sharing (one rule)."""
+    consent = sharing_consent(child)
+    if consent is not None:
+        return SharingStatus(
+            True,
+            _("the guardian's consent given by %(name)s on %(date)s")
+            % {"name": consent.given_by.name, "date": consent.given_on.isoformat()},
+        )
+    basis = child.processing_bases.filter(purpose="sharing").first()
+    if basis is not None:
+        return SharingStatus(True, str(basis.get_basis_display()))
+    return SharingStatus(False, "")
+
+
+def sharing_allowed(child: Child) -> bool:
+    """The child's file may go to another organisation: a guardian's sharing consent or a
+    recorded legal basis for sharing (cases add the child's own request and emergencies:
+    `cases.services.referral_basis`)."""
+    return (
+        sharing_consent(child) is not None
+        or child.processing_bases.filter(purpose="sharing").exists()
+    )
 
 
 # ---------------------------------------------------------------- consent and legal basis
@@ -1015,8 +1053,8 @@ def consent_record(
     scopes: Sequence[str],
 ) -> Consent:
     """Record a guardian's consent (PIPL Art. 31) for the listed processing scopes."""
-    if not access.can_edit(actor, child):
-        raise PermissionDenied(_("You cannot change this child's registration."))
+    if not access.may_record_consent(actor, child):
+        raise PermissionDenied(_("You cannot record consent for this child."))
     errors = Errors()
     if given_by.household_id != child.household_id or not given_by.is_guardian:
         errors.add("given_by", _("Consent must come from a guardian of this child."))
@@ -1062,7 +1100,7 @@ def _consent_create(
 @transaction.atomic
 def consent_withdraw(*, actor: User, consent: Consent, on: dt.date | None = None) -> Consent:
     """A guardian withdraws consent; sharing that rested on it is no longer allowed."""
-    if not access.can_edit(actor, consent.child):
+    if not access.may_record_consent(actor, consent.child):
         raise PermissionDenied(_("You cannot change this child's registration."))
     on = on or clock.today()
     errors = Errors()

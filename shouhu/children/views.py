@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from shouhu.accounts import access
 from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.audit.services import log_children_read
-from shouhu.children import forms, selectors
+from shouhu.children import forms, selectors, services
 from shouhu.children.models import (
     Aid,
     AwayReason,
@@ -237,7 +237,13 @@ def _network_context(user: User, child: Child, sensitive: bool, may_refer: bool)
         if ids
         else set()
     )
-    return {"network": network, "my_cases": mine, "may_refer": may_refer}
+    return {
+        "network": network,
+        "my_cases": mine,
+        "may_refer": may_refer,
+        "sharing": services.sharing_status(child) if may_refer else None,
+        "may_record_consent": access.may_record_consent(user, child),
+    }
 
 
 def _risk_context(user: User, child: Child, levels: dict[str, str]) -> dict[str, Any]:

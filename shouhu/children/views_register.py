@@ -25,9 +25,9 @@ from shouhu.children import forms as registry_forms
 from shouhu.children import selectors, services
 from shouhu.children.models import Child, ConsentScope, DelegatedCare, FamilyMember
 from shouhu.lib import clock
+from shouhu.lib.formerrors import error_summary
 from shouhu.lib.text import printable
 from shouhu.places.models import Level, Place, code_range
-from shouhu.web.formerrors import error_summary
 
 
 def registrable_villages(user: User) -> list[tuple[str, str]]:
@@ -466,6 +466,14 @@ def place_options(request: HttpRequest) -> HttpResponse:
 # refuses those who may not edit (403); the services check again and validate.
 
 
+def _child_for_consent(request: HttpRequest, pk: int) -> tuple[User, Child]:
+    user: User = request.user  # type: ignore[assignment]
+    child = access.get_child_for_user(user, pk, purpose="consent")
+    if not access.may_record_consent(user, child):
+        raise PermissionDenied(_("You cannot record consent for this child."))
+    return user, child
+
+
 def _child_to_edit(request: HttpRequest, pk: int) -> tuple[User, Child]:
     user: User = request.user  # type: ignore[assignment]
     child = access.get_child_for_user(user, pk, purpose="edit")
@@ -502,6 +510,7 @@ def _file_form_page(
         "testid": testid,
         "submit": submit or _("Save"),
         "wide": wide,
+        "can_edit": access.can_edit(request.user, child),  # type: ignore[arg-type]
         **(extra or {}),
     }
     return render(request, "children/file_form.html", context)
@@ -657,7 +666,7 @@ def delegated_care_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a guardian's consent (PIPL Art. 31) given after registration."""
-    user, child = _child_to_edit(request, pk)
+    user, child = _child_for_consent(request, pk)
     guardians = list(child.household.members.filter(is_guardian=True))
     if request.method == "POST":
         form = registry_forms.ConsentRecordForm(request.POST, guardians=guardians)
@@ -705,7 +714,7 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
     """A guardian withdraws a consent; sharing that rested on it stops being allowed."""
-    user, child = _child_to_edit(request, pk)
+    user, child = _child_for_consent(request, pk)
     consent = child.consents.filter(pk=consent_pk).select_related("given_by").first()
     if consent is None:
         raise Http404

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext as _
 
 
@@ -39,3 +39,14 @@ def _of_form(form: forms.BaseForm, row: int | None = None) -> list[dict[str, str
             label = _("Row %(row)s: %(field)s") % {"row": row, "field": label} if label else ""
         found += [{"anchor": anchor, "label": label, "message": str(m)} for m in messages]
     return found
+
+
+def refuse(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Put a service's refusal on the form: next to the field it names, else at the top (a
+    name the form does not have is never shown as a code)."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        form.add_error(None, exc)
