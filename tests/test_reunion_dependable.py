@@ -471,15 +471,12 @@ def test_unknown_input_in_reunion_forms_is_never_a_500(world: World, site: Site)
         ),
         ("post", reverse("reunion:ticket_resolve", args=[1]), {"resolution": ""}),
         ("get", reverse("reunion:parent_windows", args=[father.pk]), {"child": "²"}),
+        ("post", reverse("reunion:site_manage", args=[site.pk]), {"site-place": "abc"}),
+        ("post", reverse("reunion:device_add", args=[site.pk]), {"device-status": "²"}),
         (
             "post",
-            reverse("reunion:site_manage", args=[site.pk]),
-            {"what": "device", "device": "abc"},
-        ),
-        (
-            "post",
-            reverse("reunion:site_manage", args=[site.pk]),
-            {"what": "facilitator", "user": "²"},
+            reverse("reunion:facilitator_add", args=[site.pk]),
+            {"facilitator-person": "²", "facilitator-avail-TOTAL_FORMS": "x"},
         ),
         ("post", reverse("reunion:participant", args=[b1.pk]), {"sites": ["abc"], "sessions": "²"}),
     ]

@@ -87,12 +87,18 @@ def _father(world: World) -> FamilyMember:
     )
 
 
-def _rows(prefix: str, windows: list[dict[str, object]]) -> dict[str, list[str]]:
-    return {
-        f"{prefix}-day": [str(w["day"]) for w in windows] + ["1"],
-        f"{prefix}-start": [str(w["start"]) for w in windows] + [""],
-        f"{prefix}-end": [str(w["end"]) for w in windows] + [""],
+def _rows(prefix: str, windows: list[dict[str, object]]) -> dict[str, str]:
+    """The rows of a windows formset as the page posts them (an empty row at the end)."""
+    rows = [*windows, {"day": 1, "start": "", "end": ""}]
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "50",
     }
+    for i, w in enumerate(rows):
+        data.update({f"{prefix}-{i}-{k}": str(w[k]) for k in ("day", "start", "end")})
+    return data
 
 
 # ---------------------------------------------------------------- 2: no usable device
@@ -202,11 +208,11 @@ def test_site_pages_create_and_edit_a_site(world: World) -> None:
     response = client.post(
         reverse("reunion:site_new"),
         {
-            "organisation": world.orgs["school_b"].pk,
-            "name": "齐山村儿童之家",
-            "kind": "children_home",
-            "place": VILLAGE_B,
-            "address": "村委会二楼",
+            "site-organisation": world.orgs["school_b"].pk,
+            "site-name": "齐山村儿童之家",
+            "site-kind": "children_home",
+            "site-place": VILLAGE_B,
+            "site-address": "村委会二楼",
             **_rows("open", [{"day": 6, "start": "09:00", "end": "12:00"}]),
         },
     )
@@ -221,12 +227,11 @@ def test_site_pages_create_and_edit_a_site(world: World) -> None:
     client.post(
         manage,
         {
-            "what": "site",
-            "name": "齐山村儿童之家（新）",
-            "kind": "community",
-            "place": VILLAGE_B,
-            "address": "",
-            "active": "1",
+            "site-name": "齐山村儿童之家（新）",
+            "site-kind": "community",
+            "site-place": VILLAGE_B,
+            "site-address": "",
+            "site-active": "on",
             **_rows(
                 "open",
                 [
@@ -242,10 +247,9 @@ def test_site_pages_create_and_edit_a_site(world: World) -> None:
     bad = client.post(
         manage,
         {
-            "what": "site",
-            "name": "x",
-            "kind": "school",
-            "place": VILLAGE_B,
+            "site-name": "x",
+            "site-kind": "school",
+            "site-place": VILLAGE_B,
             **_rows(
                 "open",
                 [
@@ -268,15 +272,19 @@ def test_site_page_manages_devices_and_facilitators(world: World, site: Site) ->
     teacher, volunteer = world.users["teacher_b"], world.users["volunteer"]
     client = _client(teacher)
     manage = reverse("reunion:site_manage", args=[site.pk])
-    client.post(manage, {"what": "device_add", "label": "3", "kind": "laptop", "status": "working"})
+    client.post(
+        reverse("reunion:device_add", args=[site.pk]),
+        {"device-label": "3", "device-kind": "laptop", "device-status": "working"},
+    )
     device = site.devices.get(label="3")
     assert device.kind == "laptop" and device.status == DeviceStatus.WORKING
     session = _session(world, site)
     session.device = device
     session.save()
+    p = f"device-{device.pk}"
     client.post(
-        manage,
-        {"what": "device", "device": device.pk, "label": "3", "kind": "laptop", "status": "broken"},
+        reverse("reunion:device_update", args=[site.pk, device.pk]),
+        {f"{p}-label": "3", f"{p}-kind": "laptop", f"{p}-status": "broken"},
     )
     device.refresh_from_db()
     assert device.status == DeviceStatus.BROKEN
@@ -284,19 +292,19 @@ def test_site_page_manages_devices_and_facilitators(world: World, site: Site) ->
     assert session.status == SessionStatus.CANCELLED  # moved like a fault ticket
     assert Session.objects.filter(status=SessionStatus.PLANNED).exclude(device=device).exists()
     page = client.get(manage).content.decode()
-    assert volunteer.username in page  # a volunteer of the county may be chosen
-    assert world.users["techenvoy"].username not in page  # never a technology envoy
+    assert f'<option value="{volunteer.pk}">' in page  # a volunteer of the county may be chosen
+    envoy = world.users["techenvoy"].pk
+    assert f'<option value="{envoy}">' not in page  # never a technology envoy
     client.post(
-        manage,
+        reverse("reunion:facilitator_add", args=[site.pk]),
         {
-            "what": "facilitator",
-            "user": volunteer.pk,
-            **_rows("avail", [{"day": 6, "start": "09:00", "end": "12:00"}]),
+            "facilitator-person": volunteer.pk,
+            **_rows("facilitator-avail", [{"day": 6, "start": "09:00", "end": "12:00"}]),
         },
     )
     facilitator = Facilitator.objects.get(site=site, user=volunteer)
     assert facilitator.active and [w.day for w in facilitator.windows.all()] == [6]
-    client.post(manage, {"what": "facilitator_remove", "facilitator": facilitator.pk})
+    client.post(reverse("reunion:facilitator_remove", args=[site.pk, facilitator.pk]))
     facilitator.refresh_from_db()
     assert not facilitator.active
     with pytest.raises(ValidationError):
@@ -323,7 +331,8 @@ def test_only_the_sites_managers_reach_its_settings(world: World, site: Site) ->
     ):
         client = _client(user)
         assert client.get(manage).status_code == 404, user
-        assert client.post(manage, {"what": "device_add", "label": "9"}).status_code == 404
+        added = client.post(reverse("reunion:device_add", args=[site.pk]), {"device-label": "9"})
+        assert added.status_code == 404
         if user.username != "teacher_a":  # who manages the sites of another school
             assert client.get(reverse("reunion:site_new")).status_code == 403
     with pytest.raises(PermissionDenied):
@@ -696,11 +705,56 @@ def test_parents_message_says_how_to_join_by_phone(world: World, site: Site, set
     with translation.override("zh-hans"):
         services.remind_sessions(now=session.starts_at - dt.timedelta(hours=1))
     assert "老师会在该时间给您打电话" in ParentOutbox.outbox[-1][2]
-    with translation.override("en"):
+    with translation.override("en"):  # a worker on the English pages: the parents read Chinese
         body = services.session_message(session)
-    assert "If the video does not open, the teacher will phone you at that time." in body
+    assert "如视频无法打开，老师会在该时间给您打电话" in body and "video" not in body
     settings.SHOUHU_JITSI_DIALIN = "+86 10 8888 0000"
     with translation.override("en"):
         body = services.session_message(session, changed=True)
-    assert "If the video does not open, dial +86 10 8888 0000" in body
-    assert f"give the room name {session.room}" in body
+    assert "如视频无法打开，请拨打 +86 10 8888 0000" in body
+    assert f"并报房间名 {session.room}" in body
+
+
+def test_refused_settings_come_back_next_to_their_fields(world: World, site: Site) -> None:
+    """A device without a label, a window that ends before it starts, an overlap the service
+    refuses: the page again (400), each error by its field and in the summary, nothing saved."""
+    client = _client(world.users["teacher_b"])
+    devices = site.devices.count()
+    bad = client.post(reverse("reunion:device_add", args=[site.pk]), {"device-kind": "tablet"})
+    page = bad.content.decode()
+    assert bad.status_code == 400 and 'href="#id_device-label"' in page
+    assert site.devices.count() == devices
+    bad = client.post(
+        reverse("reunion:facilitator_add", args=[site.pk]),
+        {
+            "facilitator-person": world.users["volunteer"].pk,
+            **_rows("facilitator-avail", [{"day": 2, "start": "18:00", "end": "17:00"}]),
+        },
+    )
+    page = bad.content.decode()
+    assert bad.status_code == 400 and 'href="#id_facilitator-avail-0-end"' in page
+    assert "The window ends before it starts." in page
+    assert not Facilitator.objects.filter(user=world.users["volunteer"]).exists()
+    overlap = client.post(
+        reverse("reunion:site_manage", args=[site.pk]),
+        {
+            "site-name": site.name,
+            "site-kind": site.kind,
+            "site-place": site.place_id,
+            **_rows(
+                "open",
+                [
+                    {"day": 1, "start": "09:00", "end": "12:00"},
+                    {"day": 1, "start": "11:00", "end": "13:00"},
+                ],
+            ),
+        },
+    )
+    assert overlap.status_code == 400
+    assert 'data-testid="error-summary"' in overlap.content.decode()
+    saved = client.post(
+        reverse("reunion:device_add", args=[site.pk]),
+        {"device-label": "9", "device-kind": "pad", "device-status": "working"},
+        follow=True,
+    )
+    assert "Saved: the device is added." in saved.content.decode()

@@ -5,17 +5,33 @@ date, a number that is no number are field errors, never a 500); the rules live 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from shouhu.accounts.models import Organisation
+from shouhu.accounts.models import Organisation, User
 from shouhu.children.models import Child, FamilyMember
-from shouhu.reunion.models import ContactMode, Device, Facilitator, Feeling, Site
+from shouhu.places.models import Place
+from shouhu.reunion import services
+from shouhu.reunion.models import (
+    Channel as ContactChannel,
+)
+from shouhu.reunion.models import (
+    ContactMode,
+    Device,
+    DeviceStatus,
+    Facilitator,
+    Feeling,
+    Site,
+    SiteKind,
+    Weekday,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+BLANK_ROWS = 3  # empty rows under the windows of a form, to add more
 
 
 def attach_service_errors(form: forms.Form, errors: Mapping[str, Sequence[str]]) -> None:
@@ -159,3 +175,260 @@ class AttendanceForm(forms.Form):
                     name = f"c{self.kids[index].pk}-{field}"
             for message in messages:
                 self.add_error(name, message)
+
+
+# ---------------------------------------------------------------- weekly windows
+
+
+class WindowForm(forms.Form):
+    """One weekly window (a site's opening hours, a facilitator's or a parent's free time).
+    A row left empty is no window."""
+
+    day = forms.TypedChoiceField(label=_("Day"), choices=Weekday.choices, coerce=int)
+    start = forms.TimeField(label=_("From"), required=False, widget=TIME)
+    end = forms.TimeField(label=_("Until"), required=False, widget=TIME)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start is None and end is None:
+            return data
+        if start is None and "start" not in self.errors:
+            self.add_error("start", _("Give the time it starts."))
+        elif end is None and "end" not in self.errors:
+            self.add_error("end", _("Give the time it ends."))
+        elif start is not None and end is not None and end <= start:
+            self.add_error("end", _("The window ends before it starts."))
+        return data
+
+    def window(self) -> dict[str, Any] | None:
+        d = self.cleaned_data
+        if d.get("start") is None:
+            return None
+        return {"day": d["day"], "start": f"{d['start']:%H:%M}", "end": f"{d['end']:%H:%M}"}
+
+
+class BaseWindowFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        # Every row is read, even one equal to its initial value: an empty row is no window
+        # (WindowForm.clean), not a row skipped unread.
+        return {"empty_permitted": False, "use_required_attribute": False}
+
+    def windows(self) -> list[dict[str, Any]]:
+        """The windows of the rows filled in (call after `is_valid()`)."""
+        return [w for w in (f.window() for f in self.forms) if w is not None]
+
+    def refuse(self, exc: Any) -> None:
+        """A service's refusal of the windows (`openings.2: overlaps...`) above the rows."""
+        for message in (m for ms in service_errors(exc).values() for m in ms):
+            self._non_form_errors = self.error_class(
+                [*self.non_form_errors(), message], error_class="nonform"
+            )
+
+
+WindowFormSet = forms.formset_factory(
+    WindowForm, formset=BaseWindowFormSet, extra=BLANK_ROWS, max_num=50, validate_max=True
+)
+
+
+def window_rows(data: Any, prefix: str, windows: Iterable[Any] = ()) -> BaseWindowFormSet:
+    """The rows of a window form: the current windows, then empty rows to add more."""
+    initial = [
+        {"day": w.day, "start": w.start, "end": w.end} if not isinstance(w, dict) else w
+        for w in windows
+    ]
+    return cast(BaseWindowFormSet, WindowFormSet(data, prefix=prefix, initial=initial))
+
+
+# ---------------------------------------------------------------- sites, devices, people
+
+
+class PlaceChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Place) -> str:
+        return f"— {obj.name}" if obj.level == 5 else obj.name
+
+
+class SiteForm(forms.Form):
+    """A site's settings; `organisation` only when it is created."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("Managed by"), queryset=Organisation.objects.none(), empty_label=None
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=SiteKind.choices)
+    place = PlaceChoiceField(label=_("Place"), queryset=Place.objects.none())
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    active = forms.BooleanField(label=_("Active (planned each week)"), required=False)
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        organisations: Sequence[Organisation],
+        places: QuerySet[Place],
+        site: Site | None = None,
+    ) -> None:
+        initial = (
+            {
+                "name": site.name,
+                "kind": site.kind,
+                "place": site.place_id,
+                "address": site.address,
+                "active": site.active,
+            }
+            if site is not None
+            else {"kind": SiteKind.SCHOOL}
+        )
+        super().__init__(data, initial=initial, prefix="site")
+        if site is None:
+            del self.fields["active"]
+            cast(forms.ModelChoiceField, self.fields["organisation"]).queryset = (  # type: ignore[type-arg]
+                Organisation.objects.filter(pk__in=[o.pk for o in organisations])
+            )
+        else:
+            del self.fields["organisation"]
+        cast(forms.ModelChoiceField, self.fields["place"]).queryset = places  # type: ignore[type-arg]
+        self.rows = window_rows(data, "open", site.openings.all() if site is not None else ())
+
+    def is_valid(self) -> bool:
+        return all([super().is_valid(), self.rows.is_valid()])
+
+
+class DeviceForm(forms.Form):
+    label = forms.CharField(label=_("Label"), max_length=50)
+    kind = forms.CharField(label=_("Kind"), max_length=50, initial="tablet")
+    status = forms.ChoiceField(
+        label=_("Status"), choices=DeviceStatus.choices, initial=DeviceStatus.WORKING
+    )
+
+    def __init__(self, data: Any = None, *, device: Device | None = None) -> None:
+        initial = (
+            {"label": device.label, "kind": device.kind, "status": device.status}
+            if device is not None
+            else None
+        )
+        super().__init__(
+            data, initial=initial, prefix=f"device-{device.pk}" if device else "device"
+        )
+        self.device = device
+
+
+class FacilitatorForm(forms.Form):
+    """A facilitator of the site and their weekly availability (`rows`)."""
+
+    person = forms.TypedChoiceField(
+        label=_("Add a teacher, cadre or volunteer"),
+        coerce=int,
+        error_messages={"invalid_choice": _("Choose a person from the list.")},
+    )
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        site: Site,
+        facilitator: Facilitator | None = None,
+    ) -> None:
+        prefix = f"facilitator-{facilitator.pk}" if facilitator else "facilitator"
+        super().__init__(data, prefix=prefix)
+        self.facilitator = facilitator
+        if facilitator is not None:
+            del self.fields["person"]
+            self.candidates = {facilitator.user_id: facilitator.user}
+            windows: Iterable[Any] = facilitator.windows.all()
+        else:
+            self.candidates = {u.pk: u for u in services.facilitator_candidates(site)[:300]}
+            cast(forms.ChoiceField, self.fields["person"]).choices = [
+                (pk, str(u)) for pk, u in self.candidates.items()
+            ]
+            windows = ()
+        self.rows = window_rows(data, f"{prefix}-avail", windows)
+
+    def is_valid(self) -> bool:
+        return all([super().is_valid(), self.rows.is_valid()])
+
+    def person_chosen(self) -> User:
+        if self.facilitator is not None:
+            return self.facilitator.user
+        return self.candidates[self.cleaned_data["person"]]
+
+
+class SiteChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Site) -> str:
+        return f"{obj.name} · {obj.place.name}"
+
+
+class ParticipantForm(forms.Form):
+    sites = SiteChoices(
+        label=_("Sites the child can reach"),
+        queryset=Site.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sessions = forms.TypedChoiceField(
+        label=_("Sessions a week"),
+        choices=[(n, str(n)) for n in range(8)],
+        coerce=int,
+        initial=1,
+        help_text=_(
+            "At least two are planned when the risk level is orange or red or the case plan "
+            "works on the family bonds."
+        ),
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        choices=[(1, _("1 (highest)")), (2, "2"), (3, _("3 (lowest)"))],
+        coerce=int,
+        initial=3,
+    )
+    active = forms.TypedChoiceField(
+        choices=[("1", "1"), ("0", "0")],
+        coerce=lambda v: v == "1",
+        initial="1",
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, data: Any = None, *, sites: QuerySet[Site], current: Any = None) -> None:
+        initial = (
+            {
+                "sites": list(current.sites.all()),
+                "sessions": current.sessions_per_week,
+                "priority": current.priority,
+            }
+            if current is not None
+            else None
+        )
+        super().__init__(data, initial=initial)
+        field = cast(forms.ModelMultipleChoiceField, self.fields["sites"])  # type: ignore[type-arg]
+        field.queryset = sites
+
+
+class ParentWindowsForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Preferred channel"), choices=ContactChannel.choices, initial="wechat"
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
+    )
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        availability: Any,
+        phone: str | None,
+    ) -> None:
+        """`phone`: the number shown to those who edit the family (None: no phone field)."""
+        initial: dict[str, Any] = {"phone": phone or ""}
+        if availability is not None:
+            initial["channel"] = availability.channel
+        super().__init__(data, initial=initial)
+        if phone is None:
+            del self.fields["phone"]
+        self.rows = window_rows(data, "w", availability.windows.all() if availability else ())
+
+    def is_valid(self) -> bool:
+        return all([super().is_valid(), self.rows.is_valid()])

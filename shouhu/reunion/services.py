@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -663,6 +663,10 @@ def _starts(week_start: dt.date, day: int, start: str) -> dt.datetime:
     )
 
 
+# The family's language is not recorded: parents are written to in the site's language.
+PARENT_LANGUAGE = settings.LANGUAGE_CODE
+
+
 def _parents_in(households: Iterable[int]) -> list[FamilyMember]:
     return list(
         FamilyMember.objects.filter(
@@ -679,7 +683,13 @@ def session_message(
     session: Session, *, changed: bool = False, was: Sequence[dt.datetime] = ()
 ) -> str:
     """The parents' message: who, when, where, the room link and the phone fallback; a
-    changed session says the time it replaces."""
+    changed session says the time it replaces. In the parents' language, whatever the
+    language of the page that caused it."""
+    with translation.override(PARENT_LANGUAGE):
+        return _session_message(session, changed=changed, was=was)
+
+
+def _session_message(session: Session, *, changed: bool, was: Sequence[dt.datetime]) -> str:
     names = "、".join(c.name for c in session.children.order_by("id"))
     when = when_text(session.starts_at)
     dialin = getattr(settings, "SHOUHU_JITSI_DIALIN", "")
@@ -1230,19 +1240,27 @@ def _tell_parents_unserved(
     for r in unserved:
         groups[(r.session.pk, r.child.household_id)].append(r)
     for (_session, household), group in groups.items():
-        body = _(
+        with translation.override(PARENT_LANGUAGE):
+            body = _unserved_message(group, reason)
+        for member in _parents_in({household}):
+            channel = getattr(getattr(member, "reunion_availability", None), "channel", "sms")
+            send_to_parent(member, "reunion", body, channel=channel, now=now)
+
+
+def _unserved_message(group: Sequence[Rebooking], reason: Text) -> str:
+    return str(
+        _(
             "[Shouhu] The video call of %(names)s on %(when)s is cancelled (%(reason)s) and no "
             "new time could be found this week (%(why)s); the teacher will call you to arrange "
             "another."
-        ) % {
+        )
+        % {
             "names": "、".join(r.child.name for r in group),
             "when": when_text(group[0].session.starts_at),
             "reason": reason,
             "why": _why_label(group[0]),
         }
-        for member in _parents_in({household}):
-            channel = getattr(getattr(member, "reunion_availability", None), "channel", "sms")
-            send_to_parent(member, "reunion", body, channel=channel, now=now)
+    )
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -20,21 +20,17 @@ from shouhu.accounts import access
 from shouhu.accounts.models import User
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock, dates
-from shouhu.places.models import Place
+from shouhu.lib.formerrors import error_summary
 from shouhu.reunion import forms, selectors, services
 from shouhu.reunion.models import (
-    Channel,
     Contact,
     ContactMode,
-    DeviceStatus,
     Feeling,
     ParentAvailability,
     Participant,
     Session,
     Site,
-    SiteKind,
     TicketStatus,
-    Weekday,
 )
 
 
@@ -395,34 +391,6 @@ def ticket_close(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- managing sites and people
 
 
-BLANK_ROWS = 3
-
-
-def _post_windows(request: HttpRequest, prefix: str) -> list[dict[str, Any]]:
-    """Weekly windows from the rows of a form (`<prefix>-day`, `-start`, `-end`); rows left
-    empty are skipped, the rest is validated by the service."""
-    days = request.POST.getlist(prefix + "-day")
-    starts = request.POST.getlist(prefix + "-start")
-    ends = request.POST.getlist(prefix + "-end")
-    out = []
-    for day, start, end in zip(days, starts, ends, strict=False):
-        if not start.strip() and not end.strip():
-            continue
-        out.append({"day": _id(day) or 0, "start": start, "end": end})
-    return out
-
-
-def _rows(windows: Any) -> list[dict[str, Any]]:
-    """Rows to show in a window form: the current windows and a few empty ones."""
-    rows = [
-        w
-        if isinstance(w, dict)
-        else {"day": w.day, "start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}"}
-        for w in windows
-    ]
-    return rows + [{"day": 1, "start": "", "end": ""}] * BLANK_ROWS
-
-
 def _managed_site(user: User, pk: int) -> Site:
     site = _site(user, pk)
     if not access.manages_site(user, site):
@@ -430,33 +398,53 @@ def _managed_site(user: User, pk: int) -> Site:
     return site
 
 
-def _site_form(
-    request: HttpRequest, user: User, site: Site | None, openings: Any, status: int = 200
+def _site_page(
+    request: HttpRequest,
+    user: User,
+    site: Site | None,
+    bound: Any = None,
+    status: int = 200,
 ) -> HttpResponse:
+    """The settings of a site (or a new one): the site and its opening hours, its devices,
+    its facilitators and their availability; `bound` is the form just refused, shown with
+    its errors in its place and in the summary at the top."""
     orgs = services.managed_organisations(user) if site is None else [site.organisation]
-    context: dict[str, Any] = {
-        "site": site,
-        "orgs": orgs,
-        "kinds": SiteKind.choices,
-        "places": services.site_places(orgs),
-        "openings": _rows(openings),
-        "days": Weekday.choices,
-        "form": request.POST if request.method == "POST" else {},
-    }
+
+    def pick(made: Any) -> Any:
+        return bound if bound is not None and bound.prefix == made.prefix else made
+
+    site_form = pick(
+        forms.SiteForm(organisations=orgs, places=services.site_places(orgs), site=site)
+    )
+    context: dict[str, Any] = {"site": site, "form": site_form}
     if site is not None:
+        devices = [pick(forms.DeviceForm(device=d)) for d in site.devices.all()]
+        facilitators = [
+            pick(forms.FacilitatorForm(site=site, facilitator=f))
+            for f in site.facilitators.filter(active=True)
+            .select_related("user")
+            .prefetch_related("windows")
+        ]
         context.update(
-            devices=site.devices.all(),
-            statuses=DeviceStatus.choices,
-            facilitators=[
-                (f, _rows(f.windows.all()))
-                for f in site.facilitators.filter(active=True)
-                .select_related("user")
-                .prefetch_related("windows")
-            ],
-            candidates=services.facilitator_candidates(site),
-            blank=_rows([]),
+            devices=devices,
+            device_new=pick(forms.DeviceForm()),
+            facilitators=facilitators,
+            facilitator_new=pick(forms.FacilitatorForm(site=site)),
         )
+    parts = [bound, *([bound.rows] if hasattr(bound, "rows") else [])] if bound else []
+    context["error_summary"] = error_summary(*parts)
     return render(request, "reunion/site_form.html", context, status=status)
+
+
+def _site_form_saved(form: forms.SiteForm) -> dict[str, Any]:
+    d = form.cleaned_data
+    return {
+        "name": d["name"],
+        "kind": d["kind"],
+        "place": d["place"],
+        "address": d["address"],
+        "openings": form.rows.windows(),
+    }
 
 
 @login_required
@@ -464,115 +452,152 @@ def _site_form(
 def site_new(request: HttpRequest) -> HttpResponse:
     """A new site of one of the organisations the user manages sites for."""
     user: User = request.user  # type: ignore[assignment]
-    if not services.managed_organisations(user):
+    orgs = services.managed_organisations(user)
+    if not orgs:
         raise PermissionDenied
-    if request.method == "POST":
-        org = next(
-            (
-                o
-                for o in services.managed_organisations(user)
-                if str(o.pk) == request.POST.get("organisation")
-            ),
-            None,
-        )
-        openings = _post_windows(request, "open")
+    if request.method == "GET":
+        return _site_page(request, user, None)
+    form = forms.SiteForm(request.POST, organisations=orgs, places=services.site_places(orgs))
+    if form.is_valid():
         try:
-            if org is None:
-                raise ValidationError({"organisation": [_("Choose the organisation.")]})
             site = services.site_create(
-                actor=user,
-                organisation=org,
-                name=request.POST.get("name", ""),
-                kind=request.POST.get("kind", ""),
-                place=Place.objects.filter(pk=request.POST.get("place") or "").first(),
-                address=request.POST.get("address", ""),
-                openings=openings,
+                actor=user, organisation=form.cleaned_data["organisation"], **_site_form_saved(form)
             )
         except ValidationError as exc:
-            _flash(request, exc)
-            return _site_form(request, user, None, openings, status=400)
-        messages.success(request, _("Site created. Add its devices and facilitators."))
-        return redirect("reunion:site_manage", site.pk)
-    return _site_form(request, user, None, [])
+            _refuse_site(form, exc)
+        else:
+            messages.success(
+                request, _("Saved: the site is created. Add its devices and facilitators.")
+            )
+            return redirect("reunion:site_manage", site.pk)
+    return _site_page(request, user, None, bound=form, status=400)
+
+
+def _refuse_site(form: forms.SiteForm, exc: ValidationError) -> None:
+    """Errors about the opening hours go above their rows, the rest next to their field."""
+    errors = forms.service_errors(exc)
+    windows = {k: v for k, v in errors.items() if k.startswith("openings")}
+    if windows:
+        form.rows.refuse(ValidationError(windows))
+    forms.attach_service_errors(form, {k: v for k, v in errors.items() if k not in windows})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def site_manage(request: HttpRequest, pk: int) -> HttpResponse:
-    """A site's settings for its organisation: the site and its opening hours, devices,
-    facilitators and their availability."""
+    """A site's settings for its organisation (the page; each part saves on its own)."""
     user: User = request.user  # type: ignore[assignment]
     site = _managed_site(user, pk)
     if request.method == "GET":
-        return _site_form(request, user, site, site.openings.all())
-    what = request.POST.get("what")
-    try:
-        if what == "site":
-            openings = _post_windows(request, "open")
-            try:
-                services.site_update(
-                    actor=user,
-                    site=site,
-                    name=request.POST.get("name", ""),
-                    kind=request.POST.get("kind", ""),
-                    place=Place.objects.filter(pk=request.POST.get("place") or "").first()
-                    or site.place,
-                    address=request.POST.get("address", ""),
-                    active=request.POST.get("active") == "1",
-                    openings=openings,
-                )
-            except ValidationError as exc:
-                _flash(request, exc)
-                site.refresh_from_db()
-                return _site_form(request, user, site, openings, status=400)
-        elif what == "device_add":
-            services.device_add(
-                actor=user,
-                site=site,
-                label=request.POST.get("label", ""),
-                kind=request.POST.get("kind", ""),
-                status=request.POST.get("status", DeviceStatus.WORKING),
+        return _site_page(request, user, site)
+    orgs = [site.organisation]
+    form = forms.SiteForm(
+        request.POST, organisations=orgs, places=services.site_places(orgs), site=site
+    )
+    if form.is_valid():
+        try:
+            services.site_update(
+                actor=user, site=site, active=form.cleaned_data["active"], **_site_form_saved(form)
             )
-        elif what == "device":
-            device = site.devices.filter(pk=_id(request.POST.get("device")) or 0).first()
-            if device is None:
-                raise Http404
-            services.device_update(
-                actor=user,
-                device=device,
-                label=request.POST.get("label", ""),
-                kind=request.POST.get("kind", ""),
-                status=request.POST.get("status", ""),
-            )
-        elif what == "facilitator":
-            person = (
-                services.facilitator_candidates(site)
-                .filter(pk=_id(request.POST.get("user")) or 0)
-                .first()
-            )
-            if person is None:
-                raise ValidationError({"user": [_("Choose a person from the list.")]})
-            services.facilitator_set(
-                actor=user,
-                site=site,
-                user=person,
-                available=_post_windows(request, "avail"),
-            )
-        elif what == "facilitator_remove":
-            facilitator = site.facilitators.filter(
-                pk=_id(request.POST.get("facilitator")) or 0
-            ).first()
-            if facilitator is None:
-                raise Http404
-            done = services.facilitator_remove(actor=user, facilitator=facilitator)
-            if done.rebookings:
-                _told_replanned(request, done)
+        except ValidationError as exc:
+            _refuse_site(form, exc)
         else:
-            raise Http404
-    except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("Saved."))
+            messages.success(request, _("Saved: the site's settings."))
+            return redirect("reunion:site_manage", site.pk)
+    site.refresh_from_db()
+    return _site_page(request, user, site, bound=form, status=400)
+
+
+def _site_action(
+    request: HttpRequest,
+    user: User,
+    site: Site,
+    form: Any,
+    save: Any,
+    success: str,
+) -> HttpResponse:
+    """Validate `form`, run `save()`; saved → the settings page with `success`; refused →
+    the page with the form's errors (400)."""
+    if form.is_valid():
+        try:
+            done = save()
+        except ValidationError as exc:
+            forms.attach_service_errors(form, forms.service_errors(exc))
+        else:
+            messages.success(request, success)
+            if isinstance(done, services.Replanned) and done.rebookings:
+                _told_replanned(request, done)
+            return redirect("reunion:site_manage", site.pk)
+    return _site_page(request, user, site, bound=form, status=400)
+
+
+@login_required
+@require_POST
+def device_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    site = _managed_site(user, pk)
+    form = forms.DeviceForm(request.POST)
+    return _site_action(
+        request,
+        user,
+        site,
+        form,
+        lambda: services.device_add(actor=user, site=site, **form.cleaned_data),
+        _("Saved: the device is added."),
+    )
+
+
+@login_required
+@require_POST
+def device_update(request: HttpRequest, pk: int, device: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    site = _managed_site(user, pk)
+    found = get_object_or_404(site.devices, pk=device)
+    form = forms.DeviceForm(request.POST, device=found)
+    return _site_action(
+        request,
+        user,
+        site,
+        form,
+        lambda: services.device_update(actor=user, device=found, **form.cleaned_data),
+        _("Saved: the device."),
+    )
+
+
+@login_required
+@require_POST
+def facilitator_set(request: HttpRequest, pk: int, facilitator: int | None = None) -> HttpResponse:
+    """Add a facilitator, or change one's weekly availability."""
+    user: User = request.user  # type: ignore[assignment]
+    site = _managed_site(user, pk)
+    existing = (
+        get_object_or_404(site.facilitators.filter(active=True), pk=facilitator)
+        if facilitator is not None
+        else None
+    )
+    form = forms.FacilitatorForm(request.POST, site=site, facilitator=existing)
+    return _site_action(
+        request,
+        user,
+        site,
+        form,
+        lambda: services.facilitator_set(
+            actor=user, site=site, user=form.person_chosen(), available=form.rows.windows()
+        ),
+        _("Saved: the facilitator and their availability."),
+    )
+
+
+@login_required
+@require_POST
+def facilitator_remove(request: HttpRequest, pk: int, facilitator: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    site = _managed_site(user, pk)
+    found = get_object_or_404(site.facilitators.filter(active=True), pk=facilitator)
+    done = services.facilitator_remove(actor=user, facilitator=found)
+    messages.success(request, _("Saved: the facilitator is off the site."))
+    if done.rebookings:
+        _told_replanned(request, done)
     return redirect("reunion:site_manage", site.pk)
 
 
@@ -614,36 +639,39 @@ def participant(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_enrol(user, child):
         raise PermissionDenied
     current = Participant.objects.filter(child=child).prefetch_related("sites").first()
-    choices = services.enrol_sites(child).select_related("place")
-    if request.method == "POST":
-        chosen = list(
-            choices.filter(pk__in=[_id(v) for v in request.POST.getlist("sites") if _id(v)])
-        )
-        sessions, priority = request.POST.get("sessions", ""), request.POST.get("priority", "")
+    sites = services.enrol_sites(child).select_related("place")
+    form = forms.ParticipantForm(request.POST or None, sites=sites, current=current)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
         try:
             services.participant_set(
                 actor=user,
                 child=child,
-                sites=chosen,
-                sessions_per_week=-1 if _id(sessions) is None else int(sessions),
-                priority=_id(priority) or 0,
-                active=request.POST.get("active", "1") == "1",
+                sites=list(d["sites"]),
+                sessions_per_week=d["sessions"],
+                priority=d["priority"],
+                active=d["active"],
             )
         except ValidationError as exc:
-            _flash(request, exc)
+            forms.attach_service_errors(form, forms.service_errors(exc))
         else:
-            messages.success(request, _("Saved."))
-        return redirect("reunion:participant", child.pk)
+            messages.success(
+                request,
+                _("Saved: the child takes part in online reunions.")
+                if d["active"]
+                else _("Saved: the child no longer takes part."),
+            )
+            return redirect("reunion:participant", child.pk)
     return render(
         request,
         "reunion/participant.html",
         {
             "child": child,
             "participant": current,
-            "chosen": {s.pk for s in current.sites.all()} if current else set(),
-            "sites": choices,
-            "sessions_range": range(0, 8),
+            "form": form,
+            "error_summary": error_summary(form),
         },
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -660,27 +688,30 @@ def parent_windows(request: HttpRequest, pk: int) -> HttpResponse:
     availability = ParentAvailability.objects.filter(member=member).first()
     back = _id(request.GET.get("child"))
     child = Child.objects.filter(household_id=member.household_id, pk=back or 0).first()
-    windows: Any = availability.windows.all() if availability else []
-    if request.method == "POST":
-        windows = _post_windows(request, "w")
+    phone = (  # shown decrypted: logged with the family's children
+        selectors.parent_phone_shown(user, member, purpose="parent_windows")
+        if phone_editable and request.method == "GET"
+        else ("" if phone_editable else None)
+    )
+    form = forms.ParentWindowsForm(request.POST or None, availability=availability, phone=phone)
+    if request.method == "POST" and form.is_valid():
         try:
             services.parent_availability_set(
                 actor=user,
                 member=member,
-                windows=windows,
-                channel=request.POST.get("channel", ""),
-                phone=request.POST.get("phone") if phone_editable else None,
+                windows=form.rows.windows(),
+                channel=form.cleaned_data["channel"],
+                phone=form.cleaned_data.get("phone") if phone_editable else None,
             )
         except ValidationError as exc:
-            _flash(request, exc)
+            errors = forms.service_errors(exc)
+            windows = {k: v for k, v in errors.items() if k.startswith("windows")}
+            if windows:
+                form.rows.refuse(ValidationError(windows))
+            forms.attach_service_errors(form, {k: v for k, v in errors.items() if k not in windows})
         else:
-            messages.success(request, _("Saved."))
+            messages.success(request, _("Saved: when the parent can take a call."))
             return redirect(request.get_full_path())
-    phone = (  # shown decrypted: logged with the family's children
-        selectors.parent_phone_shown(user, member, purpose="parent_windows")
-        if phone_editable
-        else ""
-    )
     return render(
         request,
         "reunion/parent_windows.html",
@@ -688,11 +719,8 @@ def parent_windows(request: HttpRequest, pk: int) -> HttpResponse:
             "member": member,
             "child": child,
             "availability": availability,
-            "channels": Channel.choices,
-            "days": Weekday.choices,
-            "rows": _rows(windows),
-            "phone_editable": phone_editable,
-            "phone": phone,
+            "form": form,
+            "error_summary": error_summary(form, form.rows),
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if form.is_bound else 200,
     )
