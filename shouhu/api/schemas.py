@@ -171,6 +171,7 @@ class MemberView(Schema):
     relation: str
     is_guardian: bool
     away: bool
+    at_home: bool = Field(description="Not away and not deceased, missing or detained")
     away_place: str
     away_since: dt.date | None
     away_reason: str

@@ -6,15 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Status
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
 
 from shouhu.accounts import access
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Error, Strict
 from shouhu.lib.instruments import Instrument
-from shouhu.screening import registry, selectors, services
+from shouhu.screening import registry, selectors, services, visits
 
 router = Router(tags=["screening"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -111,3 +112,103 @@ def screening_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
     if all(level == access.RESULTS_NONE for level in levels.values()):
         raise PermissionDenied("You may not see screening results.")
     return {"items": rows, "access": levels, "note": "Screening, not diagnosis."}
+
+
+# ---------------------------------------------------------------- home visits
+
+
+class VisitIn(Strict):
+    """The page's `HomeVisitForm`."""
+
+    visited_on: dt.date
+    place: Literal["home", "school", "village", "elsewhere"] = "home"
+    place_note: str = Field("", max_length=200)
+    child_seen: bool = True
+    met: list[int] = Field(default_factory=list, max_length=50, description="Family member ids")
+    others_met: str = Field("", max_length=200)
+    notes: str = Field("", max_length=20000)
+    actions: str = Field("", max_length=5000)
+    next_visit_on: dt.date | None = None
+    assessment: int | None = Field(None, ge=1, le=MAX_ID, description="A home-visit screening")
+
+
+class VisitMember(Schema):
+    id: int
+    name: str
+    relation_label: str
+
+
+class VisitOut(Schema):
+    id: int
+    visited_on: dt.date
+    place: str
+    place_label: str
+    place_note: str
+    child_seen: bool
+    met: list[VisitMember]
+    others_met: str
+    notes: str | None = Field(description="Only for those who see sensitive fields")
+    notes_hidden: bool
+    actions: str
+    next_visit_on: dt.date | None
+    assessment: int | None
+    assessment_band: str | None
+    by: str
+
+
+class VisitList(Schema):
+    items: list[VisitOut]
+
+
+@router.get(
+    "/children/{child_id}/visits",
+    response={200: VisitList, **ERRORS},
+    summary="A child's home visits",
+)
+def visit_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
+    """Latest first; the narrative notes only for those who see the child's sensitive
+    fields."""
+    user = current_user(request)
+    child = _child(request, child_id, "api_home_visits")
+    return {"items": visits.present_visits(user, child)}
+
+
+@router.post(
+    "/children/{child_id}/visits",
+    response={201: VisitOut, **ERRORS},
+    summary="Record a home visit",
+)
+def visit_create(request: HttpRequest, child_id: int, payload: VisitIn) -> Status[dict[str, Any]]:
+    """The same rules as the page: closes the open home-visit task; the next falls due by
+    the risk level's interval, or on `next_visit_on` when sooner."""
+    user = current_user(request)
+    child = _child(request, child_id, "api_home_visit")
+    members = {m.pk: m for m in visits.members_to_meet(child)}
+    unknown = [pk for pk in payload.met if pk not in members]
+    if unknown:
+        raise ValidationError({"met": [_("Only living members of the child's household.")]})
+    assessment = None
+    if payload.assessment is not None:
+        assessment = next(
+            (a for a in visits.assessments_to_link(child) if a.pk == payload.assessment), None
+        )
+        if assessment is None:
+            raise ValidationError(
+                {"assessment": [_("Choose an assessment of this child not yet on a visit.")]}
+            )
+    visit = visits.visit_record(
+        actor=user,
+        child=child,
+        visited_on=payload.visited_on,
+        place=payload.place,
+        place_note=payload.place_note,
+        child_seen=payload.child_seen,
+        met=[members[pk] for pk in payload.met],
+        others_met=payload.others_met,
+        notes=payload.notes,
+        actions=payload.actions,
+        next_visit_on=payload.next_visit_on,
+        assessment=assessment,
+    )
+    row = next(v for v in visits.present_visits(user, child) if v["id"] == visit.pk)
+    return Status(201, row)

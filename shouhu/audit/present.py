@@ -28,6 +28,8 @@ PURPOSES = {
     "duplicate_check": gettext_lazy("duplicate check"),
     "edit": gettext_lazy("editing the file"),
     "export": gettext_lazy("export"),
+    "home_visit": gettext_lazy("recording a home visit"),
+    "home_visits": gettext_lazy("home visits"),
     "id": gettext_lazy("ID number"),
     "import": gettext_lazy("import"),
     "intakes": gettext_lazy("referrals to decide"),

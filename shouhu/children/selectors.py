@@ -34,6 +34,7 @@ from shouhu.audit.models import SOURCE_LABELS, AccessLog, Action, ChangeRecord
 from shouhu.audit.services import log_access, log_children_read
 from shouhu.children import protect
 from shouhu.children.models import (
+    Capacity,
     Child,
     ChildAssignment,
     ChildQuerySet,
@@ -205,6 +206,9 @@ def present_child_row(child: Child, *, today: dt.date | None = None) -> dict[str
     }
 
 
+NOT_AT_HOME = frozenset({Capacity.DECEASED, Capacity.MISSING, Capacity.IMPRISONED, Capacity.REHAB})
+
+
 def _member_view(m: FamilyMember, classes: frozenset[str]) -> dict[str, Any]:
     identifying, sensitive = access.IDENTIFYING in classes, access.SENSITIVE in classes
     phone = protect.unseal(m.phone_enc) if m.phone_enc and identifying else ""
@@ -214,6 +218,9 @@ def _member_view(m: FamilyMember, classes: frozenset[str]) -> dict[str, Any]:
         "relation": m.relation,
         "is_guardian": m.is_guardian,
         "away": m.away,
+        # A parent who has died, is missing or in prison or rehabilitation is never "at
+        # home", whatever `away` says (the reason itself is sensitive).
+        "at_home": not m.away and m.capacity not in NOT_AT_HOME,
         "away_place": m.away_place.full_name if m.away_place else "",
         "away_since": m.away_since.isoformat() if m.away_since else None,
         "away_reason": m.away_reason,
@@ -441,7 +448,9 @@ def present_child_rows(
     sensitive = _covered(user, access.SENSITIVE, [c.pk for c in children])
     family: dict[int, list[FamilyMember]] = defaultdict(list)
     members = FamilyMember.objects.filter(household_id__in={c.household_id for c in children})
-    for m in members.only("household_id", "relation", "is_guardian", "away").order_by("id"):
+    for m in members.only("household_id", "relation", "is_guardian", "away", "capacity").order_by(
+        "id"
+    ):
         family[m.household_id].append(m)
     for child, row in zip(children, rows, strict=True):
         if child.pk in sensitive:
@@ -451,7 +460,11 @@ def present_child_rows(
         row["parents_away"] = [
             m.relation for m in home if m.away and m.relation in ("father", "mother")
         ]
-        row["guardians_at_home"] = [m.relation for m in home if m.is_guardian and not m.away]
+        row["guardians_at_home"] = [
+            m.relation
+            for m in home
+            if m.is_guardian and not m.away and m.capacity not in NOT_AT_HOME
+        ]
     return rows
 
 

@@ -250,7 +250,7 @@ def _risk_context(user: User, child: Child, levels: dict[str, str]) -> dict[str,
     """The risk colour and why, for those who may see screening summaries (its reasons can
     say that a screening needs follow-up, never more), and the trend of the scores the user
     may see in full."""
-    from shouhu.screening.models import FollowUpTask, RiskLevel, TaskStatus
+    from shouhu.screening.models import FollowUpTask, HomeVisit, RiskLevel, TaskStatus
 
     if levels["needs_assessment"] == access.RESULTS_NONE:
         return {}
@@ -271,6 +271,11 @@ def _risk_context(user: User, child: Child, levels: dict[str, str]) -> dict[str,
         "visit_task": FollowUpTask.objects.filter(
             child=child, kind="home_visit", status=TaskStatus.OPEN
         ).first(),
+        "may_record_visit": access.can_administer(user, child, kind="needs_assessment"),
+        "last_visit": HomeVisit.objects.filter(child=child)
+        .order_by("-visited_on")
+        .values_list("visited_on", flat=True)
+        .first(),
     }
 
 

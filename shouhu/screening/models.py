@@ -416,3 +416,48 @@ class MandatoryReport(models.Model):
     @property
     def completed(self) -> bool:
         return self.completed_at is not None
+
+
+class VisitPlace(models.TextChoices):
+    HOME = "home", _("At the family's home")
+    SCHOOL = "school", _("At school")
+    VILLAGE = "village", _("At the village committee or children's home")
+    ELSEWHERE = "elsewhere", _("Elsewhere")
+
+
+class HomeVisit(models.Model):
+    """A child director's home visit (入户走访): when and where, whom they met, what they saw
+    (narrative notes, encrypted: the sensitive class), the needs assessment made there
+    (an administration of the home-visit instrument, which stays the scoring engine), the
+    actions agreed and the next visit. The risk engine counts the last visit from these."""
+
+    child = models.ForeignKey(
+        "children.Child", on_delete=models.PROTECT, related_name="home_visits"
+    )
+    visited_on = models.DateField(_("date of the visit"))
+    place = models.CharField(_("place"), max_length=12, choices=VisitPlace.choices)
+    place_note = models.CharField(_("where exactly"), max_length=200, blank=True)
+    child_seen = models.BooleanField(_("the child was seen"), default=True)
+    met = models.ManyToManyField("children.FamilyMember", related_name="+", blank=True)
+    others_met = models.CharField(_("others met"), max_length=200, blank=True)
+    notes_enc = models.TextField(_("what was seen (encrypted)"), blank=True)
+    actions = models.TextField(_("actions agreed"), blank=True)
+    next_visit_on = models.DateField(_("next visit"), null=True, blank=True)
+    assessment = models.OneToOneField(
+        Administration,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="home_visit",
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("recorded"))
+
+    class Meta:
+        ordering = ["-visited_on", "-id"]
+        verbose_name = _("home visit")
+        verbose_name_plural = _("home visits")
+        indexes = [models.Index(fields=["child", "visited_on"], name="visit_child_date")]
+
+    def __str__(self) -> str:
+        return f"visit {self.pk}"

@@ -45,6 +45,7 @@ from shouhu.screening.models import (
     Alert,
     AlertStatus,
     FollowUpTask,
+    HomeVisit,
     MandatoryReport,
     Priority,
     RiskLevel,
@@ -75,6 +76,7 @@ class Inputs:
     open_alerts: list[str] = field(default_factory=list)  # priorities of alerts not closed
     last_seen: dt.date | None = None  # the latest in-person contact in the contact log
     reports: list[tuple[dt.datetime, bool]] = field(default_factory=list)  # (opened, completed)
+    last_visit: dt.date | None = None  # the latest recorded home visit
 
 
 def inputs_for(child_ids: Sequence[int]) -> dict[int, Inputs]:
@@ -105,6 +107,12 @@ def inputs_for(child_ids: Sequence[int]) -> dict[int, Inputs]:
         .annotate(last=Max("on"))
     ):
         inputs[row["child_id"]].last_seen = row["last"]
+    for row in (
+        HomeVisit.objects.filter(child_id__in=child_ids)
+        .values("child_id")
+        .annotate(last=Max("visited_on"))
+    ):
+        inputs[row["child_id"]].last_visit = row["last"]
     return inputs
 
 
@@ -131,6 +139,10 @@ def facts_for(child: Child, inputs: Inputs, now: dt.datetime) -> dict[str, Any]:
             parent_contact=answers.get("hv_parent_contact"),
             last_home_visit=visit.administered_at.isoformat(),
         )
+    if inputs.last_visit is not None and (
+        visit is None or inputs.last_visit > timezone.localtime(visit.administered_at).date()
+    ):
+        facts["last_home_visit"] = inputs.last_visit.isoformat()
     if inputs.last_seen is not None:
         # The contact log's dates are exact: they take precedence over the visit's answer.
         today = timezone.localtime(now).date()
@@ -201,7 +213,9 @@ def _visit_task(
     written: due `interval` days after the last visit (or from now when there has been
     none); a more urgent level brings an open task forward, never back."""
     last = _last(inputs.administrations, instrument=HOME_VISIT)
-    start = timezone.localtime(last.administered_at if last else now).date()
+    assessed = timezone.localtime(last.administered_at).date() if last else None
+    visited = max((d for d in (assessed, inputs.last_visit) if d is not None), default=None)
+    start = visited or timezone.localtime(now).date()
     due = start + dt.timedelta(days=level.interval_days)
     reason = level.reasons[0]["code"] if level.reasons else "routine"
     if task is None:
@@ -218,7 +232,8 @@ def _visit_task(
             True,
         )
     changed = False
-    if due < task.due_on or (last is not None and task.created_at < last.administered_at):
+    visited_since = visited is not None and timezone.localtime(task.created_at).date() < visited
+    if due < task.due_on or visited_since:
         task.due_on, changed = due, True
     if task.level != level.level or task.reason != reason:
         task.level, task.reason, changed = level.level, reason, True

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from shouhu.screening import views
+from shouhu.screening import views, views_visits
 
 app_name = "screening"
 
 urlpatterns = [
     path("children/<int:pk>/screenings/", views.child_screenings, name="child"),
     path("children/<int:pk>/screenings/new/", views.screening_new, name="new"),
+    path("children/<int:pk>/visits/", views_visits.visit_list, name="visits"),
+    path("children/<int:pk>/visits/new/", views_visits.visit_new, name="visit_new"),
     path("screenings/<int:pk>/", views.screening_detail, name="detail"),
     path("screenings/hand-back/", views.hand_back, name="handback"),
     path("screenings/groups/", views.group_list, name="groups"),

@@ -1,0 +1,80 @@
+"""Forms of the screening pages that are plain forms (the questionnaires have their own
+engine): the home visit."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from shouhu.children.models import Child, FamilyMember
+from shouhu.lib import clock, dates
+from shouhu.screening.models import Administration, VisitPlace
+from shouhu.screening.visits import assessments_to_link, members_to_meet
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class MemberChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: FamilyMember) -> str:
+        return f"{obj.get_relation_display()} {obj.name}"
+
+
+class AssessmentChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Administration) -> str:
+        when = obj.administered_at.astimezone(dates.SHANGHAI)
+        return str(_("Needs assessment of %(when)s") % {"when": f"{when:%Y-%m-%d %H:%M}"})
+
+
+class HomeVisitForm(forms.Form):
+    visited_on = forms.DateField(label=_("Date of the visit"), widget=DATE)
+    place = forms.ChoiceField(label=_("Place"), choices=VisitPlace.choices, initial="home")
+    place_note = forms.CharField(label=_("Where exactly"), max_length=200, required=False)
+    child_seen = forms.BooleanField(label=_("The child was seen"), required=False, initial=True)
+    met = MemberChoices(
+        label=_("Family members met"),
+        queryset=FamilyMember.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    others_met = forms.CharField(
+        label=_("Others met (neighbours, teacher...)"), max_length=200, required=False
+    )
+    notes = forms.CharField(
+        label=_("What was seen and heard"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Stored encrypted; read only by those who see the child's sensitive fields."),
+    )
+    actions = forms.CharField(
+        label=_("Actions agreed"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    next_visit_on = forms.DateField(label=_("Next visit"), required=False, widget=DATE)
+    assessment = AssessmentChoice(
+        label=_("Needs assessment made on this visit"),
+        queryset=Administration.objects.none(),
+        required=False,
+        empty_label=_("(none)"),
+    )
+
+    def __init__(self, data: Any = None, *, child: Child) -> None:
+        linkable = assessments_to_link(child)
+        super().__init__(
+            data,
+            initial={
+                "visited_on": clock.today(),
+                "assessment": linkable[0].pk if linkable else None,
+            },
+        )
+        members = members_to_meet(child)
+        cast(MemberChoices, self.fields["met"]).queryset = FamilyMember.objects.filter(
+            pk__in=[m.pk for m in members]
+        )
+        cast(AssessmentChoice, self.fields["assessment"]).queryset = Administration.objects.filter(
+            pk__in=[a.pk for a in linkable]
+        )
