@@ -441,3 +441,44 @@ def test_the_refused_form_in_chinese(world: World) -> None:
     response = _post(_client(world.socialworker, "zh-hans"), "note_add", case, {"note-text": ""})
     page = response.content.decode()
     assert response.status_code == 400 and "此项为必填项" in page and "需要改正" in page
+
+
+def test_a_supervisor_sees_every_decision_waiting_with_its_age(world: World) -> None:
+    case = _case(world, "assessment")
+    services.close(
+        actor=world.socialworker, case=case, version=case.version, outcome="goals_met", reason="ok"
+    )
+    registry.processing_basis_record(
+        actor=world.director_b,
+        child=world.children["b1"],
+        purpose="sharing",
+        basis="statutory_duty",
+        note="未保法第11条",
+    )
+    services.intake_create(
+        actor=world.teacher_b,
+        child=world.children["b1"],
+        channel="school_referral",
+        reason="absent",
+        organisation=world.orgs["swo"],
+    )
+    supervisor = _client(world.supervisor)
+    page = supervisor.get(reverse("cases:decisions")).content.decode()
+    assert 'data-testid="decision-approval"' in page and 'data-testid="decision-intake"' in page
+    assert "Approval of the closure" in page and "0 days" in page
+    assert 'data-testid="decisions-link"' in page
+    worker = _client(world.socialworker).get(reverse("cases:decisions")).content.decode()
+    assert 'data-testid="decision-approval"' not in worker  # nobody approves their own
+    teacher = _client(world.teacher_a).get(reverse("cases:decisions")).content.decode()
+    assert "Nothing is waiting for your decision." in teacher
+
+
+def test_the_technology_envoys_menu_offers_only_what_they_use(world: World) -> None:
+    client = _client(world.techenvoy)
+    start = client.get(reverse("children:list"))
+    assert start.status_code == 302 and start.url == reverse("reunion:tickets")
+    page = client.get(reverse("reunion:tickets")).content.decode()
+    nav = page.split('aria-label="Main"')[1].split("</nav>")[0]
+    for hidden in ("Children", "Worklist", "Alerts", "Reports", "Cases"):
+        assert f">{hidden}<" not in nav, hidden
+    assert "Reunions" in nav and "Inbox" in nav

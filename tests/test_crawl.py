@@ -99,6 +99,7 @@ def _crawl(username: str, language: str) -> list[str]:
             report("Chinese", url, plain_language.chinese_in_english(texts))
         else:
             report("English", url, plain_language.english_in_chinese(texts, set()))
-    if len(seen) <= 3:
+    # A technology envoy sees no child: their pages are the device tickets and the inbox.
+    if len(seen) <= (2 if username.startswith("techenvoy") else 3):
         problems.append(f"{username}: only {sorted(seen)}")
     return problems

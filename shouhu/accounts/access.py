@@ -108,6 +108,7 @@ class Grant:
 @dataclass
 class Scope:
     grants: list[Grant] = field(default_factory=list)
+    roles: frozenset[str] = frozenset()  # of the user's active memberships
 
     @property
     def empty(self) -> bool:
@@ -129,6 +130,7 @@ def _build_scope(user: User) -> Scope:
             "organisation__jurisdiction"
         )
     )
+    scope.roles = frozenset(m.role for m in memberships)
     for m in memberships:
         classes = ROLE_CLASSES.get(m.role, frozenset())
         org = m.organisation
@@ -589,6 +591,18 @@ def members_over_q(child: Child, roles: Iterable[str]) -> Q:
 
 def _township_supervisors(child: Child) -> list[User]:
     return members_over(child, [Role.SUPERVISOR])
+
+
+def envoy_only(user: User) -> bool:
+    """A technology envoy and nothing else: keeps the sites' devices working, sees no child."""
+    return scope_of(user).roles == {Role.TECH_ENVOY}
+
+
+def names_approver(user: User) -> bool:
+    """Whether an organisation names the user as the approver of its plans and closures."""
+    from shouhu.cases.models import CasePolicy
+
+    return CasePolicy.objects.filter(approvers=user).exists()
 
 
 def approvers(case: Case) -> list[User]:

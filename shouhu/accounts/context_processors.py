@@ -26,18 +26,25 @@ def nav(request: HttpRequest) -> dict[str, object]:
         for m in Membership.objects.filter(user=user, active=True).only("role").order_by("id")
     ]
     may_register = access.can_register(user)
+    # A technology envoy keeps the reunion sites' devices working: no child's file, alert,
+    # report or worklist is theirs, so their menu does not offer them.
+    envoy_only = set(roles) == {Role.TECH_ENVOY}
     return {
         "nav": {
             "role_label": roles[0].label if roles else "",
+            "children_url": "" if envoy_only else _url("children:list"),
+            "decisions_url": _url("cases:decisions")
+            if Role.SUPERVISOR in roles or access.names_approver(user)
+            else "",
             "register_url": _url("children:register") if may_register else "",
             "import_url": _url("children_io:import") if may_register else "",
             "audit_url": _url("audit:log") if access.can_audit(user) else "",
-            "alerts_url": _url("screening:alerts"),
-            "worklist_url": _url("screening:worklist"),
+            "alerts_url": "" if envoy_only else _url("screening:alerts"),
+            "worklist_url": "" if envoy_only else _url("screening:worklist"),
             "reunion_url": _url("reunion:tickets")
             if Role.TECH_ENVOY in roles
             else _url("reunion:sites"),
-            "reports_url": _url("screening:reports"),
+            "reports_url": "" if envoy_only else _url("screening:reports"),
             "cases_url": _url("cases:list")
             if {Role.SOCIAL_WORKER, Role.COUNSELOR, Role.SUPERVISOR, Role.OFFICIAL} & set(roles)
             else "",

@@ -25,6 +25,7 @@ PURPOSES = {
     "consent": gettext_lazy("recording a guardian's consent"),
     "contact_log": gettext_lazy("contact log"),
     "coordination": gettext_lazy("coordination board"),
+    "decisions": gettext_lazy("decisions waiting"),
     "duplicate_check": gettext_lazy("duplicate check"),
     "edit": gettext_lazy("editing the file"),
     "export": gettext_lazy("export"),

@@ -396,7 +396,12 @@ class TaskForm(CaseActionForm):
 class TaskDoneForm(CaseActionForm):
     action = "task-done"
     success = _("Saved: the follow-up is done.")
-    note = forms.CharField(label=_("What was done"), required=False, max_length=TEXT)
+    note = forms.CharField(
+        label=_("What was done"),
+        required=False,
+        max_length=TEXT,
+        widget=forms.TextInput(attrs={"placeholder": _("What was done (optional)")}),
+    )
 
     def __init__(self, data: Any = None, *, case: Case, user: User, task: CaseTask) -> None:
         super().__init__(data, case=case, user=user, prefix=f"task-{task.pk}")

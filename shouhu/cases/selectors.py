@@ -8,6 +8,9 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shouhu.accounts import access
 from shouhu.accounts.models import User
@@ -18,6 +21,7 @@ from shouhu.cases.models import (
     CaseMember,
     CaseRole,
     CaseTask,
+    Domain,
     GoalStatus,
     Outcome,
     PlanAction,
@@ -127,6 +131,7 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
         {
             "id": g.pk,
             "domain": _masked(g.domain, reasons),
+            "domain_label": _masked(_label(Domain, g.domain) or "", reasons),
             "description": _masked(g.description, reasons),
             "strengths": _masked(g.strengths, reasons),
             "status": g.status,
@@ -721,3 +726,73 @@ def intake_row(intake: Any) -> dict[str, Any]:
         "status": intake.status,
         "decision_reason": intake.decision_reason or None,
     }
+
+
+def decisions_waiting(user: User, *, purpose: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Everything waiting for this user's decision, oldest first, with its age in days:
+    plans and closures to approve (the organisation's named approvers, else the township
+    supervisors: `access.approvers`) and referrals and transfers their organisation or
+    township must accept. The children shown are logged."""
+    from shouhu.cases.models import Approval, CasePolicy
+
+    today = clock.today()
+    named = CasePolicy.objects.filter(approvers=user).values("organisation_id")
+    area = access.jurisdiction_q(
+        user, roles=frozenset({"supervisor"}), field="case__child__residence_id"
+    )
+    approvals = [
+        a
+        for a in Approval.objects.filter(decided_at__isnull=True)
+        .filter(Q(case__organisation_id__in=named) | area)
+        .select_related("case__child", "case__organisation", "requested_by")
+        .order_by("requested_at", "id")[:limit]
+        if user in access.approvers(a.case)
+    ]
+    rows: list[dict[str, Any]] = [
+        {
+            "kind": "approval",
+            "kind_label": _("Approval of the plan")
+            if a.subject == "plan"
+            else _("Approval of the closure"),
+            "child_name": a.case.child.name,
+            "child": a.case.child_id,
+            "organisation": a.case.organisation.name,
+            "by": _person(a.requested_by),
+            "since": a.requested_at,
+            "age_days": (today - timezone.localtime(a.requested_at).date()).days,
+            "url": reverse("cases:detail", args=[a.case_id]) + "#approval-form",
+        }
+        for a in approvals
+    ]
+    for intake in intake_page(user, purpose=purpose, pending_only=True, limit=limit):
+        if not access.may_decide_intake(user, intake):
+            continue
+        rows.append(
+            {
+                "kind": "intake",
+                "kind_label": _("Referral to accept"),
+                "child_name": intake.child.name,
+                "child": intake.child_id,
+                "organisation": intake.organisation.name,
+                "by": _person(intake.referred_by),
+                "since": intake.created_at,
+                "age_days": (today - timezone.localtime(intake.created_at).date()).days,
+                "url": reverse("cases:intakes") + f"#intake-{intake.pk}",
+            }
+        )
+    for transfer in transfers_waiting(user, purpose=purpose):
+        rows.append(
+            {
+                "kind": "transfer",
+                "kind_label": _("Transfer to accept"),
+                "child_name": transfer.case.child.name,
+                "child": transfer.case.child_id,
+                "organisation": transfer.case.organisation.name,
+                "by": _person(transfer.requested_by),
+                "since": transfer.requested_at,
+                "age_days": (today - timezone.localtime(transfer.requested_at).date()).days,
+                "url": reverse("cases:intakes") + f"#transfer-{transfer.pk}",
+            }
+        )
+    log_children_read(user=user, child_ids=[a.case.child_id for a in approvals], purpose=purpose)
+    return sorted(rows, key=lambda r: r["since"])

@@ -8,6 +8,7 @@ app_name = "cases"
 urlpatterns = [
     path("cases/", views.case_list, name="list"),
     path("cases/intakes/", views.intakes, name="intakes"),
+    path("cases/decisions/", views.decisions, name="decisions"),
     path("cases/coordination/", views.coordination, name="coordination"),
     path("cases/<int:pk>/", views.case_detail, name="detail"),
     path("cases/<int:pk>/move/", views.move, name="move"),

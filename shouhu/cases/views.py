@@ -405,6 +405,15 @@ def _decide(
 
 @login_required
 @require_GET
+def decisions(request: HttpRequest) -> HttpResponse:
+    """A supervisor's (or approver's) queue: every decision waiting for them, oldest first."""
+    user: User = request.user  # type: ignore[assignment]
+    rows = selectors.decisions_waiting(user, purpose="decisions")
+    return render(request, "cases/decisions.html", {"rows": rows})
+
+
+@login_required
+@require_GET
 def coordination(request: HttpRequest) -> HttpResponse:
     """The first `BOARD_ROWS` of each list (the API gives up to 200): a page to act on, not
     to scroll."""

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import Promise, cached_property
@@ -176,6 +176,8 @@ def _is_rows_request(request: HttpRequest) -> bool:
 @require_GET
 def child_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    if access.envoy_only(user):  # no child is theirs: their start page is the device tickets
+        return redirect("reunion:tickets")
     filters = filters_from(request)
     found = selectors.children_search(user=user, filters=filters)
     paginator = CappedPaginator(found, PAGE_SIZE)

@@ -29,7 +29,9 @@ class AssessmentChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class HomeVisitForm(forms.Form):
     visited_on = forms.DateField(label=_("Date of the visit"), widget=DATE)
-    place = forms.ChoiceField(label=_("Place"), choices=VisitPlace.choices, initial="home")
+    place = forms.ChoiceField(
+        label=_("Where the visit took place"), choices=VisitPlace.choices, initial="home"
+    )
     place_note = forms.CharField(label=_("Where exactly"), max_length=200, required=False)
     child_seen = forms.BooleanField(label=_("The child was seen"), required=False, initial=True)
     met = MemberChoices(
