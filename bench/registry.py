@@ -76,7 +76,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from shouhu.accounts import access  # noqa: E402
+from shouhu import access  # noqa: E402
 from shouhu.accounts.models import User  # noqa: E402
 from shouhu.children import bulk, protect, selectors  # noqa: E402
 from shouhu.children.bulk import RegistrationRow as Row  # noqa: E402

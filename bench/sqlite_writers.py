@@ -88,7 +88,7 @@ def _complete_home_visit() -> dict[str, int]:
 
 def _writes(kind: str, count: int):  # type: ignore[no-untyped-def]
     """The `count` writes of one writer, each a callable saving one record."""
-    from shouhu.accounts.access import children_visible_to
+    from shouhu.access import children_visible_to
     from shouhu.accounts.models import User
     from shouhu.lib import clock
     from shouhu.reunion import services as reunion

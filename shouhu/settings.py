@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "shouhu.audit.middleware.AuditContextMiddleware",
     "shouhu.accounts.middleware.NoStoreMiddleware",
     "shouhu.accounts.middleware.ContentSecurityPolicyMiddleware",
-    "shouhu.accounts.middleware.RequestCacheMiddleware",
+    "shouhu.web.scope.RequestCacheMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -114,7 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "shouhu.accounts.context_processors.nav",
+                "shouhu.web.nav.nav",
                 "shouhu.web.context_processors.typed_input",
             ],
         },

@@ -10,7 +10,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("shouhu.accounts.urls")),
-    path("audit/", include("shouhu.audit.urls")),
+    path("audit/", include("shouhu.web.audit_urls")),
     path("children/io/", include("shouhu.children.urls_io")),
     path("inbox/", include("shouhu.notify.urls")),
     path("", include("shouhu.screening.urls")),

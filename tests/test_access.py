@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.audit.models import AccessLog
 from tests.world import World
 

@@ -11,7 +11,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import ApiToken, Membership, Role, User
 from shouhu.audit.models import ChangeRecord
 from tests.world import PASSWORD, World

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Membership, Role
 from shouhu.audit.models import AccessLog, Action
 from shouhu.children import selectors

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.cases import services
 from shouhu.cases.models import Case
 from shouhu.children import selectors

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.cases import selectors, services
 from shouhu.cases.models import (
     Case,

@@ -260,7 +260,7 @@ def test_a_volunteer_cannot_join_as_a_worker(world: World) -> None:
 
 
 def test_removed_member_loses_the_case_and_the_assignment_it_opened(world: World) -> None:
-    from shouhu.accounts import access
+    from shouhu import access
     from tests.world import make_user
 
     case = _case(world)

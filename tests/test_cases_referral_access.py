@@ -10,7 +10,7 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.cases import selectors, services
 from shouhu.cases.models import Case, CasePolicy, Stage, Transfer, TransferKind

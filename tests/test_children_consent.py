@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.children import services
 from shouhu.children.models import ChildAssignment
 from tests.world import World

@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from shouhu.audit.models import ChangeRecord
-from shouhu.children import protect, services
+from shouhu.children import services
 from shouhu.children.models import Child
-from shouhu.lib import dates
+from shouhu.lib import dates, protect
 from tests.world import BORN, ID_A1, TODAY, VILLAGE_A, VILLAGE_B, World, child_data, register
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.children.models import (
     Child,

@@ -17,7 +17,7 @@ from shouhu.audit.models import AccessLog, ChangeRecord
 from shouhu.children import importing
 from shouhu.children.importing import import_children
 from shouhu.children.models import Child, FamilyMember, Household
-from shouhu.children.protect import unseal
+from shouhu.lib.protect import unseal
 from tests.world import BORN, ID_OTHER, VILLAGE_A, VILLAGE_B, WORK_CITY, World
 
 pytestmark = pytest.mark.django_db

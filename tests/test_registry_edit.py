@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from shouhu.audit.models import ChangeRecord
-from shouhu.children import protect, services
+from shouhu.children import services
 from shouhu.children.models import (
     Child,
     Consent,
@@ -24,7 +24,7 @@ from shouhu.children.models import (
     Household,
     ProcessingBasis,
 )
-from shouhu.lib import clock
+from shouhu.lib import clock, protect
 from tests.world import (
     ID_OTHER,
     TODAY,
@@ -417,10 +417,17 @@ def test_every_new_page_is_404_outside_scope_and_403_for_non_editors(
     for url in urls:
         assert client.get(url).status_code == 404, url
         assert client.post(url, {"aid": "dibao", "carer": "1"}).status_code == 404, url
-    client.force_login(world.teacher_a)  # sees the pupil, may not edit
+    client.force_login(world.teacher_a)  # sees the pupil, may not edit the registration
+    consents = {u for u in urls if "/consents/" in u}  # a referrer records consent they got
     for url in urls:
+        if url in consents:
+            assert client.get(url).status_code == 200, url
+            continue
         assert client.get(url).status_code == 403, url
         assert client.post(url, {"aid": "dibao"}).status_code == 403, url
+    client.force_login(world.volunteer)  # neither registers nor refers
+    for url in consents:
+        assert client.get(url).status_code in (403, 404), url
     assert ChangeRecord.objects.count() == before
     client.force_login(world.director_a)
     for url in urls:

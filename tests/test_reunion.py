@@ -300,7 +300,7 @@ def test_technology_envoy_sees_tickets_and_sites_never_children(
     ):
         assert client.get(url).status_code == 404, url
     assert not client.get(reverse("children:list")).content.decode().count("李娜")
-    from shouhu.accounts import access
+    from shouhu import access
 
     assert not access.children_visible_to(envoy).exists()
     facilitator = Client()

@@ -20,19 +20,6 @@ class NoStoreMiddleware:
         return response
 
 
-class RequestCacheMiddleware:
-    """Reads that repeat within one request (a child's assignments) are made once."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        from shouhu.accounts.access import request_cache
-
-        with request_cache():
-            return self.get_response(request)
-
-
 class ContentSecurityPolicyMiddleware:
     """`Content-Security-Policy` on every response (`settings.SHOUHU_CSP`): scripts only from
     our own static files, never inline, nothing framed, forms posted only to us. It applies in

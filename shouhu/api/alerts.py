@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import get_language
 from ninja import Field, Query, Router, Schema
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Clean, Error, Strict

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Error, Strict
 from shouhu.lib.instruments import Instrument

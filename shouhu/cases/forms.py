@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.cases import services
 from shouhu.cases.models import (

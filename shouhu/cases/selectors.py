@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access, log_children_read
@@ -29,10 +29,9 @@ from shouhu.cases.models import (
     Stage,
     Transfer,
 )
-from shouhu.children import protect
 from shouhu.children.models import Child
 from shouhu.children.selectors import MASK
-from shouhu.lib import clock
+from shouhu.lib import clock, protect
 
 GAP_DAYS = 30
 DUPLICATE_DAYS = 30

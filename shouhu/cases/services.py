@@ -1,6 +1,6 @@
 """The case process as typed service functions (each a transaction).
 
-Who may do what (checked here, through the case section of `shouhu.accounts.access`):
+Who may do what (checked here, through the case section of `shouhu.access`):
 - open an intake: anyone who may see the child's file, except volunteers;
 - accept or decline an intake: a social worker or counsellor of the receiving organisation,
   or a township supervisor of the child's place (who names the lead worker: one of the
@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from shouhu.accounts import access as rules
+from shouhu import access as rules
 from shouhu.accounts.models import Organisation, Role, User
 from shouhu.cases.models import (
     ActionStatus,
@@ -62,11 +62,10 @@ from shouhu.cases.models import (
     TransferKind,
     Urgency,
 )
-from shouhu.children import protect
 from shouhu.children import services as registry
 from shouhu.children.models import Child, ChildAssignment
 from shouhu.children.services import ConflictError
-from shouhu.lib import clock
+from shouhu.lib import clock, protect
 from shouhu.notify.services import Message, send
 
 # Forward moves of an open case; closing and reopening have their own functions.

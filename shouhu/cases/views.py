@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_GET, require_http_methods
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.cases import forms, selectors, services
 from shouhu.cases.models import (

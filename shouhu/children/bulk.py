@@ -17,11 +17,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.audit import context
 from shouhu.audit.models import ChangeRecord
-from shouhu.children import protect
+from shouhu.children import signals
 from shouhu.children.models import Child, ChildQuerySet, FamilyMember, Household
 from shouhu.children.services import (
     CATEGORY_FIELDS,
@@ -40,7 +40,7 @@ from shouhu.children.services import (
     validate_household,
     validate_member,
 )
-from shouhu.lib import clock
+from shouhu.lib import clock, protect
 
 
 @dataclass
@@ -215,9 +215,7 @@ def bulk_register(
         children.append(child)
     Child.objects.bulk_create(children, batch_size=2000)
     if assess_risk:
-        from shouhu.screening import risk
-
-        risk.assess_new(children)
+        signals.registered_in_bulk.send(sender=Child, children=children)
     if history:
         _history(actor, children, list(new_households.values()), new_members)
     result.created = len(children)

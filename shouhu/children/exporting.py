@@ -33,11 +33,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, ExpressionWrapper, Q, Value, When
 from django.utils.translation import gettext as _
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
-from shouhu.children import protect
 from shouhu.children.models import Child, ChildQuerySet, FamilyMember, Relation
 from shouhu.children.selectors import (
     MASK,
@@ -47,7 +46,7 @@ from shouhu.children.selectors import (
     logged_filters,
     present_child_row,
 )
-from shouhu.lib import clock, idnumber
+from shouhu.lib import clock, idnumber, protect
 
 MAX_EXPORT_ROWS = 100_000
 # Children read per query (and households per family-member query): well under SQLite's

@@ -13,7 +13,7 @@ from django.db.models.functions import Replace
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from shouhu.accounts.access import BreakGlassPurpose
+from shouhu.access import BreakGlassPurpose
 from shouhu.children import services
 from shouhu.children.models import (
     Aid,

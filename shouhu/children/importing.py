@@ -47,7 +47,7 @@ from django.db.models import CharField, F, Model
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access, log_children_read

@@ -28,11 +28,10 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.audit.models import SOURCE_LABELS, AccessLog, Action, ChangeRecord
 from shouhu.audit.services import log_access, log_children_read
-from shouhu.children import protect
 from shouhu.children.models import (
     Capacity,
     Child,
@@ -45,7 +44,7 @@ from shouhu.children.models import (
     Household,
     ProcessingBasis,
 )
-from shouhu.lib import clock, dates, idnumber, pinyin
+from shouhu.lib import clock, dates, idnumber, pinyin, protect
 from shouhu.lib.categories import CATEGORY_CODES
 from shouhu.lib.text import reason_problem
 from shouhu.notify.services import Message, send

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.audit.services import attname, diff, record_change, snapshot
-from shouhu.children import protect
+from shouhu.children import signals
 from shouhu.children.models import (
     Aid,
     AwayReason,
@@ -40,7 +40,7 @@ from shouhu.children.models import (
     Sex,
 )
 from shouhu.lib import categories as rules
-from shouhu.lib import clock, dates, idnumber, phone, pinyin
+from shouhu.lib import clock, dates, idnumber, phone, pinyin, protect
 from shouhu.places.models import Level, Place
 
 CHILD_FACT_FIELDS = [
@@ -407,15 +407,10 @@ def facts_of(child: Child, members: Sequence[FamilyMember], aid: str) -> rules.C
 
 
 def risk_inputs_changed(children: Sequence[Child]) -> None:
-    """The registry facts behind the risk level changed: recompute it (screening owns the
-    rules; bulk imports leave it to `shouhu risk recompute`), and keep the area columns of
-    the children's cases in step."""
-    from shouhu.cases.services import child_moved
-    from shouhu.screening import risk
-
-    for child in children:
-        risk.recompute(child)
-        child_moved(child)
+    """The registry facts behind the risk level changed: screening recomputes it and cases
+    keep their area columns in step (`signals.facts_changed`; bulk imports leave the risk
+    level to `shouhu risk recompute`)."""
+    signals.facts_changed.send(sender=Child, children=list(children))
 
 
 def apply_categories(

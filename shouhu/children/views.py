@@ -1,6 +1,6 @@
 """Browsing the registry: the list with filters and search, a child's file, reveals.
 
-Thin views: access through `shouhu.accounts.access`, reads through `selectors`.
+Thin views: access through `shouhu.access`, reads through `selectors`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import Promise, cached_property
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.audit.services import log_children_read
-from shouhu.children import forms, selectors, services
+from shouhu.children import forms, panels, selectors, services
 from shouhu.children.models import (
     Aid,
     AwayReason,
@@ -227,60 +227,6 @@ def child_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _network_context(user: User, child: Child, sensitive: bool, may_refer: bool) -> dict[str, Any]:
-    """Who serves the child (every organisation sees who else is there); open actions and
-    recent services for readers of sensitive fields; links to the cases the user may open."""
-    from shouhu.cases.selectors import support_network
-
-    network = support_network(user, child, detailed=sensitive)
-    ids = [c["id"] for c in network["cases"]]
-    mine = (
-        set(access.cases_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
-        if ids
-        else set()
-    )
-    return {
-        "network": network,
-        "my_cases": mine,
-        "may_refer": may_refer,
-        "sharing": services.sharing_status(child) if may_refer else None,
-        "may_record_consent": access.may_record_consent(user, child),
-    }
-
-
-def _risk_context(user: User, child: Child, levels: dict[str, str]) -> dict[str, Any]:
-    """The risk colour and why, for those who may see screening summaries (its reasons can
-    say that a screening needs follow-up, never more), and the trend of the scores the user
-    may see in full."""
-    from shouhu.screening.models import FollowUpTask, HomeVisit, RiskLevel, TaskStatus
-
-    if levels["needs_assessment"] == access.RESULTS_NONE:
-        return {}
-    level = RiskLevel.objects.filter(child=child).first()
-    if level is None:
-        return {}
-    language = "en" if (get_language() or "").startswith("en") else "zh-Hans"
-    from shouhu.screening.selectors import child_trends
-
-    return {
-        "trends": child_trends(user, child, levels=levels, language=language),
-        "risk": level,
-        # The reasons name sensitive facts (事实无人抚养, the guardianship rating, a mandatory
-        # report): below the sensitive class, the colour and the visits it sets only.
-        "risk_reasons": [r["label"].get(language, r["code"]) for r in level.reasons]
-        if access.may_see_risk_reasons(user, child)
-        else [],
-        "visit_task": FollowUpTask.objects.filter(
-            child=child, kind="home_visit", status=TaskStatus.OPEN
-        ).first(),
-        "may_record_visit": access.can_administer(user, child, kind="needs_assessment"),
-        "last_visit": HomeVisit.objects.filter(child=child)
-        .order_by("-visited_on")
-        .values_list("visited_on", flat=True)
-        .first(),
-    }
-
-
 @login_required
 @require_GET
 def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -318,8 +264,18 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": access.can_edit(user, child),
         "sees_screenings": sees_screenings,
         # Anyone but a volunteer may refer: exactly those who see screening summaries.
-        **_network_context(user, child, sensitive, may_refer=sees_screenings),
-        **_risk_context(user, child, screening_levels),
+        "may_refer": sees_screenings,
+        "sharing": services.sharing_status(child) if sees_screenings else None,
+        "may_record_consent": access.may_record_consent(user, child),
+        **panels.context(
+            panels.Page(
+                user=user,
+                child=child,
+                sensitive=sensitive,
+                may_refer=sees_screenings,
+                screening_levels=screening_levels,
+            )
+        ),
         **selectors.present_child_extras(child, classes),
         "history": selectors.present_history(list(history.object_list), classes),
         "history_page": history,

@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.children import forms as registry_forms
 from shouhu.children import selectors, services

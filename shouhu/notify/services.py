@@ -177,7 +177,7 @@ def send_to_parent(
 ) -> ParentMessage:
     """Record and send a message to a family member through every parent backend; a member
     without a phone number gets the record only (the facilitator calls instead)."""
-    from shouhu.children import protect
+    from shouhu.lib import protect
 
     now = now or clock.now()
     message = ParentMessage.objects.create(

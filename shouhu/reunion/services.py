@@ -31,7 +31,7 @@ from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Organisation, Role, User
 from shouhu.children.models import Child, FamilyMember, Relation
 from shouhu.lib import clock, dates, reunion_solver
@@ -474,13 +474,13 @@ def parent_availability_set(
 
 
 def parent_phone(member: FamilyMember) -> str:
-    from shouhu.children import protect
+    from shouhu.lib import protect
 
     return protect.unseal(member.phone_enc) if member.phone_enc else ""
 
 
 def _normal_phone(phone: str) -> str:
-    from shouhu.children import protect
+    from shouhu.lib import protect
 
     return protect.normalize_phone(phone) if phone.strip() else ""
 

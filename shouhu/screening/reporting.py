@@ -21,13 +21,12 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import OrgKind, Role, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
-from shouhu.children import protect
 from shouhu.children.models import Child, FamilyMember
-from shouhu.lib import clock
+from shouhu.lib import clock, protect
 from shouhu.notify.services import Message, send
 from shouhu.screening.models import Administration, MandatoryReport, Trigger
 

