@@ -9,6 +9,7 @@ ids (the error summary links to them), and a `success` message said after it sav
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 from django import forms
@@ -233,30 +234,27 @@ class PlanActionForm(CaseActionForm):
     assignee = forms.TypedChoiceField(
         label=_("Person responsible"), required=False, coerce=int, empty_value=None
     )
-    organisation = forms.ModelChoiceField(
-        label=_("Organisation responsible"),
-        queryset=Organisation.objects.none(),
-        required=False,
-        empty_label=_("(none)"),
+    organisation = forms.TypedChoiceField(
+        label=_("Organisation responsible"), required=False, coerce=int, empty_value=None
     )
 
-    def __init__(self, data: Any = None, *, case: Case, user: User, goal: Goal) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        case: Case,
+        user: User,
+        goal: Goal,
+        choices: PlanChoices | None = None,
+    ) -> None:
         super().__init__(data, case=case, user=user, prefix=f"action-{goal.pk}")
         self.goal = goal
-        members = [
-            (m.user_id, _person(m.user))
-            for m in case.members.filter(active=True).select_related("user")
-        ]
-        self.choice_field("assignee").choices = [("", _("(none)")), *members]
-        self.model_field("organisation").queryset = Organisation.objects.filter(active=True).filter(
-            pk__in=[
-                case.organisation_id,
-                *organisations_for(case).values_list("pk", flat=True)[:300],
-            ]
-        )
+        choices = choices or PlanChoices.of(case)
+        self.choice_field("assignee").choices = [("", _("(none)")), *choices.members]
+        self.choice_field("organisation").choices = [("", _("(none)")), *choices.organisations]
 
     def perform(self) -> PlanAction:
-        wanted = self.cleaned_data["assignee"]
+        wanted, org = self.cleaned_data["assignee"], self.cleaned_data["organisation"]
         return services.action_add(
             actor=self.user,
             goal=self.goal,
@@ -265,8 +263,29 @@ class PlanActionForm(CaseActionForm):
             owner=self.cleaned_data["owner"],
             due_on=self.cleaned_data["due_on"],
             assignee=User.objects.filter(pk=wanted).first() if wanted else None,
-            organisation=self.cleaned_data["organisation"],
+            organisation=Organisation.objects.filter(pk=org, active=True).first()
+            if org
+            else None,
         )
+
+
+@dataclass(frozen=True)
+class PlanChoices:
+    """The people and organisations an action can be given to, read once for every goal's
+    form on the page."""
+
+    members: list[tuple[int, str]]
+    organisations: list[tuple[int, str]]
+
+    @classmethod
+    def of(cls, case: Case) -> PlanChoices:
+        members = [
+            (m.user_id, _person(m.user))
+            for m in case.members.filter(active=True).select_related("user")
+        ]
+        own = [(case.organisation_id, case.organisation.name)]
+        others = [(o.pk, o.name) for o in organisations_for(case)[:300]]
+        return cls(members=members, organisations=own + others)
 
 
 class ActionDoneForm(CaseActionForm):

@@ -739,13 +739,22 @@ def decisions_waiting(user: User, *, purpose: str, limit: int = 200) -> list[dic
     area = access.jurisdiction_q(
         user, roles=frozenset({"supervisor"}), field="case__child__residence_id"
     )
+    # Who approves depends on the organisation and the child's place: asked once for each.
+    approves: dict[tuple[int, str], bool] = {}
+
+    def may_approve(a: Any) -> bool:
+        key = (a.case.organisation_id, a.case.child.residence_id)
+        if key not in approves:
+            approves[key] = user in access.approvers(a.case)
+        return approves[key]
+
     approvals = [
         a
         for a in Approval.objects.filter(decided_at__isnull=True)
         .filter(Q(case__organisation_id__in=named) | area)
         .select_related("case__child", "case__organisation", "requested_by")
         .order_by("requested_at", "id")[:limit]
-        if user in access.approvers(a.case)
+        if may_approve(a)
     ]
     rows: list[dict[str, Any]] = [
         {
@@ -763,8 +772,12 @@ def decisions_waiting(user: User, *, purpose: str, limit: int = 200) -> list[dic
         }
         for a in approvals
     ]
+    decides: dict[tuple[int, str], bool] = {}
     for intake in intake_page(user, purpose=purpose, pending_only=True, limit=limit):
-        if not access.may_decide_intake(user, intake):
+        key = (intake.organisation_id, intake.child.residence_id)
+        if key not in decides:
+            decides[key] = access.may_decide_intake(user, intake)
+        if not decides[key]:
             continue
         rows.append(
             {

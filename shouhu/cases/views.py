@@ -152,9 +152,10 @@ def _detail(
         actions = {
             a.pk: a for a in PlanAction.objects.filter(goal__case=case, status__in=OPEN_ACTION)
         }
+        choices = forms.PlanChoices.of(case) if open_case and goals else None
         for g in view["goals"]:
             if open_case:
-                g["form"] = form(forms.PlanActionForm, goal=goals[g["id"]])
+                g["form"] = form(forms.PlanActionForm, goal=goals[g["id"]], choices=choices)
             for a in g["actions"]:
                 if a["id"] in actions:
                     a["form"] = form(forms.ActionDoneForm, plan_action=actions[a["id"]])
