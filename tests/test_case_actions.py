@@ -482,3 +482,61 @@ def test_the_technology_envoys_menu_offers_only_what_they_use(world: World) -> N
     for hidden in ("Children", "Worklist", "Alerts", "Reports", "Cases"):
         assert f">{hidden}<" not in nav, hidden
     assert "Reunions" in nav and "Inbox" in nav
+
+
+def test_the_api_offers_the_pages_case_actions_with_the_same_rules(world: World) -> None:
+    from tests.test_api_cases import Api
+
+    case = _case(world, "services")
+    api = Api("socialworker")
+    base = f"/api/v1/cases/{case.pk}"
+    note = api.post(f"{base}/notes", {"text": "奶奶好多了"})
+    assert note.status_code == 201, note.content
+    assert CaseNote.objects.filter(case=case).count() == 1
+    assert api.post(f"{base}/notes", {"text": ""}).status_code == 400
+    conference = api.post(
+        f"{base}/conferences",
+        {
+            "held_on": clock.today().isoformat(),
+            "organisations": [case.organisation_id],
+            "participants": [world.users["admin"].pk],  # nobody the case could have: refused
+            "decisions": "school meets the family",
+        },
+    )
+    assert conference.status_code == 400 and "participants" in conference.json()["errors"]
+    conference = api.post(
+        f"{base}/conferences",
+        {
+            "held_on": clock.today().isoformat(),
+            "organisations": [case.organisation_id],
+            "participants": [world.socialworker.pk],
+            "decisions": "school meets the family",
+        },
+    )
+    assert conference.status_code == 201, conference.content
+    assert conference.json()["decisions"] == "school meets the family"
+    resource = Resource.objects.create(name="县医院心理科", kind="health", place_id=COUNTY)
+    referral = api.post(f"{base}/referrals", {"resource": resource.pk, "reason": "sleep"})
+    assert referral.status_code == 201, referral.content
+    rid = referral.json()["id"]
+    outcome = api.post(f"{base}/referrals/{rid}/outcome", {"outcome": "received"})
+    assert outcome.status_code == 200 and outcome.json()["outcome"] == "received"
+    transfer = {"kind": "referral", "to": world.orgs["clinic"].pk, "reason": "counselling"}
+    refused = api.post(f"{base}/transfers", transfer)
+    assert refused.status_code == 400 and "consent" in refused.json()["errors"]
+    registry.processing_basis_record(
+        actor=world.director_a,
+        child=case.child,
+        purpose="sharing",
+        basis="statutory_duty",
+        note="未保法第11条",
+    )
+    made = api.post(f"{base}/transfers", transfer)
+    assert made.status_code == 201, made.content
+    clinic = Api("counselor")
+    waiting = clinic.client.get("/api/v1/transfers", **clinic.headers).json()
+    assert [t["id"] for t in waiting] == [made.json()["id"]]
+    decided = clinic.post(f"/api/v1/transfers/{made.json()['id']}/decision", {"accept": True})
+    assert decided.status_code == 200, decided.content
+    assert decided.json()["transfer"]["status"] == "accepted" and decided.json()["case"]
+    assert Api("teacher_a").post(f"{base}/notes", {"text": "x"}).status_code == 404

@@ -6,15 +6,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Status
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, QueryDict
+from ninja import Field, Query, Router, Schema, Status
 
 from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Clean, Error, Strict
-from shouhu.cases import selectors, services
-from shouhu.cases.models import Approval, CaseTask, Goal, Intake, PlanAction
+from shouhu.cases import forms, selectors, services
+from shouhu.cases.models import (
+    Approval,
+    CaseTask,
+    ExternalReferral,
+    Goal,
+    Intake,
+    PlanAction,
+    Transfer,
+)
 from shouhu.lib import clock
 
 router = Router(tags=["cases"])
@@ -155,8 +164,6 @@ def _user(pk: int | None, field: str = "assignee") -> User | None:
         return None
     found = User.objects.filter(pk=pk, is_active=True).first()
     if found is None:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({field: ["No such user."]})
     return found
 
@@ -166,8 +173,6 @@ def _org(pk: int | None, field: str) -> Organisation | None:
         return None
     found = Organisation.objects.filter(pk=pk, active=True).first()
     if found is None:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({field: ["No such organisation."]})
     return found
 
@@ -547,3 +552,235 @@ def coordination(request: HttpRequest) -> dict[str, Any]:
     """Gaps, duplicated services, overdue follow-ups and caseloads in your jurisdiction
     (supervisors and officials)."""
     return selectors.coordination(current_user(request))
+
+
+# ---------------------------------------------------------------- the page's forms, over the API
+
+
+def _through_form(
+    request: HttpRequest,
+    form_class: type[forms.CaseActionForm],
+    case: Any,
+    payload: Strict,
+    **kw: Any,
+) -> Any:
+    """Run a page action with the page's own form: the same choices, the same field errors
+    (by field name), the same service."""
+    user = current_user(request)
+    prefix = form_class(case=case, user=user, **kw).prefix
+    data = QueryDict(mutable=True)
+    for name, value in payload.model_dump().items():
+        key = f"{prefix}-{name}"
+        if isinstance(value, list):
+            data.setlist(key, [str(v) for v in value])
+        elif isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif value is not None:
+            data[key] = str(value)
+    form = form_class(data, case=case, user=user, **kw)
+    if not form.is_valid():
+        raise ValidationError(
+            {name: [str(m) for m in errors] for name, errors in form.errors.items()}
+        )
+    return form.perform()
+
+
+class NoteIn(Strict):
+    text: str = Field(min_length=1, max_length=20000)
+
+
+class NoteOut(Schema):
+    id: int
+    written_at: dt.datetime
+    author: str
+
+
+class ConferenceIn(Strict):
+    held_on: dt.date
+    organisations: list[int] = Field(min_length=1, max_length=50)
+    participants: list[int] = Field(default_factory=list, max_length=100)
+    decisions: str = Field(min_length=1, max_length=5000)
+
+
+class ConferenceOut(Schema):
+    id: int
+    held_on: dt.date
+    decisions: str
+    organisations: list[str]
+    participants: list[str]
+
+
+class ExternalIn(Strict):
+    resource: int = Field(ge=1, le=MAX_ID)
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class ExternalOutcomeIn(Strict):
+    outcome: Literal["received", "refused", "dropped"]
+
+
+class ExternalOut(Schema):
+    id: int
+    resource: str
+    referred_on: dt.date
+    outcome: str
+    outcome_label: str
+
+
+class TransferIn(Strict):
+    kind: Literal["referral", "transfer"]
+    to: int = Field(ge=1, le=MAX_ID)
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class TransferOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    to: str
+    status: str
+    status_label: str
+
+
+class TransferDecisionOut(Schema):
+    transfer: TransferOut
+    case: int | None = Field(description="The receiving organisation's case, when accepted")
+
+
+def _transfer_out(t: Transfer) -> dict[str, Any]:
+    return {
+        "id": t.pk,
+        "kind": t.kind,
+        "kind_label": str(t.get_kind_display()),
+        "to": t.to_organisation.name,
+        "status": t.status,
+        "status_label": str(t.get_status_display()),
+    }
+
+
+@router.post("/cases/{case_id}/notes", response={201: NoteOut, **WRITE}, summary="Add a case note")
+def note_create(request: HttpRequest, case_id: int, payload: NoteIn) -> Status[dict[str, Any]]:
+    """Notes are encrypted and read only by those who work on the case."""
+    case = _case(request, case_id, "api_case_edit")
+    note = _through_form(request, forms.NoteForm, case, payload)
+    return Status(201, {"id": note.pk, "written_at": note.written_at, "author": str(note.author)})
+
+
+@router.post(
+    "/cases/{case_id}/conferences",
+    response={201: ConferenceOut, **WRITE},
+    summary="Record a case conference",
+)
+def conference_create(
+    request: HttpRequest, case_id: int, payload: ConferenceIn
+) -> Status[dict[str, Any]]:
+    """Participants are people on the case or who could join it (as on the page)."""
+    case = _case(request, case_id, "api_case_edit")
+    c = _through_form(request, forms.ConferenceForm, case, payload)
+    return Status(
+        201,
+        {
+            "id": c.pk,
+            "held_on": c.held_on,
+            "decisions": c.decisions,
+            "organisations": [o.name for o in c.organisations.all()],
+            "participants": [str(u) for u in c.participants.all()],
+        },
+    )
+
+
+def _external_out(r: ExternalReferral) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "resource": r.resource.name,
+        "referred_on": r.referred_on,
+        "outcome": r.outcome,
+        "outcome_label": str(r.get_outcome_display()),
+    }
+
+
+@router.post(
+    "/cases/{case_id}/referrals",
+    response={201: ExternalOut, **WRITE},
+    summary="Refer to a resource outside the system",
+)
+def external_create(
+    request: HttpRequest, case_id: int, payload: ExternalIn
+) -> Status[dict[str, Any]]:
+    """A resource of the child's county (the resource directory)."""
+    case = _case(request, case_id, "api_case_edit")
+    return Status(
+        201, _external_out(_through_form(request, forms.ExternalReferralForm, case, payload))
+    )
+
+
+@router.post(
+    "/cases/{case_id}/referrals/{referral_id}/outcome",
+    response={200: ExternalOut, **WRITE},
+    summary="Record a referral's outcome",
+)
+def external_outcome(
+    request: HttpRequest, case_id: int, referral_id: int, payload: ExternalOutcomeIn
+) -> dict[str, Any]:
+    case = _case(request, case_id, "api_case_edit")
+    referral = (
+        case.external_referrals.filter(pk=referral_id).first() if referral_id <= MAX_ID else None
+    )
+    if referral is None:
+        raise Http404
+    return _external_out(
+        _through_form(request, forms.ExternalOutcomeForm, case, payload, referral=referral)
+    )
+
+
+@router.post(
+    "/cases/{case_id}/transfers",
+    response={201: TransferOut, **WRITE},
+    summary="Refer or transfer to another organisation",
+)
+def transfer_create(
+    request: HttpRequest, case_id: int, payload: TransferIn
+) -> Status[dict[str, Any]]:
+    """Sharing the child's file follows the one referral rule (the guardian's consent or a
+    legal basis on record, the child's own request, an emergency): else 400 on `consent`."""
+    case = _case(request, case_id, "api_case_edit")
+    return Status(201, _transfer_out(_through_form(request, forms.TransferForm, case, payload)))
+
+
+@router.get(
+    "/transfers", response={200: list[TransferOut], **ERRORS}, summary="Transfers to decide"
+)
+def transfer_list(request: HttpRequest) -> list[dict[str, Any]]:
+    user = current_user(request)
+    return [_transfer_out(t) for t in selectors.transfers_waiting(user, purpose="api_transfers")]
+
+
+@router.post(
+    "/transfers/{transfer_id}/decision",
+    response={200: TransferDecisionOut, **WRITE},
+    summary="Accept or decline a referral or transfer",
+)
+def transfer_decision(
+    request: HttpRequest, transfer_id: int, payload: DecisionIn
+) -> dict[str, Any]:
+    user = current_user(request)
+    transfer = next(
+        (
+            t
+            for t in selectors.transfers_waiting(user, purpose="api_transfers")
+            if t.pk == transfer_id
+        ),
+        None,
+    )
+    if transfer is None:
+        raise Http404
+    case = services.transfer_decide(
+        actor=user,
+        transfer=transfer,
+        accept=payload.accept,
+        reason=payload.reason,
+        lead=_user(payload.lead, "lead"),
+    )
+    transfer.refresh_from_db()
+    return {"transfer": _transfer_out(transfer), "case": case.pk if case else None}
