@@ -228,3 +228,57 @@ def test_report_page_flow(world: World) -> None:
     outsider = Client()
     outsider.force_login(world.users["director_a"])
     assert outsider.get(reverse("screening:report", args=[report.pk])).status_code == 404
+
+
+def test_a_refused_report_keeps_what_was_typed_by_its_field(world: World) -> None:
+    client = Client()
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(world.users["director_b"])
+    child = world.children["b1"]
+    response = client.post(
+        reverse("screening:report_new", args=[child.pk]), {"description": "烫伤在手臂"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and 'href="#id_triggers_0"' in page
+    assert "Choose at least one situation." in page and "烫伤在手臂" in page
+    assert not MandatoryReport.objects.exists()
+    client.post(
+        reverse("screening:report_new", args=[child.pk]),
+        {"triggers": ["injury"], "description": "烫伤在手臂"},
+    )
+    report = MandatoryReport.objects.get()
+    refused = client.post(reverse("screening:report", args=[report.pk]), {"receiving_unit": "x"})
+    page = refused.content.decode()
+    assert refused.status_code == 400 and 'href="#id_police_told_at"' in page
+    assert "When were the police told?" in page and 'value="x"' in page
+
+
+def test_mandatory_reports_over_the_api(world: World) -> None:
+    from tests.test_api_cases import Api
+
+    child = world.children["b1"]
+    api = Api("director_b")
+    created = api.post(
+        f"/api/v1/children/{child.pk}/reports",
+        {"triggers": ["injury"], "description": "烫伤"},
+    )
+    assert created.status_code == 201, created.content
+    rid = created.json()["id"]
+    assert api.post(f"/api/v1/children/{child.pk}/reports", {"triggers": ["x"]}).status_code == 400
+    listed = api.get("/api/v1/reports").json()
+    assert [r["id"] for r in listed] == [rid] and listed[0]["completed"] is False
+    incomplete = api.post(
+        f"/api/v1/reports/{rid}/complete",
+        {"police_told_at": NOW.isoformat(), "receiving_unit": "", "police_reference": "A"},
+    )
+    assert incomplete.status_code == 400
+    done = api.post(
+        f"/api/v1/reports/{rid}/complete",
+        {
+            "police_told_at": (NOW - dt.timedelta(hours=1)).isoformat(),
+            "receiving_unit": "麻埠派出所",
+            "police_reference": "A-1",
+        },
+    )
+    assert done.status_code == 200 and done.json()["completed"] is True
+    assert Api("director_a").get(f"/api/v1/reports/{rid}").status_code == 404

@@ -14,8 +14,9 @@ from ninja import Field, Router, Schema, Status
 from shouhu import access
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Error, Strict
+from shouhu.audit.services import log_children_read
 from shouhu.lib.instruments import Instrument
-from shouhu.screening import registry, selectors, services, visits
+from shouhu.screening import registry, reporting, selectors, services, visits
 
 router = Router(tags=["screening"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -212,3 +213,98 @@ def visit_create(request: HttpRequest, child_id: int, payload: VisitIn) -> Statu
     )
     row = next(v for v in visits.present_visits(user, child) if v["id"] == visit.pk)
     return Status(201, row)
+
+
+# ---------------------------------------------------------------- mandatory reports
+
+
+class ReportIn(Strict):
+    """The page's `ReportForm`."""
+
+    triggers: list[str] = Field(min_length=1, max_length=20, description="`Trigger` values")
+    description: str = Field("", max_length=20000)
+    suspected: list[int] = Field(default_factory=list, max_length=50)
+
+
+class ReportCompleteIn(Strict):
+    police_told_at: dt.datetime
+    receiving_unit: str = Field(min_length=1, max_length=200)
+    police_reference: str = Field(min_length=1, max_length=100)
+
+
+class ReportOut(Schema):
+    id: int
+    child: int
+    child_name: str
+    triggers: list[str] = Field(description="In words")
+    description: str
+    reporter: str | None = Field(description="Only for those who may know who reported")
+    opened_at: dt.datetime
+    completed: bool
+    police_told_at: dt.datetime | None
+    receiving_unit: str
+    police_reference: str
+    suspected: list[str]
+
+
+@router.post(
+    "/children/{child_id}/reports",
+    response={201: ReportOut, **ERRORS},
+    summary="Open a mandatory report",
+)
+def report_create(request: HttpRequest, child_id: int, payload: ReportIn) -> Status[dict[str, Any]]:
+    """Call the police (110) first: this record keeps the duty visible until the police
+    report is recorded, and tells the township supervisor and the county bureau."""
+    user = current_user(request)
+    child = _child(request, child_id, "api_mandatory_report")
+    report = reporting.open_report(
+        actor=user,
+        child=child,
+        triggers=payload.triggers,
+        description=payload.description,
+        suspected=payload.suspected,
+    )
+    return Status(201, reporting.present_report(user, report))
+
+
+@router.get("/reports", response={200: list[ReportOut], **ERRORS}, summary="Mandatory reports")
+def report_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Open ones first, newest first (the first 200)."""
+    user = current_user(request)
+    rows = list(reporting.reports_visible_to(user).order_by("completed_at", "-opened_at")[:200])
+    log_children_read(
+        user=user,
+        child_ids=[r.child_id for r in rows],
+        purpose="api_mandatory_reports",
+        object_type="mandatory_report",
+    )
+    return [reporting.present_report(user, r) for r in rows]
+
+
+@router.get("/reports/{report_id}", response={200: ReportOut, **ERRORS}, summary="A report")
+def report_detail(request: HttpRequest, report_id: int) -> dict[str, Any]:
+    user = current_user(request)
+    if not 0 < report_id <= MAX_ID:
+        raise Http404
+    return reporting.present_report(user, reporting.get_report_for_user(user, report_id))
+
+
+@router.post(
+    "/reports/{report_id}/complete",
+    response={200: ReportOut, **ERRORS},
+    summary="Record the police report",
+)
+def report_complete(
+    request: HttpRequest, report_id: int, payload: ReportCompleteIn
+) -> dict[str, Any]:
+    user = current_user(request)
+    if not 0 < report_id <= MAX_ID:
+        raise Http404
+    report = reporting.complete(
+        actor=user,
+        report=reporting.get_report_for_user(user, report_id),
+        police_told_at=payload.police_told_at,
+        receiving_unit=payload.receiving_unit,
+        reference=payload.police_reference,
+    )
+    return reporting.present_report(user, report)

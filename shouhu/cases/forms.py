@@ -263,9 +263,7 @@ class PlanActionForm(CaseActionForm):
             owner=self.cleaned_data["owner"],
             due_on=self.cleaned_data["due_on"],
             assignee=User.objects.filter(pk=wanted).first() if wanted else None,
-            organisation=Organisation.objects.filter(pk=org, active=True).first()
-            if org
-            else None,
+            organisation=Organisation.objects.filter(pk=org, active=True).first() if org else None,
         )
 
 

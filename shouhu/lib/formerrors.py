@@ -34,7 +34,9 @@ def _of_form(form: forms.BaseForm, row: int | None = None) -> list[dict[str, str
             anchor, label = "", ""
         else:
             field = form[name]
-            anchor, label = field.id_for_label, str(field.label)
+            # A group of checkboxes has no one id: the first box of the group.
+            anchor = field.id_for_label or (f"{field.auto_id}_0" if field.auto_id else "")
+            label = str(field.label)
         if row is not None:
             label = _("Row %(row)s: %(field)s") % {"row": row, "field": label} if label else ""
         found += [{"anchor": anchor, "label": label, "message": str(m)} for m in messages]

@@ -1,5 +1,5 @@
 """Forms of the screening pages that are plain forms (the questionnaires have their own
-engine): the home visit."""
+engine): the home visit, the mandatory report."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock, dates
-from shouhu.screening.models import Administration, VisitPlace
+from shouhu.screening.models import Administration, Trigger, VisitPlace
 from shouhu.screening.visits import assessments_to_link, members_to_meet
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -80,3 +80,51 @@ class HomeVisitForm(forms.Form):
         cast(AssessmentChoice, self.fields["assessment"]).queryset = Administration.objects.filter(
             pk__in=[a.pk for a in linkable]
         )
+
+
+class ReportForm(forms.Form):
+    """A mandatory report (强制报告) opened from the child's page."""
+
+    triggers = forms.MultipleChoiceField(
+        label=_("Situation"),
+        choices=Trigger.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one situation.")},
+    )
+    description = forms.CharField(
+        label=_("What was disclosed or found"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    suspected = MemberChoices(
+        label=_("Family members suspected of the harm (they will not be told)"),
+        queryset=FamilyMember.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, data: Any = None, *, child: Child) -> None:
+        super().__init__(data)
+        cast(MemberChoices, self.fields["suspected"]).queryset = child.household.members.all()
+
+
+class ReportCompleteForm(forms.Form):
+    """Completing a report: when the police were told, which unit, its reference."""
+
+    police_told_at = forms.DateTimeField(
+        label=_("When the police were told"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        error_messages={"required": _("When were the police told?")},
+    )
+    receiving_unit = forms.CharField(
+        label=_("Receiving police unit"),
+        max_length=200,
+        error_messages={"required": _("Which police unit received the report?")},
+    )
+    police_reference = forms.CharField(
+        label=_("Police reference"),
+        max_length=100,
+        error_messages={"required": _("Give the reference the police gave.")},
+    )

@@ -12,8 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,6 +20,7 @@ from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.audit.services import log_children_read
 from shouhu.lib import clock
+from shouhu.lib.formerrors import error_summary, refuse
 from shouhu.lib.instruments import Instrument
 from shouhu.screening import (
     handback,
@@ -32,7 +31,8 @@ from shouhu.screening import (
     selectors,
     services,
 )
-from shouhu.screening.models import Alert, AlertStatus, Mode, Respondent, Trigger
+from shouhu.screening.forms import ReportCompleteForm, ReportForm
+from shouhu.screening.models import Alert, AlertStatus, Mode, Respondent
 
 
 def _language() -> str:
@@ -479,35 +479,29 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def report_new(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     child = access.get_child_for_user(user, pk, purpose="mandatory_report")
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            suspected = [int(v) for v in request.POST.getlist("suspected")]
-        except ValueError:
-            suspected = [-1]
+    form = ReportForm(request.POST or None, child=child)
+    if request.method == "POST" and form.is_valid():
         try:
             report = reporting.open_report(
                 actor=user,
                 child=child,
-                triggers=request.POST.getlist("triggers"),
-                description=request.POST.get("description", ""),
-                suspected=suspected,
+                triggers=form.cleaned_data["triggers"],
+                description=form.cleaned_data["description"],
+                suspected=[m.pk for m in form.cleaned_data["suspected"]],
             )
         except ValidationError as exc:
-            errors = exc.message_dict
+            refuse(form, exc)
         else:
+            messages.success(
+                request,
+                _("Saved: the report is open; the township supervisor and the bureau are told."),
+            )
             return redirect("screening:report", report.pk)
     return render(
         request,
         "screening/report_new.html",
-        {
-            "child": child,
-            "triggers": Trigger.choices,
-            "members": child.household.members.all(),
-            "errors": errors,
-            "posted": request.POST,
-        },
-        status=400 if errors else 200,
+        {"child": child, "form": form, "error_summary": error_summary(form)},
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -534,32 +528,31 @@ def report_list(request: HttpRequest) -> HttpResponse:
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     report = reporting.get_report_for_user(user, pk)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        told = parse_datetime(request.POST.get("police_told_at", "") or "")
-        if told is not None and timezone.is_naive(told):
-            told = timezone.make_aware(told)
+    form = ReportCompleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
         try:
             reporting.complete(
                 actor=user,
                 report=report,
-                police_told_at=told,
-                receiving_unit=request.POST.get("receiving_unit", ""),
-                reference=request.POST.get("police_reference", ""),
+                police_told_at=d["police_told_at"],
+                receiving_unit=d["receiving_unit"],
+                reference=d["police_reference"],
             )
         except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            refuse(form, exc)
         else:
+            messages.success(request, _("Saved: the police report is recorded."))
             return redirect("screening:report", report.pk)
     return render(
         request,
         "screening/report.html",
         {
             "report": reporting.present_report(user, report),
-            "errors": errors,
-            "posted": request.POST,
+            "form": form,
+            "error_summary": error_summary(form),
         },
-        status=400 if errors else 200,
+        status=400 if form.is_bound else 200,
     )
 
 
