@@ -758,3 +758,49 @@ def test_refused_settings_come_back_next_to_their_fields(world: World, site: Sit
         follow=True,
     )
     assert "Saved: the device is added." in saved.content.decode()
+
+
+def test_tickets_over_the_api(world: World, site: Site) -> None:
+    api, auth = _api("teacher_b")
+    device = site.devices.order_by("label").first()
+    assert device is not None
+    made = api.post(
+        "/api/v1/reunion/tickets",
+        {"site": site.pk, "device": device.pk, "problem": "屏幕不亮"},
+        content_type="application/json",
+        **auth,
+    )
+    assert made.status_code == 201, made.content
+    ticket = made.json()
+    assert ticket["device_label"] == device.label and ticket["status"] == "open"
+    assert "child" not in str(ticket)
+    wrong = api.post(
+        "/api/v1/reunion/tickets",
+        {"site": site.pk, "device": 999999, "problem": "x"},
+        content_type="application/json",
+        **auth,
+    )
+    assert wrong.status_code == 400 and "device" in wrong.json()["errors"]
+    envoy, eauth = _api("techenvoy")
+    listed = envoy.get("/api/v1/reunion/tickets", **eauth).json()
+    assert [t["id"] for t in listed] == [ticket["id"]]
+    taken = envoy.post(f"/api/v1/reunion/tickets/{ticket['id']}/take", **eauth)
+    assert taken.status_code == 200 and taken.json()["status"] == "taken"
+    empty = envoy.post(
+        f"/api/v1/reunion/tickets/{ticket['id']}/resolve",
+        {"resolution": ""},
+        content_type="application/json",
+        **eauth,
+    )
+    assert empty.status_code == 400
+    resolved = envoy.post(
+        f"/api/v1/reunion/tickets/{ticket['id']}/resolve",
+        {"resolution": "换了电源线"},
+        content_type="application/json",
+        **eauth,
+    )
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    closed = api.post(f"/api/v1/reunion/tickets/{ticket['id']}/close", **auth)
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    other, oauth = _api("teacher_a")
+    assert other.post(f"/api/v1/reunion/tickets/{ticket['id']}/take", **oauth).status_code == 404

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from shouhu import access
 from shouhu.accounts.models import User
@@ -22,10 +23,12 @@ from shouhu.api.schemas import (
     ChildPatch,
     Duplicates,
     Error,
+    MemberIn,
+    Strict,
 )
 from shouhu.audit.services import log_children_read
 from shouhu.children import selectors, services
-from shouhu.children.models import Child
+from shouhu.children.models import Child, Consent
 
 router = Router(tags=["children"])
 
@@ -208,3 +211,149 @@ def child_create(request: HttpRequest, payload: ChildCreate) -> Status[dict[str,
         ),
     )
     return Status(201, selectors.present_child(user, child))
+
+
+# ---------------------------------------------------------------- the family and consent
+
+
+class HouseholdPatch(Strict):
+    """The household page's fields; only those sent change."""
+
+    address: str | None = Field(None, max_length=200)
+    aid: Literal["none", "dibao", "tekun", "low_income"] | None = None
+    income_source: str | None = Field(None, max_length=200)
+    version: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+class MemberPatch(Strict):
+    """A family member's facts; only those sent change."""
+
+    name: str | None = Field(None, max_length=100)
+    is_guardian: bool | None = None
+    capacity: str | None = Field(None, max_length=32)
+    away: bool | None = None
+    away_place_code: str | None = Field(None, max_length=12)
+    away_since: dt.date | None = None
+    away_reason: str | None = Field(None, max_length=16)
+    workplace: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=30)
+
+
+class ConsentRecordIn(Strict):
+    given_by: int = Field(ge=1, le=MAX_ID, description="A guardian of the child's household")
+    given_on: dt.date
+    version: str = Field(min_length=1, max_length=20, description="Notice version")
+    scopes: list[Literal["registry", "screening", "sharing", "photos"]] = Field(
+        min_length=1, max_length=4
+    )
+
+
+class ConsentWithdrawIn(Strict):
+    withdrawn_on: dt.date | None = None
+
+
+class ConsentOut(Schema):
+    id: int
+    given_by: str
+    given_on: dt.date
+    version: str
+    scopes: list[str]
+    withdrawn_on: dt.date | None
+
+
+def _consent_out(c: Consent) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "given_by": c.given_by.name,
+        "given_on": c.given_on,
+        "version": c.version,
+        "scopes": list(c.scopes),
+        "withdrawn_on": c.withdrawn_on,
+    }
+
+
+@router.patch(
+    "/{child_id}/household",
+    response={200: ChildFile, **WRITE_ERRORS},
+    summary="Change the household",
+)
+def household_patch(request: HttpRequest, child_id: int, payload: HouseholdPatch) -> dict[str, Any]:
+    """The address (stored encrypted), the assistance (which feeds the poverty category of
+    every child of the household) and the income source."""
+    user = current_user(request)
+    child = _open(user, child_id, purpose="api_edit")
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version", None) or _if_match(request)
+    services.household_update(actor=user, child=child, changes=changes, version=version)
+    return selectors.present_child(user, Child.objects.get(pk=child.pk))
+
+
+@router.post(
+    "/{child_id}/members", response={201: ChildFile, **WRITE_ERRORS}, summary="Add a family member"
+)
+def member_create(request: HttpRequest, child_id: int, payload: MemberIn) -> Status[dict[str, Any]]:
+    user = current_user(request)
+    child = _open(user, child_id, purpose="api_edit")
+    services.member_add(actor=user, child=child, member=services.MemberData(**payload.model_dump()))
+    return Status(201, selectors.present_child(user, Child.objects.get(pk=child.pk)))
+
+
+@router.patch(
+    "/{child_id}/members/{member_id}",
+    response={200: ChildFile, **WRITE_ERRORS},
+    summary="Change a family member",
+)
+def member_patch(
+    request: HttpRequest, child_id: int, member_id: int, payload: MemberPatch
+) -> dict[str, Any]:
+    user = current_user(request)
+    child = _open(user, child_id, purpose="api_edit")
+    member = child.household.members.filter(pk=member_id).first() if member_id <= MAX_ID else None
+    if member is None:
+        raise Http404
+    services.member_update(
+        actor=user, member=member, changes=payload.model_dump(exclude_unset=True)
+    )
+    return selectors.present_child(user, Child.objects.get(pk=child.pk))
+
+
+@router.post(
+    "/{child_id}/consents", response={201: ConsentOut, **WRITE_ERRORS}, summary="Record a consent"
+)
+def consent_create(
+    request: HttpRequest, child_id: int, payload: ConsentRecordIn
+) -> Status[dict[str, Any]]:
+    """A guardian's consent (PIPL Art. 31), recorded by those who register the child or who
+    refer the child (a social worker who obtained it for a referral)."""
+    user = current_user(request)
+    child = _open(user, child_id, purpose="api_consent")
+    given_by = child.household.members.filter(pk=payload.given_by).first()
+    if given_by is None:
+        raise ValidationError({"given_by": [_("Consent must come from a guardian of this child.")]})
+    consent = services.consent_record(
+        actor=user,
+        child=child,
+        given_by=given_by,
+        given_on=payload.given_on,
+        version=payload.version,
+        scopes=payload.scopes,
+    )
+    return Status(201, _consent_out(consent))
+
+
+@router.post(
+    "/{child_id}/consents/{consent_id}/withdraw",
+    response={200: ConsentOut, **WRITE_ERRORS},
+    summary="Withdraw a consent",
+)
+def consent_withdraw(
+    request: HttpRequest, child_id: int, consent_id: int, payload: ConsentWithdrawIn
+) -> dict[str, Any]:
+    user = current_user(request)
+    child = _open(user, child_id, purpose="api_consent")
+    consent = child.consents.filter(pk=consent_id).first() if consent_id <= MAX_ID else None
+    if consent is None:
+        raise Http404
+    return _consent_out(
+        services.consent_withdraw(actor=user, consent=consent, on=payload.withdrawn_on)
+    )

@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Status
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
 
 from shouhu import access
 from shouhu.accounts.models import Organisation, User
@@ -26,6 +27,7 @@ from shouhu.reunion.models import (
     ParentAvailability,
     Session,
     Site,
+    Ticket,
 )
 
 router = Router(tags=["reunion"])
@@ -564,3 +566,110 @@ def contact_create(
         note=payload.note,
     )
     return Status(201, _contact(contact))
+
+
+# ---------------------------------------------------------------- technical-support tickets
+
+
+class TicketIn(Strict):
+    """The page's `TicketReportForm`: a fault at a site, on one of its devices or not."""
+
+    site: int = Field(ge=1, le=MAX_ID)
+    device: int | None = Field(None, ge=1, le=MAX_ID)
+    problem: str = Field(min_length=1, max_length=2000)
+
+
+class TicketResolveIn(Strict):
+    resolution: str = Field(min_length=1, max_length=2000)
+
+
+class TicketOut(Schema):
+    """A ticket names a site, a device and a problem: never a child."""
+
+    id: int
+    site: int
+    site_name: str
+    device: int | None
+    device_label: str | None
+    problem: str
+    status: str
+    status_label: str
+    reported_at: dt.datetime
+    taken_by: str | None
+    resolution: str
+
+
+def _ticket_out(t: Ticket) -> dict[str, Any]:
+    return {
+        "id": t.pk,
+        "site": t.site_id,
+        "site_name": t.site.name,
+        "device": t.device_id,
+        "device_label": t.device.label if t.device else None,
+        "problem": t.problem,
+        "status": t.status,
+        "status_label": str(t.get_status_display()),
+        "reported_at": t.reported_at,
+        "taken_by": str(t.taken_by) if t.taken_by else None,
+        "resolution": t.resolution,
+    }
+
+
+def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+    found = (
+        access.tickets_visible_to(current_user(request)).filter(pk=ticket_id).first()
+        if 0 < ticket_id <= MAX_ID
+        else None
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+@router.get("/reunion/tickets", response={200: list[TicketOut], **ERRORS}, summary="Tickets")
+def ticket_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """The tickets of your sites (technology envoys: of their area), open ones first."""
+    user = current_user(request)
+    rows = access.tickets_visible_to(user).select_related("site", "device", "taken_by")[:300]
+    return [_ticket_out(t) for t in rows]
+
+
+@router.post("/reunion/tickets", response={201: TicketOut, **ERRORS}, summary="Report a fault")
+def ticket_create(request: HttpRequest, payload: TicketIn) -> Status[dict[str, Any]]:
+    """A fault on a device re-plans its coming sessions (the page says who was rebooked)."""
+    user = current_user(request)
+    if access.is_tech_envoy(user):
+        raise PermissionDenied
+    site = access.sites_visible_to(user).filter(pk=payload.site).first()
+    if site is None:
+        raise ValidationError({"site": [_("Choose one of your sites.")]})
+    device = None
+    if payload.device is not None:
+        device = site.devices.filter(pk=payload.device).first()
+        if device is None:
+            raise ValidationError({"device": [_("This device is not at this site.")]})
+    reported = services.ticket_report(actor=user, site=site, device=device, problem=payload.problem)
+    return Status(201, _ticket_out(reported.ticket))
+
+
+@router.post("/reunion/tickets/{ticket_id}/take", response={200: TicketOut, **ERRORS})
+def ticket_take(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
+    user = current_user(request)
+    return _ticket_out(services.ticket_take(actor=user, ticket=_ticket(request, ticket_id)))
+
+
+@router.post("/reunion/tickets/{ticket_id}/resolve", response={200: TicketOut, **ERRORS})
+def ticket_resolve(
+    request: HttpRequest, ticket_id: int, payload: TicketResolveIn
+) -> dict[str, Any]:
+    user = current_user(request)
+    ticket = services.ticket_resolve(
+        actor=user, ticket=_ticket(request, ticket_id), resolution=payload.resolution
+    )
+    return _ticket_out(ticket)
+
+
+@router.post("/reunion/tickets/{ticket_id}/close", response={200: TicketOut, **ERRORS})
+def ticket_close(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
+    user = current_user(request)
+    return _ticket_out(services.ticket_close(actor=user, ticket=_ticket(request, ticket_id)))
