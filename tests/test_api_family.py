@@ -69,3 +69,21 @@ def test_consent_over_the_api_by_those_who_refer(world: World) -> None:
         },
     )
     assert volunteer.status_code in (403, 404)
+
+
+def test_the_export_over_the_api_is_the_pages_export(world: World) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from shouhu.audit.models import AccessLog
+
+    api = Api("director_a")
+    response = api.client.get("/api/v1/children/export", **api.headers)
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None and sheet.max_row >= 2
+    assert AccessLog.objects.filter(action="export", user=world.director_a).exists()
+    bad = api.client.get("/api/v1/children/export", {"include": "everything"}, **api.headers)
+    assert bad.status_code == 400

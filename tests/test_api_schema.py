@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 
 from shouhu.children import selectors
+from shouhu.children.exporting import XLSX
 from shouhu.children.models import Child
 from tests.test_api_auth import bearer, token_for
 from tests.world import BORN, ID_A1, VILLAGE_A, World
@@ -256,7 +257,9 @@ def _send(client: Client, method: str, path: str, headers: dict[str, str], **kw:
         body = json.dumps(kw.get("body", {}))
         response = getattr(client, method)(path, body, content_type="application/json", **headers)
     assert response.status_code < 500, (method, path, kw, response.content[:300])
-    if response.status_code != 204:
+    if response.status_code == 200 and path.endswith("/export"):  # the documented workbook
+        assert response["Content-Type"] == XLSX, (method, path, kw)
+    elif response.status_code != 204:
         assert response["Content-Type"].startswith("application/json"), (method, path, kw)
     return response
 

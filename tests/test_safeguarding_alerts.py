@@ -237,12 +237,14 @@ def test_api_supervisor_acknowledges_then_closes_an_imminent_alert(
     assert again.status_code == 400
     no_note = api.post(f"/api/v1/alerts/{danger.pk}/close", {"note": " "})
     assert no_note.status_code == 400 and "note" in no_note.json()["errors"]
+    acted = api.post(f"/api/v1/alerts/{danger.pk}/action", {"note": "已联系派出所"})
+    assert acted.status_code == 200 and acted.json()["status"] == "acknowledged"
     closed = api.post(f"/api/v1/alerts/{danger.pk}/close", {"note": "孩子已安全，已报警"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     danger.refresh_from_db()
     assert danger.status == AlertStatus.CLOSED
     kinds = list(danger.events.values_list("kind", flat=True))
-    assert kinds == ["raised", "notified", "acknowledged", "closed"]
+    assert kinds == ["raised", "notified", "acknowledged", "action", "closed"]
 
 
 def test_api_followers_see_no_reason_and_may_not_act(world: World, danger: Alert) -> None:

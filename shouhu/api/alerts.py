@@ -110,3 +110,12 @@ def alert_close(request: HttpRequest, alert_id: int, payload: AlertNoteIn) -> di
     user, alert = _alert(request, alert_id)
     safeguarding.record_action(actor=user, alert=alert, note=payload.note, close=True)
     return _after(user, alert)
+
+
+@router.post("/{alert_id}/action", response={200: AlertOut, **ERRORS}, summary="Record an action")
+def alert_action(request: HttpRequest, alert_id: int, payload: AlertNoteIn) -> dict[str, Any]:
+    """Record what was done on an acknowledged alert without closing it (`note` required):
+    the page's "Record an action"."""
+    user, alert = _alert(request, alert_id)
+    safeguarding.record_action(actor=user, alert=alert, note=payload.note, close=False)
+    return _after(user, alert)

@@ -92,6 +92,8 @@ SENSITIVE_COLUMNS = [(f"cat_{code}", CATEGORY_LABELS[code]) for code in SENSITIV
 IDENTIFYING_COLUMNS = [("id_number", "身份证号"), ("family_phones", "家庭成员电话")]
 YES_NO = {True: "是", False: "否"}
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 class ExportTooLarge(Exception):
     pass

@@ -12,9 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from shouhu.accounts.models import User
 from shouhu.children import exporting, importing
+from shouhu.children.exporting import XLSX
 from shouhu.children.views import filters_from
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ImportForm(forms.Form):
