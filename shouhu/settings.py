@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "shouhu.screening",
     "shouhu.cases",
     "shouhu.reunion",
+    "shouhu.jobs",
     "shouhu.demo",
     "shouhu.web",
 ]
