@@ -212,6 +212,8 @@ LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "shouhu" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Dates as people write them: 2026年12月4日 on the Chinese pages, 4 Dec 2026 on the English.
+FORMAT_MODULE_PATH = ["shouhu.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"
