@@ -891,3 +891,117 @@ def may_edit_parent(user: User, member: FamilyMember) -> bool:
         user=user, active=True, site__participants__child__in=children
     ).exists()
     return found
+
+
+# ---------------------------------------------------------------- screening and safeguarding
+# The getters of the screening app's objects: each one that returns a child's data writes
+# the access-log entry itself.
+
+FOLLOW_UP_ROLES = frozenset({Role.SUPERVISOR, Role.OFFICIAL})
+
+
+def alerts_visible_to(user: User) -> QuerySet[Any]:
+    """Alerts the user was notified of, and those of children inside the jurisdiction of the
+    user's registry roles (supervisors and officials follow their area's alerts)."""
+    Alert_ = _model("screening", "Alert")
+    found: QuerySet[Any] = (
+        Alert_.objects.filter(Q(recipients=user) | jurisdiction_q(user))
+        .distinct()
+        .select_related("child", "organisation", "acknowledged_by", "administration")
+    )
+    return found
+
+
+def get_alert_for_user(user: User, pk: object) -> Any:
+    """An alert the user may see (404 as a missing one), its read logged with the child."""
+    from shouhu.audit.models import Action
+    from shouhu.audit.services import log_access
+
+    key = _key(pk)
+    alert = alerts_visible_to(user).filter(pk=key).first()
+    if alert is None:
+        raise Http404
+    log_access(
+        user=user,
+        action=Action.VIEW_CHILD,
+        child_id=alert.child_id,
+        object_type="alert",
+        object_id=str(alert.pk),
+        purpose="safeguarding",
+    )
+    return alert
+
+
+def reports_visible_to(user: User) -> QuerySet[Any]:
+    """The user's own mandatory reports and those of children in the jurisdiction of their
+    registry roles (supervisors and officials follow them up)."""
+    Report_ = _model("screening", "MandatoryReport")
+    area = jurisdiction_q(user, roles=FOLLOW_UP_ROLES)
+    found: QuerySet[Any] = Report_.objects.filter(Q(reporter=user) | area).select_related("child")
+    return found
+
+
+def get_report_for_user(user: User, pk: object) -> Any:
+    """A mandatory report the user may see (404 as a missing one), its read logged with the
+    child and the sensitive class (a report names the harm)."""
+    from shouhu.audit.models import Action
+    from shouhu.audit.services import log_access
+
+    report = reports_visible_to(user).filter(pk=_key(pk)).first()
+    if report is None:
+        raise Http404
+    log_access(
+        user=user,
+        action=Action.VIEW_CHILD,
+        child_id=report.child_id,
+        object_type="mandatory_report",
+        object_id=str(report.pk),
+        fields=[SENSITIVE],
+        purpose="mandatory_report",
+    )
+    return report
+
+
+def get_administration_for_user(user: User, pk: object) -> tuple[Any, str]:
+    """A screening through its child's access check (404 when the child is not visible),
+    with the reader's level; `none` is refused. A full read is logged as a screening read
+    (the child's read is logged by `get_child_for_user`)."""
+    from django.core.exceptions import PermissionDenied
+
+    from shouhu.audit.models import Action
+    from shouhu.audit.services import log_access
+
+    Administration_ = _model("screening", "Administration")
+    administration = (
+        Administration_.objects.select_related("child", "administered_by")
+        .filter(pk=_key(pk))
+        .first()
+    )
+    if administration is None:
+        raise Http404
+    child = get_child_for_user(user, administration.child_id, purpose="screening")
+    level = screening_access(user, child, kind=administration.kind)
+    if level == RESULTS_NONE:
+        raise PermissionDenied(_("You may not see screening results."))
+    if level == RESULTS_FULL:
+        log_access(
+            user=user,
+            action=Action.VIEW_SCREENING,
+            child_id=child.pk,
+            object_type="administration",
+            object_id=str(administration.pk),
+            fields=[SENSITIVE],
+            purpose="screening",
+        )
+    return administration, level
+
+
+def _key(pk: object) -> int:
+    """A primary key from an address or a form: anything else is the same 404."""
+    try:
+        key = int(str(pk))
+    except ValueError:
+        raise Http404 from None
+    if not 0 < key <= 2**63 - 1:
+        raise Http404
+    return key

@@ -16,15 +16,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from shouhu import access
 from shouhu.accounts.models import OrgKind, Role, User
-from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock, protect
 from shouhu.notify.services import Message, send
@@ -143,31 +139,8 @@ def open_from_findings(administration: Administration, now: dt.datetime) -> Mand
     )
 
 
-def reports_visible_to(user: User) -> QuerySet[MandatoryReport]:
-    """The user's own reports and those of children in the jurisdiction of their registry
-    roles (supervisors and officials follow them up)."""
-    area = access.jurisdiction_q(user, roles=FOLLOW_UP_ROLES)
-    return MandatoryReport.objects.filter(Q(reporter=user) | area).select_related("child")
-
-
-def get_report_for_user(user: User, pk: object) -> MandatoryReport:
-    try:
-        key = int(str(pk))
-    except ValueError:
-        raise Http404 from None
-    report = reports_visible_to(user).filter(pk=key).first()
-    if report is None:
-        raise Http404
-    log_access(
-        user=user,
-        action=Action.VIEW_CHILD,
-        child_id=report.child_id,
-        object_type="mandatory_report",
-        object_id=str(report.pk),
-        fields=[access.SENSITIVE],
-        purpose="mandatory_report",
-    )
-    return report
+reports_visible_to = access.reports_visible_to
+get_report_for_user = access.get_report_for_user
 
 
 @transaction.atomic

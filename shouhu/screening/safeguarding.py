@@ -21,15 +21,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from shouhu import access
 from shouhu.accounts.models import OrgKind, Role, User
-from shouhu.audit.models import Action
-from shouhu.audit.services import log_access, log_children_read
+from shouhu.audit.services import log_children_read
 from shouhu.children.models import Child
 from shouhu.lib import clock
 from shouhu.notify.services import Message, send, settle
@@ -227,14 +225,7 @@ def escalate_overdue(now: dt.datetime | None = None) -> list[Alert]:
     return escalated
 
 
-def alerts_visible_to(user: User) -> QuerySet[Alert]:
-    """Alerts the user was notified of, and those of children inside the jurisdiction of the
-    user's registry roles (supervisors and officials follow their area's alerts)."""
-    return (
-        Alert.objects.filter(Q(recipients=user) | access.jurisdiction_q(user))
-        .distinct()
-        .select_related("child", "organisation", "acknowledged_by", "administration")
-    )
+alerts_visible_to = access.alerts_visible_to
 
 
 def alerts_listed(
@@ -256,25 +247,7 @@ def alerts_listed(
     return alerts
 
 
-def get_alert_for_user(user: User, pk: object) -> Alert:
-    from django.http import Http404
-
-    try:
-        key = int(str(pk))
-    except ValueError:
-        raise Http404 from None
-    alert = alerts_visible_to(user).filter(pk=key).first()
-    if alert is None:
-        raise Http404
-    log_access(
-        user=user,
-        action=Action.VIEW_CHILD,
-        child_id=alert.child_id,
-        object_type="alert",
-        object_id=str(alert.pk),
-        purpose="safeguarding",
-    )
-    return alert
+get_alert_for_user = access.get_alert_for_user
 
 
 @transaction.atomic

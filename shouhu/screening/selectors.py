@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -168,31 +167,7 @@ def confidential_givers(user: User, administrations: Sequence[Administration]) -
     }
 
 
-def get_administration_for_user(user: User, pk: int) -> tuple[Administration, str]:
-    """An administration through its child's access check (404 when the child is not
-    visible), with the reader's level; `none` is refused."""
-    from django.http import Http404
-
-    administration = (
-        Administration.objects.select_related("child", "administered_by").filter(pk=pk).first()
-    )
-    if administration is None:
-        raise Http404
-    child = access.get_child_for_user(user, administration.child_id, purpose="screening")
-    level = access.screening_access(user, child, kind=administration.kind)
-    if level == access.RESULTS_NONE:
-        raise PermissionDenied(_("You may not see screening results."))
-    if level == access.RESULTS_FULL:
-        log_access(
-            user=user,
-            action=Action.VIEW_SCREENING,
-            child_id=child.pk,
-            object_type="administration",
-            object_id=str(administration.pk),
-            fields=[access.SENSITIVE],
-            purpose="screening",
-        )
-    return administration, level
+get_administration_for_user = access.get_administration_for_user
 
 
 def trends(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
