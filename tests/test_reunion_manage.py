@@ -804,3 +804,15 @@ def test_tickets_over_the_api(world: World, site: Site) -> None:
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     other, oauth = _api("teacher_a")
     assert other.post(f"/api/v1/reunion/tickets/{ticket['id']}/take", **oauth).status_code == 404
+
+
+def test_a_device_with_an_open_fault_is_not_shown_as_working(world: World, site: Site) -> None:
+    device = site.devices.order_by("label").first()
+    assert device is not None
+    services.ticket_report(actor=world.users["teacher_b"], site=site, device=device, problem="黑屏")
+    client = _client(world.users["teacher_b"])
+    week = client.get(reverse("reunion:site", args=[site.pk])).content.decode()
+    shown = week.split(f'data-testid="device-{device.pk}"')[1].split("</span>")[0]
+    assert "fault reported" in shown and "Working" not in shown
+    manage = client.get(reverse("reunion:site_manage", args=[site.pk])).content.decode()
+    assert f'data-testid="device-fault-{device.pk}"' in manage and "黑屏" in manage

@@ -311,6 +311,7 @@ class DeviceForm(forms.Form):
             data, initial=initial, prefix=f"device-{device.pk}" if device else "device"
         )
         self.device = device
+        self.open_ticket: Any = None  # a fault reported and not yet resolved
 
 
 class FacilitatorForm(forms.Form):

@@ -419,6 +419,9 @@ def _site_page(
     context: dict[str, Any] = {"site": site, "form": site_form}
     if site is not None:
         devices = [pick(forms.DeviceForm(device=d)) for d in site.devices.all()]
+        tickets = selectors.open_tickets_by_device(site)
+        for form in devices:
+            form.open_ticket = tickets.get(form.device.pk)
         facilitators = [
             pick(forms.FacilitatorForm(site=site, facilitator=f))
             for f in site.facilitators.filter(active=True)
