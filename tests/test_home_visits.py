@@ -175,3 +175,27 @@ def test_the_worklist_leads_to_the_visit_form(world: World) -> None:
     risk.recompute(child)
     page = _client(world.director_a).get(reverse("screening:worklist")).content.decode()
     assert reverse("screening:visit_new", args=[child.pk]) in page
+
+
+def test_one_worklist_holds_visits_and_case_follow_ups_by_due_date(world: World) -> None:
+    from shouhu.cases import services as cases
+    from shouhu.cases.models import Case
+
+    child = world.children["a1"]
+    risk.recompute(child)
+    case = cases.case_open(actor=world.socialworker, child=child, channel="service", reason="x")
+    assert isinstance(case, Case)
+    cases.task_add(
+        actor=world.socialworker,
+        case=case,
+        kind="call",
+        title="ring grandmother",
+        due_on=TODAY + dt.timedelta(days=1),
+    )
+    page = _client(world.supervisor).get(reverse("screening:worklist")).content.decode()
+    table = page.split('data-testid="worklist"')[1].split("</table>")[0]
+    assert 'data-testid="task-home_visit"' in table and 'data-testid="task-case"' in table
+    assert "ring grandmother" in table
+    visit_due = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN).due_on
+    first = "task-case" if TODAY + dt.timedelta(days=1) <= visit_due else "task-home_visit"
+    assert table.index(first) == min(table.index("task-case"), table.index("task-home_visit"))

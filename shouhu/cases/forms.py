@@ -105,7 +105,6 @@ class CaseActionForm(forms.Form):
         """The version of the case the form was read at (0: none given, which is stale)."""
         return int(self.cleaned_data.get("version") or 0)
 
-
     def refuse(self, exc: ValidationError) -> None:
         refuse(self, exc)
 

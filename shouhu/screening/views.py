@@ -467,10 +467,38 @@ def worklist(request: HttpRequest) -> HttpResponse:
         purpose="worklist",
         detail={"visits": len(tasks), "follow_ups": len(follow_ups)},
     )
+    # One list, earliest due first: the home visits the risk level sets and the case
+    # follow-ups (two tables in the database still; one worklist for the person).
+    rows: list[dict[str, Any]] = [
+        {
+            "due_on": t.due_on,
+            "child": t.child,
+            "kind": "home_visit",
+            "level": t,
+            "url": reverse("screening:visit_new", args=[t.child_id])
+            if t.assignee_id == user.pk
+            else reverse("children:detail", args=[t.child_id]),
+            "label": _("Home visit"),
+            "assignee": t.assignee,
+        }
+        for t in tasks
+    ] + [
+        {
+            "due_on": t.due_on,
+            "child": t.case.child,
+            "kind": "case",
+            "level": None,
+            "url": reverse("cases:detail", args=[t.case_id]),
+            "label": f"{t.get_kind_display()}{_(': ')}{_(t.title)}",
+            "assignee": t.assignee,
+        }
+        for t in follow_ups
+    ]
+    rows.sort(key=lambda r: r["due_on"])
     return render(
         request,
         "screening/worklist.html",
-        {"tasks": tasks, "follow_ups": follow_ups, "today": today, "overdue": overdue},
+        {"rows": rows, "today": today, "overdue": overdue},
     )
 
 
