@@ -199,3 +199,31 @@ def test_one_worklist_holds_visits_and_case_follow_ups_by_due_date(world: World)
     visit_due = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN).due_on
     first = "task-case" if TODAY + dt.timedelta(days=1) <= visit_due else "task-home_visit"
     assert table.index(first) == min(table.index("task-case"), table.index("task-home_visit"))
+
+
+def test_a_visit_with_its_assessment_closes_one_task_not_the_next(world: World) -> None:
+    """The assessment submitted on the visit closes the visit task; recording the visit with
+    that assessment must not also close the next visit's task."""
+    from shouhu.screening import registry
+
+    child = world.children["a1"]
+    risk.recompute(child)
+    inst = registry.definition("home_visit")
+    administration = services.administer(
+        actor=world.director_a,
+        child=child,
+        instrument="home_visit",
+        answers={item.id: item.min_value for item in inst.items if item.show_if is None},
+    )
+    assert FollowUpTask.objects.filter(child=child, status=TaskStatus.DONE).count() == 1
+    visits.visit_record(
+        actor=world.director_a,
+        child=child,
+        visited_on=TODAY,
+        place="home",
+        assessment=administration,
+    )
+    assert FollowUpTask.objects.filter(child=child, status=TaskStatus.DONE).count() == 1
+    following = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN)
+    level = RiskLevel.objects.get(child=child)
+    assert following.due_on == TODAY + dt.timedelta(days=level.interval_days)

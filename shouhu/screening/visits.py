@@ -123,9 +123,12 @@ def visit_record(
         created_at=now,
     )
     visit.met.set(met)
-    FollowUpTask.objects.filter(child=child, kind=HOME_VISIT, status=TaskStatus.OPEN).update(
-        status=TaskStatus.DONE, done_at=now, done_by=actor, administration=assessment
-    )
+    # The visit closes the open visit task, unless its assessment already did when it was
+    # submitted: the task open now is then the next visit's, not this one's.
+    if assessment is None or not FollowUpTask.objects.filter(administration=assessment).exists():
+        FollowUpTask.objects.filter(child=child, kind=HOME_VISIT, status=TaskStatus.OPEN).update(
+            status=TaskStatus.DONE, done_at=now, done_by=actor, administration=assessment
+        )
     risk.recompute(child, now=now)
     if next_visit_on is not None:
         FollowUpTask.objects.filter(
