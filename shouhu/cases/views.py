@@ -4,7 +4,6 @@ decide, selectors read, the access module opens."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_GET, require_http_methods
@@ -34,28 +32,6 @@ from shouhu.lib import clock, typed_input
 from shouhu.lib.formerrors import error_summary, refuse
 
 BOARD_ROWS = 50
-
-
-def _flash(request: HttpRequest, exc: ValidationError) -> None:
-    for field, msgs in (
-        exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-    ).items():
-        for message in msgs:
-            messages.error(
-                request, f"{field}: {message}" if field and field != "__all__" else message
-            )
-
-
-def _date(value: str | None) -> dt.date | None:
-    try:
-        return parse_date(value or "")
-    except ValueError:
-        return None
-
-
-def _int(value: str | None) -> int:
-    """A positive whole number from a form, else 0 (which matches no row)."""
-    return int(value) if value and value.isdigit() and len(value) < 12 else 0
 
 
 @login_required

@@ -26,7 +26,6 @@ from shouhu.lib import clock, protect
 from shouhu.notify.services import Message, send
 from shouhu.screening.models import Administration, MandatoryReport, Trigger
 
-FOLLOW_UP_ROLES = frozenset({Role.SUPERVISOR, Role.OFFICIAL})
 # Home-visit findings that are mandatory-report situations.
 FLAG_TRIGGERS = {
     "living_alone_no_carer": Trigger.LIVING_ALONE,
