@@ -912,24 +912,32 @@ def alerts_visible_to(user: User) -> QuerySet[Any]:
     return found
 
 
-def get_alert_for_user(user: User, pk: object) -> Any:
-    """An alert the user may see (404 as a missing one), its read logged with the child."""
+def _opened(
+    user: User, found: Any, *, object_type: str, purpose: str, fields: Iterable[str] = ()
+) -> Any:
+    """An object of a child opened through one of the getters below: 404 when the user may
+    not see it (as a missing one), else its read logged with the child."""
     from shouhu.audit.models import Action
     from shouhu.audit.services import log_access
 
-    key = _key(pk)
-    alert = alerts_visible_to(user).filter(pk=key).first()
-    if alert is None:
+    if found is None:
         raise Http404
     log_access(
         user=user,
         action=Action.VIEW_CHILD,
-        child_id=alert.child_id,
-        object_type="alert",
-        object_id=str(alert.pk),
-        purpose="safeguarding",
+        child_id=found.child_id,
+        object_type=object_type,
+        object_id=str(found.pk),
+        fields=fields,
+        purpose=purpose,
     )
-    return alert
+    return found
+
+
+def get_alert_for_user(user: User, pk: object) -> Any:
+    """An alert the user may see, its read logged with the child."""
+    alert = alerts_visible_to(user).filter(pk=_key(pk)).first()
+    return _opened(user, alert, object_type="alert", purpose="safeguarding")
 
 
 def reports_visible_to(user: User) -> QuerySet[Any]:
@@ -944,22 +952,10 @@ def reports_visible_to(user: User) -> QuerySet[Any]:
 def get_report_for_user(user: User, pk: object) -> Any:
     """A mandatory report the user may see (404 as a missing one), its read logged with the
     child and the sensitive class (a report names the harm)."""
-    from shouhu.audit.models import Action
-    from shouhu.audit.services import log_access
-
     report = reports_visible_to(user).filter(pk=_key(pk)).first()
-    if report is None:
-        raise Http404
-    log_access(
-        user=user,
-        action=Action.VIEW_CHILD,
-        child_id=report.child_id,
-        object_type="mandatory_report",
-        object_id=str(report.pk),
-        fields=[SENSITIVE],
-        purpose="mandatory_report",
+    return _opened(
+        user, report, object_type="mandatory_report", purpose="mandatory_report", fields=[SENSITIVE]
     )
-    return report
 
 
 def get_administration_for_user(user: User, pk: object) -> tuple[Any, str]:
