@@ -105,7 +105,6 @@ from shouhu.cases.models import (  # noqa: E402
     Case,
     CaseMember,
     CaseRole,
-    CaseTask,
     Channel,
     ConsentBasis,
     Intake,
@@ -113,7 +112,6 @@ from shouhu.cases.models import (  # noqa: E402
     ServiceRecord,
     ServiceType,
     Stage,
-    TaskKind,
     Urgency,
 )
 from shouhu.children.models import Child  # noqa: E402
@@ -121,7 +119,9 @@ from shouhu.demo import services as demo  # noqa: E402
 from shouhu.demo.generator import HOME_COUNTY  # noqa: E402
 from shouhu.lib import dates  # noqa: E402
 from shouhu.places.models import Place, code_range  # noqa: E402
-from shouhu.screening.models import FollowUpTask, RiskLevel  # noqa: E402
+from shouhu.screening.models import RiskLevel  # noqa: E402
+from shouhu.tasks import selectors as task_selectors  # noqa: E402
+from shouhu.tasks.models import Task, TaskKind  # noqa: E402
 
 BATCH = 10_000
 WORKERS = 300
@@ -554,7 +554,7 @@ class CaseMaker:
             ]
             CaseMember.objects.bulk_create(members, batch_size=BATCH)
             tasks = [t for c in cases for t in self._tasks(c)]
-            CaseTask.objects.bulk_create(tasks, batch_size=BATCH)
+            Task.objects.bulk_create(tasks, batch_size=BATCH)
             services = [s for c in cases for s in self._services(c)]
             ServiceRecord.objects.bulk_create(services, batch_size=BATCH)
         for name, rows in (
@@ -566,7 +566,7 @@ class CaseMaker:
         ):
             self.counts[name] += len(rows)
 
-    def _tasks(self, case: Case) -> list[CaseTask]:
+    def _tasks(self, case: Case) -> list[Task]:
         rng, today = self.rng, self.today
         tasks = []
         for i in range(rng.randint(1, 3)):
@@ -585,13 +585,16 @@ class CaseMaker:
                     done_at = self.now - dt.timedelta(days=rng.uniform(0, 120))
                     due_on = done_at.date() + dt.timedelta(days=rng.randint(-5, 10))
             tasks.append(
-                CaseTask(
+                Task(
+                    child_id=case.child_id,
                     case=case,
                     kind=kind,
                     title=rng.choice(TASK_TITLES[kind]),
                     assignee_id=case.lead_id,
                     due_on=due_on,
                     recurring=kind == TaskKind.VISIT,
+                    status="done" if done_at else "open",
+                    created_at=case.opened_at,
                     done_at=done_at,
                     done_note="已完成" if done_at else "",
                 )
@@ -702,7 +705,7 @@ def fill_area_columns() -> int:
     cases = Case.objects.filter(residence="").update(
         residence=Subquery(Child.objects.filter(pk=OuterRef("child_id")).values("residence_id")[:1])
     )
-    tasks = CaseTask.objects.filter(residence="").update(
+    tasks = Task.objects.filter(residence="").update(
         residence=Subquery(Case.objects.filter(pk=OuterRef("case_id")).values("residence")[:1])
     )
     services = ServiceRecord.objects.filter(residence="").update(
@@ -719,16 +722,16 @@ def counts(who: Personas) -> dict[str, Any]:
         "risk_levels": dict(
             RiskLevel.objects.values_list("level").annotate(n=Count("pk")).order_by("level")
         ),
-        "open_visit_tasks": FollowUpTask.objects.filter(status="open").count(),
+        "open_visit_tasks": Task.objects.filter(kind="home_visit", status="open").count(),
         "cases": Case.objects.count(),
         "open_cases": Case.objects.exclude(stage=Stage.CLOSED).count(),
         "cases_in_supervisor_township": Case.objects.filter(**in_township).count(),
         "intakes": Intake.objects.count(),
         "case_members": CaseMember.objects.count(),
-        "case_tasks": CaseTask.objects.count(),
-        "open_case_tasks": CaseTask.objects.filter(done_at__isnull=True).count(),
-        "overdue_case_tasks": CaseTask.objects.filter(
-            done_at__isnull=True, due_on__lt=dates.today()
+        "case_tasks": Task.objects.filter(case__isnull=False).count(),
+        "open_case_tasks": Task.objects.filter(case__isnull=False, status="open").count(),
+        "overdue_case_tasks": Task.objects.filter(
+            case__isnull=False, status="open", due_on__lt=dates.today()
         ).count(),
         "services": ServiceRecord.objects.count(),
         "social_work_organisations": Organisation.objects.filter(
@@ -757,7 +760,7 @@ def busiest_worker() -> User:
 
 
 def first_tasks(user: User, status: str, today: dt.date) -> None:
-    list(selectors.tasks_for(user, status=status, today=today)[:200])
+    list(task_selectors.tasks_for(user, status=status, today=today)[:200])
 
 
 def worker_page(worker: User) -> None:

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "shouhu.audit",
     "shouhu.children",
     "shouhu.notify",
+    "shouhu.tasks",
     "shouhu.screening",
     "shouhu.cases",
     "shouhu.reunion",

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from shouhu.cases.models import CaseTask
 from shouhu.lib import clock
+from shouhu.tasks.models import Task
 from tests.test_api_auth import bearer, token_for
 from tests.world import TODAY, World
 
@@ -161,7 +161,7 @@ def test_services_and_overdue_tasks(world: World) -> None:
         f"{url}/tasks",
         {"kind": "call", "title": "call the father", "due_on": str(clock.today())},
     ).json()
-    CaseTask.objects.filter(pk=task["id"]).update(due_on=clock.today() - dt.timedelta(days=2))
+    Task.objects.filter(pk=task["id"]).update(due_on=clock.today() - dt.timedelta(days=2))
     overdue = api.get("/api/v1/tasks", status="overdue").json()["items"]
     assert [t["id"] for t in overdue] == [task["id"]] and overdue[0]["overdue"] is True
     assert (

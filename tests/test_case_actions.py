@@ -15,7 +15,6 @@ from shouhu.cases.models import (
     Case,
     CaseMember,
     CaseNote,
-    CaseTask,
     Conference,
     ExternalReferral,
     Goal,
@@ -26,6 +25,7 @@ from shouhu.cases.models import (
 )
 from shouhu.children import services as registry
 from shouhu.lib import clock
+from shouhu.tasks.models import Task
 from tests.world import COUNTY, World
 
 pytestmark = pytest.mark.django_db
@@ -309,7 +309,7 @@ def test_services_tasks_and_notes_on_the_page(world: World) -> None:
         ),
         case,
     )
-    task = CaseTask.objects.get(case=case, title="ring")
+    task = Task.objects.get(case=case, title="ring")
     _saved(_post(client, "task_done", case, {f"task-{task.pk}-note": "rang"}, task.pk), case)
     task.refresh_from_db()
     assert task.done_at is not None

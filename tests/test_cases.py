@@ -15,7 +15,6 @@ from shouhu.cases.models import (
     Case,
     CaseMember,
     CasePolicy,
-    CaseTask,
     Intake,
     IntakeStatus,
     ServiceRecord,
@@ -27,6 +26,8 @@ from shouhu.children.models import Child
 from shouhu.children.services import ConflictError
 from shouhu.notify.models import Notification
 from shouhu.screening.models import RiskLevel
+from shouhu.tasks import selectors as task_selectors
+from shouhu.tasks.models import Task
 from tests.world import NOW, TODAY, World
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def test_worker_opens_a_case_in_their_organisation(world: World) -> None:
     assert case.organisation == world.orgs["swo"]
     assert case.intake is not None and case.intake.status == IntakeStatus.ACCEPTED
     assert CaseMember.objects.filter(case=case, user=world.socialworker).exists()
-    visit = CaseTask.objects.get(case=case)
+    visit = Task.objects.get(case=case)
     assert visit.recurring and visit.assignee == world.socialworker
     level = RiskLevel.objects.get(child=case.child)
     assert visit.due_on == TODAY + dt.timedelta(days=level.interval_days)
@@ -282,7 +283,10 @@ def test_without_approval_policy_the_plan_moves_at_once_and_closure_is_direct(
         reason="back at school, weekly calls",
     )
     assert case.stage == Stage.CLOSED and case.outcome == "goals_met"
-    assert not CaseTask.objects.filter(case=case, done_at__isnull=True).exists()
+    # Closing cancels what was still open (done, with the closure as the note).
+    assert not Task.objects.filter(case=case, status="open").exists()
+    cancelled = Task.objects.get(case=case, status="cancelled")
+    assert cancelled.done_at is not None and cancelled.done_by == world.socialworker
     case = services.reopen(
         actor=world.socialworker, case=case, version=case.version, reason="grandmother died"
     )
@@ -399,7 +403,7 @@ def test_recurring_visit_follows_the_risk_interval(world: World) -> None:
     from shouhu.screening import risk
 
     risk.recompute(case.child, now=NOW)  # red: weekly
-    visit = CaseTask.objects.get(case=case)
+    visit = Task.objects.get(case=case)
     following = services.task_done(actor=world.socialworker, task=visit, note="seen", now=NOW)
     assert following is not None and following.due_on == TODAY + dt.timedelta(days=7)
     assert (
@@ -420,7 +424,7 @@ def test_recurring_visit_follows_the_risk_interval(world: World) -> None:
 
 def test_reminder_before_due_and_supervisor_told_when_overdue(world: World) -> None:
     case = _open(world)
-    CaseTask.objects.filter(case=case).delete()
+    Task.objects.filter(case=case).delete()
     task = services.task_add(
         actor=world.socialworker,
         case=case,
@@ -436,13 +440,15 @@ def test_reminder_before_due_and_supervisor_told_when_overdue(world: World) -> N
     assert Notification.objects.filter(user=world.socialworker, category="case_reminder").exists()
     assert Notification.objects.filter(user=world.supervisor, category="case_overdue").exists()
     overdue = list(
-        selectors.tasks_for(
+        task_selectors.tasks_for(
             world.socialworker, status="overdue", today=TODAY + dt.timedelta(days=3)
         )
     )
     assert overdue == [task]
     assert list(
-        selectors.tasks_for(world.supervisor, status="overdue", today=TODAY + dt.timedelta(days=3))
+        task_selectors.tasks_for(
+            world.supervisor, status="overdue", today=TODAY + dt.timedelta(days=3)
+        )
     ) == [task]
 
 
@@ -546,7 +552,7 @@ def test_coordination_finds_gaps_duplicates_overdue_and_caseloads(world: World) 
     assert board["duplicates"] == [
         {"child": a1.pk, "child_name": a1.name, "service_type": "counselling", "providers": 2}
     ]
-    CaseTask.objects.filter(case=case).update(due_on=TODAY - dt.timedelta(days=2))
+    Task.objects.filter(case=case).update(due_on=TODAY - dt.timedelta(days=2))
     board = selectors.coordination(world.supervisor, today=TODAY)
     assert board["overdue_by_worker"] == [
         {"worker": world.socialworker.pk, "name": "socialworker", "overdue": 1}
@@ -607,6 +613,4 @@ def test_a_child_who_moves_takes_the_area_columns_along(world: World) -> None:
     )
     case.refresh_from_db()
     assert case.residence == VILLAGE_B
-    assert set(CaseTask.objects.filter(case=case).values_list("residence", flat=True)) == {
-        VILLAGE_B
-    }
+    assert set(Task.objects.filter(case=case).values_list("residence", flat=True)) == {VILLAGE_B}

@@ -49,12 +49,13 @@ def test_every_persona_logs_in_and_has_children_in_scope(demo: None) -> None:
 
 
 def test_demo_has_screenings_an_alert_and_a_risk_level_for_every_child(demo: None) -> None:
-    from shouhu.screening.models import Administration, Alert, FollowUpTask, RiskLevel
+    from shouhu.screening.models import Administration, Alert, RiskLevel
+    from shouhu.tasks.models import Task
 
     assert Administration.objects.filter(instrument="gad7").exists()
     assert Alert.objects.exists()
     assert RiskLevel.objects.count() == Child.objects.count()
-    assert FollowUpTask.objects.filter(status="open").count() == Child.objects.count()
+    assert Task.objects.filter(kind="home_visit", status="open").count() == Child.objects.count()
     from shouhu.cases.models import Case
 
     worker = User.objects.get(username="socialworker1")
@@ -66,7 +67,7 @@ def test_demo_has_screenings_an_alert_and_a_risk_level_for_every_child(demo: Non
     call_command("demo", "load", children=600)  # again: nothing doubles
     assert Case.objects.count() == cases
     assert RiskLevel.objects.count() == Child.objects.count()
-    assert FollowUpTask.objects.filter(status="open").count() == Child.objects.count()
+    assert Task.objects.filter(kind="home_visit", status="open").count() == Child.objects.count()
 
 
 def test_director_sees_one_village_and_teacher_one_school(demo: None) -> None:

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from shouhu.children.models import FamilyMember
 from shouhu.screening import risk, services, visits
-from shouhu.screening.models import FollowUpTask, HomeVisit, RiskLevel, TaskStatus
+from shouhu.screening.models import HomeVisit, RiskLevel
+from shouhu.tasks.models import Task, TaskStatus
 from tests.world import TODAY, World
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def _post(client: Client, child_id: int, **data: Any) -> Any:
 def test_a_director_records_a_visit_and_the_next_one_is_scheduled(world: World) -> None:
     child = world.children["a1"]
     risk.recompute(child)
-    task = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN)
+    task = Task.objects.get(kind="home_visit", child=child, status=TaskStatus.OPEN)
     client = _client(world.director_a)
     form = client.get(reverse("screening:visit_new", args=[child.pk]))
     assert form.status_code == 200 and _father(world).name in form.content.decode()
@@ -59,13 +60,13 @@ def test_a_director_records_a_visit_and_the_next_one_is_scheduled(world: World) 
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE and task.done_by == world.director_a
     level = RiskLevel.objects.get(child=child)
-    following = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN)
+    following = Task.objects.get(kind="home_visit", child=child, status=TaskStatus.OPEN)
     assert following.due_on == TODAY + dt.timedelta(days=level.interval_days)
     history = client.get(response.url, follow=True).content.decode()
     assert "奶奶腿脚不便" in history and "Saved: the home visit is recorded." in history
     # A sooner next visit brings the task forward.
     _post(client, child.pk, next_visit_on=(TODAY + dt.timedelta(days=3)).isoformat())
-    following = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN)
+    following = Task.objects.get(kind="home_visit", child=child, status=TaskStatus.OPEN)
     assert following.due_on == TODAY + dt.timedelta(days=3)
 
 
@@ -196,7 +197,7 @@ def test_one_worklist_holds_visits_and_case_follow_ups_by_due_date(world: World)
     table = page.split('data-testid="worklist"')[1].split("</table>")[0]
     assert 'data-testid="task-home_visit"' in table and 'data-testid="task-case"' in table
     assert "ring grandmother" in table
-    visit_due = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN).due_on
+    visit_due = Task.objects.get(kind="home_visit", child=child, status=TaskStatus.OPEN).due_on
     first = "task-case" if TODAY + dt.timedelta(days=1) <= visit_due else "task-home_visit"
     assert table.index(first) == min(table.index("task-case"), table.index("task-home_visit"))
 
@@ -215,7 +216,7 @@ def test_a_visit_with_its_assessment_closes_one_task_not_the_next(world: World) 
         instrument="home_visit",
         answers={item.id: item.min_value for item in inst.items if item.show_if is None},
     )
-    assert FollowUpTask.objects.filter(child=child, status=TaskStatus.DONE).count() == 1
+    assert Task.objects.filter(kind="home_visit", child=child, status=TaskStatus.DONE).count() == 1
     visits.visit_record(
         actor=world.director_a,
         child=child,
@@ -223,7 +224,7 @@ def test_a_visit_with_its_assessment_closes_one_task_not_the_next(world: World) 
         place="home",
         assessment=administration,
     )
-    assert FollowUpTask.objects.filter(child=child, status=TaskStatus.DONE).count() == 1
-    following = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN)
+    assert Task.objects.filter(kind="home_visit", child=child, status=TaskStatus.DONE).count() == 1
+    following = Task.objects.get(kind="home_visit", child=child, status=TaskStatus.OPEN)
     level = RiskLevel.objects.get(child=child)
     assert following.due_on == TODAY + dt.timedelta(days=level.interval_days)

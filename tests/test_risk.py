@@ -14,7 +14,8 @@ from django.urls import reverse
 from shouhu.children.models import Child
 from shouhu.lib import risk as rules_lib
 from shouhu.screening import risk, safeguarding, services
-from shouhu.screening.models import Alert, FollowUpTask, RiskLevel, TaskStatus
+from shouhu.screening.models import Alert, RiskLevel
+from shouhu.tasks.models import Task, TaskStatus
 from tests.world import NOW, TODAY, World
 
 DEFAULT = risk.DEFAULT_RULES
@@ -129,7 +130,7 @@ def test_registration_sets_a_level_and_a_visit_for_the_village_director(world: W
     child = world.children["b1"]
     level = RiskLevel.objects.get(child=child)
     assert level.level == "green" and level.interval_days == 90
-    task = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN)
+    task = Task.objects.get(kind="home_visit", child=child, status=TaskStatus.OPEN)
     assert task.assignee == world.users["director_b"] and task.kind == "home_visit"
 
 
@@ -140,15 +141,15 @@ def test_parent_not_seen_for_a_year_is_red_and_brings_the_visit_forward(world: W
     level = RiskLevel.objects.get(child=child)
     assert level.level == "yellow" and level.interval_days == 30
     assert "parent_not_seen_6_12_months" in [r["code"] for r in level.reasons]
-    done = FollowUpTask.objects.get(child=child, status=TaskStatus.DONE)
+    done = Task.objects.get(kind="home_visit", child=child, status=TaskStatus.DONE)
     assert done.done_by == world.users["director_b"]
-    task = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN)
+    task = Task.objects.get(kind="home_visit", child=child, status=TaskStatus.OPEN)
     assert task.due_on == TODAY + dt.timedelta(days=30)
     _home_visit(world, child, hv_parent_last_seen=2)
     assert RiskLevel.objects.get(child=child).level == "red"
-    task = FollowUpTask.objects.get(child=child, status=TaskStatus.OPEN)
+    task = Task.objects.get(kind="home_visit", child=child, status=TaskStatus.OPEN)
     assert task.due_on == TODAY + dt.timedelta(days=7)
-    assert FollowUpTask.objects.filter(child=child, status=TaskStatus.OPEN).count() == 1
+    assert Task.objects.filter(kind="home_visit", child=child, status=TaskStatus.OPEN).count() == 1
 
 
 @pytest.mark.django_db
@@ -240,10 +241,12 @@ def test_batch_recompute_agrees_with_one_child_recompute(world: World) -> None:
         level = risk.recompute(child, now=NOW)
         one_by_one[child.pk] = (level.level, level.reasons, level.interval_days)
     tasks = dict(
-        FollowUpTask.objects.filter(status=TaskStatus.OPEN).values_list("child_id", "due_on")
+        Task.objects.filter(kind="home_visit", status=TaskStatus.OPEN).values_list(
+            "child_id", "due_on"
+        )
     )
     RiskLevel.objects.all().delete()
-    FollowUpTask.objects.filter(status=TaskStatus.OPEN).delete()
+    Task.objects.filter(kind="home_visit", status=TaskStatus.OPEN).delete()
     call_command("risk", "recompute")
     batch = {r.child_id: (r.level, r.reasons, r.interval_days) for r in RiskLevel.objects.all()}
     assert batch == one_by_one
@@ -253,7 +256,9 @@ def test_batch_recompute_agrees_with_one_child_recompute(world: World) -> None:
     }
     assert (
         dict(
-            FollowUpTask.objects.filter(status=TaskStatus.OPEN).values_list("child_id", "due_on")
+            Task.objects.filter(kind="home_visit", status=TaskStatus.OPEN).values_list(
+                "child_id", "due_on"
+            )
         ).keys()
         == tasks.keys()
     )

@@ -17,7 +17,6 @@ from shouhu.api.schemas import MAX_ID, Clean, Error, Strict
 from shouhu.cases import forms, selectors, services
 from shouhu.cases.models import (
     Approval,
-    CaseTask,
     ExternalReferral,
     Goal,
     Intake,
@@ -25,6 +24,9 @@ from shouhu.cases.models import (
     Transfer,
 )
 from shouhu.lib import clock
+from shouhu.tasks import selectors as task_selectors
+from shouhu.tasks.models import Task
+from shouhu.tasks.selectors import task_row
 
 router = Router(tags=["cases"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -462,9 +464,34 @@ def service_create(
     )
 
 
-@router.post(
-    "/cases/{case_id}/tasks", response={201: dict[str, Any], **WRITE}, summary="Add a follow-up"
-)
+class TaskOut(Schema):
+    """A follow-up. `case` is null for a home visit the child's risk level sets."""
+
+    id: int
+    case: int | None
+    child: int
+    child_name: str
+    kind: str
+    title: str
+    assignee: int | None
+    assignee_name: str
+    due_on: dt.date
+    recurring: bool
+    status: str
+    done_at: dt.datetime | None
+    overdue: bool
+
+
+class TaskList(Schema):
+    items: list[TaskOut]
+
+
+class TaskDoneOut(Schema):
+    task: TaskOut
+    next: TaskOut | None
+
+
+@router.post("/cases/{case_id}/tasks", response={201: TaskOut, **WRITE}, summary="Add a follow-up")
 def task_create(request: HttpRequest, case_id: int, payload: TaskIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     case = _case(request, case_id, "api_case_edit")
@@ -477,27 +504,42 @@ def task_create(request: HttpRequest, case_id: int, payload: TaskIn) -> Status[d
         assignee=_user(payload.assignee),
         recurring=payload.recurring,
     )
-    return Status(201, selectors.task_row(task, clock.today()))
+    return Status(201, task_row(task, clock.today()))
 
 
-@router.get("/tasks", response={200: dict[str, Any], **ERRORS}, summary="Your follow-ups")
+@router.get("/tasks", response={200: TaskList, **ERRORS}, summary="Your cases' follow-ups")
 def task_list(request: HttpRequest, query: Query[TaskQuery]) -> dict[str, Any]:
-    """Your follow-ups (supervisors and officials: also those of their area), `open` by
-    default, or `overdue`, `due` (within a week), `done`."""
+    """The follow-ups of your cases (supervisors and officials: also those of the cases of
+    their area), `open` by default, or `overdue`, `due` (within a week), `done`. The whole
+    worklist, home visits included, is `GET /worklist`."""
     user = current_user(request)
     today = clock.today()
-    rows = selectors.task_page(
-        user, purpose="api_task_list", status=query.status, today=today, limit=500
+    rows = task_selectors.worklist(
+        user, purpose="api_task_list", status=query.status, today=today, limit=500, cases_only=True
     )
-    return {"items": [selectors.task_row(t, today) for t in rows]}
+    return {"items": [task_row(t, today) for t in rows]}
 
 
-@router.post("/tasks/{task_id}/done", response={200: dict[str, Any], **WRITE}, summary="Done")
+@router.get("/worklist", response={200: TaskList, **ERRORS}, summary="Your worklist")
+def worklist(request: HttpRequest, query: Query[TaskQuery]) -> dict[str, Any]:
+    """Everything you owe, earliest due first: the home visits the children's risk levels
+    set and your cases' visits, calls and tasks (supervisors and officials: also those of
+    their area). The same list as the worklist page."""
+    user = current_user(request)
+    today = clock.today()
+    rows = task_selectors.worklist(
+        user, purpose="api_worklist", status=query.status, today=today, limit=500
+    )
+    return {"items": [task_row(t, today) for t in rows]}
+
+
+@router.post("/tasks/{task_id}/done", response={200: TaskDoneOut, **WRITE}, summary="Done")
 def task_done(request: HttpRequest, task_id: int, payload: TaskDoneIn) -> dict[str, Any]:
-    """Mark a follow-up done; a recurring visit or call returns the next one."""
+    """Mark a case's follow-up done; a recurring visit or call returns the next one. (A
+    home visit is done by recording the visit: `POST /children/{id}/visits`.)"""
     user = current_user(request)
     task = (
-        selectors.tasks_for(user, status="open").filter(pk=task_id).first()
+        task_selectors.tasks_for(user, status="open").filter(pk=task_id, case__isnull=False).first()
         if 0 < task_id <= MAX_ID
         else None
     )
@@ -505,10 +547,10 @@ def task_done(request: HttpRequest, task_id: int, payload: TaskDoneIn) -> dict[s
         raise Http404
     following = services.task_done(actor=user, task=task, note=payload.note)
     today = clock.today()
-    task = CaseTask.objects.select_related("case__child", "assignee").get(pk=task.pk)
+    task = Task.objects.select_related("child", "assignee").get(pk=task.pk)
     return {
-        "task": selectors.task_row(task, today),
-        "next": selectors.task_row(following, today) if following else None,
+        "task": task_row(task, today),
+        "next": task_row(following, today) if following else None,
     }
 
 

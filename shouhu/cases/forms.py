@@ -25,7 +25,6 @@ from shouhu.cases.models import (
     Approval,
     Case,
     CaseRole,
-    CaseTask,
     Channel,
     Domain,
     ExternalReferral,
@@ -39,13 +38,13 @@ from shouhu.cases.models import (
     Resource,
     ServiceType,
     Stage,
-    TaskKind,
     TransferKind,
     Urgency,
 )
 from shouhu.lib import clock
 from shouhu.lib.formerrors import refuse
 from shouhu.places.models import code_range
+from shouhu.tasks.models import CASE_KINDS, Task
 
 TEXT = 5000
 SHORT = 2000
@@ -394,12 +393,12 @@ class ServiceForm(CaseActionForm):
 class TaskForm(CaseActionForm):
     action = "task"
     success = _("Saved: the follow-up is on the worklist.")
-    kind = forms.ChoiceField(label=_("Kind"), choices=TaskKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[(k.value, k.label) for k in CASE_KINDS])
     title = forms.CharField(label=_("What"), max_length=200)
     due_on = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
     recurring = forms.BooleanField(label=_("Recurring"), required=False)
 
-    def perform(self) -> CaseTask:
+    def perform(self) -> Task:
         return services.task_add(
             actor=self.user,
             case=self.case,
@@ -420,11 +419,11 @@ class TaskDoneForm(CaseActionForm):
         widget=forms.TextInput(attrs={"placeholder": _("What was done (optional)")}),
     )
 
-    def __init__(self, data: Any = None, *, case: Case, user: User, task: CaseTask) -> None:
+    def __init__(self, data: Any = None, *, case: Case, user: User, task: Task) -> None:
         super().__init__(data, case=case, user=user, prefix=f"task-{task.pk}")
         self.task = task
 
-    def perform(self) -> CaseTask | None:
+    def perform(self) -> Task | None:
         return services.task_done(actor=self.user, task=self.task, note=self.cleaned_data["note"])
 
 

@@ -402,54 +402,6 @@ class ServiceRecord(models.Model):
         return f"{self.service_type_id} for {self.child_id}"
 
 
-class TaskKind(models.TextChoices):
-    VISIT = "visit", _("Visit")
-    CALL = "call", _("Phone call")
-    TASK = "task", _("Task")
-
-
-class CaseTask(models.Model):
-    """A follow-up owed by a worker: recurring visits and calls (the next is created when
-    one is done, on the interval the child's risk level sets) and one-off tasks."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
-    kind = models.CharField(_("kind"), max_length=8, choices=TaskKind.choices)
-    title = models.CharField(_("task"), max_length=200)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_tasks"
-    )
-    due_on = models.DateField(_("due"))
-    recurring = models.BooleanField(_("recurring"), default=False)
-    done_at = models.DateTimeField(_("done"), null=True, blank=True)
-    done_note = models.TextField(_("what was done"), blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
-    residence = models.CharField(max_length=12, editable=False)  # as on the case
-
-    class Meta:
-        ordering = ["due_on", "id"]
-        verbose_name = _("follow-up")
-        verbose_name_plural = _("follow-ups")
-        indexes = [
-            models.Index(fields=["assignee", "done_at", "due_on"], name="casetask_assignee_due"),
-            # Open follow-ups in due order (worklists read the first hundred or two).
-            models.Index(
-                fields=["due_on", "id"],
-                name="casetask_open_due",
-                condition=models.Q(done_at__isnull=True),
-            ),
-            # Open follow-ups of an area in due order, and overdue counts per worker.
-            models.Index(
-                fields=["residence", "due_on", "assignee"],
-                name="casetask_open_area",
-                condition=models.Q(done_at__isnull=True),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-
 class CaseNote(models.Model):
     """A case note: sensitive, encrypted at rest, read only by the case's workers."""
 

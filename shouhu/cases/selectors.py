@@ -20,7 +20,6 @@ from shouhu.cases.models import (
     Case,
     CaseMember,
     CaseRole,
-    CaseTask,
     Domain,
     GoalStatus,
     Outcome,
@@ -32,6 +31,7 @@ from shouhu.cases.models import (
 from shouhu.children.models import Child
 from shouhu.children.selectors import MASK
 from shouhu.lib import clock, protect
+from shouhu.tasks.models import Task, TaskStatus
 
 GAP_DAYS = 30
 DUPLICATE_DAYS = 30
@@ -173,6 +173,7 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
             "assignee": t.assignee_id,
             "due_on": t.due_on,
             "recurring": t.recurring,
+            "status": t.status,
             "done_at": t.done_at,
         }
         for t in case.tasks.all()[:100]
@@ -274,67 +275,6 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
                 purpose="case",
             )
     return view
-
-
-def tasks_for(
-    user: User, *, status: str = "open", today: dt.date | None = None
-) -> QuerySet[CaseTask]:
-    """A worker's follow-ups (and, for supervisors and officials, those of the cases of
-    their area): `open`, `overdue` (due before today), `due` (within a week), `done`. The
-    area is filtered on the task's own village column (no join)."""
-    today = today or clock.today()
-    follows = any(
-        g.place_prefix and g.role in access.FOLLOW_ROLES for g in access.scope_of(user).grants
-    )
-    works = bool(access.case_organisations(user)) or not follows
-    # Only the conditions that can match: an OR with an empty side keeps the planner from
-    # walking the open follow-ups in due order.
-    which = Q(pk__in=[])
-    if works:
-        which |= Q(assignee=user)
-    if follows:
-        which |= access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
-    rows = CaseTask.objects.filter(which).select_related("case__child", "assignee")
-    if status == "done":
-        return rows.filter(done_at__isnull=False).order_by("-done_at")
-    rows = rows.filter(done_at__isnull=True)
-    if status == "overdue":
-        rows = rows.filter(due_on__lt=today)
-    elif status == "due":
-        rows = rows.filter(due_on__lte=today + dt.timedelta(days=7))
-    return rows.order_by("due_on", "id")
-
-
-def task_page(
-    user: User, *, purpose: str, status: str = "open", today: dt.date | None = None, limit: int
-) -> list[CaseTask]:
-    """The first `limit` of `tasks_for`, their children logged as read."""
-    page = list(tasks_for(user, status=status, today=today)[:limit])
-    log_children_read(
-        user=user,
-        child_ids=[t.case.child_id for t in page],
-        purpose=purpose,
-        object_type="task",
-        detail={"status": status},
-    )
-    return page
-
-
-def task_row(task: CaseTask, today: dt.date) -> dict[str, Any]:
-    return {
-        "id": task.pk,
-        "case": task.case_id,
-        "child": task.case.child_id,
-        "child_name": task.case.child.name,
-        "kind": task.kind,
-        "title": task.title,
-        "assignee": task.assignee_id,
-        "assignee_name": task.assignee.username,
-        "due_on": task.due_on,
-        "recurring": task.recurring,
-        "done_at": task.done_at,
-        "overdue": task.done_at is None and task.due_on < today,
-    }
 
 
 SCHOOL_TEACHERS_SHOWN = 5
@@ -534,7 +474,7 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
     gaps = _gaps(user, today, limit)
     dup_rows = _duplicates(user, today, limit, DUPLICATE_DAYS)
     overdue = list(
-        CaseTask.objects.filter(area, done_at__isnull=True, due_on__lt=today)
+        Task.objects.filter(area, status=TaskStatus.OPEN, due_on__lt=today)
         .values("assignee_id")
         .annotate(n=Count("id"))
         .order_by("-n", "assignee_id")[:limit]

@@ -38,7 +38,6 @@ from shouhu.cases.models import (
     CaseNote,
     CasePolicy,
     CaseRole,
-    CaseTask,
     Channel,
     Conference,
     ConsentBasis,
@@ -57,7 +56,6 @@ from shouhu.cases.models import (
     ServiceType,
     Stage,
     StageChange,
-    TaskKind,
     Transfer,
     TransferKind,
     Urgency,
@@ -67,6 +65,7 @@ from shouhu.children.models import Child, ChildAssignment
 from shouhu.children.services import ConflictError
 from shouhu.lib import clock, protect
 from shouhu.notify.services import Message, send
+from shouhu.tasks.models import CASE_KINDS, Task, TaskKind, TaskStatus
 
 # Forward moves of an open case; closing and reopening have their own functions.
 NEXT = {
@@ -315,7 +314,8 @@ def _open_case(*, intake: Intake, lead: User, actor: User, now: dt.datetime) -> 
     StageChange.objects.create(case=case, stage=Stage.INTAKE, at=now, by=actor)
     CaseMember.objects.create(case=case, user=lead, role=_role_of(lead, case), added_at=now)
     _assign(case, lead, now)
-    CaseTask.objects.create(
+    Task.objects.create(
+        child=case.child,
         case=case,
         residence=case.residence,
         kind=TaskKind.VISIT,
@@ -323,6 +323,7 @@ def _open_case(*, intake: Intake, lead: User, actor: User, now: dt.datetime) -> 
         assignee=lead,
         due_on=timezone.localtime(now).date() + dt.timedelta(days=interval_days(case.child)),
         recurring=True,
+        created_at=now,
     )
     return case
 
@@ -531,8 +532,8 @@ def close(
 def _close(case: Case, actor: User, now: dt.datetime, outcome: str, reason: str) -> None:
     _enter(case, Stage.CLOSED, actor, now, reason)
     case.closed_at, case.outcome, case.closure_reason = now, outcome, reason
-    CaseTask.objects.filter(case=case, done_at__isnull=True).update(
-        done_at=now, done_note=_("Case closed")
+    Task.objects.filter(case=case, status=TaskStatus.OPEN).update(
+        status=TaskStatus.CANCELLED, done_at=now, done_by=actor, done_note=_("Case closed")
     )
 
 
@@ -895,11 +896,9 @@ def flag_all_duplicates(*, since: dt.date) -> int:
 
 
 def child_moved(child: Child) -> None:
-    """Keep the area columns of the child's cases and follow-ups in step with the registry."""
+    """Keep the area columns of the child's cases and services in step with the registry
+    (`tasks` keeps its follow-ups' own)."""
     Case.objects.filter(child=child).exclude(residence=child.residence_id).update(
-        residence=child.residence_id
-    )
-    CaseTask.objects.filter(case__child=child).exclude(residence=child.residence_id).update(
         residence=child.residence_id
     )
     ServiceRecord.objects.filter(child=child).exclude(residence=child.residence_id).update(
@@ -917,12 +916,13 @@ def task_add(
     due_on: dt.date,
     assignee: User | None = None,
     recurring: bool = False,
-) -> CaseTask:
+) -> Task:
     if not rules.may_work(actor, case):
         raise PermissionDenied(_("You do not work on this case."))
     assignee = assignee or actor
     errors: dict[str, list[str]] = {}
-    _choice(errors, "kind", kind, TaskKind)
+    if kind not in CASE_KINDS:
+        errors["kind"] = [_("Choose a visit, a call or a task.")]
     if not title.strip():
         errors["title"] = [_("Say what is to be done.")]
     if recurring and kind == TaskKind.TASK:
@@ -932,7 +932,8 @@ def task_add(
     if case.stage == Stage.CLOSED:
         errors.setdefault("__all__", []).append(_("The case is closed."))
     _check(errors)
-    return CaseTask.objects.create(
+    return Task.objects.create(
+        child=case.child,
         case=case,
         residence=case.residence,
         kind=kind,
@@ -940,33 +941,43 @@ def task_add(
         due_on=due_on,
         assignee=assignee,
         recurring=recurring,
+        created_at=clock.now(),
     )
 
 
 @transaction.atomic
 def task_done(
-    *, actor: User, task: CaseTask, note: str = "", now: dt.datetime | None = None
-) -> CaseTask | None:
+    *, actor: User, task: Task, note: str = "", now: dt.datetime | None = None
+) -> Task | None:
     """Mark a follow-up done; a recurring one schedules the next on the interval the
     child's risk level sets (returned)."""
     now = now or clock.now()
-    task = CaseTask.objects.select_for_update().get(pk=task.pk)
-    if task.assignee_id != actor.pk and not rules.may_work(actor, task.case):
+    task = Task.objects.select_related("case").select_for_update(of=("self",)).get(pk=task.pk)
+    case = task.case
+    if case is None:
+        raise ValidationError(_("This follow-up does not belong to a case."))
+    if task.assignee_id != actor.pk and not rules.may_work(actor, case):
         raise PermissionDenied(_("You do not work on this case."))
-    if task.done_at is not None:
+    if task.status != TaskStatus.OPEN:
         raise ValidationError(_("This follow-up is already done."))
-    task.done_at, task.done_note = now, note.strip()
-    task.save(update_fields=["done_at", "done_note"])
-    if task.recurring and task.case.is_open:
-        return CaseTask.objects.create(
-            case=task.case,
-            residence=task.case.residence,
+    task.status, task.done_at, task.done_by, task.done_note = (
+        TaskStatus.DONE,
+        now,
+        actor,
+        note.strip(),
+    )
+    task.save(update_fields=["status", "done_at", "done_by", "done_note"])
+    if task.recurring and case.is_open:
+        return Task.objects.create(
+            child_id=task.child_id,
+            case=case,
+            residence=case.residence,
             kind=task.kind,
             title=task.title,
             assignee=task.assignee,
-            due_on=timezone.localtime(now).date()
-            + dt.timedelta(days=interval_days(task.case.child)),
+            due_on=timezone.localtime(now).date() + dt.timedelta(days=interval_days(case.child)),
             recurring=True,
+            created_at=now,
         )
     return None
 
@@ -977,12 +988,15 @@ def remind(now: dt.datetime | None = None) -> tuple[int, int]:
     now = now or clock.now()
     today = timezone.localtime(now).date()
     reminded = escalated = 0
-    soon = CaseTask.objects.filter(
-        done_at__isnull=True, reminded_at__isnull=True, due_on__lte=today + dt.timedelta(days=1)
+    soon = Task.objects.filter(
+        case__isnull=False,
+        status=TaskStatus.OPEN,
+        reminded_at__isnull=True,
+        due_on__lte=today + dt.timedelta(days=1),
     ).select_related("assignee", "case")
     for task in soon:
         send(
-            [task.assignee],
+            [task.assignee] if task.assignee else [],
             lambda task=task: Message(  # type: ignore[misc]
                 "case_reminder",
                 _("Follow-up due %(due)s: %(title)s")
@@ -995,12 +1009,12 @@ def remind(now: dt.datetime | None = None) -> tuple[int, int]:
         task.reminded_at = now
         task.save(update_fields=["reminded_at"])
         reminded += 1
-    late = CaseTask.objects.filter(
-        done_at__isnull=True, escalated_at__isnull=True, due_on__lt=today
+    late = Task.objects.filter(
+        case__isnull=False, status=TaskStatus.OPEN, escalated_at__isnull=True, due_on__lt=today
     ).select_related("case__child", "assignee")
     for task in late:
         send(
-            rules.approvers(task.case),
+            rules.approvers(task.case) if task.case else [],
             lambda task=task: Message(  # type: ignore[misc]
                 "case_overdue",
                 _("Overdue follow-up of %(worker)s (due %(due)s)")

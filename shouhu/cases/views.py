@@ -135,7 +135,7 @@ def _detail(
             for a in g["actions"]:
                 if a["id"] in actions:
                     a["form"] = form(forms.ActionDoneForm, plan_action=actions[a["id"]])
-        tasks = {t.pk: t for t in case.tasks.filter(done_at__isnull=True)}
+        tasks = {t.pk: t for t in case.tasks.filter(status="open")}
         for t in view["tasks"]:
             if t["id"] in tasks:
                 t["form"] = form(forms.TaskDoneForm, task=tasks[t["id"]])

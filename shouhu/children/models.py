@@ -94,6 +94,15 @@ class Aid(models.TextChoices):
     LOW_INCOME = "low_income", _("Low-income household")
 
 
+class RiskColour(models.TextChoices):
+    """A child's risk colour (computed by `screening.risk`; carried by follow-ups too)."""
+
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    ORANGE = "orange", _("Orange")
+    RED = "red", _("Red")
+
+
 class Household(models.Model):
     village = models.ForeignKey(
         "places.Place",

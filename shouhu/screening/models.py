@@ -10,6 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The colour is the registry's (follow-ups carry it too); re-exported for the screening code.
+from shouhu.children.models import RiskColour as RiskColour
+
 
 class Respondent(models.TextChoices):
     CHILD = "child", _("The child")
@@ -261,13 +264,6 @@ class AlertEvent(models.Model):
         return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
-class RiskColour(models.TextChoices):
-    GREEN = "green", _("Green")
-    YELLOW = "yellow", _("Yellow")
-    ORANGE = "orange", _("Orange")
-    RED = "red", _("Red")
-
-
 class RiskLevel(models.Model):
     """A child's current risk colour and why, recomputed whenever one of its inputs changes
     (never typed by hand)."""
@@ -294,63 +290,6 @@ class RiskLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child_id}: {self.level}"
-
-
-class TaskStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
-class FollowUpTask(models.Model):
-    """A home visit or follow-up owed to a child by the responsible child director, due by
-    the interval the risk level sets."""
-
-    child = models.ForeignKey(
-        "children.Child", on_delete=models.CASCADE, related_name="follow_up_tasks"
-    )
-    kind = models.CharField(_("kind"), max_length=20, default="home_visit")
-    due_on = models.DateField(_("due"))
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    level = models.CharField(_("risk level"), max_length=8, choices=RiskColour.choices)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="follow_up_tasks",
-    )
-    status = models.CharField(
-        _("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN
-    )
-    created_at = models.DateTimeField(_("created"))
-    done_at = models.DateTimeField(_("done"), null=True, blank=True)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    administration = models.ForeignKey(
-        Administration, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["due_on", "id"]
-        verbose_name = _("follow-up task")
-        verbose_name_plural = _("follow-up tasks")
-        indexes = [
-            models.Index(fields=["assignee", "status", "due_on"], name="task_assignee_due"),
-            models.Index(fields=["child", "status"], name="task_child_status"),
-            models.Index(fields=["status", "due_on", "id"], name="task_status_due"),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["child", "kind"],
-                condition=models.Q(status="open"),
-                name="task_one_open_per_kind",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.child_id} {self.due_on}"
 
 
 class Trigger(models.TextChoices):

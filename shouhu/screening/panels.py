@@ -9,8 +9,9 @@ from django.utils.translation import get_language
 
 from shouhu import access
 from shouhu.children.panels import Page
-from shouhu.screening.models import FollowUpTask, HomeVisit, RiskLevel, TaskStatus
+from shouhu.screening.models import HomeVisit, RiskLevel
 from shouhu.screening.selectors import child_trends
+from shouhu.tasks.selectors import open_home_visit
 
 
 def risk_panel(page: Page) -> dict[str, Any]:
@@ -32,9 +33,7 @@ def risk_panel(page: Page) -> dict[str, Any]:
         "risk_reasons": [r["label"].get(language, r["code"]) for r in level.reasons]
         if access.may_see_risk_reasons(user, child)
         else [],
-        "visit_task": FollowUpTask.objects.filter(
-            child=child, kind="home_visit", status=TaskStatus.OPEN
-        ).first(),
+        "visit_task": open_home_visit(child.pk),
         "may_record_visit": access.can_administer(user, child, kind="needs_assessment"),
         "last_visit": HomeVisit.objects.filter(child=child)
         .order_by("-visited_on")

@@ -32,26 +32,25 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-from shouhu import access
 from shouhu.accounts.models import Membership, Role, User
 from shouhu.children.models import Child
 from shouhu.lib import clock, dates
 from shouhu.lib import risk as rules_lib
 from shouhu.lib.categories import CATEGORY_CODES
-from shouhu.places.models import code_range
 from shouhu.screening.models import (
     Administration,
     Alert,
     AlertStatus,
-    FollowUpTask,
     HomeVisit,
     MandatoryReport,
     Priority,
     RiskLevel,
-    TaskStatus,
 )
 from shouhu.screening.services import answers_of
+from shouhu.tasks import services as task_services
+from shouhu.tasks.models import Task, TaskKind, TaskStatus
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "risk_rules.toml"
 SCREENING_WINDOW_DAYS = 180
@@ -205,10 +204,10 @@ def _assess(child: Child, inputs: Inputs, now: dt.datetime) -> RiskLevel:
 def _visit_task(
     level: RiskLevel,
     inputs: Inputs,
-    task: FollowUpTask | None,
+    task: Task | None,
     director: User | None,
     now: dt.datetime,
-) -> tuple[FollowUpTask, bool]:
+) -> tuple[Task, bool]:
     """The child's open home-visit task after this assessment, and whether it must be
     written: due `interval` days after the last visit (or from now when there has been
     none); a more urgent level brings an open task forward, never back."""
@@ -220,14 +219,16 @@ def _visit_task(
     reason = level.reasons[0]["code"] if level.reasons else "routine"
     if task is None:
         return (
-            FollowUpTask(
+            Task(
                 child_id=level.child_id,
-                kind=HOME_VISIT,
+                kind=TaskKind.HOME_VISIT,
+                title=gettext_noop("Home visit"),  # shown in the reader's language
                 due_on=due,
                 reason=reason,
                 level=level.level,
                 assignee=director,
                 created_at=now,
+                residence=level.residence,
             ),
             True,
         )
@@ -239,11 +240,13 @@ def _visit_task(
         task.level, task.reason, changed = level.level, reason, True
     if task.assignee_id is None and director is not None:
         task.assignee, changed = director, True
+    if task.residence != level.residence:
+        task.residence, changed = level.residence, True
     return task, changed
 
 
 LEVEL_FIELDS = ["level", "reasons", "facts", "computed_at", "interval_days", "residence"]
-TASK_FIELDS = ["due_on", "level", "reason", "assignee"]
+TASK_FIELDS = ["due_on", "level", "reason", "assignee", "residence"]
 
 
 @transaction.atomic
@@ -255,8 +258,8 @@ def recompute(child: Child, *, now: dt.datetime | None = None) -> RiskLevel:
     RiskLevel.objects.update_or_create(
         child=child, defaults={name: getattr(level, name) for name in LEVEL_FIELDS}
     )
-    open_task = FollowUpTask.objects.filter(
-        child=child, kind=HOME_VISIT, status=TaskStatus.OPEN
+    open_task = Task.objects.filter(
+        child=child, kind=TaskKind.HOME_VISIT, status=TaskStatus.OPEN
     ).first()
     director = directors_of([child.residence_id]).get(child.residence_id)
     task, changed = _visit_task(level, inputs, open_task, director, now)
@@ -284,13 +287,13 @@ def recompute_all(
             directors = directors_of({c.residence_id for c in children})
             tasks = {
                 t.child_id: t
-                for t in FollowUpTask.objects.filter(
-                    child_id__in=chunk, kind=HOME_VISIT, status=TaskStatus.OPEN
+                for t in Task.objects.filter(
+                    child_id__in=chunk, kind=TaskKind.HOME_VISIT, status=TaskStatus.OPEN
                 )
             }
             levels: list[RiskLevel] = []
-            new_tasks: list[FollowUpTask] = []
-            changed_tasks: list[FollowUpTask] = []
+            new_tasks: list[Task] = []
+            changed_tasks: list[Task] = []
             for child in children:
                 level = _assess(child, inputs[child.pk], now)
                 levels.append(level)
@@ -308,8 +311,8 @@ def recompute_all(
             RiskLevel.objects.bulk_create(
                 levels, update_conflicts=True, unique_fields=["child"], update_fields=LEVEL_FIELDS
             )
-            FollowUpTask.objects.bulk_create(new_tasks)
-            FollowUpTask.objects.bulk_update(changed_tasks, TASK_FIELDS)
+            Task.objects.bulk_create(new_tasks)
+            Task.objects.bulk_update(changed_tasks, TASK_FIELDS)
         done += len(children)
     return done
 
@@ -323,50 +326,23 @@ def assess_new(children: Sequence[Child], *, now: dt.datetime | None = None) -> 
     empty = Inputs()
     directors = directors_of({c.residence_id for c in children})
     levels: list[RiskLevel] = []
-    tasks: list[FollowUpTask] = []
+    new_tasks: list[Task] = []
     for child in children:
         level = _assess(child, empty, now)
         levels.append(level)
         task, _ = _visit_task(level, empty, None, directors.get(child.residence_id), now)
-        tasks.append(task)
+        new_tasks.append(task)
     RiskLevel.objects.bulk_create(levels, batch_size=2000)
-    FollowUpTask.objects.bulk_create(tasks, batch_size=2000)
+    Task.objects.bulk_create(new_tasks, batch_size=2000)
     return len(levels)
-
-
-def worklist(user: User, *, today: dt.date, limit: int = 500) -> list[FollowUpTask]:
-    """Open tasks the user owes, and, for supervisors and officials, those of the children
-    in their jurisdiction: first `limit` by due date. Each source is read on its own index
-    in due order (an OR over a join would sort the whole area), then merged."""
-    rows: dict[int, FollowUpTask] = {}
-    sources = [FollowUpTask.objects.filter(assignee=user)]
-    for grant in access.scope_of(user).grants:
-        if grant.place_prefix and grant.role in {Role.SUPERVISOR, Role.OFFICIAL}:
-            low, high = code_range(grant.place_prefix)
-            sources.append(
-                FollowUpTask.objects.filter(
-                    child__residence_id__gte=low, child__residence_id__lte=high
-                )
-            )
-    for source in sources:
-        for task in (
-            source.filter(status=TaskStatus.OPEN)
-            .select_related("child", "assignee")
-            .order_by("due_on", "id")[:limit]
-        ):
-            rows[task.pk] = task
-    return sorted(rows.values(), key=lambda t: (t.due_on, t.pk))[:limit]
 
 
 def visit_done(administration: Administration, *, now: dt.datetime | None = None) -> None:
     """A home-visit assessment closes the open visit task (the next one is scheduled by the
     recomputation that follows)."""
-    now = now or clock.now()
-    FollowUpTask.objects.filter(
-        child_id=administration.child_id, kind=HOME_VISIT, status=TaskStatus.OPEN
-    ).update(
-        status=TaskStatus.DONE,
-        done_at=now,
-        done_by=administration.administered_by,
-        administration=administration,
+    task_services.home_visit_done(
+        administration.child_id,
+        by=administration.administered_by,
+        now=now or clock.now(),
+        administration_id=administration.pk,
     )

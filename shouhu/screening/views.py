@@ -26,13 +26,14 @@ from shouhu.screening import (
     handback,
     registry,
     reporting,
-    risk,
     safeguarding,
     selectors,
     services,
 )
 from shouhu.screening.forms import ReportCompleteForm, ReportForm
 from shouhu.screening.models import Alert, AlertStatus, Mode, Respondent
+from shouhu.tasks import selectors as task_selectors
+from shouhu.tasks.models import Task, TaskKind
 
 
 def _language() -> str:
@@ -446,6 +447,34 @@ def alert_close(request: HttpRequest, pk: int) -> HttpResponse:
     return _alert_step(request, pk, "close")
 
 
+def _worklist_row(task: Task, user: User) -> dict[str, Any]:
+    """A follow-up as the worklist shows it, leading to where it is done: the visit form
+    for one's own home visit, the case for a case's follow-up, else the child's file."""
+    if task.kind == TaskKind.HOME_VISIT:
+        own = task.assignee_id == user.pk
+        url = reverse("screening:visit_new" if own else "children:detail", args=[task.child_id])
+        return {
+            "due_on": task.due_on,
+            "child": task.child,
+            "kind": "home_visit",
+            "level": task,
+            "url": url,
+            "label": _("Home visit"),
+            "assignee": task.assignee,
+        }
+    return {
+        "due_on": task.due_on,
+        "child": task.child,
+        "kind": "case" if task.case_id else task.kind,
+        "level": None,
+        "url": reverse("cases:detail", args=[task.case_id])
+        if task.case_id
+        else reverse("children:detail", args=[task.child_id]),
+        "label": f"{task.get_kind_display()}{_(': ')}{_(task.title)}",
+        "assignee": task.assignee,
+    }
+
+
 @login_required
 @require_GET
 def worklist(request: HttpRequest) -> HttpResponse:
@@ -453,48 +482,10 @@ def worklist(request: HttpRequest) -> HttpResponse:
     those of their area; overdue first."""
     user: User = request.user  # type: ignore[assignment]
     today = clock.today()
-    from shouhu.cases.selectors import tasks_for
-
-    # The first 100 of each, earliest due first: what can be done this week, on a phone.
-    tasks = risk.worklist(user, today=today, limit=100)
-    follow_ups = list(tasks_for(user, status="open", today=today)[:100])
-    overdue = sum(1 for t in tasks if t.due_on < today) + sum(
-        1 for t in follow_ups if t.due_on < today
-    )
-    log_children_read(
-        user=user,
-        child_ids=[t.child_id for t in tasks] + [t.case.child_id for t in follow_ups],
-        purpose="worklist",
-        detail={"visits": len(tasks), "follow_ups": len(follow_ups)},
-    )
-    # One list, earliest due first: the home visits the risk level sets and the case
-    # follow-ups (two tables in the database still; one worklist for the person).
-    rows: list[dict[str, Any]] = [
-        {
-            "due_on": t.due_on,
-            "child": t.child,
-            "kind": "home_visit",
-            "level": t,
-            "url": reverse("screening:visit_new", args=[t.child_id])
-            if t.assignee_id == user.pk
-            else reverse("children:detail", args=[t.child_id]),
-            "label": _("Home visit"),
-            "assignee": t.assignee,
-        }
-        for t in tasks
-    ] + [
-        {
-            "due_on": t.due_on,
-            "child": t.case.child,
-            "kind": "case",
-            "level": None,
-            "url": reverse("cases:detail", args=[t.case_id]),
-            "label": f"{t.get_kind_display()}{_(': ')}{_(t.title)}",
-            "assignee": t.assignee,
-        }
-        for t in follow_ups
-    ]
-    rows.sort(key=lambda r: r["due_on"])
+    # The first 200, earliest due first: what can be done this week, on a phone.
+    tasks = task_selectors.worklist(user, purpose="worklist", today=today, limit=200)
+    overdue = task_selectors.tasks_for(user, status="overdue", today=today).count()
+    rows = [_worklist_row(t, user) for t in tasks]
     return render(
         request,
         "screening/worklist.html",

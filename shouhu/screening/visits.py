@@ -21,11 +21,10 @@ from shouhu.lib import clock, protect
 from shouhu.screening import risk
 from shouhu.screening.models import (
     Administration,
-    FollowUpTask,
     HomeVisit,
-    TaskStatus,
     VisitPlace,
 )
+from shouhu.tasks import services as task_services
 
 HOME_VISIT = "home_visit"
 # Nobody meets a parent who has died, is missing or is in prison or rehabilitation at home.
@@ -125,15 +124,16 @@ def visit_record(
     visit.met.set(met)
     # The visit closes the open visit task, unless its assessment already did when it was
     # submitted: the task open now is then the next visit's, not this one's.
-    if assessment is None or not FollowUpTask.objects.filter(administration=assessment).exists():
-        FollowUpTask.objects.filter(child=child, kind=HOME_VISIT, status=TaskStatus.OPEN).update(
-            status=TaskStatus.DONE, done_at=now, done_by=actor, administration=assessment
+    if assessment is None or not task_services.closed_by(assessment.pk):
+        task_services.home_visit_done(
+            child.pk,
+            by=actor,
+            now=now,
+            administration_id=assessment.pk if assessment else None,
         )
     risk.recompute(child, now=now)
     if next_visit_on is not None:
-        FollowUpTask.objects.filter(
-            child=child, kind=HOME_VISIT, status=TaskStatus.OPEN, due_on__gt=next_visit_on
-        ).update(due_on=next_visit_on)
+        task_services.home_visit_due_by(child.pk, next_visit_on)
     return visit
 
 

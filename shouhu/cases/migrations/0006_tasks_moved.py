@@ -1,0 +1,16 @@
+# The follow-ups now live in `tasks.Task` (copied by tasks 0002).
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("cases", "0005_worklist_indexes"),
+        ("tasks", "0002_copy_follow_ups"),
+    ]
+
+    operations = [
+        migrations.DeleteModel(
+            name="CaseTask",
+        ),
+    ]
