@@ -726,14 +726,33 @@ def get_case_for_user(user: User, case_id: object, *, purpose: str) -> Case:
 SITE_MANAGER_EXCLUDED = (Role.VOLUNTEER, Role.TECH_ENVOY)
 
 
-def manages_site(user: User, site: Site) -> bool:
+def _manages_sites_of(user: User, organisation_id: int) -> bool:
     return (
         user.memberships.filter(
-            organisation_id=site.organisation_id, active=True, organisation__active=True
+            organisation_id=organisation_id, active=True, organisation__active=True
         )
         .exclude(role__in=SITE_MANAGER_EXCLUDED)
         .exists()
     )
+
+
+def manages_site(user: User, site: Site) -> bool:
+    return _manages_sites_of(user, site.organisation_id)
+
+
+def may_create_site(user: User, organisation: Organisation) -> bool:
+    """The members who manage the organisation's sites (not its volunteers or envoys)."""
+    return _manages_sites_of(user, organisation.pk)
+
+
+def may_plan(user: User, organisation: Organisation) -> bool:
+    """Those who manage the organisation's sites plan its weeks."""
+    return may_create_site(user, organisation)
+
+
+def may_enrol(user: User, child: Child) -> bool:
+    """Those who work with the child (not as a volunteer) enrol the child at reunion sites."""
+    return may_refer(user, child)
 
 
 def facilitates(user: User, site: Site) -> bool:

@@ -17,10 +17,13 @@ from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Clean, Error, Strict
-from shouhu.children.models import FamilyMember
+from shouhu.children.models import PARENTS, FamilyMember
 from shouhu.lib import clock
 from shouhu.places.models import Place
-from shouhu.reunion import selectors, services
+from shouhu.reunion import attendance as attendance_services
+from shouhu.reunion import notices, planning, replanning, selectors
+from shouhu.reunion import sites as site_services
+from shouhu.reunion import tickets as ticket_services
 from shouhu.reunion.models import (
     Contact,
     Facilitator,
@@ -179,7 +182,7 @@ def site_create(request: HttpRequest, payload: SiteIn) -> Status[dict[str, Any]]
     org = Organisation.objects.filter(pk=payload.organisation).first()
     if org is None:
         raise Http404
-    site = services.site_create(
+    site = site_services.site_create(
         actor=user,
         organisation=org,
         name=payload.name,
@@ -202,7 +205,7 @@ def site_patch(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[s
     place = _place(payload.place)
     if payload.place is not None and place is None:
         raise ValidationError({"place": ["No such place."]})
-    site = services.site_update(
+    site = site_services.site_update(
         actor=user,
         site=site,
         name=payload.name,
@@ -223,7 +226,7 @@ def site_patch(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[s
 def device_create(request: HttpRequest, site_id: int, payload: DeviceIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     site = _site(request, site_id)
-    device = services.device_add(
+    device = site_services.device_add(
         actor=user, site=site, label=payload.label, kind=payload.kind, status=payload.status
     )
     return Status(
@@ -245,7 +248,7 @@ def device_patch(
     device = site.devices.filter(pk=device_id).first() if 0 < device_id <= MAX_ID else None
     if device is None:
         raise Http404
-    device = services.device_update(
+    device = site_services.device_update(
         actor=user, device=device, label=payload.label, kind=payload.kind, status=payload.status
     )
     return {"id": device.pk, "label": device.label, "kind": device.kind, "status": device.status}
@@ -268,7 +271,7 @@ def facilitator_put(
 ) -> dict[str, Any]:
     user = current_user(request)
     site = _site(request, site_id)
-    facilitator = services.facilitator_set(
+    facilitator = site_services.facilitator_set(
         actor=user,
         site=site,
         user=_user(user_id),
@@ -300,7 +303,7 @@ def facilitator_delete(request: HttpRequest, site_id: int, user_id: int) -> dict
     """The coming sessions nobody else can run move (the parents are told)."""
     user = current_user(request)
     site = _site(request, site_id)
-    done = services.facilitator_remove(actor=user, facilitator=_facilitator(site, user_id))
+    done = site_services.facilitator_remove(actor=user, facilitator=_facilitator(site, user_id))
     return {"moved": [s.pk for s in done.sessions], "unserved": _unserved(user, done)}
 
 
@@ -317,14 +320,14 @@ def facilitator_absence(
     user = current_user(request)
     site = _site(request, site_id)
     facilitator = _facilitator(site, user_id)
-    done = services.facilitator_absent(actor=user, facilitator=facilitator, on=payload.on)
+    done = replanning.facilitator_absent(actor=user, facilitator=facilitator, on=payload.on)
     return {
         "moved": [{"id": s.pk, "starts_at": s.starts_at} for s in done.sessions],
         "unserved": _unserved(user, done),
     }
 
 
-def _unserved(user: User, done: services.Replanned) -> list[dict[str, Any]]:
+def _unserved(user: User, done: replanning.Replanned) -> list[dict[str, Any]]:
     """The children the re-planning could not rebook, each with the reason (the caller
     runs the site, so sees its children; logged)."""
     selectors.log_children_shown(
@@ -349,7 +352,7 @@ def plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
     if org is None:
         raise Http404
     week = payload.week - dt.timedelta(days=payload.week.isoweekday() - 1)
-    schedule = services.plan_week(actor=user, organisation=org, week_start=week)
+    schedule = planning.plan_week(actor=user, organisation=org, week_start=week)
     return {
         "id": schedule.pk,
         "week": schedule.week_start,
@@ -374,7 +377,7 @@ def participant(request: HttpRequest, child_id: int, payload: ParticipantIn) -> 
     sites = list(Site.objects.filter(pk__in=wanted))
     if len(sites) != len(set(payload.sites)):
         raise ValidationError({"sites": ["No such site."]})
-    result = services.participant_set(
+    result = site_services.participant_set(
         actor=user,
         child=child,
         sites=sites,
@@ -386,7 +389,7 @@ def participant(request: HttpRequest, child_id: int, payload: ParticipantIn) -> 
         "child": child.pk,
         "sites": sorted(s.pk for s in result.sites.all()),
         "sessions_per_week": result.sessions_per_week,
-        "effective_sessions": services.effective_sessions(result),
+        "effective_sessions": selectors.effective_sessions(result),
         "priority": result.priority,
         "active": result.active,
     }
@@ -417,7 +420,7 @@ def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -
         }
         if shows:
             row["children"] = [c.pk for c in s.children.all()]
-            row["room_url"] = services.room_url(s)
+            row["room_url"] = notices.room_url(s)
         items.append(row)
     out: dict[str, Any] = {"week": week.start, "items": items}
     if shows:
@@ -436,7 +439,7 @@ def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -
 def _parent(request: HttpRequest, member_id: int) -> tuple[User, FamilyMember]:
     user = current_user(request)
     member = (
-        FamilyMember.objects.filter(pk=member_id, relation__in=services.PARENTS).first()
+        FamilyMember.objects.filter(pk=member_id, relation__in=PARENTS).first()
         if 0 < member_id <= MAX_ID
         else None
     )
@@ -482,7 +485,7 @@ def parent_availability(
 ) -> dict[str, Any]:
     """`phone` (optional) is changed only by those who edit the family's registration."""
     user, member = _parent(request, member_id)
-    services.parent_availability_set(
+    site_services.parent_availability_set(
         actor=user,
         member=member,
         windows=[w.model_dump() for w in payload.windows],
@@ -508,7 +511,7 @@ def attendance(request: HttpRequest, session_id: int, payload: AttendanceIn) -> 
         access.facilitates(user, session.site) or access.manages_site(user, session.site)
     ):
         raise Http404
-    session = services.attendance_record(
+    session = attendance_services.attendance_record(
         actor=user, session=session, rows=[r.model_dump() for r in payload.rows]
     )
     return {"id": session.pk, "status": session.status}
@@ -540,7 +543,7 @@ def contact_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
     except PermissionDenied:
         raise Http404 from None
     rows = Contact.objects.filter(child=child)[:500]
-    return {"items": [_contact(c) for c in rows], "indicators": services.contact_indicators(child)}
+    return {"items": [_contact(c) for c in rows], "indicators": selectors.contact_indicators(child)}
 
 
 @router.post(
@@ -556,7 +559,7 @@ def contact_create(
         raise Http404
     child = access.get_child_for_contact(user, child_id, purpose="api_contacts")
     member = FamilyMember.objects.filter(pk=payload.member).first() if payload.member else None
-    contact = services.contact_add(
+    contact = attendance_services.contact_add(
         actor=user,
         child=child,
         mode=payload.mode,
@@ -648,14 +651,16 @@ def ticket_create(request: HttpRequest, payload: TicketIn) -> Status[dict[str, A
         device = site.devices.filter(pk=payload.device).first()
         if device is None:
             raise ValidationError({"device": [_("This device is not at this site.")]})
-    reported = services.ticket_report(actor=user, site=site, device=device, problem=payload.problem)
+    reported = ticket_services.ticket_report(
+        actor=user, site=site, device=device, problem=payload.problem
+    )
     return Status(201, _ticket_out(reported.ticket))
 
 
 @router.post("/reunion/tickets/{ticket_id}/take", response={200: TicketOut, **ERRORS})
 def ticket_take(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     user = current_user(request)
-    return _ticket_out(services.ticket_take(actor=user, ticket=_ticket(request, ticket_id)))
+    return _ticket_out(ticket_services.ticket_take(actor=user, ticket=_ticket(request, ticket_id)))
 
 
 @router.post("/reunion/tickets/{ticket_id}/resolve", response={200: TicketOut, **ERRORS})
@@ -663,7 +668,7 @@ def ticket_resolve(
     request: HttpRequest, ticket_id: int, payload: TicketResolveIn
 ) -> dict[str, Any]:
     user = current_user(request)
-    ticket = services.ticket_resolve(
+    ticket = ticket_services.ticket_resolve(
         actor=user, ticket=_ticket(request, ticket_id), resolution=payload.resolution
     )
     return _ticket_out(ticket)
@@ -672,4 +677,4 @@ def ticket_resolve(
 @router.post("/reunion/tickets/{ticket_id}/close", response={200: TicketOut, **ERRORS})
 def ticket_close(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     user = current_user(request)
-    return _ticket_out(services.ticket_close(actor=user, ticket=_ticket(request, ticket_id)))
+    return _ticket_out(ticket_services.ticket_close(actor=user, ticket=_ticket(request, ticket_id)))
