@@ -17,7 +17,7 @@ from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Clean, Error, Strict
-from shouhu.children.models import PARENTS, FamilyMember
+from shouhu.children.models import FamilyMember
 from shouhu.lib import clock
 from shouhu.places.models import Place
 from shouhu.reunion import attendance as attendance_services
@@ -28,7 +28,6 @@ from shouhu.reunion.models import (
     Contact,
     Facilitator,
     ParentAvailability,
-    Session,
     Site,
     Ticket,
 )
@@ -438,14 +437,7 @@ def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -
 
 def _parent(request: HttpRequest, member_id: int) -> tuple[User, FamilyMember]:
     user = current_user(request)
-    member = (
-        FamilyMember.objects.filter(pk=member_id, relation__in=PARENTS).first()
-        if 0 < member_id <= MAX_ID
-        else None
-    )
-    if member is None or not access.may_edit_parent(user, member):
-        raise Http404
-    return user, member
+    return user, access.get_parent_for_user(user, member_id, purpose="api_parent_windows")
 
 
 def _availability(user: User, member: FamilyMember) -> dict[str, Any]:
@@ -502,15 +494,7 @@ def parent_availability(
 )
 def attendance(request: HttpRequest, session_id: int, payload: AttendanceIn) -> dict[str, Any]:
     user = current_user(request)
-    session = (
-        Session.objects.filter(pk=session_id).select_related("site").first()
-        if session_id <= MAX_ID
-        else None
-    )
-    if session is None or not (
-        access.facilitates(user, session.site) or access.manages_site(user, session.site)
-    ):
-        raise Http404
+    session = access.get_session_for_user(user, session_id, purpose="api_reunion_attendance")
     session = attendance_services.attendance_record(
         actor=user, session=session, rows=[r.model_dump() for r in payload.rows]
     )

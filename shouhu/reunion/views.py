@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shouhu import access
 from shouhu.accounts.models import User
-from shouhu.children.models import PARENTS, Child, FamilyMember
+from shouhu.children.models import PARENTS, Child
 from shouhu.lib import clock, dates
 from shouhu.lib.formerrors import error_summary
 from shouhu.reunion import attendance as attendance_services
@@ -31,7 +31,6 @@ from shouhu.reunion.models import (
     Feeling,
     ParentAvailability,
     Participant,
-    Session,
     Site,
     TicketStatus,
 )
@@ -194,11 +193,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     """The facilitator's phone page: who came, whether a parent joined, how long, problems,
     and the child's five faces; once saved, back to the session's week."""
     user: User = request.user  # type: ignore[assignment]
-    session = Session.objects.filter(pk=pk).select_related("site", "device").first()
-    if session is None or not (
-        access.facilitates(user, session.site) or access.manages_site(user, session.site)
-    ):
-        raise Http404
+    session = access.get_session_for_user(user, pk, purpose="reunion_attendance")
     kids = list(session.children.order_by("id"))
     form = forms.AttendanceForm(request.POST or None, kids=kids)
     status = 200
@@ -233,9 +228,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """A parent cannot make it: the family is planned again in what is left of the week."""
     user: User = request.user  # type: ignore[assignment]
-    session = Session.objects.filter(pk=pk).select_related("site").first()
-    if session is None or not access.sites_visible_to(user).filter(pk=session.site_id).exists():
-        raise Http404
+    session = access.get_session_for_user(user, pk, purpose="reunion_cancel")
     form = forms.CancelForm(request.POST)
     try:
         if not form.is_valid():
@@ -687,9 +680,7 @@ def parent_windows(request: HttpRequest, pk: int) -> HttpResponse:
     """A parent's weekly windows, preferred channel (and phone, for those who edit the
     family's registration): the child director or a facilitator after a phone call."""
     user: User = request.user  # type: ignore[assignment]
-    member = FamilyMember.objects.filter(pk=pk, relation__in=PARENTS).first()
-    if member is None or not access.may_edit_parent(user, member):
-        raise Http404
+    member = access.get_parent_for_user(user, pk, purpose="parent_windows")
     phone_editable = access.can_edit_household(user, member.household_id)
     availability = ParentAvailability.objects.filter(member=member).first()
     back = _id(request.GET.get("child"))
