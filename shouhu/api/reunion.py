@@ -17,6 +17,7 @@ from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Clean, Error, Strict
+from shouhu.audit.services import log_children_read
 from shouhu.children.models import FamilyMember
 from shouhu.lib import clock
 from shouhu.places.models import Place
@@ -329,9 +330,9 @@ def facilitator_absence(
 def _unserved(user: User, done: replanning.Replanned) -> list[dict[str, Any]]:
     """The children the re-planning could not rebook, each with the reason (the caller
     runs the site, so sees its children; logged)."""
-    selectors.log_children_shown(
-        user, [r.child_id for r in done.unserved], purpose="api_reunion_replanned"
-    )
+    if done.unserved:
+        shown = [r.child_id for r in done.unserved]
+        log_children_read(user=user, child_ids=shown, purpose="api_reunion_replanned")
     return [
         {
             "child": r.child_id,

@@ -14,8 +14,8 @@ from django.db.models import Q, QuerySet
 
 from shouhu import access
 from shouhu.accounts.models import Organisation, Role, User
-from shouhu.audit.models import AccessLog, Action
-from shouhu.audit.services import log_access
+from shouhu.audit.models import Action
+from shouhu.audit.services import log_children_read
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock, dates
 from shouhu.places.models import Level, Place
@@ -33,52 +33,6 @@ from shouhu.reunion.models import (
     Ticket,
     TicketStatus,
 )
-
-
-def log_children_shown(
-    user: User,
-    child_ids: Iterable[int],
-    *,
-    action: str = Action.LIST_CHILDREN,
-    purpose: str,
-    fields: Iterable[str] = (),
-    object_type: str = "",
-    object_id: str = "",
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """One access-log entry per child (the first written by `log_access`, the others copy
-    its who, where and when)."""
-    ids = sorted(set(child_ids))
-    if not ids:
-        return
-    first = log_access(
-        user=user,
-        action=action,
-        child_id=ids[0],
-        purpose=purpose,
-        fields=fields,
-        object_type=object_type,
-        object_id=object_id,
-        detail=detail,
-    )
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            user=first.user,
-            username=first.username,
-            roles=first.roles,
-            organisations=first.organisations,
-            action=first.action,
-            child_id=child_id,
-            object_type=first.object_type,
-            object_id=first.object_id,
-            fields=first.fields,
-            purpose=first.purpose,
-            ip=first.ip,
-            detail=first.detail,
-        )
-        for child_id in ids[1:]
-    )
-
 
 # ---------------------------------------------------------------- sites, people and the plan
 
@@ -243,9 +197,9 @@ def site_week(user: User, site: Site, week: dt.date, *, purpose: str) -> Week:
         ).select_related("child", "session", "new_session__site", "new_session__device")
     )
     shown = {c.pk for s in sessions for c in s.children.all()} | {r.child_id for r in out.changes}
-    log_children_shown(
-        user,
-        shown,
+    log_children_read(
+        user=user,
+        child_ids=shown,
         purpose=purpose,
         detail={"site": site.pk, "week": week.isoformat()},
     )
@@ -312,9 +266,9 @@ def parent_phone_shown(user: User, member: FamilyMember, *, purpose: str) -> str
     """A parent's plaintext phone for one who edits the family's registration, logged as a
     reveal with each child of the household (the phone is the children's file)."""
     children = Child.objects.filter(household_id=member.household_id).values_list("pk", flat=True)
-    log_children_shown(
-        user,
-        children,
+    log_children_read(
+        user=user,
+        child_ids=children,
         action=Action.REVEAL,
         purpose=purpose,
         fields=[access.IDENTIFYING],
