@@ -32,6 +32,7 @@ from shouhu.reunion.models import (
     Site,
     Ticket,
 )
+from shouhu.reunion.windows import window_json
 
 router = Router(tags=["reunion"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -130,8 +131,174 @@ class WeekQuery(Clean):
     week: dt.date | None = None
 
 
-def _window(w: Any) -> dict[str, Any]:
-    return {"day": w.day, "start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}"}
+# ---------------------------------------------------------------- what the endpoints answer
+# Keys marked "absent otherwise" are left out of the answer (not null) for other readers.
+
+
+class WindowOut(Schema):
+    day: int = Field(description="1 (Monday) to 7 (Sunday)")
+    start: str = Field(description="HH:MM")
+    end: str = Field(description="HH:MM")
+
+
+class DeviceOut(Schema):
+    id: int
+    label: str
+    kind: str
+    status: str
+
+
+class FacilitatorOut(Schema):
+    user: int
+    available: list[WindowOut]
+
+
+class SiteOut(Schema):
+    id: int
+    name: str
+    kind: str
+    place: str
+    address: str
+    active: bool
+    organisation: int
+    devices: list[DeviceOut]
+    open: list[WindowOut]
+    facilitators: list[FacilitatorOut] = Field(
+        default_factory=list,
+        description="The active facilitators: for those who manage the site (absent otherwise)",
+    )
+
+
+class SiteList(Schema):
+    items: list[SiteOut]
+
+
+class UnservedOut(Schema):
+    """A child of a cancelled session the re-planning could not rebook, and why."""
+
+    child: int
+    session: int
+    reason: str
+
+
+class FacilitatorRemovedOut(Schema):
+    moved: list[int] = Field(description="The new sessions")
+    unserved: list[UnservedOut]
+
+
+class MovedOut(Schema):
+    id: int
+    starts_at: dt.datetime
+
+
+class AbsenceOut(Schema):
+    moved: list[MovedOut] = Field(description="The new sessions")
+    unserved: list[UnservedOut]
+
+
+class PlanStats(Schema):
+    """The solver's figures (`shouhu.lib.reunion_solver`)."""
+
+    sessions: int
+    child_sessions: int
+    children: int
+    children_wanting: int
+    children_served: int
+    served_by_priority: dict[str, int] = Field(description="Children served by priority 1-3")
+    upper_bound: int | None = Field(description="Proven bound on the children served")
+    reachable: int
+    units: int
+    status: str
+    method: str
+    seconds: float
+
+
+class PlanOut(Schema):
+    id: int
+    week: dt.date
+    stats: PlanStats
+    unserved: list[str] = Field(description="The children who want a session and got none")
+
+
+class ParticipantOut(Schema):
+    child: int
+    sites: list[int]
+    sessions_per_week: int
+    effective_sessions: int = Field(
+        description="At least two when orange or red, or when a case plan works on the family bonds"
+    )
+    priority: int
+    active: bool
+
+
+class SessionOut(Schema):
+    id: int
+    starts_at: dt.datetime
+    minutes: int
+    device: int
+    status: str
+    children: list[int] = Field(
+        default_factory=list, description="For the site's own people (absent otherwise)"
+    )
+    room_url: str = Field("", description="For the site's own people (absent otherwise)")
+
+
+class WeekUnservedOut(Schema):
+    child: int
+    session: int
+    starts_at: dt.datetime
+    reason: str
+
+
+class WeekOut(Schema):
+    week: dt.date
+    items: list[SessionOut]
+    unserved: list[WeekUnservedOut] = Field(
+        default_factory=list,
+        description=(
+            "The children of the week's cancelled sessions not rebooked, and why: for the "
+            "site's own people (absent otherwise)"
+        ),
+    )
+
+
+class AvailabilityOut(Schema):
+    member: int
+    channel: str | None = Field(description="Null: never set")
+    windows: list[WindowOut]
+    updated_at: dt.datetime | None
+    phone: str = Field(
+        "", description="For those who edit the family's registration (absent otherwise)"
+    )
+
+
+class AttendanceOut(Schema):
+    id: int
+    status: str
+
+
+class ContactOut(Schema):
+    id: int
+    mode: str
+    on: dt.date
+    member: int | None
+    minutes: int | None
+    note: str
+    session: int | None
+
+
+class ContactIndicatorsOut(Schema):
+    last_contact: dt.date | None
+    days_since_contact: int | None
+    last_seen: dt.date | None = Field(description="The last time a parent was seen in person")
+    parent_last_seen: int | None = Field(
+        description="0: within 6 months, 1: 6-12 months, 2: over 12; null: never logged"
+    )
+
+
+class ContactList(Schema):
+    items: list[ContactOut]
+    indicators: ContactIndicatorsOut
 
 
 def _site(request: HttpRequest, site_id: int) -> Site:
@@ -154,17 +321,22 @@ def _present_site(s: Site, user: User) -> dict[str, Any]:
             {"id": d.pk, "label": d.label, "kind": d.kind, "status": d.status}
             for d in s.devices.all()
         ],
-        "open": [_window(w) for w in s.openings.all()],
+        "open": [window_json(w) for w in s.openings.all()],
     }
     if access.manages_site(user, s):
         row["facilitators"] = [
-            {"user": f.user_id, "available": [_window(w) for w in f.windows.all()]}
+            {"user": f.user_id, "available": [window_json(w) for w in f.windows.all()]}
             for f in s.facilitators.filter(active=True).prefetch_related("windows")
         ]
     return row
 
 
-@router.get("/reunion/sites", response={200: dict[str, Any], **ERRORS}, summary="Reunion sites")
+@router.get(
+    "/reunion/sites",
+    response={200: SiteList, **ERRORS},
+    exclude_unset=True,
+    summary="Reunion sites",
+)
 def site_list(request: HttpRequest) -> dict[str, Any]:
     user = current_user(request)
     sites = access.sites_visible_to(user).prefetch_related("devices", "openings").order_by("name")
@@ -175,7 +347,12 @@ def _place(code: str | None) -> Place | None:
     return Place.objects.filter(pk=code).first() if code else None
 
 
-@router.post("/reunion/sites", response={201: dict[str, Any], **ERRORS}, summary="Create a site")
+@router.post(
+    "/reunion/sites",
+    response={201: SiteOut, **ERRORS},
+    exclude_unset=True,
+    summary="Create a site",
+)
 def site_create(request: HttpRequest, payload: SiteIn) -> Status[dict[str, Any]]:
     """A new site of an organisation whose sites the user manages."""
     user = current_user(request)
@@ -196,7 +373,10 @@ def site_create(request: HttpRequest, payload: SiteIn) -> Status[dict[str, Any]]
 
 
 @router.patch(
-    "/reunion/sites/{site_id}", response={200: dict[str, Any], **ERRORS}, summary="Change a site"
+    "/reunion/sites/{site_id}",
+    response={200: SiteOut, **ERRORS},
+    exclude_unset=True,
+    summary="Change a site",
 )
 def site_patch(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[str, Any]:
     """Change the fields given; `open` replaces the weekly opening hours."""
@@ -220,7 +400,7 @@ def site_patch(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[s
 
 @router.post(
     "/reunion/sites/{site_id}/devices",
-    response={201: dict[str, Any], **ERRORS},
+    response={201: DeviceOut, **ERRORS},
     summary="Add a device",
 )
 def device_create(request: HttpRequest, site_id: int, payload: DeviceIn) -> Status[dict[str, Any]]:
@@ -236,7 +416,7 @@ def device_create(request: HttpRequest, site_id: int, payload: DeviceIn) -> Stat
 
 @router.patch(
     "/reunion/sites/{site_id}/devices/{device_id}",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: DeviceOut, **ERRORS},
     summary="Change a device",
 )
 def device_patch(
@@ -263,7 +443,7 @@ def _user(user_id: int) -> User:
 
 @router.put(
     "/reunion/sites/{site_id}/facilitators/{user_id}",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: FacilitatorOut, **ERRORS},
     summary="Add a facilitator or change their availability",
 )
 def facilitator_put(
@@ -279,7 +459,7 @@ def facilitator_put(
     )
     return {
         "user": facilitator.user_id,
-        "available": [_window(w) for w in facilitator.windows.all()],
+        "available": [window_json(w) for w in facilitator.windows.all()],
     }
 
 
@@ -296,7 +476,7 @@ def _facilitator(site: Site, user_id: int) -> Facilitator:
 
 @router.delete(
     "/reunion/sites/{site_id}/facilitators/{user_id}",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: FacilitatorRemovedOut, **ERRORS},
     summary="Remove a facilitator",
 )
 def facilitator_delete(request: HttpRequest, site_id: int, user_id: int) -> dict[str, Any]:
@@ -309,7 +489,7 @@ def facilitator_delete(request: HttpRequest, site_id: int, user_id: int) -> dict
 
 @router.post(
     "/reunion/sites/{site_id}/facilitators/{user_id}/absence",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: AbsenceOut, **ERRORS},
     summary="A facilitator is absent for a day",
 )
 def facilitator_absence(
@@ -343,7 +523,7 @@ def _unserved(user: User, done: replanning.Replanned) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/reunion/plan", response={200: dict[str, Any], **ERRORS}, summary="Plan a week")
+@router.post("/reunion/plan", response={200: PlanOut, **ERRORS}, summary="Plan a week")
 def plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
     """Plan the week of `week` (any day of it) for the organisation's sites; an instance the
     solver refuses is a 400 with the reason."""
@@ -363,7 +543,7 @@ def plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
 
 @router.post(
     "/children/{child_id}/reunion",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: ParticipantOut, **ERRORS},
     summary="Enrol a child in online reunions",
 )
 def participant(request: HttpRequest, child_id: int, payload: ParticipantIn) -> dict[str, Any]:
@@ -397,7 +577,8 @@ def participant(request: HttpRequest, child_id: int, payload: ParticipantIn) -> 
 
 @router.get(
     "/reunion/sites/{site_id}/schedule",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: WeekOut, **ERRORS},
+    exclude_unset=True,
     summary="A site's week",
 )
 def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -> dict[str, Any]:
@@ -448,7 +629,7 @@ def _availability(user: User, member: FamilyMember) -> dict[str, Any]:
     out: dict[str, Any] = {
         "member": member.pk,
         "channel": availability.channel if availability else None,
-        "windows": [_window(w) for w in availability.windows.all()] if availability else [],
+        "windows": [window_json(w) for w in availability.windows.all()] if availability else [],
         "updated_at": availability.updated_at if availability else None,
     }
     if access.can_edit_household(user, member.household_id):
@@ -458,7 +639,8 @@ def _availability(user: User, member: FamilyMember) -> dict[str, Any]:
 
 @router.get(
     "/reunion/parents/{member_id}/availability",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: AvailabilityOut, **ERRORS},
+    exclude_unset=True,
     summary="A parent's weekly windows",
 )
 def parent_availability_get(request: HttpRequest, member_id: int) -> dict[str, Any]:
@@ -470,7 +652,8 @@ def parent_availability_get(request: HttpRequest, member_id: int) -> dict[str, A
 
 @router.put(
     "/reunion/parents/{member_id}/availability",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: AvailabilityOut, **ERRORS},
+    exclude_unset=True,
     summary="Set a parent's weekly windows",
 )
 def parent_availability(
@@ -490,7 +673,7 @@ def parent_availability(
 
 @router.post(
     "/reunion/sessions/{session_id}/attendance",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: AttendanceOut, **ERRORS},
     summary="Mark attendance",
 )
 def attendance(request: HttpRequest, session_id: int, payload: AttendanceIn) -> dict[str, Any]:
@@ -516,7 +699,7 @@ def _contact(c: Contact) -> dict[str, Any]:
 
 @router.get(
     "/children/{child_id}/contacts",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: ContactList, **ERRORS},
     summary="A child's contact log",
 )
 def contact_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
@@ -533,7 +716,7 @@ def contact_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
 
 @router.post(
     "/children/{child_id}/contacts",
-    response={201: dict[str, Any], **ERRORS},
+    response={201: ContactOut, **ERRORS},
     summary="Add a contact",
 )
 def contact_create(

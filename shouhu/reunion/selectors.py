@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from django.db.models import Q, QuerySet
 
@@ -206,7 +206,21 @@ def site_week(user: User, site: Site, week: dt.date, *, purpose: str) -> Week:
     return out
 
 
-def site_week_report(site: Site, week_start: dt.date) -> dict[str, Any]:
+class WeekReport(TypedDict):
+    """A site's week in figures (a share or a rate is None when its denominator is 0)."""
+
+    site: int
+    week_start: dt.date
+    sessions_planned: int
+    sessions_held: int
+    children_reached: int
+    participants: int
+    weekly_contact_share: float | None
+    device_utilisation: float | None
+    ticket_hours_to_resolve: float | None
+
+
+def site_week_report(site: Site, week_start: dt.date) -> WeekReport:
     start = dates.start_of_day(week_start)
     end = start + dt.timedelta(days=7)
     sessions = Session.objects.filter(site=site, starts_at__gte=start, starts_at__lt=end)
@@ -278,7 +292,14 @@ def parent_phone_shown(user: User, member: FamilyMember, *, purpose: str) -> str
     return parent_phone(member)
 
 
-def contact_indicators(child: Child, today: dt.date | None = None) -> dict[str, Any]:
+class ContactIndicators(TypedDict):
+    last_contact: dt.date | None
+    days_since_contact: int | None
+    last_seen: dt.date | None
+    parent_last_seen: int | None  # 0: within 6 months, 1: 6–12 months, 2: over 12
+
+
+def contact_indicators(child: Child, today: dt.date | None = None) -> ContactIndicators:
     """Days since any contact with a parent, and since a parent was last seen in person
     (0: within 6 months, 1: 6–12 months, 2: over 12; None when the log has no visit)."""
     today = today or clock.today()
