@@ -91,7 +91,7 @@ def _writes(kind: str, count: int):  # type: ignore[no-untyped-def]
     from shouhu.access import children_visible_to
     from shouhu.accounts.models import User
     from shouhu.lib import clock
-    from shouhu.reunion import services as reunion
+    from shouhu.reunion import attendance as reunion
     from shouhu.reunion.models import Session
     from shouhu.screening import services as screening
 

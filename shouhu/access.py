@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from shouhu.audit.models import AccessLog
     from shouhu.cases.models import Case, Intake
     from shouhu.children.models import Child, ChildQuerySet, FamilyMember
-    from shouhu.reunion.models import Site, Ticket
+    from shouhu.reunion.models import Session, Site, Ticket
 
 
 def _model(app: str, name: str) -> Any:
@@ -726,14 +726,33 @@ def get_case_for_user(user: User, case_id: object, *, purpose: str) -> Case:
 SITE_MANAGER_EXCLUDED = (Role.VOLUNTEER, Role.TECH_ENVOY)
 
 
-def manages_site(user: User, site: Site) -> bool:
+def _manages_sites_of(user: User, organisation_id: int) -> bool:
     return (
         user.memberships.filter(
-            organisation_id=site.organisation_id, active=True, organisation__active=True
+            organisation_id=organisation_id, active=True, organisation__active=True
         )
         .exclude(role__in=SITE_MANAGER_EXCLUDED)
         .exists()
     )
+
+
+def manages_site(user: User, site: Site) -> bool:
+    return _manages_sites_of(user, site.organisation_id)
+
+
+def may_create_site(user: User, organisation: Organisation) -> bool:
+    """The members who manage the organisation's sites (not its volunteers or envoys)."""
+    return _manages_sites_of(user, organisation.pk)
+
+
+def may_plan(user: User, organisation: Organisation) -> bool:
+    """Those who manage the organisation's sites plan its weeks."""
+    return may_create_site(user, organisation)
+
+
+def may_enrol(user: User, child: Child) -> bool:
+    """Those who work with the child (not as a volunteer) enrol the child at reunion sites."""
+    return may_refer(user, child)
 
 
 def facilitates(user: User, site: Site) -> bool:
@@ -791,6 +810,55 @@ def get_child_for_contact(user: User, child_id: object, *, purpose: str) -> Chil
     if not may_log_contact(user, child):
         raise PermissionDenied(_("You do not work with this child."))
     return child
+
+
+def _opened_with_children(
+    user: User, found: Any, child_ids: Iterable[int], *, object_type: str, purpose: str
+) -> None:
+    """An object of several children (a session, a parent) opened through a getter below:
+    its read logged with each of them."""
+    from shouhu.audit.models import Action
+    from shouhu.audit.services import log_children_read
+
+    log_children_read(
+        user=user,
+        child_ids=child_ids,
+        action=Action.VIEW_CHILD,
+        object_type=object_type,
+        object_id=str(found.pk),
+        fields=[BASIC],
+        purpose=purpose,
+    )
+
+
+def get_session_for_user(user: User, pk: object, *, purpose: str) -> Session:
+    """A reunion session for the site's own people (those who manage the site or run it, who
+    see its children); anyone else gets the same 404 as for a missing session. The session's
+    children are logged as read, one entry each."""
+    Session_ = _model("reunion", "Session")
+    session: Session | None = (
+        Session_.objects.filter(pk=_key(pk)).select_related("site", "device").first()
+    )
+    if session is None or not (manages_site(user, session.site) or facilitates(user, session.site)):
+        raise Http404
+    children = session.children.values_list("pk", flat=True)
+    _opened_with_children(user, session, children, object_type="reunion_session", purpose=purpose)
+    return session
+
+
+def get_parent_for_user(user: User, pk: object, *, purpose: str) -> FamilyMember:
+    """A child's father or mother, for their reunion windows, to those who may change them
+    (`may_edit_parent`); anyone else, and a member who is no parent, get the same 404 as a
+    missing one. A parent's windows and channel are part of the children's file: the read is
+    logged with each child of the household."""
+    from shouhu.children.models import PARENTS, Child, FamilyMember
+
+    member = FamilyMember.objects.filter(pk=_key(pk), relation__in=PARENTS).first()
+    if member is None or not may_edit_parent(user, member):
+        raise Http404
+    children = Child.objects.filter(household_id=member.household_id).values_list("pk", flat=True)
+    _opened_with_children(user, member, children, object_type="family_member", purpose=purpose)
+    return member
 
 
 def is_tech_envoy(user: User) -> bool:

@@ -344,3 +344,75 @@ def test_the_api_declares_every_field_the_selectors_present(
     assert set(view["household"]) <= set(components["HouseholdView"]["properties"])
     for member in view["household"]["members"]:
         assert set(member) <= set(components["MemberView"]["properties"])
+
+
+def _free_form(schema: dict[str, Any], node: dict[str, Any], path: str) -> list[str]:
+    """The places under `node` whose content the document leaves open: any value, or an
+    object without its fields (`additionalProperties` of a typed value is a typed map)."""
+    node = resolve(schema, node)
+    if not node:
+        return [path]
+    found = []
+    for option in node.get("anyOf", []):
+        found += _free_form(schema, option, path)
+    if node.get("type") == "object" or "properties" in node:
+        extra = node.get("additionalProperties")
+        if not node.get("properties") and not isinstance(extra, dict):
+            found.append(path)
+        if isinstance(extra, dict):
+            found += _free_form(schema, extra, f"{path}.*")
+        for name, item in node.get("properties", {}).items():
+            found += _free_form(schema, item, f"{path}.{name}")
+    if node.get("type") == "array":
+        found += _free_form(schema, node.get("items", {}), f"{path}[]")
+    return found
+
+
+def test_the_reunion_answers_are_described_field_by_field(schema: dict[str, Any]) -> None:
+    """Other tools read the reunion answers: each one is a typed schema, none a free-form
+    object."""
+    checked = 0
+    for method, path, op in operations(schema):
+        if "reunion" not in op.get("tags", []):
+            continue
+        for status, response in op["responses"].items():
+            if status.startswith("2"):
+                node = response["content"]["application/json"]["schema"]
+                assert _free_form(schema, node, "$") == [], (method, path, status)
+                checked += 1
+    assert checked >= 20
+
+
+def test_the_reunion_answers_match_their_documented_schemas(
+    client: Client, world: World, schema: dict[str, Any]
+) -> None:
+    """A site's own people and a technology envoy (who gets no children) alike."""
+    from shouhu.children.models import FamilyMember
+    from tests.test_reunion import WEEK, _session, make_site
+
+    site = make_site(world)
+    _session(world, site)
+    b1 = world.children["b1"]
+    father = FamilyMember.objects.get(household_id=b1.household_id, relation="father")
+    reads = [
+        ("/reunion/sites", f"{PREFIX}/reunion/sites"),
+        ("/reunion/sites/{site_id}/schedule", f"{PREFIX}/reunion/sites/{site.pk}/schedule"),
+        ("/reunion/tickets", f"{PREFIX}/reunion/tickets"),
+    ]
+    for username in ("teacher_b", "director_b", "techenvoy"):
+        headers = bearer(token_for(client, username))
+        for documented, url in reads:
+            response = client.get(url, {"week": WEEK.isoformat()}, **headers)
+            node = response_schema(schema, documented, "get", response.status_code)
+            conforms(schema, node, response.json())
+    headers = bearer(token_for(client, "director_b"))
+    for documented, url in [
+        (
+            "/reunion/parents/{member_id}/availability",
+            f"{PREFIX}/reunion/parents/{father.pk}/availability",
+        ),
+        ("/children/{child_id}/contacts", f"{PREFIX}/children/{b1.pk}/contacts"),
+    ]:
+        response = client.get(url, **headers)
+        assert response.status_code == 200, url
+        conforms(schema, response_schema(schema, documented, "get", 200), response.json())

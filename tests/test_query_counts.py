@@ -182,11 +182,11 @@ def test_the_reunion_week(world: World) -> None:
 
     site = make_site(world)
     client = _client(world.users["teacher_b"])
-    from shouhu.reunion import services as reunion
+    from shouhu.reunion import planning, sites
 
     monday = TODAY + dt.timedelta(days=7 - TODAY.weekday())
     url = reverse("reunion:site", args=[site.pk]) + f"?week={monday.isoformat()}"
-    reunion.plan_week(
+    planning.plan_week(
         actor=world.users["teacher_b"], organisation=site.organisation, week_start=monday
     )
 
@@ -199,14 +199,14 @@ def test_the_reunion_week(world: World) -> None:
         first = next(counter)
         for i in range(first, first + 3):
             child = register(world.director_b, child_data(f"团聚{i}", VILLAGE_B))
-            reunion.participant_set(actor=world.director_b, child=child, sites=[site])
+            sites.participant_set(actor=world.director_b, child=child, sites=[site])
             father = FamilyMember.objects.get(household_id=child.household_id, relation="father")
-            reunion.parent_availability_set(
+            sites.parent_availability_set(
                 actor=world.director_b,
                 member=father,
                 windows=[{"day": d, "start": "16:30", "end": "18:00"} for d in range(1, 8)],
             )
-        reunion.plan_week(
+        planning.plan_week(
             actor=world.users["teacher_b"], organisation=site.organisation, week_start=monday
         )
 

@@ -16,7 +16,7 @@ from shouhu.accounts.models import Role
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock, dates
 from shouhu.notify.models import ParentMessage
-from shouhu.reunion import services
+from shouhu.reunion import attendance, notices, planning, replanning, selectors, sites, tickets
 from shouhu.reunion.models import Contact, Schedule, Session, SessionStatus, Site, TicketStatus
 from shouhu.screening.models import RiskLevel
 from tests.world import NOW, TODAY, VILLAGE_B, World, make_user
@@ -38,7 +38,7 @@ def make_site(world: World) -> Site:
     every evening from 16:30."""
     from shouhu.places.models import Place
 
-    site = services.site_create(
+    site = sites.site_create(
         actor=world.users["teacher_b"],
         organisation=world.orgs["school_b"],
         name="齐山小学亲情室",
@@ -46,16 +46,14 @@ def make_site(world: World) -> Site:
         devices=2,
         openings=WEEKDAYS,
     )
-    services.facilitator_set(
+    sites.facilitator_set(
         actor=world.users["teacher_b"], site=site, user=world.users["teacher_b"], available=WEEKDAYS
     )
-    services.participant_set(
-        actor=world.users["director_b"], child=world.children["b1"], sites=[site]
-    )
+    sites.participant_set(actor=world.users["director_b"], child=world.children["b1"], sites=[site])
     father = FamilyMember.objects.get(
         household_id=world.children["b1"].household_id, relation="father"
     )
-    services.parent_availability_set(
+    sites.parent_availability_set(
         actor=world.users["director_b"],
         member=father,
         windows=[{"day": d, "start": "16:30", "end": "18:00"} for d in range(1, 8)],
@@ -82,7 +80,7 @@ def _session(world: World, site: Site, day: int = 1, hour: int = 16, minute: int
         starts_at=dates.start_of_day(WEEK + dt.timedelta(days=day - 1))
         + dt.timedelta(hours=hour, minutes=minute),
         minutes=20,
-        room=services.room_name(),
+        room=planning.room_name(),
     )
     session.children.set([world.children["b1"]])
     return session
@@ -90,7 +88,7 @@ def _session(world: World, site: Site, day: int = 1, hour: int = 16, minute: int
 
 def test_bad_windows_are_refused_with_their_place(world: World, site: Site) -> None:
     with pytest.raises(ValidationError) as bad:
-        services.facilitator_set(
+        sites.facilitator_set(
             actor=world.users["teacher_b"],
             site=site,
             user=world.users["teacher_b"],
@@ -98,7 +96,7 @@ def test_bad_windows_are_refused_with_their_place(world: World, site: Site) -> N
         )
     assert "available.0" in bad.value.message_dict
     with pytest.raises(ValidationError):
-        services.facilitator_set(
+        sites.facilitator_set(
             actor=world.users["teacher_b"],
             site=site,
             user=world.users["teacher_b"],
@@ -112,16 +110,14 @@ def test_only_the_director_or_a_facilitator_edits_a_parents_windows(
     father = FamilyMember.objects.get(
         household_id=world.children["b1"].household_id, relation="father"
     )
-    services.parent_availability_set(
-        actor=world.users["teacher_b"], member=father, windows=WEEKDAYS
-    )
+    sites.parent_availability_set(actor=world.users["teacher_b"], member=father, windows=WEEKDAYS)
     for persona in ("teacher_a", "director_a", "volunteer"):
         with pytest.raises(PermissionDenied):
-            services.parent_availability_set(actor=world.users[persona], member=father, windows=[])
+            sites.parent_availability_set(actor=world.users[persona], member=father, windows=[])
 
 
 def test_instance_is_the_documented_json(world: World, site: Site) -> None:
-    built = services.build_instance([site])
+    built = planning.build_instance([site])
     inst = built.instance
     assert inst["slot_minutes"] == 20
     assert inst["sites"] == [{"id": str(site.pk), "devices": 2, "open": WEEKDAYS}]
@@ -134,7 +130,7 @@ def test_instance_is_the_documented_json(world: World, site: Site) -> None:
 
 def test_red_children_need_two_sessions(world: World, site: Site) -> None:
     RiskLevel.objects.filter(child=world.children["b1"]).update(level="red")
-    assert services.build_instance([site]).instance["children"][0]["sessions"] == 2
+    assert planning.build_instance([site]).instance["children"][0]["sessions"] == 2
 
 
 def test_room_is_unguessable_and_signed_when_configured(world: World, site: Site, settings) -> None:  # type: ignore[no-untyped-def]
@@ -143,9 +139,9 @@ def test_room_is_unguessable_and_signed_when_configured(world: World, site: Site
     session = _session(world, site)
     assert len(session.room) > 20 and session.room != _session(world, site).room
     settings.SHOUHU_JITSI_URL = "https://meet.county.example"
-    assert services.room_url(session) == f"https://meet.county.example/{session.room}"
+    assert notices.room_url(session) == f"https://meet.county.example/{session.room}"
     settings.SHOUHU_JITSI_APP_ID, settings.SHOUHU_JITSI_SECRET = "shouhu", "s" * 32
-    token = services.room_url(session).split("?jwt=")[1]
+    token = notices.room_url(session).split("?jwt=")[1]
     claims = jwt.decode(
         token, "s" * 32, algorithms=["HS256"], audience="jitsi", options={"verify_nbf": False}
     )
@@ -159,7 +155,7 @@ def test_cancel_moves_the_family_and_tells_the_parents(world: World, site: Site,
     settings.SHOUHU_PARENT_BACKENDS = ["shouhu.notify.services.ParentOutbox"]
     ParentOutbox.outbox.clear()
     session = _session(world, site, day=1)
-    moved = services.cancel_session(
+    moved = replanning.cancel_session(
         actor=world.users["teacher_b"], session=session, reason="父亲加班", now=BEFORE
     )
     session.refresh_from_db()
@@ -184,25 +180,25 @@ def test_cancel_moves_the_family_and_tells_the_parents(world: World, site: Site,
 def test_broken_device_moves_its_sessions(world: World, site: Site, envoy) -> None:  # type: ignore[no-untyped-def]
     session = _session(world, site)
     device = session.device
-    services.ticket_report(
+    tickets.ticket_report(
         actor=world.users["teacher_b"], site=site, device=device, problem="屏幕不亮", now=BEFORE
     )
     session.refresh_from_db()
     assert session.status == SessionStatus.CANCELLED
     moved = Session.objects.get(status=SessionStatus.PLANNED)
     assert moved.device != device
-    assert device not in services.available_devices(site)
+    assert device not in selectors.available_devices(site)
     ticket = device.tickets.get()
-    services.ticket_take(actor=envoy, ticket=ticket, now=BEFORE + dt.timedelta(hours=1))
-    services.ticket_resolve(
+    tickets.ticket_take(actor=envoy, ticket=ticket, now=BEFORE + dt.timedelta(hours=1))
+    tickets.ticket_resolve(
         actor=envoy, ticket=ticket, resolution="换了电源适配器", now=BEFORE + dt.timedelta(hours=5)
     )
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.RESOLVED
     assert (ticket.resolved_at - ticket.reported_at) == dt.timedelta(hours=5)
-    assert device in services.available_devices(site)
+    assert device in selectors.available_devices(site)
     with pytest.raises(PermissionDenied):
-        services.ticket_take(actor=world.users["teacher_b"], ticket=ticket)
+        tickets.ticket_take(actor=world.users["teacher_b"], ticket=ticket)
 
 
 def started(session: Session) -> time_machine.travel:
@@ -216,15 +212,15 @@ def test_attendance_records_contact_and_validates(world: World, site: Site) -> N
     traveller = started(session)
     traveller.start()
     with pytest.raises(ValidationError) as bad:
-        services.attendance_record(
+        attendance.attendance_record(
             actor=world.users["teacher_b"],
             session=session,
             rows=[{"child": b1.pk, "present": False, "parent_joined": False}],
         )
     assert "rows.0.no_show_reason" in bad.value.message_dict
     with pytest.raises(PermissionDenied):
-        services.attendance_record(actor=world.users["teacher_a"], session=session, rows=[])
-    services.attendance_record(
+        attendance.attendance_record(actor=world.users["teacher_a"], session=session, rows=[])
+    attendance.attendance_record(
         actor=world.users["teacher_b"],
         session=session,
         rows=[
@@ -235,7 +231,7 @@ def test_attendance_records_contact_and_validates(world: World, site: Site) -> N
     assert session.status == SessionStatus.HELD
     contact = Contact.objects.get(child=b1)
     assert contact.mode == "reunion" and contact.minutes == 18
-    report = services.site_week_report(site, WEEK)
+    report = selectors.site_week_report(site, WEEK)
     assert report["sessions_held"] == 1 and report["children_reached"] == 1
     traveller.stop()
 
@@ -243,28 +239,30 @@ def test_attendance_records_contact_and_validates(world: World, site: Site) -> N
 def test_contact_log_feeds_the_risk_level(world: World) -> None:
     b1 = world.children["b1"]
     today = clock.today()
-    services.contact_add(
+    attendance.contact_add(
         actor=world.users["director_b"],
         child=b1,
         mode="parent_visit",
         on=today - dt.timedelta(days=400),
     )
     assert RiskLevel.objects.get(child=b1).level == "red"
-    indicators = services.contact_indicators(b1, today)
+    indicators = selectors.contact_indicators(b1, today)
     assert indicators["parent_last_seen"] == 2 and indicators["days_since_contact"] == 400
-    services.contact_add(
+    attendance.contact_add(
         actor=world.users["director_b"],
         child=b1,
         mode="child_visit",
         on=today - dt.timedelta(days=250),
     )
     assert RiskLevel.objects.get(child=b1).level == "yellow"
-    services.contact_add(actor=world.users["director_b"], child=b1, mode="parent_visit", on=today)
+    attendance.contact_add(actor=world.users["director_b"], child=b1, mode="parent_visit", on=today)
     assert RiskLevel.objects.get(child=b1).level == "green"
     with pytest.raises(ValidationError):
-        services.contact_add(actor=world.users["director_b"], child=b1, mode="telepathy", on=today)
+        attendance.contact_add(
+            actor=world.users["director_b"], child=b1, mode="telepathy", on=today
+        )
     with pytest.raises(PermissionDenied):
-        services.contact_add(
+        attendance.contact_add(
             actor=world.volunteer, child=world.children["a1"], mode="call", on=today
         )
 
@@ -272,21 +270,21 @@ def test_contact_log_feeds_the_risk_level(world: World) -> None:
 def test_no_contact_alert_to_the_village_director(world: World, site: Site) -> None:
     from shouhu.notify.models import Notification
 
-    assert services.no_contact_alerts(days=7) == 1
+    assert attendance.no_contact_alerts(days=7) == 1
     assert Notification.objects.filter(
         user=world.users["director_b"], category="no_contact"
     ).exists()
-    services.contact_add(
+    attendance.contact_add(
         actor=world.users["director_b"], child=world.children["b1"], mode="call", on=clock.today()
     )
-    assert services.no_contact_alerts(days=7) == 0
+    assert attendance.no_contact_alerts(days=7) == 0
 
 
 def test_technology_envoy_sees_tickets_and_sites_never_children(
     world: World, site: Site, envoy
 ) -> None:  # type: ignore[no-untyped-def]
     session = _session(world, site)
-    services.ticket_report(actor=world.users["teacher_b"], site=site, problem="网络断了")
+    tickets.ticket_report(actor=world.users["teacher_b"], site=site, problem="网络断了")
     client = Client()
     client.force_login(envoy)
     assert "网络断了" in client.get(reverse("reunion:tickets")).content.decode()
@@ -428,14 +426,14 @@ def test_plan_week_serves_families_together_and_tells_everyone(
         child=child_data("李强", VILLAGE_B, school_id=world.orgs["school_b"].pk),
         household_id=b1.household_id,
     )
-    services.participant_set(actor=world.users["director_b"], child=sibling, sites=[site])
+    sites.participant_set(actor=world.users["director_b"], child=sibling, sites=[site])
     lonely = registry.child_register(  # no parent windows: cannot be served
         actor=world.users["director_b"],
         child=child_data("王五", VILLAGE_B),
         household=registry.HouseholdData(village_code=VILLAGE_B),
     )
-    services.participant_set(actor=world.users["director_b"], child=lonely, sites=[site])
-    schedule = services.plan_week(
+    sites.participant_set(actor=world.users["director_b"], child=lonely, sites=[site])
+    schedule = planning.plan_week(
         actor=world.users["teacher_b"],
         organisation=world.orgs["school_b"],
         week_start=WEEK,
@@ -450,16 +448,16 @@ def test_plan_week_serves_families_together_and_tells_everyone(
     assert schedule.stats["upper_bound"] >= schedule.stats["children_served"]
     assert {phone for phone, _c, _b in ParentOutbox.outbox} == {"13800138000", "13900139000"}
     assert Notification.objects.filter(user=world.users["teacher_b"], category="reunion").exists()
-    built = services.build_instance([site])
+    built = planning.build_instance([site])
     assert reunion_solver.check_plan(built.instance, reunion_solver.solve(built.instance)) == []
     with pytest.raises(ValidationError):
-        services.plan_week(
+        planning.plan_week(
             actor=world.users["teacher_b"],
             organisation=world.orgs["school_b"],
             week_start=WEEK + dt.timedelta(days=1),
         )
     with pytest.raises(PermissionDenied):
-        services.plan_week(
+        planning.plan_week(
             actor=world.users["teacher_a"], organisation=world.orgs["school_b"], week_start=WEEK
         )
 
@@ -470,7 +468,7 @@ def test_parents_are_reminded_once_before_the_session(world: World, site: Site, 
     settings.SHOUHU_PARENT_BACKENDS = ["shouhu.notify.services.ParentOutbox"]
     ParentOutbox.outbox.clear()
     session = _session(world, site)
-    assert services.remind_sessions(now=session.starts_at - dt.timedelta(hours=3)) == 0
-    assert services.remind_sessions(now=session.starts_at - dt.timedelta(hours=1)) == 1
-    assert services.remind_sessions(now=session.starts_at - dt.timedelta(minutes=30)) == 0
+    assert notices.remind_sessions(now=session.starts_at - dt.timedelta(hours=3)) == 0
+    assert notices.remind_sessions(now=session.starts_at - dt.timedelta(hours=1)) == 1
+    assert notices.remind_sessions(now=session.starts_at - dt.timedelta(minutes=30)) == 0
     assert len(ParentOutbox.outbox) == 2 and session.room in ParentOutbox.outbox[0][2]

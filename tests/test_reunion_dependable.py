@@ -19,7 +19,7 @@ from shouhu.audit.models import AccessLog, Action
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import dates
 from shouhu.notify.models import Notification
-from shouhu.reunion import services
+from shouhu.reunion import attendance, planning, replanning, selectors, sites, tickets, windows
 from shouhu.reunion.models import (
     Contact,
     ParentAvailability,
@@ -66,10 +66,10 @@ def _family(world: World, name: str, windows: list[dict[str, Any]] | None) -> Ch
     site; the father can take calls in `windows` (None: no times recorded)."""
     child = register(world.users["director_b"], child_data(name, VILLAGE_B))
     site = Site.objects.get()
-    services.participant_set(actor=world.users["director_b"], child=child, sites=[site])
+    sites.participant_set(actor=world.users["director_b"], child=child, sites=[site])
     if windows is not None:
         father = FamilyMember.objects.get(household_id=child.household_id, relation="father")
-        services.parent_availability_set(
+        sites.parent_availability_set(
             actor=world.users["director_b"], member=father, windows=windows
         )
     return child
@@ -84,7 +84,7 @@ def _book(
         device=site.devices.order_by("label")[device - 1],
         starts_at=at,
         minutes=20,
-        room=services.room_name(),
+        room=planning.room_name(),
     )
     session.children.set(kids)
     return session
@@ -146,7 +146,7 @@ def test_a_fault_on_a_busy_device_rebooks_everyone_it_can_through_the_solver(
     monkeypatch.setattr(reunion_solver, "solve", spy)
     world_ = _busy_device(world, site)
     device = world_["device"]
-    reported = services.ticket_report(
+    reported = tickets.ticket_report(
         actor=world.users["teacher_b"], site=site, device=device, problem="屏幕不亮", now=BEFORE
     )
     assert calls, "the re-planning goes through the solver"
@@ -197,7 +197,7 @@ def test_a_fault_on_a_busy_device_rebooks_everyone_it_can_through_the_solver(
     old, new = rebooked.session.starts_at, rebooked.new_session.starts_at
     bodies = [body for _phone, _channel, body in ParentOutbox.outbox]
     assert any(
-        mover.name in b and services.when_text(old) in b and services.when_text(new) in b
+        mover.name in b and windows.when_text(old) in b and windows.when_text(new) in b
         for b in bodies
     )
     assert any("刘一" in b and str(UnservedReason.ALL_TAKEN.label) in b for b in bodies)
@@ -205,7 +205,7 @@ def test_a_fault_on_a_busy_device_rebooks_everyone_it_can_through_the_solver(
 
 def test_the_api_week_lists_the_children_not_rebooked(world: World, site: Site) -> None:
     world_ = _busy_device(world, site)
-    services.ticket_report(
+    tickets.ticket_report(
         actor=world.users["teacher_b"],
         site=site,
         device=world_["device"],
@@ -227,7 +227,7 @@ def test_a_cancelled_time_is_not_offered_again_but_a_broken_device_keeps_the_tim
     the other device at that time; a cancellation because he cannot make it finds none."""
     b1 = world.children["b1"]
     father = FamilyMember.objects.get(household_id=b1.household_id, relation="father")
-    services.parent_availability_set(
+    sites.parent_availability_set(
         actor=world.users["director_b"],
         member=father,
         windows=[{"day": 1, "start": "16:40", "end": "17:00"}],
@@ -239,11 +239,11 @@ def test_a_cancelled_time_is_not_offered_again_but_a_broken_device_keeps_the_tim
         created_by=world.users["teacher_b"],
     )
     first = _book(schedule, site, 1, _at(1, 16, 40), [b1])
-    moved = services.ticket_report(
+    moved = tickets.ticket_report(
         actor=world.users["teacher_b"], site=site, device=first.device, problem="坏了", now=BEFORE
     ).replanned.sessions
     assert [(s.starts_at, s.device.label) for s in moved] == [(first.starts_at, "2")]
-    done = services.cancel_session(
+    done = replanning.cancel_session(
         actor=world.users["teacher_b"], session=moved[0], reason="父亲加班", now=BEFORE
     )
     assert not done.sessions
@@ -259,7 +259,7 @@ def test_an_absent_facilitator_re_plans_through_the_solver(world: World, site: S
         created_by=world.users["teacher_b"],
     )
     lost = _book(schedule, site, 1, _at(2, 16, 40), [b1])
-    done = services.facilitator_absent(
+    done = replanning.facilitator_absent(
         actor=world.users["teacher_b"],
         facilitator=site.facilitators.get(),
         on=WEEK + dt.timedelta(days=1),
@@ -284,7 +284,7 @@ def test_attendance_is_refused_before_the_session_begins(world: World, site: Sit
     session = _book(schedule, site, 1, _at(1, 16, 40), [b1])
     row = {"child": b1.pk, "present": True, "parent_joined": True, "minutes": 15}
     with pytest.raises(ValidationError) as refused:
-        services.attendance_record(actor=world.users["teacher_b"], session=session, rows=[row])
+        attendance.attendance_record(actor=world.users["teacher_b"], session=session, rows=[row])
     assert "16:40" in " ".join(refused.value.messages)
     page = _client(world.users["teacher_b"]).post(
         reverse("reunion:attendance", args=[session.pk]),
@@ -329,7 +329,7 @@ def test_saved_attendance_returns_to_the_sessions_week(world: World, site: Site)
 def test_the_contact_log_never_counts_negative_days(world: World, site: Site) -> None:
     b1 = world.children["b1"]
     with pytest.raises(ValidationError):
-        services.contact_add(
+        attendance.contact_add(
             actor=world.users["director_b"],
             child=b1,
             mode="call",
@@ -342,14 +342,14 @@ def test_the_contact_log_never_counts_negative_days(world: World, site: Site) ->
         on=TODAY + dt.timedelta(days=3),
         recorded_by=world.users["director_b"],
     )
-    assert services.contact_indicators(b1)["days_since_contact"] is None
+    assert selectors.contact_indicators(b1)["days_since_contact"] is None
     Contact.objects.create(
         child=b1,
         mode="call",
         on=TODAY - dt.timedelta(days=2),
         recorded_by=world.users["director_b"],
     )
-    assert services.contact_indicators(b1)["days_since_contact"] == 2
+    assert selectors.contact_indicators(b1)["days_since_contact"] == 2
     client = _client(world.users["director_b"])
     bad = client.post(
         reverse("reunion:contacts", args=[b1.pk]),
@@ -370,7 +370,7 @@ def test_the_contact_log_never_counts_negative_days(world: World, site: Site) ->
 def test_a_week_in_the_past_is_not_planned(world: World, site: Site) -> None:
     last_week = TODAY - dt.timedelta(days=TODAY.weekday() + 7)
     with pytest.raises(ValidationError) as refused:
-        services.plan_week(
+        planning.plan_week(
             actor=world.users["teacher_b"], organisation=site.organisation, week_start=last_week
         )
     assert "week" in refused.value.message_dict
@@ -391,7 +391,7 @@ def test_a_week_in_the_past_is_not_planned(world: World, site: Site) -> None:
 
 def test_this_week_is_planned_from_now_on(world: World, site: Site) -> None:
     monday = TODAY - dt.timedelta(days=TODAY.weekday())
-    schedule = services.plan_week(
+    schedule = planning.plan_week(
         actor=world.users["teacher_b"], organisation=site.organisation, week_start=monday
     )
     assert all(s.starts_at > NOW for s in schedule.sessions.all())
@@ -402,7 +402,7 @@ def test_only_the_sites_managers_plan(world: World, site: Site) -> None:
     own_envoy = make_user("own-envoy", site.organisation, Role.TECH_ENVOY)
     for user in (own_volunteer, own_envoy, world.users["teacher_a"]):
         with pytest.raises(PermissionDenied):
-            services.plan_week(actor=user, organisation=site.organisation, week_start=WEEK)
+            planning.plan_week(actor=user, organisation=site.organisation, week_start=WEEK)
         page = _client(user).post(
             reverse("reunion:plan"),
             {"organisation": site.organisation.pk, "week": WEEK.isoformat()},

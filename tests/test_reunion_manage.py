@@ -18,7 +18,7 @@ from shouhu.accounts.models import Role
 from shouhu.children.models import FamilyMember
 from shouhu.lib import clock, dates
 from shouhu.places.models import Place
-from shouhu.reunion import services
+from shouhu.reunion import attendance, notices, planning, selectors, sites, tickets
 from shouhu.reunion.models import (
     Contact,
     DeviceStatus,
@@ -75,7 +75,7 @@ def _coming_session(world: World, site: Site, day: int) -> Session:
         starts_at=dates.start_of_day(week + dt.timedelta(days=day - 1))
         + dt.timedelta(hours=16, minutes=40),
         minutes=20,
-        room=services.room_name(),
+        room=planning.room_name(),
     )
     session.children.set([world.children["b1"]])
     return session
@@ -115,10 +115,10 @@ def test_a_site_without_a_usable_device_is_left_out_of_the_plan(world: World, si
         reported_by=world.users["teacher_b"],
         reported_at=BEFORE,
     )
-    built = services.build_instance([site])
+    built = planning.build_instance([site])
     assert built.instance["sites"] == [] and built.instance["facilitators"] == []
     assert built.instance["children"][0]["sites"] == []
-    schedule = services.plan_week(
+    schedule = planning.plan_week(
         actor=world.users["teacher_b"],
         organisation=world.orgs["school_b"],
         week_start=WEEK,
@@ -129,16 +129,16 @@ def test_a_site_without_a_usable_device_is_left_out_of_the_plan(world: World, si
 
 
 def test_a_site_created_without_devices_is_left_out_until_it_has_one(world: World) -> None:
-    empty = services.site_create(
+    empty = sites.site_create(
         actor=world.users["teacher_b"],
         organisation=world.orgs["school_b"],
         name="村儿童之家",
         place=Place.objects.get(pk=VILLAGE_B),
         openings=WEEKDAYS,
     )
-    assert services.build_instance([empty]).instance["sites"] == []
-    services.device_add(actor=world.users["teacher_b"], site=empty, label="1")
-    assert services.build_instance([empty]).instance["sites"][0]["devices"] == 1
+    assert planning.build_instance([empty]).instance["sites"] == []
+    sites.device_add(actor=world.users["teacher_b"], site=empty, label="1")
+    assert planning.build_instance([empty]).instance["sites"][0]["devices"] == 1
 
 
 def test_a_planning_error_is_a_message_not_a_500(world: World, site: Site) -> None:
@@ -172,8 +172,8 @@ def test_a_solver_failure_is_a_message_not_a_500(world: World, site: Site, monke
         raise ArithmeticError("boom")
 
     monkeypatch.setattr(reunion_solver, "solve", broken)
-    with pytest.raises(services.PlanningError):
-        services.plan_week(
+    with pytest.raises(planning.PlanningError):
+        planning.plan_week(
             actor=world.users["teacher_b"], organisation=world.orgs["school_b"], week_start=WEEK
         )
     response = _client(world.users["teacher_b"]).post(
@@ -264,7 +264,7 @@ def test_site_pages_create_and_edit_a_site(world: World) -> None:
     elsewhere = Place.objects.filter(level=5).exclude(code__startswith=VILLAGE_B[:6]).first()
     assert elsewhere is not None
     with pytest.raises(ValidationError) as outside:
-        services.site_update(actor=teacher, site=site, place=elsewhere)
+        sites.site_update(actor=teacher, site=site, place=elsewhere)
     assert "place" in outside.value.message_dict
 
 
@@ -308,7 +308,7 @@ def test_site_page_manages_devices_and_facilitators(world: World, site: Site) ->
     facilitator.refresh_from_db()
     assert not facilitator.active
     with pytest.raises(ValidationError):
-        services.facilitator_set(
+        sites.facilitator_set(
             actor=teacher, site=site, user=world.users["techenvoy"], available=WEEKDAYS
         )
 
@@ -316,7 +316,7 @@ def test_site_page_manages_devices_and_facilitators(world: World, site: Site) ->
 def test_removing_the_only_facilitator_moves_nothing_it_cannot(world: World, site: Site) -> None:
     session = _session(world, site)
     (facilitator,) = site.facilitators.all()
-    services.facilitator_remove(actor=world.users["teacher_b"], facilitator=facilitator, now=BEFORE)
+    sites.facilitator_remove(actor=world.users["teacher_b"], facilitator=facilitator, now=BEFORE)
     session.refresh_from_db()
     assert session.status == SessionStatus.CANCELLED
     assert not Session.objects.filter(status=SessionStatus.PLANNED).exists()  # nobody left
@@ -336,7 +336,7 @@ def test_only_the_sites_managers_reach_its_settings(world: World, site: Site) ->
         if user.username != "teacher_a":  # who manages the sites of another school
             assert client.get(reverse("reunion:site_new")).status_code == 403
     with pytest.raises(PermissionDenied):
-        services.site_create(
+        sites.site_create(
             actor=make_user("v2", site.organisation, Role.VOLUNTEER),
             organisation=site.organisation,
             name="x",
@@ -344,7 +344,7 @@ def test_only_the_sites_managers_reach_its_settings(world: World, site: Site) ->
             openings=[],
         )
     with pytest.raises(PermissionDenied):
-        services.device_add(actor=world.users["teacher_a"], site=site, label="9")
+        sites.device_add(actor=world.users["teacher_a"], site=site, label="9")
     assert site.devices.count() == 2
 
 
@@ -375,7 +375,7 @@ def test_enrol_page_goes_through_the_childs_visibility(world: World, site: Site)
         )
     participant.refresh_from_db()
     assert not participant.active
-    other = services.site_create(
+    other = sites.site_create(
         actor=world.users["teacher_a"],
         organisation=world.orgs["school_a"],
         name="全山小学",
@@ -384,7 +384,7 @@ def test_enrol_page_goes_through_the_childs_visibility(world: World, site: Site)
     )
     if other.place_id[:6] != b1.residence_id[:6]:  # only sites of the child's county
         with pytest.raises(ValidationError):
-            services.participant_set(actor=world.users["director_b"], child=b1, sites=[other])
+            sites.participant_set(actor=world.users["director_b"], child=b1, sites=[other])
 
 
 def test_api_creates_and_changes_sites_devices_facilitators_and_enrols(world: World) -> None:
@@ -569,7 +569,7 @@ def test_parent_windows_page_for_the_director_and_the_facilitator(world: World, 
             **_rows("w", [{"day": 5, "start": "19:00", "end": "21:00"}]),
         },
     )
-    assert services.parent_phone(FamilyMember.objects.get(pk=father.pk)) == "13700137000"
+    assert selectors.parent_phone(FamilyMember.objects.get(pk=father.pk)) == "13700137000"
     for persona in ("teacher_a", "director_a", "volunteer", "techenvoy"):
         assert _client(world.users[persona]).get(url).status_code == 404, persona
 
@@ -607,7 +607,7 @@ def test_an_open_family_bonds_action_asks_for_two_sessions(world: World, site: S
 
     b1 = world.children["b1"]
     participant = Participant.objects.get(child=b1)
-    assert services.effective_sessions(participant) == 1
+    assert selectors.effective_sessions(participant) == 1
     case = Case.objects.create(
         child=b1,
         organisation=world.orgs["swo"],
@@ -618,15 +618,15 @@ def test_an_open_family_bonds_action_asks_for_two_sessions(world: World, site: S
     )
     goal = Goal.objects.create(case=case, domain="family_bonds", description="与父母保持联系")
     action = PlanAction.objects.create(goal=goal, description="每周两次视频通话", owner="family")
-    assert services.effective_sessions(participant) == 2
-    assert services.build_instance([site]).instance["children"][0]["sessions"] == 2
+    assert selectors.effective_sessions(participant) == 2
+    assert planning.build_instance([site]).instance["children"][0]["sessions"] == 2
     action.status = ActionStatus.DONE
     action.save()
-    assert services.effective_sessions(participant) == 1
+    assert selectors.effective_sessions(participant) == 1
     Goal.objects.create(case=case, domain="peer_network", description="交朋友").actions.create(
         description="参加兴趣小组", owner="school"
     )
-    assert services.effective_sessions(participant) == 1  # another area: no change
+    assert selectors.effective_sessions(participant) == 1  # another area: no change
 
 
 # ---------------------------------------------------------------- 6: facilitators log contact
@@ -638,11 +638,11 @@ def test_a_volunteer_facilitator_logs_contact_for_a_child_of_the_site(
     volunteer = world.users["volunteer"]
     b1 = world.children["b1"]
     with pytest.raises(PermissionDenied):
-        services.contact_add(actor=volunteer, child=b1, mode="call", on=clock.today())
-    services.facilitator_set(
+        attendance.contact_add(actor=volunteer, child=b1, mode="call", on=clock.today())
+    sites.facilitator_set(
         actor=world.users["teacher_b"], site=site, user=volunteer, available=WEEKDAYS
     )
-    services.contact_add(actor=volunteer, child=b1, mode="call", on=clock.today(), minutes=10)
+    attendance.contact_add(actor=volunteer, child=b1, mode="call", on=clock.today(), minutes=10)
     assert Contact.objects.get(child=b1).recorded_by == volunteer
     client = _client(volunteer)
     url = reverse("reunion:contacts", args=[b1.pk])
@@ -660,11 +660,11 @@ def test_a_volunteer_facilitator_logs_contact_for_a_child_of_the_site(
     # not for a child who does not take part at the site
     a1 = world.children["a1"]
     with pytest.raises(PermissionDenied):
-        services.contact_add(actor=volunteer, child=a1, mode="call", on=clock.today())
+        attendance.contact_add(actor=volunteer, child=a1, mode="call", on=clock.today())
     assert client.get(reverse("reunion:contacts", args=[a1.pk])).status_code in (403, 404)
     Participant.objects.filter(child=b1).update(active=False)
     with pytest.raises(PermissionDenied):
-        services.contact_add(actor=volunteer, child=b1, mode="call", on=clock.today())
+        attendance.contact_add(actor=volunteer, child=b1, mode="call", on=clock.today())
 
 
 # ---------------------------------------------------------------- 7: the week's tickets
@@ -689,7 +689,7 @@ def test_ticket_resolution_time_counts_only_the_weeks_tickets(world: World, site
         resolved_at=start + dt.timedelta(days=8, hours=20),
         status="resolved",
     )
-    assert services.site_week_report(site, WEEK)["ticket_hours_to_resolve"] == 5.0
+    assert selectors.site_week_report(site, WEEK)["ticket_hours_to_resolve"] == 5.0
 
 
 # ---------------------------------------------------------------- 8: the phone fallback
@@ -703,14 +703,14 @@ def test_parents_message_says_how_to_join_by_phone(world: World, site: Site, set
     session = _session(world, site)
     settings.SHOUHU_JITSI_DIALIN = ""
     with translation.override("zh-hans"):
-        services.remind_sessions(now=session.starts_at - dt.timedelta(hours=1))
+        notices.remind_sessions(now=session.starts_at - dt.timedelta(hours=1))
     assert "老师会在该时间给您打电话" in ParentOutbox.outbox[-1][2]
     with translation.override("en"):  # a worker on the English pages: the parents read Chinese
-        body = services.session_message(session)
+        body = notices.session_message(session)
     assert "如视频无法打开，老师会在该时间给您打电话" in body and "video" not in body
     settings.SHOUHU_JITSI_DIALIN = "+86 10 8888 0000"
     with translation.override("en"):
-        body = services.session_message(session, changed=True)
+        body = notices.session_message(session, changed=True)
     assert "如视频无法打开，请拨打 +86 10 8888 0000" in body
     assert f"并报房间名 {session.room}" in body
 
@@ -809,7 +809,7 @@ def test_tickets_over_the_api(world: World, site: Site) -> None:
 def test_a_device_with_an_open_fault_is_not_shown_as_working(world: World, site: Site) -> None:
     device = site.devices.order_by("label").first()
     assert device is not None
-    services.ticket_report(actor=world.users["teacher_b"], site=site, device=device, problem="黑屏")
+    tickets.ticket_report(actor=world.users["teacher_b"], site=site, device=device, problem="黑屏")
     client = _client(world.users["teacher_b"])
     week = client.get(reverse("reunion:site", args=[site.pk])).content.decode()
     shown = week.split(f'data-testid="device-{device.pk}"')[1].split("</span>")[0]

@@ -17,18 +17,22 @@ from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Clean, Error, Strict
+from shouhu.audit.services import log_children_read
 from shouhu.children.models import FamilyMember
 from shouhu.lib import clock
 from shouhu.places.models import Place
-from shouhu.reunion import selectors, services
+from shouhu.reunion import attendance as attendance_services
+from shouhu.reunion import notices, planning, replanning, selectors
+from shouhu.reunion import sites as site_services
+from shouhu.reunion import tickets as ticket_services
 from shouhu.reunion.models import (
     Contact,
     Facilitator,
     ParentAvailability,
-    Session,
     Site,
     Ticket,
 )
+from shouhu.reunion.windows import window_json
 
 router = Router(tags=["reunion"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -127,8 +131,174 @@ class WeekQuery(Clean):
     week: dt.date | None = None
 
 
-def _window(w: Any) -> dict[str, Any]:
-    return {"day": w.day, "start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}"}
+# ---------------------------------------------------------------- what the endpoints answer
+# Keys marked "absent otherwise" are left out of the answer (not null) for other readers.
+
+
+class WindowOut(Schema):
+    day: int = Field(description="1 (Monday) to 7 (Sunday)")
+    start: str = Field(description="HH:MM")
+    end: str = Field(description="HH:MM")
+
+
+class DeviceOut(Schema):
+    id: int
+    label: str
+    kind: str
+    status: str
+
+
+class FacilitatorOut(Schema):
+    user: int
+    available: list[WindowOut]
+
+
+class SiteOut(Schema):
+    id: int
+    name: str
+    kind: str
+    place: str
+    address: str
+    active: bool
+    organisation: int
+    devices: list[DeviceOut]
+    open: list[WindowOut]
+    facilitators: list[FacilitatorOut] = Field(
+        default_factory=list,
+        description="The active facilitators: for those who manage the site (absent otherwise)",
+    )
+
+
+class SiteList(Schema):
+    items: list[SiteOut]
+
+
+class UnservedOut(Schema):
+    """A child of a cancelled session the re-planning could not rebook, and why."""
+
+    child: int
+    session: int
+    reason: str
+
+
+class FacilitatorRemovedOut(Schema):
+    moved: list[int] = Field(description="The new sessions")
+    unserved: list[UnservedOut]
+
+
+class MovedOut(Schema):
+    id: int
+    starts_at: dt.datetime
+
+
+class AbsenceOut(Schema):
+    moved: list[MovedOut] = Field(description="The new sessions")
+    unserved: list[UnservedOut]
+
+
+class PlanStats(Schema):
+    """The solver's figures (`shouhu.lib.reunion_solver`)."""
+
+    sessions: int
+    child_sessions: int
+    children: int
+    children_wanting: int
+    children_served: int
+    served_by_priority: dict[str, int] = Field(description="Children served by priority 1-3")
+    upper_bound: int | None = Field(description="Proven bound on the children served")
+    reachable: int
+    units: int
+    status: str
+    method: str
+    seconds: float
+
+
+class PlanOut(Schema):
+    id: int
+    week: dt.date
+    stats: PlanStats
+    unserved: list[str] = Field(description="The children who want a session and got none")
+
+
+class ParticipantOut(Schema):
+    child: int
+    sites: list[int]
+    sessions_per_week: int
+    effective_sessions: int = Field(
+        description="At least two when orange or red, or when a case plan works on the family bonds"
+    )
+    priority: int
+    active: bool
+
+
+class SessionOut(Schema):
+    id: int
+    starts_at: dt.datetime
+    minutes: int
+    device: int
+    status: str
+    children: list[int] = Field(
+        default_factory=list, description="For the site's own people (absent otherwise)"
+    )
+    room_url: str = Field("", description="For the site's own people (absent otherwise)")
+
+
+class WeekUnservedOut(Schema):
+    child: int
+    session: int
+    starts_at: dt.datetime
+    reason: str
+
+
+class WeekOut(Schema):
+    week: dt.date
+    items: list[SessionOut]
+    unserved: list[WeekUnservedOut] = Field(
+        default_factory=list,
+        description=(
+            "The children of the week's cancelled sessions not rebooked, and why: for the "
+            "site's own people (absent otherwise)"
+        ),
+    )
+
+
+class AvailabilityOut(Schema):
+    member: int
+    channel: str | None = Field(description="Null: never set")
+    windows: list[WindowOut]
+    updated_at: dt.datetime | None
+    phone: str = Field(
+        "", description="For those who edit the family's registration (absent otherwise)"
+    )
+
+
+class AttendanceOut(Schema):
+    id: int
+    status: str
+
+
+class ContactOut(Schema):
+    id: int
+    mode: str
+    on: dt.date
+    member: int | None
+    minutes: int | None
+    note: str
+    session: int | None
+
+
+class ContactIndicatorsOut(Schema):
+    last_contact: dt.date | None
+    days_since_contact: int | None
+    last_seen: dt.date | None = Field(description="The last time a parent was seen in person")
+    parent_last_seen: int | None = Field(
+        description="0: within 6 months, 1: 6-12 months, 2: over 12; null: never logged"
+    )
+
+
+class ContactList(Schema):
+    items: list[ContactOut]
+    indicators: ContactIndicatorsOut
 
 
 def _site(request: HttpRequest, site_id: int) -> Site:
@@ -151,17 +321,22 @@ def _present_site(s: Site, user: User) -> dict[str, Any]:
             {"id": d.pk, "label": d.label, "kind": d.kind, "status": d.status}
             for d in s.devices.all()
         ],
-        "open": [_window(w) for w in s.openings.all()],
+        "open": [window_json(w) for w in s.openings.all()],
     }
     if access.manages_site(user, s):
         row["facilitators"] = [
-            {"user": f.user_id, "available": [_window(w) for w in f.windows.all()]}
+            {"user": f.user_id, "available": [window_json(w) for w in f.windows.all()]}
             for f in s.facilitators.filter(active=True).prefetch_related("windows")
         ]
     return row
 
 
-@router.get("/reunion/sites", response={200: dict[str, Any], **ERRORS}, summary="Reunion sites")
+@router.get(
+    "/reunion/sites",
+    response={200: SiteList, **ERRORS},
+    exclude_unset=True,
+    summary="Reunion sites",
+)
 def site_list(request: HttpRequest) -> dict[str, Any]:
     user = current_user(request)
     sites = access.sites_visible_to(user).prefetch_related("devices", "openings").order_by("name")
@@ -172,14 +347,19 @@ def _place(code: str | None) -> Place | None:
     return Place.objects.filter(pk=code).first() if code else None
 
 
-@router.post("/reunion/sites", response={201: dict[str, Any], **ERRORS}, summary="Create a site")
+@router.post(
+    "/reunion/sites",
+    response={201: SiteOut, **ERRORS},
+    exclude_unset=True,
+    summary="Create a site",
+)
 def site_create(request: HttpRequest, payload: SiteIn) -> Status[dict[str, Any]]:
     """A new site of an organisation whose sites the user manages."""
     user = current_user(request)
     org = Organisation.objects.filter(pk=payload.organisation).first()
     if org is None:
         raise Http404
-    site = services.site_create(
+    site = site_services.site_create(
         actor=user,
         organisation=org,
         name=payload.name,
@@ -193,7 +373,10 @@ def site_create(request: HttpRequest, payload: SiteIn) -> Status[dict[str, Any]]
 
 
 @router.patch(
-    "/reunion/sites/{site_id}", response={200: dict[str, Any], **ERRORS}, summary="Change a site"
+    "/reunion/sites/{site_id}",
+    response={200: SiteOut, **ERRORS},
+    exclude_unset=True,
+    summary="Change a site",
 )
 def site_patch(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[str, Any]:
     """Change the fields given; `open` replaces the weekly opening hours."""
@@ -202,7 +385,7 @@ def site_patch(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[s
     place = _place(payload.place)
     if payload.place is not None and place is None:
         raise ValidationError({"place": ["No such place."]})
-    site = services.site_update(
+    site = site_services.site_update(
         actor=user,
         site=site,
         name=payload.name,
@@ -217,13 +400,13 @@ def site_patch(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[s
 
 @router.post(
     "/reunion/sites/{site_id}/devices",
-    response={201: dict[str, Any], **ERRORS},
+    response={201: DeviceOut, **ERRORS},
     summary="Add a device",
 )
 def device_create(request: HttpRequest, site_id: int, payload: DeviceIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     site = _site(request, site_id)
-    device = services.device_add(
+    device = site_services.device_add(
         actor=user, site=site, label=payload.label, kind=payload.kind, status=payload.status
     )
     return Status(
@@ -233,7 +416,7 @@ def device_create(request: HttpRequest, site_id: int, payload: DeviceIn) -> Stat
 
 @router.patch(
     "/reunion/sites/{site_id}/devices/{device_id}",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: DeviceOut, **ERRORS},
     summary="Change a device",
 )
 def device_patch(
@@ -245,7 +428,7 @@ def device_patch(
     device = site.devices.filter(pk=device_id).first() if 0 < device_id <= MAX_ID else None
     if device is None:
         raise Http404
-    device = services.device_update(
+    device = site_services.device_update(
         actor=user, device=device, label=payload.label, kind=payload.kind, status=payload.status
     )
     return {"id": device.pk, "label": device.label, "kind": device.kind, "status": device.status}
@@ -260,7 +443,7 @@ def _user(user_id: int) -> User:
 
 @router.put(
     "/reunion/sites/{site_id}/facilitators/{user_id}",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: FacilitatorOut, **ERRORS},
     summary="Add a facilitator or change their availability",
 )
 def facilitator_put(
@@ -268,7 +451,7 @@ def facilitator_put(
 ) -> dict[str, Any]:
     user = current_user(request)
     site = _site(request, site_id)
-    facilitator = services.facilitator_set(
+    facilitator = site_services.facilitator_set(
         actor=user,
         site=site,
         user=_user(user_id),
@@ -276,7 +459,7 @@ def facilitator_put(
     )
     return {
         "user": facilitator.user_id,
-        "available": [_window(w) for w in facilitator.windows.all()],
+        "available": [window_json(w) for w in facilitator.windows.all()],
     }
 
 
@@ -293,20 +476,20 @@ def _facilitator(site: Site, user_id: int) -> Facilitator:
 
 @router.delete(
     "/reunion/sites/{site_id}/facilitators/{user_id}",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: FacilitatorRemovedOut, **ERRORS},
     summary="Remove a facilitator",
 )
 def facilitator_delete(request: HttpRequest, site_id: int, user_id: int) -> dict[str, Any]:
     """The coming sessions nobody else can run move (the parents are told)."""
     user = current_user(request)
     site = _site(request, site_id)
-    done = services.facilitator_remove(actor=user, facilitator=_facilitator(site, user_id))
+    done = site_services.facilitator_remove(actor=user, facilitator=_facilitator(site, user_id))
     return {"moved": [s.pk for s in done.sessions], "unserved": _unserved(user, done)}
 
 
 @router.post(
     "/reunion/sites/{site_id}/facilitators/{user_id}/absence",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: AbsenceOut, **ERRORS},
     summary="A facilitator is absent for a day",
 )
 def facilitator_absence(
@@ -317,19 +500,19 @@ def facilitator_absence(
     user = current_user(request)
     site = _site(request, site_id)
     facilitator = _facilitator(site, user_id)
-    done = services.facilitator_absent(actor=user, facilitator=facilitator, on=payload.on)
+    done = replanning.facilitator_absent(actor=user, facilitator=facilitator, on=payload.on)
     return {
         "moved": [{"id": s.pk, "starts_at": s.starts_at} for s in done.sessions],
         "unserved": _unserved(user, done),
     }
 
 
-def _unserved(user: User, done: services.Replanned) -> list[dict[str, Any]]:
+def _unserved(user: User, done: replanning.Replanned) -> list[dict[str, Any]]:
     """The children the re-planning could not rebook, each with the reason (the caller
     runs the site, so sees its children; logged)."""
-    selectors.log_children_shown(
-        user, [r.child_id for r in done.unserved], purpose="api_reunion_replanned"
-    )
+    if done.unserved:
+        shown = [r.child_id for r in done.unserved]
+        log_children_read(user=user, child_ids=shown, purpose="api_reunion_replanned")
     return [
         {
             "child": r.child_id,
@@ -340,7 +523,7 @@ def _unserved(user: User, done: services.Replanned) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/reunion/plan", response={200: dict[str, Any], **ERRORS}, summary="Plan a week")
+@router.post("/reunion/plan", response={200: PlanOut, **ERRORS}, summary="Plan a week")
 def plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
     """Plan the week of `week` (any day of it) for the organisation's sites; an instance the
     solver refuses is a 400 with the reason."""
@@ -349,7 +532,7 @@ def plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
     if org is None:
         raise Http404
     week = payload.week - dt.timedelta(days=payload.week.isoweekday() - 1)
-    schedule = services.plan_week(actor=user, organisation=org, week_start=week)
+    schedule = planning.plan_week(actor=user, organisation=org, week_start=week)
     return {
         "id": schedule.pk,
         "week": schedule.week_start,
@@ -360,7 +543,7 @@ def plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
 
 @router.post(
     "/children/{child_id}/reunion",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: ParticipantOut, **ERRORS},
     summary="Enrol a child in online reunions",
 )
 def participant(request: HttpRequest, child_id: int, payload: ParticipantIn) -> dict[str, Any]:
@@ -374,7 +557,7 @@ def participant(request: HttpRequest, child_id: int, payload: ParticipantIn) -> 
     sites = list(Site.objects.filter(pk__in=wanted))
     if len(sites) != len(set(payload.sites)):
         raise ValidationError({"sites": ["No such site."]})
-    result = services.participant_set(
+    result = site_services.participant_set(
         actor=user,
         child=child,
         sites=sites,
@@ -386,7 +569,7 @@ def participant(request: HttpRequest, child_id: int, payload: ParticipantIn) -> 
         "child": child.pk,
         "sites": sorted(s.pk for s in result.sites.all()),
         "sessions_per_week": result.sessions_per_week,
-        "effective_sessions": services.effective_sessions(result),
+        "effective_sessions": selectors.effective_sessions(result),
         "priority": result.priority,
         "active": result.active,
     }
@@ -394,7 +577,8 @@ def participant(request: HttpRequest, child_id: int, payload: ParticipantIn) -> 
 
 @router.get(
     "/reunion/sites/{site_id}/schedule",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: WeekOut, **ERRORS},
+    exclude_unset=True,
     summary="A site's week",
 )
 def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -> dict[str, Any]:
@@ -417,7 +601,7 @@ def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -
         }
         if shows:
             row["children"] = [c.pk for c in s.children.all()]
-            row["room_url"] = services.room_url(s)
+            row["room_url"] = notices.room_url(s)
         items.append(row)
     out: dict[str, Any] = {"week": week.start, "items": items}
     if shows:
@@ -435,14 +619,7 @@ def site_schedule(request: HttpRequest, site_id: int, query: Query[WeekQuery]) -
 
 def _parent(request: HttpRequest, member_id: int) -> tuple[User, FamilyMember]:
     user = current_user(request)
-    member = (
-        FamilyMember.objects.filter(pk=member_id, relation__in=services.PARENTS).first()
-        if 0 < member_id <= MAX_ID
-        else None
-    )
-    if member is None or not access.may_edit_parent(user, member):
-        raise Http404
-    return user, member
+    return user, access.get_parent_for_user(user, member_id, purpose="api_parent_windows")
 
 
 def _availability(user: User, member: FamilyMember) -> dict[str, Any]:
@@ -452,7 +629,7 @@ def _availability(user: User, member: FamilyMember) -> dict[str, Any]:
     out: dict[str, Any] = {
         "member": member.pk,
         "channel": availability.channel if availability else None,
-        "windows": [_window(w) for w in availability.windows.all()] if availability else [],
+        "windows": [window_json(w) for w in availability.windows.all()] if availability else [],
         "updated_at": availability.updated_at if availability else None,
     }
     if access.can_edit_household(user, member.household_id):
@@ -462,7 +639,8 @@ def _availability(user: User, member: FamilyMember) -> dict[str, Any]:
 
 @router.get(
     "/reunion/parents/{member_id}/availability",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: AvailabilityOut, **ERRORS},
+    exclude_unset=True,
     summary="A parent's weekly windows",
 )
 def parent_availability_get(request: HttpRequest, member_id: int) -> dict[str, Any]:
@@ -474,7 +652,8 @@ def parent_availability_get(request: HttpRequest, member_id: int) -> dict[str, A
 
 @router.put(
     "/reunion/parents/{member_id}/availability",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: AvailabilityOut, **ERRORS},
+    exclude_unset=True,
     summary="Set a parent's weekly windows",
 )
 def parent_availability(
@@ -482,7 +661,7 @@ def parent_availability(
 ) -> dict[str, Any]:
     """`phone` (optional) is changed only by those who edit the family's registration."""
     user, member = _parent(request, member_id)
-    services.parent_availability_set(
+    site_services.parent_availability_set(
         actor=user,
         member=member,
         windows=[w.model_dump() for w in payload.windows],
@@ -494,21 +673,13 @@ def parent_availability(
 
 @router.post(
     "/reunion/sessions/{session_id}/attendance",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: AttendanceOut, **ERRORS},
     summary="Mark attendance",
 )
 def attendance(request: HttpRequest, session_id: int, payload: AttendanceIn) -> dict[str, Any]:
     user = current_user(request)
-    session = (
-        Session.objects.filter(pk=session_id).select_related("site").first()
-        if session_id <= MAX_ID
-        else None
-    )
-    if session is None or not (
-        access.facilitates(user, session.site) or access.manages_site(user, session.site)
-    ):
-        raise Http404
-    session = services.attendance_record(
+    session = access.get_session_for_user(user, session_id, purpose="api_reunion_attendance")
+    session = attendance_services.attendance_record(
         actor=user, session=session, rows=[r.model_dump() for r in payload.rows]
     )
     return {"id": session.pk, "status": session.status}
@@ -528,7 +699,7 @@ def _contact(c: Contact) -> dict[str, Any]:
 
 @router.get(
     "/children/{child_id}/contacts",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: ContactList, **ERRORS},
     summary="A child's contact log",
 )
 def contact_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
@@ -540,12 +711,12 @@ def contact_list(request: HttpRequest, child_id: int) -> dict[str, Any]:
     except PermissionDenied:
         raise Http404 from None
     rows = Contact.objects.filter(child=child)[:500]
-    return {"items": [_contact(c) for c in rows], "indicators": services.contact_indicators(child)}
+    return {"items": [_contact(c) for c in rows], "indicators": selectors.contact_indicators(child)}
 
 
 @router.post(
     "/children/{child_id}/contacts",
-    response={201: dict[str, Any], **ERRORS},
+    response={201: ContactOut, **ERRORS},
     summary="Add a contact",
 )
 def contact_create(
@@ -556,7 +727,7 @@ def contact_create(
         raise Http404
     child = access.get_child_for_contact(user, child_id, purpose="api_contacts")
     member = FamilyMember.objects.filter(pk=payload.member).first() if payload.member else None
-    contact = services.contact_add(
+    contact = attendance_services.contact_add(
         actor=user,
         child=child,
         mode=payload.mode,
@@ -648,14 +819,16 @@ def ticket_create(request: HttpRequest, payload: TicketIn) -> Status[dict[str, A
         device = site.devices.filter(pk=payload.device).first()
         if device is None:
             raise ValidationError({"device": [_("This device is not at this site.")]})
-    reported = services.ticket_report(actor=user, site=site, device=device, problem=payload.problem)
+    reported = ticket_services.ticket_report(
+        actor=user, site=site, device=device, problem=payload.problem
+    )
     return Status(201, _ticket_out(reported.ticket))
 
 
 @router.post("/reunion/tickets/{ticket_id}/take", response={200: TicketOut, **ERRORS})
 def ticket_take(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     user = current_user(request)
-    return _ticket_out(services.ticket_take(actor=user, ticket=_ticket(request, ticket_id)))
+    return _ticket_out(ticket_services.ticket_take(actor=user, ticket=_ticket(request, ticket_id)))
 
 
 @router.post("/reunion/tickets/{ticket_id}/resolve", response={200: TicketOut, **ERRORS})
@@ -663,7 +836,7 @@ def ticket_resolve(
     request: HttpRequest, ticket_id: int, payload: TicketResolveIn
 ) -> dict[str, Any]:
     user = current_user(request)
-    ticket = services.ticket_resolve(
+    ticket = ticket_services.ticket_resolve(
         actor=user, ticket=_ticket(request, ticket_id), resolution=payload.resolution
     )
     return _ticket_out(ticket)
@@ -672,4 +845,4 @@ def ticket_resolve(
 @router.post("/reunion/tickets/{ticket_id}/close", response={200: TicketOut, **ERRORS})
 def ticket_close(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     user = current_user(request)
-    return _ticket_out(services.ticket_close(actor=user, ticket=_ticket(request, ticket_id)))
+    return _ticket_out(ticket_services.ticket_close(actor=user, ticket=_ticket(request, ticket_id)))

@@ -66,6 +66,7 @@ def log_children_read(
     purpose: str,
     action: str = Action.LIST_CHILDREN,
     object_type: str = "",
+    object_id: str = "",
     fields: Iterable[str] = (),
     detail: Mapping[str, Any] | None = None,
 ) -> list[AccessLog]:
@@ -82,6 +83,7 @@ def log_children_read(
         **who,
         "action": action,
         "object_type": object_type,
+        "object_id": object_id,
         "fields": sorted(set(fields)),
         "purpose": purpose,
         "ip": ctx.ip,

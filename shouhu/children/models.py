@@ -31,6 +31,11 @@ class Relation(models.TextChoices):
     DELEGATED_CARER = "delegated_carer", _("Delegated carer")
 
 
+# The relations that make a family member a parent (a child's parents away are whom online
+# reunions connect).
+PARENTS = (Relation.FATHER, Relation.MOTHER)
+
+
 class Capacity(models.TextChoices):
     ABLE = "able", _("Able")
     DISABLED = "disabled", _("Severely disabled")

@@ -20,6 +20,7 @@ from django.db.models import Count
 from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User
 from shouhu.children import bulk
 from shouhu.children.models import (
+    PARENTS,
     Basis,
     Capacity,
     Child,
@@ -529,7 +530,7 @@ def _reunions() -> None:
     """A reunion room at teacher1's school with two tablets, teacher1 as facilitator, the
     school's left-behind pupils taking part, their parents' evening windows (some on shift
     work at weekends), and next week planned by the solver; once only."""
-    from shouhu.reunion import services as reunion
+    from shouhu.reunion import planning, sites
     from shouhu.reunion.models import Site
 
     if Site.objects.exists():
@@ -538,7 +539,7 @@ def _reunions() -> None:
     school = teacher.memberships.get(role=Role.TEACHER).organisation
     weekdays = [{"day": d, "start": "16:00", "end": "18:30"} for d in range(1, 6)]
     weekend = [{"day": d, "start": "09:00", "end": "12:00"} for d in (6, 7)]
-    site = reunion.site_create(
+    site = sites.site_create(
         actor=teacher,
         organisation=school,
         name=f"{school.name}亲情聊天室",
@@ -546,27 +547,27 @@ def _reunions() -> None:
         devices=2,
         openings=weekdays + weekend,
     )
-    reunion.facilitator_set(actor=teacher, site=site, user=teacher, available=weekdays + weekend)
+    sites.facilitator_set(actor=teacher, site=site, user=teacher, available=weekdays + weekend)
     pupils = Child.objects.filter(school=school, cat_left_behind_mca=True).order_by("id")[:60]
     for index, child in enumerate(pupils):
-        reunion.participant_set(
+        sites.participant_set(
             actor=teacher, child=child, sites=[site], priority=1 if index % 10 == 0 else 3
         )
         for member in FamilyMember.objects.filter(
-            household_id=child.household_id, relation__in=reunion.PARENTS, away=True
+            household_id=child.household_id, relation__in=PARENTS, away=True
         ):
             if hasattr(member, "reunion_availability"):
                 continue
             evening = [{"day": d, "start": "17:30", "end": "21:00"} for d in range(1, 6)]
             shift = [{"day": d, "start": "09:00", "end": "11:00"} for d in (6, 7)]
-            reunion.parent_availability_set(
+            sites.parent_availability_set(
                 actor=teacher,
                 member=member,
                 windows=shift if member.pk % 3 == 0 else evening,
                 channel="wechat",
             )
     today = clock.today()
-    reunion.plan_week(
+    planning.plan_week(
         actor=teacher,
         organisation=school,
         week_start=today + dt.timedelta(days=8 - today.isoweekday()),

@@ -33,15 +33,15 @@ def _remind() -> str:
 
 
 def _session_reminders() -> str:
-    from shouhu.reunion import services
+    from shouhu.reunion import notices
 
-    return f"{services.remind_sessions()} sessions reminded"
+    return f"{notices.remind_sessions()} sessions reminded"
 
 
 def _no_contact() -> str:
-    from shouhu.reunion import services
+    from shouhu.reunion import attendance
 
-    return f"{services.no_contact_alerts()} children without contact"
+    return f"{attendance.no_contact_alerts()} children without contact"
 
 
 def _categories() -> str:

@@ -1,6 +1,7 @@
 """Forms of the reunion pages. They only shape input (an unknown id, a date that is no
-date, a number that is no number are field errors, never a 500); the rules live in
-`services`, whose field errors are put back on the form by `attach_service_errors`."""
+date, a number that is no number are field errors, never a 500); the rules live in the
+services (`sites`, `planning`, `attendance`, `tickets`...), whose field errors are put back
+on the form by `attach_service_errors`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from shouhu.accounts.models import Organisation, User
 from shouhu.children.models import Child, FamilyMember
 from shouhu.places.models import Place
-from shouhu.reunion import services
+from shouhu.reunion import selectors
 from shouhu.reunion.models import (
     Channel as ContactChannel,
 )
@@ -338,7 +339,7 @@ class FacilitatorForm(forms.Form):
             self.candidates = {facilitator.user_id: facilitator.user}
             windows: Iterable[Any] = facilitator.windows.all()
         else:
-            self.candidates = {u.pk: u for u in services.facilitator_candidates(site)[:300]}
+            self.candidates = {u.pk: u for u in selectors.facilitator_candidates(site)[:300]}
             cast(forms.ChoiceField, self.fields["person"]).choices = [
                 (pk, str(u)) for pk, u in self.candidates.items()
             ]

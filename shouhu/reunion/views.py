@@ -18,17 +18,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shouhu import access
 from shouhu.accounts.models import User
-from shouhu.children.models import Child, FamilyMember
+from shouhu.children.models import PARENTS, Child
 from shouhu.lib import clock, dates
 from shouhu.lib.formerrors import error_summary
-from shouhu.reunion import forms, selectors, services
+from shouhu.reunion import attendance as attendance_services
+from shouhu.reunion import forms, notices, planning, replanning, selectors
+from shouhu.reunion import sites as site_services
+from shouhu.reunion import tickets as ticket_services
 from shouhu.reunion.models import (
     Contact,
     ContactMode,
     Feeling,
     ParentAvailability,
     Participant,
-    Session,
     Site,
     TicketStatus,
 )
@@ -62,7 +64,7 @@ def _id(value: object) -> int | None:
     return int(text) if text.isascii() and text.isdecimal() and len(text) < 19 else None
 
 
-def _told_replanned(request: HttpRequest, done: services.Replanned) -> None:
+def _told_replanned(request: HttpRequest, done: replanning.Replanned) -> None:
     """What a re-planning did, for the person who caused it: the sessions moved and each
     child who could not be rebooked, by name, with the reason."""
     messages.success(
@@ -100,7 +102,7 @@ def _site_list(
 ) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     sites = access.sites_visible_to(user).select_related("organisation", "place").order_by("name")
-    managed = services.managed_organisations(user)
+    managed = selectors.managed_organisations(user)
     orgs = [o for o in managed if o.reunion_sites.exists()]
     typed = plan_form.data.get("week", "") if plan_form is not None else ""
     return render(
@@ -134,7 +136,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _site_list(request, form, status=400)
     try:
-        schedule = services.plan_week(
+        schedule = planning.plan_week(
             actor=user,
             organisation=form.cleaned_data["organisation"],
             week_start=_monday(form.cleaned_data["week"]),
@@ -178,7 +180,7 @@ def site_week(request: HttpRequest, pk: int) -> HttpResponse:
             "today": clock.today(),
             "now": clock.now(),
             "devices": [(d, tickets.get(d.pk)) for d in site.devices.all()],
-            "report": services.site_week_report(site, week.start) if week.shows_children else None,
+            "report": selectors.site_week_report(site, week.start) if week.shows_children else None,
             "prev": week.start - dt.timedelta(days=7),
             "next": week.start + dt.timedelta(days=7),
         },
@@ -191,18 +193,14 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     """The facilitator's phone page: who came, whether a parent joined, how long, problems,
     and the child's five faces; once saved, back to the session's week."""
     user: User = request.user  # type: ignore[assignment]
-    session = Session.objects.filter(pk=pk).select_related("site", "device").first()
-    if session is None or not (
-        access.facilitates(user, session.site) or access.manages_site(user, session.site)
-    ):
-        raise Http404
+    session = access.get_session_for_user(user, pk, purpose="reunion_attendance")
     kids = list(session.children.order_by("id"))
     form = forms.AttendanceForm(request.POST or None, kids=kids)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.attendance_record(actor=user, session=session, rows=form.rows())
+                attendance_services.attendance_record(actor=user, session=session, rows=form.rows())
             except ValidationError as exc:
                 form.attach(forms.service_errors(exc))
             else:
@@ -219,7 +217,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
             "feelings": Feeling.choices,
             "started": session.starts_at <= clock.now(),
             "week_url": _week_url(session.site_id, session.starts_at),
-            "room_url": services.room_url(session),
+            "room_url": notices.room_url(session),
         },
         status=status,
     )
@@ -230,14 +228,12 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """A parent cannot make it: the family is planned again in what is left of the week."""
     user: User = request.user  # type: ignore[assignment]
-    session = Session.objects.filter(pk=pk).select_related("site").first()
-    if session is None or not access.sites_visible_to(user).filter(pk=session.site_id).exists():
-        raise Http404
+    session = access.get_session_for_user(user, pk, purpose="reunion_cancel")
     form = forms.CancelForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(_form_errors(form))
-        done = services.cancel_session(
+        done = replanning.cancel_session(
             actor=user, session=session, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
@@ -258,7 +254,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.contact_add(
+                attendance_services.contact_add(
                     actor=user,
                     child=child,
                     mode=data["mode"],
@@ -280,13 +276,13 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
             "child": child,
             "form": form,
             "rows": Contact.objects.filter(child=child).select_related("member")[:200],
-            "indicators": services.contact_indicators(child),
+            "indicators": selectors.contact_indicators(child),
             "modes": ContactMode.choices,
             "parents": [
                 (m, access.may_edit_parent(user, m))
-                for m in child.household.members.filter(relation__in=services.PARENTS)
+                for m in child.household.members.filter(relation__in=PARENTS)
             ],
-            "may_enrol": services.may_enrol(user, child),
+            "may_enrol": access.may_enrol(user, child),
             "today": clock.today(),
         },
         status=status,
@@ -329,7 +325,7 @@ def tickets(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            reported = services.ticket_report(
+            reported = ticket_services.ticket_report(
                 actor=user, site=data["site"], device=data["device"], problem=data["problem"]
             )
         except ValidationError as exc:
@@ -354,7 +350,7 @@ def _ticket(user: User, pk: int) -> Any:
 def ticket_take(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     try:
-        services.ticket_take(actor=user, ticket=_ticket(user, pk))
+        ticket_services.ticket_take(actor=user, ticket=_ticket(user, pk))
     except ValidationError as exc:
         _flash(request, exc)
     return redirect("reunion:tickets")
@@ -369,7 +365,7 @@ def ticket_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError(_form_errors(form))
-        services.ticket_resolve(
+        ticket_services.ticket_resolve(
             actor=user, ticket=ticket, resolution=form.cleaned_data["resolution"]
         )
     except ValidationError as exc:
@@ -382,7 +378,7 @@ def ticket_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 def ticket_close(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     try:
-        services.ticket_close(actor=user, ticket=_ticket(user, pk))
+        ticket_services.ticket_close(actor=user, ticket=_ticket(user, pk))
     except ValidationError as exc:
         _flash(request, exc)
     return redirect("reunion:tickets")
@@ -408,13 +404,13 @@ def _site_page(
     """The settings of a site (or a new one): the site and its opening hours, its devices,
     its facilitators and their availability; `bound` is the form just refused, shown with
     its errors in its place and in the summary at the top."""
-    orgs = services.managed_organisations(user) if site is None else [site.organisation]
+    orgs = selectors.managed_organisations(user) if site is None else [site.organisation]
 
     def pick(made: Any) -> Any:
         return bound if bound is not None and bound.prefix == made.prefix else made
 
     site_form = pick(
-        forms.SiteForm(organisations=orgs, places=services.site_places(orgs), site=site)
+        forms.SiteForm(organisations=orgs, places=selectors.site_places(orgs), site=site)
     )
     context: dict[str, Any] = {"site": site, "form": site_form}
     if site is not None:
@@ -455,15 +451,15 @@ def _site_form_saved(form: forms.SiteForm) -> dict[str, Any]:
 def site_new(request: HttpRequest) -> HttpResponse:
     """A new site of one of the organisations the user manages sites for."""
     user: User = request.user  # type: ignore[assignment]
-    orgs = services.managed_organisations(user)
+    orgs = selectors.managed_organisations(user)
     if not orgs:
         raise PermissionDenied
     if request.method == "GET":
         return _site_page(request, user, None)
-    form = forms.SiteForm(request.POST, organisations=orgs, places=services.site_places(orgs))
+    form = forms.SiteForm(request.POST, organisations=orgs, places=selectors.site_places(orgs))
     if form.is_valid():
         try:
-            site = services.site_create(
+            site = site_services.site_create(
                 actor=user, organisation=form.cleaned_data["organisation"], **_site_form_saved(form)
             )
         except ValidationError as exc:
@@ -495,11 +491,11 @@ def site_manage(request: HttpRequest, pk: int) -> HttpResponse:
         return _site_page(request, user, site)
     orgs = [site.organisation]
     form = forms.SiteForm(
-        request.POST, organisations=orgs, places=services.site_places(orgs), site=site
+        request.POST, organisations=orgs, places=selectors.site_places(orgs), site=site
     )
     if form.is_valid():
         try:
-            services.site_update(
+            site_services.site_update(
                 actor=user, site=site, active=form.cleaned_data["active"], **_site_form_saved(form)
             )
         except ValidationError as exc:
@@ -528,7 +524,7 @@ def _site_action(
             forms.attach_service_errors(form, forms.service_errors(exc))
         else:
             messages.success(request, success)
-            if isinstance(done, services.Replanned) and done.rebookings:
+            if isinstance(done, replanning.Replanned) and done.rebookings:
                 _told_replanned(request, done)
             return redirect("reunion:site_manage", site.pk)
     return _site_page(request, user, site, bound=form, status=400)
@@ -545,7 +541,7 @@ def device_add(request: HttpRequest, pk: int) -> HttpResponse:
         user,
         site,
         form,
-        lambda: services.device_add(actor=user, site=site, **form.cleaned_data),
+        lambda: site_services.device_add(actor=user, site=site, **form.cleaned_data),
         _("Saved: the device is added."),
     )
 
@@ -562,7 +558,7 @@ def device_update(request: HttpRequest, pk: int, device: int) -> HttpResponse:
         user,
         site,
         form,
-        lambda: services.device_update(actor=user, device=found, **form.cleaned_data),
+        lambda: site_services.device_update(actor=user, device=found, **form.cleaned_data),
         _("Saved: the device."),
     )
 
@@ -584,7 +580,7 @@ def facilitator_set(request: HttpRequest, pk: int, facilitator: int | None = Non
         user,
         site,
         form,
-        lambda: services.facilitator_set(
+        lambda: site_services.facilitator_set(
             actor=user, site=site, user=form.person_chosen(), available=form.rows.windows()
         ),
         _("Saved: the facilitator and their availability."),
@@ -597,7 +593,7 @@ def facilitator_remove(request: HttpRequest, pk: int, facilitator: int) -> HttpR
     user: User = request.user  # type: ignore[assignment]
     site = _managed_site(user, pk)
     found = get_object_or_404(site.facilitators.filter(active=True), pk=facilitator)
-    done = services.facilitator_remove(actor=user, facilitator=found)
+    done = site_services.facilitator_remove(actor=user, facilitator=found)
     messages.success(request, _("Saved: the facilitator is off the site."))
     if done.rebookings:
         _told_replanned(request, done)
@@ -623,7 +619,7 @@ def facilitator_absent(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     on = form.cleaned_data["on"]
     try:
-        done = services.facilitator_absent(actor=user, facilitator=facilitator, on=on)
+        done = replanning.facilitator_absent(actor=user, facilitator=facilitator, on=on)
     except ValidationError as exc:
         _flash(request, exc)
     else:
@@ -639,15 +635,15 @@ def participant(request: HttpRequest, pk: int) -> HttpResponse:
     through the access module, so nobody reaches a child outside their scope."""
     user: User = request.user  # type: ignore[assignment]
     child = access.get_child_for_user(user, pk, purpose="reunion_enrolment")
-    if not services.may_enrol(user, child):
+    if not access.may_enrol(user, child):
         raise PermissionDenied
     current = Participant.objects.filter(child=child).prefetch_related("sites").first()
-    sites = services.enrol_sites(child).select_related("place")
+    sites = selectors.enrol_sites(child).select_related("place")
     form = forms.ParticipantForm(request.POST or None, sites=sites, current=current)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.participant_set(
+            site_services.participant_set(
                 actor=user,
                 child=child,
                 sites=list(d["sites"]),
@@ -684,9 +680,7 @@ def parent_windows(request: HttpRequest, pk: int) -> HttpResponse:
     """A parent's weekly windows, preferred channel (and phone, for those who edit the
     family's registration): the child director or a facilitator after a phone call."""
     user: User = request.user  # type: ignore[assignment]
-    member = FamilyMember.objects.filter(pk=pk, relation__in=services.PARENTS).first()
-    if member is None or not access.may_edit_parent(user, member):
-        raise Http404
+    member = access.get_parent_for_user(user, pk, purpose="parent_windows")
     phone_editable = access.can_edit_household(user, member.household_id)
     availability = ParentAvailability.objects.filter(member=member).first()
     back = _id(request.GET.get("child"))
@@ -699,7 +693,7 @@ def parent_windows(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.ParentWindowsForm(request.POST or None, availability=availability, phone=phone)
     if request.method == "POST" and form.is_valid():
         try:
-            services.parent_availability_set(
+            site_services.parent_availability_set(
                 actor=user,
                 member=member,
                 windows=form.rows.windows(),

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from shouhu.cases import services as cases
 from shouhu.children.models import FamilyMember
 from shouhu.places.models import Place
-from shouhu.reunion import services as reunion
+from shouhu.reunion import sites
 from tests.browser.test_flows import log_in
 from tests.world import VILLAGE_B, World
 
@@ -39,7 +39,7 @@ def test_new_pages_fit_a_phone(page: Page, live_world: World) -> None:
     teacher = live_world.users["teacher_b"]
     b1 = live_world.children["b1"]
     windows = [{"day": d, "start": "16:00", "end": "18:00"} for d in range(1, 6)]
-    site = reunion.site_create(
+    site = sites.site_create(
         actor=teacher,
         organisation=live_world.orgs["school_b"],
         name="亲情室",
@@ -47,8 +47,8 @@ def test_new_pages_fit_a_phone(page: Page, live_world: World) -> None:
         devices=2,
         openings=windows,
     )
-    reunion.facilitator_set(actor=teacher, site=site, user=teacher, available=windows)
-    reunion.participant_set(actor=teacher, child=b1, sites=[site])
+    sites.facilitator_set(actor=teacher, site=site, user=teacher, available=windows)
+    sites.participant_set(actor=teacher, child=b1, sites=[site])
     father = FamilyMember.objects.get(household_id=b1.household_id, relation="father")
     page.context.clear_cookies()
     log_in(page, "teacher_b")

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from shouhu.lib import clock, dates
 from shouhu.places.models import Place
-from shouhu.reunion import services
+from shouhu.reunion import planning, sites
 from shouhu.reunion.models import Attendance, Contact, Schedule, Session
 from tests.browser.test_flows import log_in
 from tests.world import VILLAGE_B, World
@@ -23,7 +23,7 @@ def test_facilitator_marks_attendance(page: Page, live_world: World) -> None:
     teacher = live_world.users["teacher_b"]
     b1 = live_world.children["b1"]
     windows = [{"day": d, "start": "08:00", "end": "20:00"} for d in range(1, 8)]
-    site = services.site_create(
+    site = sites.site_create(
         actor=teacher,
         organisation=live_world.orgs["school_b"],
         name="亲情室",
@@ -31,8 +31,8 @@ def test_facilitator_marks_attendance(page: Page, live_world: World) -> None:
         devices=1,
         openings=windows,
     )
-    services.facilitator_set(actor=teacher, site=site, user=teacher, available=windows)
-    services.participant_set(actor=teacher, child=b1, sites=[site])
+    sites.facilitator_set(actor=teacher, site=site, user=teacher, available=windows)
+    sites.participant_set(actor=teacher, child=b1, sites=[site])
     today = clock.today()
     week = today - dt.timedelta(days=today.isoweekday() - 1)
     schedule = Schedule.objects.create(
@@ -47,7 +47,7 @@ def test_facilitator_marks_attendance(page: Page, live_world: World) -> None:
         device=site.devices.get(),
         starts_at=dates.start_of_day(today) + dt.timedelta(hours=9),  # begun: it is 10:00
         minutes=20,
-        room=services.room_name(),
+        room=planning.room_name(),
     )
     session.children.set([b1])
 
