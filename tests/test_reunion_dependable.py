@@ -526,3 +526,32 @@ def test_the_api_week_logs_the_children_it_returns(world: World, site: Site) -> 
     envoy_api, envoy_auth = _api(envoy.username)
     envoy_api.get(f"/api/v1/reunion/sites/{site.pk}/schedule", {"week": WEEK}, **envoy_auth)
     assert not AccessLog.objects.filter(user=envoy, action=Action.LIST_CHILDREN).exists()
+
+
+def test_a_session_is_cancelled_through_the_api_as_on_the_page(world: World, site: Site) -> None:
+    b1 = world.children["b1"]
+    schedule = Schedule.objects.create(
+        week_start=WEEK,
+        organisation=site.organisation,
+        created_at=BEFORE,
+        created_by=world.users["teacher_b"],
+    )
+    session = _book(schedule, site, 1, _at(2, 16, 40), [b1])
+    url = f"/api/v1/reunion/sessions/{session.pk}/cancel"
+    outsider, outsider_auth = _api("director_a")
+    assert (
+        outsider.post(url, {"reason": "x"}, "application/json", **outsider_auth).status_code == 404
+    )
+    api, auth = _api("teacher_b")
+    refused = api.post(url, {"reason": ""}, "application/json", **auth)
+    assert refused.status_code in (400, 422), refused.content
+    session.refresh_from_db()
+    assert session.status == "planned"
+    done = api.post(url, {"reason": "父亲加班"}, "application/json", **auth)
+    assert done.status_code == 200, done.content
+    body = done.json()
+    session.refresh_from_db()
+    assert session.status != "planned"
+    moved = {s["id"] for s in body["moved"]}
+    assert moved or [u["child"] for u in body["unserved"]] == [b1.pk]
+    assert AccessLog.objects.filter(purpose="api_reunion_cancel", child_id=b1.pk).exists()

@@ -236,3 +236,20 @@ def test_query_count_does_not_grow_with_entries(
     assert queries() == few
     with django_assert_max_num_queries(18):  # 17 + the top bar's unread-message count
         assert client.get(reverse("audit:log")).status_code == 200
+
+
+def test_every_purpose_the_code_logs_has_words() -> None:
+    """A purpose written anywhere in the code (`purpose="..."`) is shown in words on the
+    access-log page, never as its code."""
+    import re
+    from pathlib import Path
+
+    from shouhu.audit.present import PURPOSES
+
+    root = Path(__file__).resolve().parent.parent / "shouhu"
+    used = {
+        code.removeprefix("api_")
+        for path in root.rglob("*.py")
+        for code in re.findall(r'purpose="([a-z_]+)"', path.read_text(encoding="utf-8"))
+    }
+    assert used and not used - PURPOSES.keys(), sorted(used - PURPOSES.keys())

@@ -93,6 +93,10 @@ class AbsenceIn(Strict):
     on: dt.date
 
 
+class CancelIn(Strict):
+    reason: str = Field(min_length=1, max_length=200)
+
+
 class ParticipantIn(Strict):
     sites: list[int] = Field(max_length=20)
     sessions_per_week: int = Field(1, ge=0, le=7)
@@ -501,6 +505,23 @@ def facilitator_absence(
     site = _site(request, site_id)
     facilitator = _facilitator(site, user_id)
     done = replanning.facilitator_absent(actor=user, facilitator=facilitator, on=payload.on)
+    return {
+        "moved": [{"id": s.pk, "starts_at": s.starts_at} for s in done.sessions],
+        "unserved": _unserved(user, done),
+    }
+
+
+@router.post(
+    "/reunion/sessions/{session_id}/cancel",
+    response={200: AbsenceOut, **ERRORS},
+    summary="Cancel a session",
+)
+def session_cancel(request: HttpRequest, session_id: int, payload: CancelIn) -> dict[str, Any]:
+    """A parent cannot make it: the session is cancelled and the family planned again in
+    what is left of the week (the parents told), as on the site's week page."""
+    user = current_user(request)
+    session = access.get_session_for_user(user, session_id, purpose="api_reunion_cancel")
+    done = replanning.cancel_session(actor=user, session=session, reason=payload.reason)
     return {
         "moved": [{"id": s.pk, "starts_at": s.starts_at} for s in done.sessions],
         "unserved": _unserved(user, done),
