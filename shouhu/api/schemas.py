@@ -1,15 +1,19 @@
 """Request and response schemas. Unknown fields are refused, lengths match the columns, and
 values the services check (choices, places, dates against today) are left to the services so
-that their messages are the same as in the web UI."""
+that their messages are the same as in the web UI.
+
+Answers are typed too: every field an endpoint answers is declared (a value a selector adds
+stays out of the API until it is), and a field some readers are not given is `absent` from
+their answers, never null."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Never, TypeAlias
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import MISSING, ConfigDict, field_validator
 
 from shouhu.children.models import ConsentScope
 from shouhu.lib.categories import CATEGORY_CODES
@@ -57,6 +61,20 @@ class Clean(Schema):
 
 class Strict(Clean):
     model_config = ConfigDict(extra="forbid")
+
+
+if TYPE_CHECKING:
+    # mypy does not know sentinel types yet (PEP 661): to it `T | Absent` is `T`.
+    Absent: TypeAlias = Never
+else:
+    Absent = MISSING
+
+
+def absent(description: str) -> Any:
+    """A field of an answer left out (not null) when the selector does not give it: what
+    this reader may not see. Declare it as `T | Absent`."""
+    # A factory, not a default: django-ninja's OpenAPI writer cannot encode the sentinel.
+    return Field(default_factory=lambda: MISSING, description=description)
 
 
 class Error(Schema):
