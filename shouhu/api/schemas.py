@@ -204,6 +204,28 @@ class HouseholdView(Schema):
     members: list[MemberView]
 
 
+class RevealedIdentifying(Schema):
+    """The plaintext of the identifying fields (`reveal=identifying`)."""
+
+    id_number: str
+    address: str
+    phones: dict[str, str] = Field(description="By family member id")
+    workplaces: dict[str, str] = Field(description="By family member id")
+
+
+class RevealedSensitive(Schema):
+    """The plaintext of the sensitive fields (`reveal=sensitive`)."""
+
+    health: str
+    disability_type: str
+    disability_grade: str
+    guardianship_type: str
+    guardianship_rating: str
+    aid: str
+    categories: list[str]
+    capacities: dict[str, str] = Field(description="By family member id")
+
+
 class ChildFile(ChildRow):
     """The whole file as the caller may see it. Identifying values are always masked (a
     `reveal` shows them); sensitive ones are `***` above the caller's ceiling."""
@@ -224,7 +246,7 @@ class ChildFile(ChildRow):
     guardianship_type: str = Field(description="Sensitive")
     guardianship_rating: str = Field(description="Sensitive")
     household: HouseholdView
-    revealed: dict[str, Any] | None = Field(
+    revealed: RevealedIdentifying | RevealedSensitive | None = Field(
         None, description="Plaintext of the field class asked for with `reveal`"
     )
 
