@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
-from shouhu.api.schemas import MAX_ID, Clean, Error, Strict
+from shouhu.api.schemas import MAX_ID, Absent, Clean, Error, Strict, absent
 from shouhu.cases import forms, selectors, services
 from shouhu.cases.models import (
     Approval,
@@ -155,6 +155,258 @@ class CaseQuery(Clean):
     offset: int = Field(0, ge=0, le=MAX_ID)
 
 
+# ---------------------------------------------------------------- answers
+
+
+class CaseRow(Schema):
+    id: int
+    child: int
+    child_name: str
+    organisation: int
+    organisation_name: str
+    lead: int
+    lead_name: str
+    stage: str
+    stage_label: str
+    urgency: str
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None
+    pending_approval: str | None = Field(description="`plan` or `closure` waiting for approval")
+    version: int = Field(description="Send it back with every change of the case or its plan")
+
+
+class CaseList(Schema):
+    items: list[CaseRow]
+    count: int = Field(description="The number of matches (not only those on this page)")
+
+
+class StageOut(Schema):
+    stage: str
+    stage_label: str
+    at: dt.datetime
+    by: str
+    note: str
+
+
+class CaseMemberOut(Schema):
+    user: int
+    name: str
+    role: str
+    role_label: str
+
+
+class PlanActionOut(Schema):
+    id: int
+    description: str
+    owner: str
+    owner_label: str
+    assignee: int | None
+    organisation: int | None
+    due_on: dt.date | None
+    status: str
+    status_label: str
+
+
+class GoalOut(Schema):
+    """The goal's words are `***` for readers who may not read the case's reasons."""
+
+    id: int
+    domain: str
+    domain_label: str
+    description: str
+    strengths: str
+    status: str
+    status_label: str | None
+    review_note: str
+    actions: list[PlanActionOut]
+
+
+class ServiceRecordOut(Schema):
+    id: int
+    service_type: str
+    service_label: str
+    provider: str
+    delivered_on: dt.date
+    minutes: int
+    participants: int
+
+
+class CaseTaskOut(Schema):
+    id: int
+    kind: str
+    title: str
+    assignee: int
+    due_on: dt.date
+    recurring: bool
+    done_at: dt.datetime | None
+
+
+class ApprovalOut(Schema):
+    id: int
+    subject: str = Field(description="`plan` or `closure`")
+    requested_at: dt.datetime
+    approved: bool | None = Field(description="null while waiting for the decision")
+    note: str
+
+
+class ConferenceOut(Schema):
+    id: int
+    held_on: dt.date
+    decisions: str
+    organisations: list[str]
+    participants: list[str]
+
+
+class ExternalReferralOut(Schema):
+    id: int
+    resource: str
+    reason: str
+    referred_on: dt.date
+    outcome: str
+    outcome_label: str
+
+
+class TransferOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    to: str
+    status: str
+    status_label: str
+
+
+class CaseIntakeOut(Schema):
+    id: int
+    channel: str
+    channel_label: str
+    reason: str = Field(description="`***` for readers who may not read the case's reasons")
+    consent: str
+    referred_by: str
+    referrer_name: str | None
+    created_at: dt.datetime
+
+
+class ReferredFromOut(Schema):
+    case: int
+    organisation: str
+    kind: str
+    kind_label: str
+
+
+class CaseNoteOut(Schema):
+    id: int
+    author: str
+    written_at: dt.datetime
+    text: str
+
+
+class CaseView(CaseRow):
+    """The whole case at your level. Readers who neither work on the case nor see the
+    child's sensitive fields get the reasons and the plan's words masked (`***`)."""
+
+    reasons_shown: bool
+    outcome: str | None
+    outcome_label: str | None
+    closure_reason: str | None
+    stages: list[StageOut]
+    members: list[CaseMemberOut]
+    goals: list[GoalOut]
+    services: list[ServiceRecordOut] = Field(description="The first 100")
+    tasks: list[CaseTaskOut] = Field(description="The first 100")
+    approvals: list[ApprovalOut]
+    conferences: list[ConferenceOut]
+    external_referrals: list[ExternalReferralOut]
+    transfers: list[TransferOut]
+    intake: CaseIntakeOut | None
+    referred_from: ReferredFromOut | None = Field(
+        description="The case this one came from by an accepted referral or transfer"
+    )
+    may_work: bool = Field(description="Whether you may change the case, its plan and notes")
+    notes: list[CaseNoteOut] | Absent = absent(
+        "Only for those who work on the case (each read logged): the first 200"
+    )
+
+
+class IntakeCreated(Schema):
+    intake: int
+    status: str
+
+
+class ServiceOut(Schema):
+    id: int
+    service_type: str
+    delivered_on: dt.date
+    minutes: int
+    participants: int
+    provider: int
+
+
+class IntakeRow(Schema):
+    id: int
+    child: int
+    child_name: str
+    organisation: int
+    organisation_name: str
+    channel: str
+    reason: str
+    urgency: str
+    consent: str
+    referred_by: str = Field(description="The username of the one who referred")
+    referrer_name: str | None = Field(description="Who referred, outside the system")
+    created_at: dt.datetime
+    status: str
+    decision_reason: str | None
+
+
+class IntakeList(Schema):
+    items: list[IntakeRow]
+
+
+class IntakeDecisionOut(Schema):
+    intake: IntakeRow
+    case: CaseView | None = Field(description="The case opened, when accepted")
+
+
+class GapOut(Schema):
+    child: int
+    level: str
+    level_label: str
+    open_case: bool
+    served_recently: bool
+    child_name: str
+
+
+class DuplicateServiceOut(Schema):
+    child: int
+    child_name: str
+    service_type: str
+    providers: int
+
+
+class OverdueOut(Schema):
+    worker: int
+    name: str
+    overdue: int
+
+
+class CaseloadOut(Schema):
+    worker: int
+    name: str
+    organisation: str
+    open_cases: int
+
+
+class Coordination(Schema):
+    gaps: list[GapOut] = Field(
+        description="Children at red, then orange, with no open case or no recent service"
+    )
+    duplicates: list[DuplicateServiceOut] = Field(
+        description="The same service given to a child by two organisations or more"
+    )
+    overdue_by_worker: list[OverdueOut]
+    caseload: list[CaseloadOut] = Field(description="Open cases by lead worker")
+
+
 def _case(request: HttpRequest, case_id: int, purpose: str) -> Any:
     if not 0 < case_id <= MAX_ID:
         raise Http404
@@ -179,9 +431,7 @@ def _org(pk: int | None, field: str) -> Organisation | None:
     return found
 
 
-@router.post(
-    "/cases", response={201: dict[str, Any], 202: dict[str, Any], **WRITE}, summary="Open a case"
-)
+@router.post("/cases", response={201: CaseView, 202: IntakeCreated, **WRITE}, summary="Open a case")
 def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     """Open a case for a child in your organisation (201, the case). Naming another
     `organisation` refers the child to it instead (202, the pending intake). A second open
@@ -203,7 +453,7 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
     return Status(201, selectors.present_case(user, result))
 
 
-@router.get("/cases", response={200: dict[str, Any], **ERRORS}, summary="Cases")
+@router.get("/cases", response={200: CaseList, **ERRORS}, summary="Cases")
 def case_list(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
     user = current_user(request)
     page = selectors.case_page(
@@ -221,7 +471,7 @@ def case_list(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
     return {"items": [selectors.case_row(c) for c in page], "count": rows.count()}
 
 
-@router.get("/cases/{case_id}", response={200: dict[str, Any], **ERRORS}, summary="A case")
+@router.get("/cases/{case_id}", response={200: CaseView, **ERRORS}, summary="A case")
 def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """The case; notes only for those who work on it. Another organisation's case is 404
     unless it was referred to yours."""
@@ -229,7 +479,7 @@ def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 
 @router.post(
-    "/cases/{case_id}/transitions", response={200: dict[str, Any], **WRITE}, summary="Move a stage"
+    "/cases/{case_id}/transitions", response={200: CaseView, **WRITE}, summary="Move a stage"
 )
 def case_transition(request: HttpRequest, case_id: int, payload: TransitionIn) -> dict[str, Any]:
     """Move to the next stage (`to`), or close (`to: closed` with `outcome` and `reason`).
@@ -251,7 +501,7 @@ def case_transition(request: HttpRequest, case_id: int, payload: TransitionIn) -
     return selectors.present_case(user, case)
 
 
-@router.post("/cases/{case_id}/reopen", response={200: dict[str, Any], **WRITE}, summary="Reopen")
+@router.post("/cases/{case_id}/reopen", response={200: CaseView, **WRITE}, summary="Reopen")
 def case_reopen(request: HttpRequest, case_id: int, payload: ReopenIn) -> dict[str, Any]:
     user = current_user(request)
     case = services.reopen(
@@ -263,9 +513,7 @@ def case_reopen(request: HttpRequest, case_id: int, payload: ReopenIn) -> dict[s
     return selectors.present_case(user, case)
 
 
-@router.post(
-    "/cases/{case_id}/goals", response={201: dict[str, Any], **WRITE}, summary="Add a goal"
-)
+@router.post("/cases/{case_id}/goals", response={201: CaseView, **WRITE}, summary="Add a goal")
 def goal_create(request: HttpRequest, case_id: int, payload: GoalIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     case = _case(request, case_id, "api_case_edit")
@@ -283,7 +531,7 @@ def goal_create(request: HttpRequest, case_id: int, payload: GoalIn) -> Status[d
 
 @router.post(
     "/cases/{case_id}/goals/{goal_id}/actions",
-    response={201: dict[str, Any], **WRITE},
+    response={201: CaseView, **WRITE},
     summary="Add an action to a goal",
 )
 def action_create(
@@ -310,7 +558,7 @@ def action_create(
 
 @router.patch(
     "/cases/{case_id}/goals/{goal_id}",
-    response={200: dict[str, Any], **WRITE},
+    response={200: CaseView, **WRITE},
     summary="Change a goal",
 )
 def goal_patch(
@@ -335,7 +583,7 @@ def goal_patch(
 
 
 @router.post(
-    "/cases/{case_id}/review", response={200: dict[str, Any], **WRITE}, summary="Record a review"
+    "/cases/{case_id}/review", response={200: CaseView, **WRITE}, summary="Record a review"
 )
 def review_create(request: HttpRequest, case_id: int, payload: ReviewIn) -> dict[str, Any]:
     """At the review stage: each goal's status and what was seen, saved together."""
@@ -353,7 +601,7 @@ def review_create(request: HttpRequest, case_id: int, payload: ReviewIn) -> dict
 
 @router.post(
     "/cases/{case_id}/approvals/{approval_id}/decision",
-    response={200: dict[str, Any], **WRITE},
+    response={200: CaseView, **WRITE},
     summary="Approve or send back a plan or closure",
 )
 def approval_decision(
@@ -378,7 +626,7 @@ def approval_decision(
 
 @router.post(
     "/cases/{case_id}/members",
-    response={201: dict[str, Any], **WRITE},
+    response={201: CaseView, **WRITE},
     summary="Add a worker or volunteer",
 )
 def member_create(request: HttpRequest, case_id: int, payload: MemberIn) -> Status[dict[str, Any]]:
@@ -393,7 +641,7 @@ def member_create(request: HttpRequest, case_id: int, payload: MemberIn) -> Stat
 
 @router.delete(
     "/cases/{case_id}/members/{user_id}",
-    response={200: dict[str, Any], **WRITE},
+    response={200: CaseView, **WRITE},
     summary="Take someone off the case",
 )
 def member_delete(request: HttpRequest, case_id: int, user_id: int) -> dict[str, Any]:
@@ -409,7 +657,7 @@ def member_delete(request: HttpRequest, case_id: int, user_id: int) -> dict[str,
 
 @router.patch(
     "/cases/{case_id}/actions/{action_id}",
-    response={200: dict[str, Any], **WRITE},
+    response={200: CaseView, **WRITE},
     summary="Change an action's status",
 )
 def action_patch(
@@ -434,7 +682,7 @@ def action_patch(
 
 
 @router.post(
-    "/cases/{case_id}/services", response={201: dict[str, Any], **WRITE}, summary="Record a service"
+    "/cases/{case_id}/services", response={201: ServiceOut, **WRITE}, summary="Record a service"
 )
 def service_create(
     request: HttpRequest, case_id: int, payload: ServiceIn
@@ -554,7 +802,7 @@ def task_done(request: HttpRequest, task_id: int, payload: TaskDoneIn) -> dict[s
     }
 
 
-@router.get("/intakes", response={200: dict[str, Any], **ERRORS}, summary="Intakes to decide")
+@router.get("/intakes", response={200: IntakeList, **ERRORS}, summary="Intakes to decide")
 def intake_list(request: HttpRequest) -> dict[str, Any]:
     user = current_user(request)
     rows = selectors.intake_page(user, purpose="api_intake_list")
@@ -563,7 +811,7 @@ def intake_list(request: HttpRequest) -> dict[str, Any]:
 
 @router.post(
     "/intakes/{intake_id}/decision",
-    response={200: dict[str, Any], **WRITE},
+    response={200: IntakeDecisionOut, **WRITE},
     summary="Accept or decline an intake",
 )
 def intake_decision(request: HttpRequest, intake_id: int, payload: DecisionIn) -> dict[str, Any]:
@@ -589,7 +837,7 @@ def intake_decision(request: HttpRequest, intake_id: int, payload: DecisionIn) -
     }
 
 
-@router.get("/coordination", response={200: dict[str, Any], **ERRORS}, summary="Coordination")
+@router.get("/coordination", response={200: Coordination, **ERRORS}, summary="Coordination")
 def coordination(request: HttpRequest) -> dict[str, Any]:
     """Gaps, duplicated services, overdue follow-ups and caseloads in your jurisdiction
     (supervisors and officials)."""
@@ -645,14 +893,6 @@ class ConferenceIn(Strict):
     decisions: str = Field(min_length=1, max_length=5000)
 
 
-class ConferenceOut(Schema):
-    id: int
-    held_on: dt.date
-    decisions: str
-    organisations: list[str]
-    participants: list[str]
-
-
 class ExternalIn(Strict):
     resource: int = Field(ge=1, le=MAX_ID)
     reason: str = Field(min_length=1, max_length=5000)
@@ -674,15 +914,6 @@ class TransferIn(Strict):
     kind: Literal["referral", "transfer"]
     to: int = Field(ge=1, le=MAX_ID)
     reason: str = Field(min_length=1, max_length=5000)
-
-
-class TransferOut(Schema):
-    id: int
-    kind: str
-    kind_label: str
-    to: str
-    status: str
-    status_label: str
 
 
 class TransferDecisionOut(Schema):

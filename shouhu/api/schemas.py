@@ -1,15 +1,19 @@
 """Request and response schemas. Unknown fields are refused, lengths match the columns, and
 values the services check (choices, places, dates against today) are left to the services so
-that their messages are the same as in the web UI."""
+that their messages are the same as in the web UI.
+
+Answers are typed too: every field an endpoint answers is declared (a value a selector adds
+stays out of the API until it is), and a field some readers are not given is `absent` from
+their answers, never null."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Never, TypeAlias
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import MISSING, ConfigDict, field_validator
 
 from shouhu.children.models import ConsentScope
 from shouhu.lib.categories import CATEGORY_CODES
@@ -57,6 +61,20 @@ class Clean(Schema):
 
 class Strict(Clean):
     model_config = ConfigDict(extra="forbid")
+
+
+if TYPE_CHECKING:
+    # mypy does not know sentinel types yet (PEP 661): to it `T | Absent` is `T`.
+    Absent: TypeAlias = Never
+else:
+    Absent = MISSING
+
+
+def absent(description: str) -> Any:
+    """A field of an answer left out (not null) when the selector does not give it: what
+    this reader may not see. Declare it as `T | Absent`."""
+    # A factory, not a default: django-ninja's OpenAPI writer cannot encode the sentinel.
+    return Field(default_factory=lambda: MISSING, description=description)
 
 
 class Error(Schema):
@@ -186,6 +204,28 @@ class HouseholdView(Schema):
     members: list[MemberView]
 
 
+class RevealedIdentifying(Schema):
+    """The plaintext of the identifying fields (`reveal=identifying`)."""
+
+    id_number: str
+    address: str
+    phones: dict[str, str] = Field(description="By family member id")
+    workplaces: dict[str, str] = Field(description="By family member id")
+
+
+class RevealedSensitive(Schema):
+    """The plaintext of the sensitive fields (`reveal=sensitive`)."""
+
+    health: str
+    disability_type: str
+    disability_grade: str
+    guardianship_type: str
+    guardianship_rating: str
+    aid: str
+    categories: list[str]
+    capacities: dict[str, str] = Field(description="By family member id")
+
+
 class ChildFile(ChildRow):
     """The whole file as the caller may see it. Identifying values are always masked (a
     `reveal` shows them); sensitive ones are `***` above the caller's ceiling."""
@@ -206,7 +246,7 @@ class ChildFile(ChildRow):
     guardianship_type: str = Field(description="Sensitive")
     guardianship_rating: str = Field(description="Sensitive")
     household: HouseholdView
-    revealed: dict[str, Any] | None = Field(
+    revealed: RevealedIdentifying | RevealedSensitive | None = Field(
         None, description="Plaintext of the field class asked for with `reveal`"
     )
 

@@ -13,9 +13,9 @@ from ninja import Field, Router, Schema, Status
 
 from shouhu import access
 from shouhu.api.auth import current_user
-from shouhu.api.schemas import MAX_ID, Error, Strict
+from shouhu.api.schemas import MAX_ID, Absent, Error, Strict, absent
 from shouhu.audit.services import log_children_read
-from shouhu.lib.instruments import Instrument
+from shouhu.lib.instruments import Instrument, Number
 from shouhu.screening import registry, reporting, selectors, services, visits
 
 router = Router(tags=["screening"])
@@ -29,6 +29,105 @@ class ScreeningIn(Strict):
     mode: Literal["self_report", "interview"] | None = None
     language: Literal["zh-Hans", "en"] = "zh-Hans"
     administered_at: dt.datetime | None = None
+
+
+class OptionOut(Schema):
+    value: int
+    label: dict[str, str] = Field(description="By language tag")
+
+
+class ItemOut(Schema):
+    id: str
+    number: int
+    text: dict[str, str] = Field(
+        description="By language tag: only where shipped or installed under a licence"
+    )
+    options: list[OptionOut]
+    scored: bool
+
+
+class InstrumentOut(Schema):
+    code: str
+    version: str
+    name: dict[str, str] = Field(description="By language tag")
+    kind: str = Field(description="`screening`, `needs_assessment` or `strengths`")
+    respondent: str
+    modes: list[str]
+    ages: list[int] = Field(description="The youngest and the oldest age it is meant for")
+    languages: list[str] = Field(description="The languages every item has its text in")
+    text: str = Field(description="`shipped`, or `licensed_addon` (installed under a licence)")
+    enabled: bool = Field(description="Whether it can be used")
+    licence: str
+    timeframe: dict[str, str] | None = Field(description="By language tag")
+    items: list[ItemOut]
+
+
+class InstrumentList(Schema):
+    items: list[InstrumentOut]
+
+
+class SubscaleRowOut(Schema):
+    label: str
+    value: Number | None
+
+
+class FlagOut(Schema):
+    code: str
+    action: str
+    item: str | None = Field(description="The item whose answer raised it")
+    value: Number | None = Field(description="That answer, or the score that raised it")
+    label: str
+
+
+FULL = "Only for readers of the results (`full`)"
+
+
+class ScreeningOut(Schema):
+    """One administration at your level: readers of the summary get whether follow-up is
+    needed, the action owed and the kind of record; readers of the results (`full`) the
+    instrument, scores, flags and answers too."""
+
+    id: int
+    kind: str = Field(description="`screening`, `needs_assessment` or `strengths`")
+    administered_at: dt.datetime
+    follow_up: bool
+    action: str | None = Field(description="The action owed")
+    action_label: str
+    urgent: bool = Field(description="A critical answer calls for action whatever the total")
+    not_diagnosis: bool = Field(description="A mental-health screening: not a diagnosis")
+    instrument: str | Absent = absent(FULL)
+    instrument_name: str = Field(description="The instrument; for summaries the kind of record")
+    version: str | Absent = absent(FULL)
+    respondent: str | Absent = absent(FULL)
+    mode: str | Absent = absent(FULL)
+    language: str | Absent = absent(FULL)
+    administered_by: str | Absent = absent(FULL)
+    total: Number | Absent | None = absent(FULL)
+    band: str | Absent | None = absent(FULL)
+    band_label: str | Absent = absent(FULL)
+    subscales: dict[str, Number | None] | Absent = absent(FULL)
+    subscale_rows: list[SubscaleRowOut] | Absent = absent(FULL)
+    flags: list[FlagOut] | Absent = absent(FULL)
+    missing: list[str] | Absent = absent(FULL + ": required items left unanswered")
+    prorated: bool | Absent = absent(FULL)
+    answers: dict[str, int] | Absent = absent(FULL + ": item id → answer value")
+
+
+Level = Literal["full", "summary", "none"]
+
+
+class ScreeningAccess(Schema):
+    """Your level for each kind of instrument: `full`, `summary` or `none`."""
+
+    screening: Level
+    needs_assessment: Level
+    strengths: Level
+
+
+class ScreeningList(Schema):
+    items: list[ScreeningOut]
+    access: ScreeningAccess
+    note: str
 
 
 def _instrument(inst: Instrument, enabled: bool) -> dict[str, Any]:
@@ -58,7 +157,7 @@ def _instrument(inst: Instrument, enabled: bool) -> dict[str, Any]:
     }
 
 
-@router.get("/instruments", response={200: dict[str, Any], **ERRORS}, summary="Instruments")
+@router.get("/instruments", response={200: InstrumentList, **ERRORS}, summary="Instruments")
 def instruments_list(request: HttpRequest) -> dict[str, Any]:
     """Every instrument with its items in the instrument's order. Item text is present only
     where it is shipped or installed under a licence; `enabled` says whether it can be used."""
@@ -74,7 +173,7 @@ def _child(request: HttpRequest, child_id: int, purpose: str) -> Any:
 
 @router.post(
     "/children/{child_id}/screenings",
-    response={201: dict[str, Any], **ERRORS},
+    response={201: ScreeningOut, **ERRORS},
     summary="Record a screening",
 )
 def screening_create(
@@ -100,7 +199,7 @@ def screening_create(
 
 @router.get(
     "/children/{child_id}/screenings",
-    response={200: dict[str, Any], **ERRORS},
+    response={200: ScreeningList, **ERRORS},
     summary="A child's screenings",
 )
 def screening_list(request: HttpRequest, child_id: int) -> dict[str, Any]:

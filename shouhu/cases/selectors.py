@@ -47,7 +47,7 @@ def case_row(case: Case) -> dict[str, Any]:
         "lead": case.lead_id,
         "lead_name": _person(case.lead),
         "stage": case.stage,
-        "stage_label": Stage(case.stage).label,
+        "stage_label": str(Stage(case.stage).label),
         "urgency": case.urgency,
         "opened_at": case.opened_at,
         "closed_at": case.closed_at,
@@ -110,7 +110,7 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
     view["stages"] = [
         {
             "stage": c.stage,
-            "stage_label": Stage(c.stage).label,
+            "stage_label": str(Stage(c.stage).label),
             "at": c.at,
             "by": _person(c.by),
             "note": c.note,
@@ -122,7 +122,7 @@ def present_case(user: User, case: Case) -> dict[str, Any]:
             "user": m.user_id,
             "name": _person(m.user),
             "role": m.role,
-            "role_label": CaseRole(m.role).label,
+            "role_label": str(CaseRole(m.role).label),
         }
         for m in case.members.filter(active=True).select_related("user")
     ]
@@ -401,7 +401,7 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
             on_cases = on_cases.exclude(role=CaseRole.COUNSELLOR)
         for m in on_cases.select_related("user"):
             members[m.case_id].append(
-                {"name": _person(m.user), "role": m.role, "role_label": CaseRole(m.role).label}
+                {"name": _person(m.user), "role": m.role, "role_label": str(CaseRole(m.role).label)}
             )
     school: dict[str, Any] | None = None
     if child.school_id is not None and child.school is not None:
@@ -419,7 +419,7 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
                 "organisation": c["place"],
                 "lead": c["display"] or c["username"],
                 "stage": c["stage"],
-                "stage_label": Stage(c["stage"]).label,
+                "stage_label": str(Stage(c["stage"]).label),
                 "members": members[c["pk"]],
             }
             for c in cases
@@ -573,7 +573,7 @@ def _gaps(user: User, today: dt.date, limit: int, chunk: int = 500) -> list[dict
                         {
                             "child": pk,
                             "level": level,
-                            "level_label": RiskColour(level).label,
+                            "level_label": str(RiskColour(level).label),
                             "open_case": pk in with_case,
                             "served_recently": pk in served,
                         }
