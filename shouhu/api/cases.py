@@ -235,9 +235,10 @@ class CaseTaskOut(Schema):
     id: int
     kind: str
     title: str
-    assignee: int
+    assignee: int | None
     due_on: dt.date
     recurring: bool
+    status: str = Field(description="`open`, `done` or `cancelled` (the case was closed)")
     done_at: dt.datetime | None
 
 

@@ -8,7 +8,9 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from django.utils.translation import ngettext
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from shouhu import access
 from shouhu.accounts.models import User
@@ -27,7 +29,7 @@ from shouhu.api.schemas import (
     Strict,
 )
 from shouhu.audit.services import log_children_read
-from shouhu.children import exporting, selectors, services
+from shouhu.children import exporting, importing, selectors, services
 from shouhu.children.exporting import XLSX
 from shouhu.children.models import Child, Consent
 
@@ -120,6 +122,75 @@ def children_export(request: HttpRequest, query: Query[ExportQuery]) -> HttpResp
     response = HttpResponse(result.content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{result.file_name}"'
     return response
+
+
+# Before `/{child_id}`: a path of its own, not a child's id.
+class ProblemOut(Schema):
+    line: int = Field(description="The row of the sheet (1 is the header)")
+    column: str = Field(description="The column's header, e.g. `出生日期 birth_date`")
+    message: str
+
+
+class ImportOut(Schema):
+    file_name: str
+    ok: bool
+    dry_run: bool
+    rows: int
+    created: int
+    skipped: int = Field(description="Rows of children already registered")
+    file_errors: list[str]
+    problems: list[ProblemOut]
+
+
+class ImportRefused(Error):
+    """A file with problems: `errors` maps `rows.<line>.<column>` (or `file`) to the
+    messages, and `report` is the whole report. Nothing was imported."""
+
+    report: ImportOut
+
+
+@router.post(
+    "/import",
+    response={200: ImportOut, 400: ImportRefused, 401: Error, 403: Error, 413: Error},
+    summary="Import children from a spreadsheet",
+)
+def import_file(
+    request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False
+) -> Status[dict[str, Any]]:
+    """The import page's file (.xlsx or .csv, the template of `/children/io/import/template.xlsx`)
+    as `multipart/form-data`: every row is imported or none is, and each problem names its
+    row and column (400). `dry_run=true` only checks the file."""
+    user = current_user(request)
+    if not importing.can_import(user):
+        raise PermissionDenied(_("Only child directors and supervisors import children."))
+    report = importing.import_children_file(
+        actor=user, file=file, file_name=file.name or "", dry_run=dry_run
+    )
+    body = {
+        "file_name": report.file_name,
+        "ok": report.ok,
+        "dry_run": report.dry_run,
+        "rows": report.rows,
+        "created": report.created,
+        "skipped": report.skipped,
+        "file_errors": [str(e) for e in report.file_errors],
+        "problems": [
+            {"line": p.line, "column": p.column, "message": str(p.message)} for p in report.problems
+        ],
+    }
+    if report.ok:
+        return Status(200, body)
+    errors: dict[str, list[str]] = {}
+    if report.file_errors:
+        errors["file"] = [str(e) for e in report.file_errors]
+    for p in report.problems:
+        errors.setdefault(f"rows.{p.line}.{p.column.split()[-1]}", []).append(str(p.message))
+    detail = ngettext(
+        "The file has %(n)d problem; nothing was imported.",
+        "The file has %(n)d problems; nothing was imported.",
+        report.error_count,
+    ) % {"n": report.error_count}
+    return Status(400, {"detail": detail, "errors": errors, "report": body})
 
 
 @router.get("/{child_id}", response={200: ChildFile, **ERRORS}, summary="A child's file")
@@ -397,4 +468,74 @@ def consent_withdraw(
         raise Http404
     return _consent_out(
         services.consent_withdraw(actor=user, consent=consent, on=payload.withdrawn_on)
+    )
+
+
+class CareIn(Strict):
+    """The household's delegated care (委托照护, Minors Protection Law Art. 22)."""
+
+    carer: int = Field(ge=1, le=MAX_ID, description="The family member the parents entrusted")
+    no_abuse_record: bool = False
+    no_drugs_alcohol_gambling: bool = False
+    no_neglect_history: bool = False
+    capable_adult: bool = False
+    notice_to_school_on: dt.date | None = None
+    notice_to_village_on: dt.date | None = None
+    confirmation_signed_on: dt.date | None = None
+    version: int | None = Field(None, ge=1, description="The household's version (or If-Match)")
+
+
+@router.put(
+    "/{child_id}/care",
+    response={200: ChildFile, **WRITE_ERRORS},
+    summary="Record the delegated care",
+)
+def care_put(request: HttpRequest, child_id: int, payload: CareIn) -> dict[str, Any]:
+    """Record or replace the carer the parents entrusted the child to, with the eligibility
+    checklist and the dates of the notices and the signed confirmation (as the page does)."""
+    user = current_user(request)
+    child = _open(user, child_id, purpose="api_edit")
+    fields = payload.model_dump()
+    carer, version = fields.pop("carer"), fields.pop("version") or _if_match(request)
+    services.delegated_care_set(actor=user, child=child, carer_id=carer, version=version, **fields)
+    return selectors.present_child(user, Child.objects.get(pk=child.pk))
+
+
+class BasisIn(Strict):
+    purpose: str = Field(max_length=16, description="`registry`, `sharing`, ...")
+    basis: str = Field(max_length=24, description="`consent`, `statutory_duty`, ...")
+    note: str = Field(
+        "",
+        max_length=2000,
+        description="Which duty or emergency (required unless the basis is consent)",
+    )
+
+
+class BasisOut(Schema):
+    purpose: str
+    basis: str
+    note: str
+    recorded_on: dt.date
+
+
+@router.post(
+    "/{child_id}/legal-bases",
+    response={201: BasisOut, **WRITE_ERRORS},
+    summary="Record a legal basis of processing",
+)
+def basis_create(request: HttpRequest, child_id: int, payload: BasisIn) -> Status[dict[str, Any]]:
+    """Record (or replace) the legal basis of one purpose of processing the child's data."""
+    user = current_user(request)
+    child = _open(user, child_id, purpose="api_edit")
+    row = services.processing_basis_record(
+        actor=user, child=child, purpose=payload.purpose, basis=payload.basis, note=payload.note
+    )
+    return Status(
+        201,
+        {
+            "purpose": row.purpose,
+            "basis": row.basis,
+            "note": row.note,
+            "recorded_on": row.recorded_on,
+        },
     )
