@@ -1026,6 +1026,18 @@ def get_report_for_user(user: User, pk: object) -> Any:
     )
 
 
+def get_group_for_user(user: User, pk: object, *, purpose: str) -> Any:
+    """A group screening: only the worker who conducts it opens it (anyone else gets the
+    same 404 as for a missing one). It names its children: the read is logged with each."""
+    group = _model("screening", "GroupSession").objects.filter(pk=_key(pk), conducted_by=user)
+    found = group.first()
+    if found is None:
+        raise Http404
+    children = found.children.values_list("pk", flat=True)
+    _opened_with_children(user, found, children, object_type="group_screening", purpose=purpose)
+    return found
+
+
 def get_administration_for_user(user: User, pk: object) -> tuple[Any, str]:
     """A screening through its child's access check (404 when the child is not visible),
     with the reader's level; `none` is refused. A full read is logged as a screening read

@@ -128,3 +128,54 @@ def test_too_big_a_group_is_refused_with_a_message_not_cut_short(
     )
     assert response.status_code == 400 and "narrow the group" in response.content.decode()
     assert not GroupSession.objects.exists()
+
+
+def test_a_refused_group_form_says_what_to_correct_next_to_the_field(world: World) -> None:
+    client = Client()
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(world.counselor)
+    response = client.post(
+        reverse("screening:groups"),
+        {"instrument": "gad7", "source": "village", "age_min": "12", "age_max": "9"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    summary = page.split('data-testid="error-summary"')[1].split("</div>")[0]
+    assert 'href="#id_village"' in summary and 'href="#id_age_max"' in summary
+    assert "Choose the village of the group." in page
+    assert not GroupSession.objects.exists()
+
+
+def test_a_group_screening_through_the_api_and_its_read_logged(world: World) -> None:
+    from shouhu.audit.models import AccessLog
+    from tests.test_api_auth import bearer, token_for
+
+    client = Client()
+    auth = bearer(token_for(client, "counselor"))
+    refused = client.post(
+        "/api/v1/screening-groups",
+        {"instrument": "gad7", "source": "village"},
+        "application/json",
+        **auth,
+    )
+    assert refused.status_code == 400 and "village" in refused.json()["errors"]
+    created = client.post(
+        "/api/v1/screening-groups",
+        {"instrument": "gad7", "village": VILLAGE_B, "title": "儿童之家"},
+        "application/json",
+        **auth,
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert [c["child"] for c in body["children"]] == [world.children["b1"].pk]
+    assert body["children"][0]["done"] is False
+    listed = client.get("/api/v1/screening-groups", **auth).json()["items"]
+    assert [g["id"] for g in listed] == [body["id"]]
+    assert client.get(f"/api/v1/screening-groups/{body['id']}", **auth).status_code == 200
+    logged = AccessLog.objects.filter(
+        purpose="api_group_screening", object_id=str(body["id"]), child_id=world.children["b1"].pk
+    )
+    assert logged.exists()
+    other = Client()
+    other_auth = bearer(token_for(other, "socialworker"))
+    assert other.get(f"/api/v1/screening-groups/{body['id']}", **other_auth).status_code == 404

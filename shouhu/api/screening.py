@@ -17,6 +17,7 @@ from shouhu.api.schemas import MAX_ID, Absent, Error, Strict, absent
 from shouhu.audit.services import log_children_read
 from shouhu.lib.instruments import Instrument, Number
 from shouhu.screening import registry, reporting, selectors, services, visits
+from shouhu.screening.forms import GroupForm
 
 router = Router(tags=["screening"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -407,3 +408,107 @@ def report_complete(
         reference=payload.police_reference,
     )
     return reporting.present_report(user, report)
+
+
+# ---------------------------------------------------------------- group screenings
+
+
+class GroupIn(Strict):
+    """A group screening, as the page's form: a class (`school`, `grade`) or an activity
+    group (`village`, ages); `source` says which (from what is filled in if absent)."""
+
+    instrument: str = Field(max_length=40)
+    source: Literal["class", "village"] | None = None
+    school: int | None = Field(None, ge=1, le=MAX_ID)
+    grade: str = Field("", max_length=20)
+    village: str = Field("", max_length=12)
+    age_min: int | None = Field(None, ge=0, le=18)
+    age_max: int | None = Field(None, ge=0, le=18)
+    title: str = Field("", max_length=200)
+
+
+class GroupChildOut(Schema):
+    child: int
+    name: str
+    done: bool
+    follow_up: bool = Field(description="The screening asks for follow-up")
+    action: str = Field(description="What the result asks for, in words")
+
+
+class GroupOut(Schema):
+    id: int
+    instrument: str
+    title: str
+    held_on: dt.date
+    children: list[GroupChildOut]
+
+
+class GroupRow(Schema):
+    id: int
+    instrument: str
+    title: str
+    held_on: dt.date
+
+
+class GroupList(Schema):
+    items: list[GroupRow]
+
+
+def _group_out(user: Any, group: Any) -> dict[str, Any]:
+    return {
+        "id": group.pk,
+        "instrument": group.instrument,
+        "title": group.title,
+        "held_on": group.held_on,
+        "children": [
+            {
+                "child": r["child"].pk,
+                "name": r["child"].name,
+                "done": r["administration"] is not None,
+                "follow_up": r["follow_up"],
+                "action": str(r["action_label"]),
+            }
+            for r in selectors.group_progress(user, group)
+        ],
+    }
+
+
+@router.get("/screening-groups", response={200: GroupList, **ERRORS}, summary="Your groups")
+def group_list(request: HttpRequest) -> dict[str, Any]:
+    """The group screenings you conduct, latest first."""
+    user = current_user(request)
+    return {
+        "items": [
+            {"id": g.pk, "instrument": g.instrument, "title": g.title, "held_on": g.held_on}
+            for g in selectors.groups_of(user)
+        ]
+    }
+
+
+@router.post(
+    "/screening-groups", response={201: GroupOut, **ERRORS}, summary="Start a group screening"
+)
+def group_create(request: HttpRequest, payload: GroupIn) -> Status[dict[str, Any]]:
+    """Gather a class or an activity group you may screen and start its group screening
+    (the page's form: the same choices and field errors)."""
+    user = current_user(request)
+    data = {k: "" if v is None else str(v) for k, v in payload.model_dump().items()}
+    form = GroupForm.for_user(user, data)
+    if not form.is_valid():
+        raise ValidationError({name: [str(m) for m in errs] for name, errs in form.errors.items()})
+    group = form.perform(user)
+    return Status(
+        201,
+        _group_out(user, access.get_group_for_user(user, group.pk, purpose="api_group_screening")),
+    )
+
+
+@router.get(
+    "/screening-groups/{group_id}", response={200: GroupOut, **ERRORS}, summary="A group screening"
+)
+def group_detail(request: HttpRequest, group_id: int) -> dict[str, Any]:
+    """Who is done and who needs follow-up (names and the follow-up only; each result opens
+    through `GET /screenings/{id}` with its own access check)."""
+    user = current_user(request)
+    group = access.get_group_for_user(user, group_id, purpose="api_group_screening")
+    return _group_out(user, group)

@@ -30,6 +30,7 @@ PURPOSES = {
     "duplicate_check": gettext_lazy("duplicate check"),
     "edit": gettext_lazy("editing the file"),
     "export": gettext_lazy("export"),
+    "group_screening": gettext_lazy("group screening"),
     "home_visit": gettext_lazy("recording a home visit"),
     "home_visits": gettext_lazy("home visits"),
     "id": gettext_lazy("ID number"),

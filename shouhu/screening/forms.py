@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from shouhu.accounts.models import User
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock, dates
-from shouhu.screening.models import Administration, Trigger, VisitPlace
+from shouhu.screening import registry, selectors, services
+from shouhu.screening.models import Administration, GroupSession, Trigger, VisitPlace
 from shouhu.screening.visits import assessments_to_link, members_to_meet
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -128,3 +131,115 @@ class ReportCompleteForm(forms.Form):
         max_length=100,
         error_messages={"required": _("Give the reference the police gave.")},
     )
+
+
+class GroupForm(forms.Form):
+    """A group screening: a class (a school of the worker's and a grade) or an activity
+    group (the children of a village, of an age range if given). The choices are the
+    worker's own (`selectors.group_sources`)."""
+
+    instrument = forms.ChoiceField(label=_("Instrument"))
+    source = forms.ChoiceField(
+        label=_("Who is screened"),
+        choices=[
+            ("class", _("A class")),
+            ("village", _("An activity group: the children of a village")),
+        ],
+        widget=forms.RadioSelect,
+        initial="class",
+        required=False,  # what was filled in says it: a school, else a village
+    )
+    school = forms.TypedChoiceField(label=_("School"), coerce=int, required=False)
+    grade = forms.CharField(
+        label=_("Grade"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. 七年级")}),
+    )
+    village = forms.ChoiceField(label=_("Village"), required=False)
+    age_min = forms.IntegerField(label=_("Ages from"), min_value=0, max_value=18, required=False)
+    age_max = forms.IntegerField(label=_("to"), min_value=0, max_value=18, required=False)
+    title = forms.CharField(
+        label=_("Group"),
+        max_length=200,
+        required=False,
+        help_text=_("The class or activity; the grade or village if left empty."),
+    )
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        instruments: list[tuple[str, str]],
+        schools: list[tuple[Any, str]],
+        villages: list[tuple[Any, str]],
+    ) -> None:
+        super().__init__(data)
+        cast(forms.ChoiceField, self.fields["instrument"]).choices = instruments
+        # Nothing to start a group from: the page shows the list only.
+        self.offered = bool(instruments) and bool(schools or villages)
+        self.has_schools, self.has_villages = bool(schools), bool(villages)
+        cast(forms.ChoiceField, self.fields["school"]).choices = [("", "—"), *schools]
+        cast(forms.ChoiceField, self.fields["village"]).choices = [("", "—"), *villages]
+        if not schools:
+            self.fields["source"].initial = "village"
+        self.village_names = dict(villages)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("source"):
+            data["source"] = (
+                "village" if data.get("village") and not data.get("school") else "class"
+            )
+        if data.get("source") == "class" and not data.get("school"):
+            self.add_error("school", _("Choose the school of the class."))
+        if data.get("source") == "village" and not data.get("village"):
+            self.add_error("village", _("Choose the village of the group."))
+        low, high = data.get("age_min"), data.get("age_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("age_max", _("The upper age is below the lower one."))
+        return data
+
+    @classmethod
+    def for_user(cls, user: User, data: Any = None) -> GroupForm:
+        """The form with the worker's own choices (the page and the API)."""
+        sources = selectors.group_sources(user)
+        language = "en" if (get_language() or "").startswith("en") else "zh-Hans"
+        return cls(
+            data,
+            instruments=[
+                (i.code, i.name.text(language)) for i in registry.enabled() if i.kind == "screening"
+            ],
+            schools=sources["schools"],
+            villages=sources["villages"],
+        )
+
+    def perform(self, user: User) -> GroupSession:
+        """Gather the group's children and start the group screening (a refusal names the
+        field, or the whole form)."""
+        d = self.cleaned_data
+        by_class = d["source"] == "class"
+        children = selectors.group_candidates(
+            user,
+            kind="screening",
+            school_id=d["school"] if by_class else None,
+            grade=d["grade"].strip() if by_class else "",
+            village="" if by_class else d["village"],
+            age_min=None if by_class else d["age_min"],
+            age_max=None if by_class else d["age_max"],
+        )
+        return services.group_create(
+            actor=user,
+            instrument=d["instrument"],
+            title=self.group_title(),
+            held_on=clock.today(),
+            children=children,
+        )
+
+    def group_title(self) -> str:
+        d = self.cleaned_data
+        if d["title"].strip():
+            return str(d["title"]).strip()
+        if d["source"] == "class":
+            return str(d["grade"]).strip()
+        return str(self.village_names.get(d["village"], ""))

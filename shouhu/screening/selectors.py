@@ -254,16 +254,6 @@ def groups_of(user: User) -> list[GroupSession]:
     return list(GroupSession.objects.filter(conducted_by=user).order_by("-held_on", "-id")[:100])
 
 
-def get_group_for_user(user: User, pk: int) -> GroupSession:
-    """A group screening: only the worker who conducts it opens it."""
-    from django.http import Http404
-
-    group = GroupSession.objects.filter(pk=pk, conducted_by=user).first()
-    if group is None:
-        raise Http404
-    return group
-
-
 def group_progress(user: User, group: GroupSession) -> list[dict[str, Any]]:
     """Each child of the group: done or not, and whether follow-up is needed (the list the
     counsellor leaves the session with). Names and the follow-up summary only: each

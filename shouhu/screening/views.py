@@ -30,7 +30,7 @@ from shouhu.screening import (
     selectors,
     services,
 )
-from shouhu.screening.forms import ReportCompleteForm, ReportForm
+from shouhu.screening.forms import GroupForm, ReportCompleteForm, ReportForm
 from shouhu.screening.models import Alert, AlertStatus, Mode, Respondent
 from shouhu.tasks import selectors as task_selectors
 from shouhu.tasks.models import Task, TaskKind
@@ -166,7 +166,7 @@ def screening_new(request: HttpRequest, pk: int) -> HttpResponse:
     group = None
     group_id = params.get("group") or ""
     if group_id:
-        group = selectors.get_group_for_user(user, int(group_id) if group_id.isdigit() else 0)
+        group = access.get_group_for_user(user, group_id, purpose="administer")
         if group.instrument != inst.code or not group.children.filter(pk=child.pk).exists():
             raise PermissionDenied(_("This child is not in this group screening."))
     language = params.get("language") or _language()
@@ -581,40 +581,14 @@ def group_list(request: HttpRequest) -> HttpResponse:
     """The worker's group screenings, and a new one: a class (a school of the worker's and a
     grade) or an activity group (the children of a village, optionally of an age range)."""
     user: User = request.user  # type: ignore[assignment]
-    screenings = [
-        {"code": i.code, "name": i.name.text(_language())}
-        for i in registry.enabled()
-        if i.kind == "screening"
-    ]
-    sources = selectors.group_sources(user)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        post = request.POST
-        by_class = post.get("source", "class") == "class"
-        grade = post.get("grade", "").strip()
-        village = post.get("village", "")
+    form = GroupForm.for_user(user, request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
         try:
-            children = selectors.group_candidates(
-                user,
-                kind="screening",
-                school_id=_int(post.get("school")) if by_class else None,
-                grade=grade if by_class else "",
-                village="" if by_class else village,
-                age_min=None if by_class else _int(post.get("age_min")),
-                age_max=None if by_class else _int(post.get("age_max")),
-            )
-            group = services.group_create(
-                actor=user,
-                instrument=post.get("instrument", ""),
-                title=post.get("title", "").strip()
-                or grade
-                or dict(sources["villages"]).get(village, ""),
-                held_on=clock.today(),
-                children=children,
-            )
+            group = form.perform(user)
         except ValidationError as exc:
-            errors = exc.message_dict
+            refuse(form, exc)
         else:
+            messages.success(request, _("Saved: the group screening is ready."))
             return redirect("screening:group", group.pk)
     return render(
         request,
@@ -624,18 +598,11 @@ def group_list(request: HttpRequest) -> HttpResponse:
                 {"group": g, "instrument": _instrument_name(g.instrument)}
                 for g in selectors.groups_of(user)
             ],
-            "instruments": screenings,
-            "schools": sources["schools"],
-            "villages": sources["villages"],
-            "errors": errors,
-            "posted": request.POST,
+            "form": form,
+            "error_summary": error_summary(form),
         },
-        status=400 if errors else 200,
+        status=400 if form.errors else 200,
     )
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 def _instrument_name(code: str) -> str:
@@ -647,7 +614,7 @@ def _instrument_name(code: str) -> str:
 @require_GET
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    group = selectors.get_group_for_user(user, pk)
+    group = access.get_group_for_user(user, pk, purpose="group_screening")
     rows = selectors.group_progress(user, group)
     return render(
         request,
