@@ -383,6 +383,7 @@ def _alert_page(
             "may_act": access.may_handle_alert(user, alert),
             "guardians": reporting.guardians_to_tell(alert.child),
             "form": form,
+            "error_summary": error_summary(form),
         },
         status=status,
     )
