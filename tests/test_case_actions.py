@@ -540,3 +540,41 @@ def test_the_api_offers_the_pages_case_actions_with_the_same_rules(world: World)
     assert decided.status_code == 200, decided.content
     assert decided.json()["transfer"]["status"] == "accepted" and decided.json()["case"]
     assert Api("teacher_a").post(f"{base}/notes", {"text": "x"}).status_code == 404
+
+
+def test_the_api_decides_approvals_reopens_and_changes_members_as_the_page(world: World) -> None:
+    from tests.test_api_cases import Api
+
+    case = _case(world, "assessment")
+    services.member_add(
+        actor=world.socialworker, case=case, user=world.counselor, role="counsellor"
+    )
+    case = services.close(
+        actor=world.socialworker, case=case, version=case.version, outcome="goals_met", reason="ok"
+    )
+    approval = case.approvals.get(decided_at__isnull=True)
+    base = f"/api/v1/cases/{case.pk}"
+    supervisor = Api("supervisor")
+    url = f"{base}/approvals/{approval.pk}/decision"
+    refused = supervisor.post(url, {"approve": False, "note": ""})
+    assert refused.status_code == 400 and "note" in refused.json()["errors"]
+    assert supervisor.post(url, {"approve": True}).status_code == 200
+    case.refresh_from_db()
+    assert case.stage == "closed"
+    assert supervisor.post(url, {"approve": True}).status_code in (400, 409)  # decided already
+    worker = Api("socialworker")
+    assert worker.post(f"{base}/reopen", {"version": case.version, "reason": ""}).status_code == 400
+    reopened = worker.post(f"{base}/reopen", {"version": case.version, "reason": "奶奶去世"})
+    assert reopened.status_code == 200, reopened.content
+    case.refresh_from_db()
+    assert case.stage != "closed"
+    added = worker.post(f"{base}/members", {"user": world.volunteer.pk, "role": "volunteer"})
+    assert added.status_code == 201, added.content
+    assert case.members.filter(user=world.volunteer, active=True).exists()
+    removed = worker.client.delete(f"{base}/members/{world.volunteer.pk}", **worker.headers)
+    assert removed.status_code == 200, removed.content
+    assert not case.members.filter(user=world.volunteer, active=True).exists()
+    assert (
+        Api("teacher_a").post(f"{base}/members", {"user": 1, "role": "volunteer"}).status_code
+        == 404
+    )
