@@ -115,3 +115,20 @@ def test_the_merge_migration_keeps_every_follow_up(world: World) -> None:
         "已联系",
     )
     assert call.recurring and call.created_at == case.opened_at
+
+
+def test_the_worklist_shows_all_mine_home_visits_or_cases(world: World) -> None:
+    _case(world)
+    client = Client()
+    client.force_login(world.supervisor)
+    for show, testid in (("home_visits", "task-home_visit"), ("cases", "task-case")):
+        page = client.get(reverse("screening:worklist"), {"show": show}).content.decode()
+        other = {"task-home_visit", "task-case"} - {testid}
+        assert f'data-testid="{testid}"' in page and f'data-testid="{other.pop()}"' not in page
+    mine = client.get(reverse("screening:worklist"), {"show": "mine"}).content.decode()
+    assert 'data-testid="task-' not in mine  # the supervisor owes none of them
+    assert client.get(reverse("screening:worklist"), {"show": "<x>"}).status_code == 200
+    api = Api("supervisor")
+    kinds = {i["kind"] for i in api.get("/api/v1/worklist", show="home_visits").json()["items"]}
+    assert kinds == {"home_visit"}
+    assert api.get("/api/v1/worklist", show="bogus").status_code == 400

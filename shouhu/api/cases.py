@@ -147,6 +147,10 @@ class TaskQuery(Clean):
     status: Literal["open", "overdue", "due", "done"] = "open"
 
 
+class WorklistQuery(TaskQuery):
+    show: Literal["all", "mine", "home_visits", "cases"] = "all"
+
+
 class CaseQuery(Clean):
     stage: Literal["intake", "assessment", "plan", "services", "review", "closed"] | None = None
     child: int | None = Field(None, ge=1, le=MAX_ID)
@@ -764,20 +768,20 @@ def task_list(request: HttpRequest, query: Query[TaskQuery]) -> dict[str, Any]:
     user = current_user(request)
     today = clock.today()
     rows = task_selectors.worklist(
-        user, purpose="api_task_list", status=query.status, today=today, limit=500, cases_only=True
+        user, purpose="api_task_list", status=query.status, today=today, limit=500, show="cases"
     )
     return {"items": [task_row(t, today) for t in rows]}
 
 
 @router.get("/worklist", response={200: TaskList, **ERRORS}, summary="Your worklist")
-def worklist(request: HttpRequest, query: Query[TaskQuery]) -> dict[str, Any]:
+def worklist(request: HttpRequest, query: Query[WorklistQuery]) -> dict[str, Any]:
     """Everything you owe, earliest due first: the home visits the children's risk levels
     set and your cases' visits, calls and tasks (supervisors and officials: also those of
     their area). The same list as the worklist page."""
     user = current_user(request)
     today = clock.today()
     rows = task_selectors.worklist(
-        user, purpose="api_worklist", status=query.status, today=today, limit=500
+        user, purpose="api_worklist", status=query.status, today=today, limit=500, show=query.show
     )
     return {"items": [task_row(t, today) for t in rows]}
 

@@ -471,7 +471,9 @@ def _worklist_row(task: Task, user: User) -> dict[str, Any]:
         "url": reverse("cases:detail", args=[task.case_id])
         if task.case_id
         else reverse("children:detail", args=[task.child_id]),
-        "label": f"{task.get_kind_display()}{_(': ')}{_(task.title)}",
+        "label": _("Case follow-up: %(title)s") % {"title": _(task.title)}
+        if task.case_id
+        else f"{task.get_kind_display()}{_(': ')}{_(task.title)}",
         "assignee": task.assignee,
     }
 
@@ -483,14 +485,29 @@ def worklist(request: HttpRequest) -> HttpResponse:
     those of their area; overdue first."""
     user: User = request.user  # type: ignore[assignment]
     today = clock.today()
+    show = request.GET.get("show", "all")
+    if show not in task_selectors.SHOWS:
+        show = "all"
     # The first 200, earliest due first: what can be done this week, on a phone.
-    tasks = task_selectors.worklist(user, purpose="worklist", today=today, limit=200)
-    overdue = task_selectors.tasks_for(user, status="overdue", today=today).count()
+    tasks = task_selectors.worklist(user, purpose="worklist", today=today, limit=200, show=show)
+    overdue = task_selectors.tasks_for(user, status="overdue", today=today, show=show).count()
     rows = [_worklist_row(t, user) for t in tasks]
     return render(
         request,
         "screening/worklist.html",
-        {"rows": rows, "today": today, "overdue": overdue},
+        {
+            "rows": rows,
+            "today": today,
+            "overdue": overdue,
+            "show": show,
+            "shows": [
+                ("all", _("All")),
+                ("mine", _("Mine")),
+                ("home_visits", _("Home visits")),
+                ("cases", _("Case follow-ups")),
+            ],
+            "more": len(rows) == 200,
+        },
     )
 
 

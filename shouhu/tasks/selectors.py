@@ -14,12 +14,17 @@ from shouhu.lib import clock
 from shouhu.tasks.models import Task, TaskStatus
 
 STATUSES = ("open", "overdue", "due", "done")
+# What a worklist shows: everything, one's own, the home visits, the cases' follow-ups.
+SHOWS = ("all", "mine", "home_visits", "cases")
 
 
-def tasks_for(user: User, *, status: str = "open", today: dt.date | None = None) -> QuerySet[Task]:
+def tasks_for(
+    user: User, *, status: str = "open", today: dt.date | None = None, show: str = "all"
+) -> QuerySet[Task]:
     """The follow-ups a person owes (home visits, a case's visits, calls and tasks) and, for
     supervisors and officials, those of the children of their area: `open`, `overdue` (due
-    before today), `due` (within a week), `done` (done or cancelled, latest first). The area
+    before today), `due` (within a week), `done` (done or cancelled, latest first); `show`
+    narrows them to one's own, the home visits or the cases' follow-ups (`SHOWS`). The area
     is filtered on the task's own village column (no join)."""
     today = today or clock.today()
     follows = any(
@@ -31,6 +36,12 @@ def tasks_for(user: User, *, status: str = "open", today: dt.date | None = None)
     if follows:
         which |= access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
     rows = Task.objects.filter(which).select_related("child", "case", "assignee")
+    if show == "mine":
+        rows = rows.filter(assignee=user)
+    elif show == "home_visits":
+        rows = rows.filter(kind="home_visit")
+    elif show == "cases":
+        rows = rows.filter(case__isnull=False)
     if status == "done":
         return rows.exclude(status=TaskStatus.OPEN).order_by("-done_at", "-id")
     rows = rows.filter(status=TaskStatus.OPEN)
@@ -48,20 +59,16 @@ def worklist(
     status: str = "open",
     today: dt.date | None = None,
     limit: int,
-    cases_only: bool = False,
+    show: str = "all",
 ) -> list[Task]:
-    """The first `limit` of `tasks_for` (of cases only, if asked), their children logged as
-    read."""
-    rows = tasks_for(user, status=status, today=today)
-    if cases_only:
-        rows = rows.filter(case__isnull=False)
-    page = list(rows[:limit])
+    """The first `limit` of `tasks_for`, their children logged as read."""
+    page = list(tasks_for(user, status=status, today=today, show=show)[:limit])
     log_children_read(
         user=user,
         child_ids=[t.child_id for t in page],
         purpose=purpose,
         object_type="task",
-        detail={"status": status},
+        detail={"status": status, "show": show},
     )
     return page
 
