@@ -10,8 +10,8 @@ the user's role reaches the identifying fields of that child, entirely (`***`) w
 not. `include_identifying` writes them in plaintext, for the children whose identifying fields
 the user may see; the others stay masked. A user who may see no child's identifying fields
 (officials, teachers, volunteers) is refused that export. Every export writes an access-log
-entry with the filters, the number of rows, the ids of the children and the field classes
-exported.
+entry per child exported (one entry without a child when none was), sharing the filters,
+the number of rows and the field classes exported.
 
 Exports of a county or a province stream: the children are read in pages of `CHUNK` by keyset
 (pinyin, id), each page's family members in one query over that page's households, into a
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from django.utils.translation import gettext as _
 from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import Action
-from shouhu.audit.services import log_access
+from shouhu.audit.services import log_children_read
 from shouhu.children.models import Child, ChildQuerySet, FamilyMember, Relation
 from shouhu.children.selectors import (
     MASK,
@@ -267,16 +268,19 @@ def _log(
     plaintext_rows: int = 0,
     refused: bool = False,
 ) -> None:
-    log_access(
+    # One row per child exported (an auditor who looks up a child finds the export), the
+    # rows of one export sharing its detail and its `export` key.
+    log_children_read(
         user=user,
+        child_ids=ids,
         action=Action.EXPORT,
         object_type="children",
         fields=classes,
         purpose="export",
         detail={
+            "export": uuid.uuid4().hex,
             "filters": logged_filters(filters),
             "count": count,
-            "child_ids": ids,
             "columns": [code for code, _zh in columns],
             "format": "xlsx",
             # Rows whose ID number and phones were written in plaintext (the rest masked).
