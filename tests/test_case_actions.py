@@ -23,7 +23,7 @@ from shouhu.cases.models import (
     ServiceRecord,
     Transfer,
 )
-from shouhu.children import services as registry
+from shouhu.children import consents
 from shouhu.lib import clock
 from shouhu.tasks.models import Task
 from tests.world import COUNTY, World
@@ -407,7 +407,7 @@ def test_people_conferences_referrals_and_transfers_on_the_page(world: World) ->
         "needs the guardian&#x27;s consent to sharing" in refused.content.decode()
     )  # the rule, on top
     assert not Transfer.objects.exists()
-    registry.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.director_a,
         child=case.child,
         purpose="sharing",
@@ -448,7 +448,7 @@ def test_a_supervisor_sees_every_decision_waiting_with_its_age(world: World) -> 
     services.close(
         actor=world.socialworker, case=case, version=case.version, outcome="goals_met", reason="ok"
     )
-    registry.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.director_b,
         child=world.children["b1"],
         purpose="sharing",
@@ -524,7 +524,7 @@ def test_the_api_offers_the_pages_case_actions_with_the_same_rules(world: World)
     transfer = {"kind": "referral", "to": world.orgs["clinic"].pk, "reason": "counselling"}
     refused = api.post(f"{base}/transfers", transfer)
     assert refused.status_code == 400 and "consent" in refused.json()["errors"]
-    registry.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.director_a,
         child=case.child,
         purpose="sharing",

@@ -21,9 +21,9 @@ from shouhu.cases.models import (
     Stage,
     Transfer,
 )
-from shouhu.children import services as registry
+from shouhu.children import consents, editing
+from shouhu.children.data import ConflictError
 from shouhu.children.models import Child
-from shouhu.children.services import ConflictError
 from shouhu.notify.models import Notification
 from shouhu.screening.models import RiskLevel
 from shouhu.tasks import selectors as task_selectors
@@ -52,7 +52,7 @@ def _allow_sharing(world: World, child: Child) -> None:
         if child.residence_id.endswith("204")
         else world.users["director_b"]
     )
-    registry.processing_basis_record(
+    consents.processing_basis_record(
         actor=director, child=child, purpose="sharing", basis="statutory_duty", note="未保法第11条"
     )
 
@@ -138,7 +138,7 @@ def test_referral_without_consent_or_legal_basis_cannot_be_made_or_accepted(
     assert own.consent == "child"
     father = child.household.members.filter(is_guardian=True).first()
     assert father is not None
-    consent = registry.consent_record(
+    consent = consents.consent_record(
         actor=world.users["teacher_b"],
         child=child,
         given_by=father,
@@ -149,7 +149,7 @@ def test_referral_without_consent_or_legal_basis_cannot_be_made_or_accepted(
     services.intake_decide(actor=world.socialworker, intake=crisis, accept=False, reason="dup")
     intake = services.intake_create(**referral)
     assert intake.consent == "guardian"
-    registry.consent_withdraw(actor=world.users["teacher_b"], consent=consent)
+    consents.consent_withdraw(actor=world.users["teacher_b"], consent=consent)
     with pytest.raises(ValidationError) as refused:
         services.intake_decide(actor=world.socialworker, intake=intake, accept=True)
     assert "consent" in refused.value.message_dict
@@ -605,7 +605,7 @@ def test_a_child_who_moves_takes_the_area_columns_along(world: World) -> None:
     case = _open(world)
     child = case.child
     assert case.residence == child.residence_id
-    registry.child_update(
+    editing.child_update(
         actor=world.supervisor,
         child=child,
         version=child.version,

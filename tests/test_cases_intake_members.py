@@ -23,8 +23,8 @@ from shouhu.cases.models import (
     PlanAction,
     ServiceRecord,
 )
+from shouhu.children.data import ConflictError
 from shouhu.children.models import ChildAssignment
-from shouhu.children.services import ConflictError
 from shouhu.lib import clock
 from tests.test_api_cases import Api
 from tests.world import World

@@ -14,9 +14,9 @@ from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.cases import selectors, services
 from shouhu.cases.models import Case, CasePolicy, Stage, Transfer, TransferKind
-from shouhu.children import services as registry
+from shouhu.children import consents
+from shouhu.children.data import ConflictError
 from shouhu.children.models import ChildAssignment
-from shouhu.children.services import ConflictError
 from shouhu.lib import clock
 from tests.test_api_cases import Api
 from tests.world import DESTINATION, NOW, World, make_user, org
@@ -49,7 +49,7 @@ def _open(world: World) -> Case:
 
 
 def _allow_sharing(world: World) -> None:
-    registry.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.users["director_a"],
         child=world.children["a1"],
         purpose="sharing",

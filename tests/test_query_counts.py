@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from shouhu.cases import services as cases
 from shouhu.cases.models import Case
-from shouhu.children import services as registry
+from shouhu.children import assignments
 from shouhu.screening import risk, safeguarding
 from shouhu.screening.models import Priority
 from tests.world import TODAY, VILLAGE_A, World, child_data, register
@@ -52,7 +52,7 @@ def _children(world: World, n: int, start: int) -> list[Any]:
     made = []
     for i in range(start, start + n):
         child = register(world.director_a, child_data(f"孩子{i}", VILLAGE_A))
-        registry.assignment_create(
+        assignments.assignment_create(
             actor=None,
             child=child,
             organisation=world.orgs["swo"],

@@ -60,9 +60,9 @@ from shouhu.cases.models import (
     TransferKind,
     Urgency,
 )
-from shouhu.children import services as registry
+from shouhu.children import assignments, consents
+from shouhu.children.data import ConflictError
 from shouhu.children.models import Child, ChildAssignment
-from shouhu.children.services import ConflictError
 from shouhu.lib import clock, protect
 from shouhu.notify.services import Message, send
 from shouhu.tasks.models import CASE_KINDS, Task, TaskKind, TaskStatus
@@ -139,11 +139,11 @@ SHARING_REFUSED = gettext_lazy(
 def referral_basis(child: Child, *, channel: str, urgency: str) -> str:
     """The one rule for sharing a child's file with another organisation (a referral, its
     acceptance, a transfer): the guardian's sharing consent or a legal basis on record
-    (`registry.sharing_allowed`, the rule the child's page shows), the child's own request,
+    (`consents.sharing_allowed`, the rule the child's page shows), the child's own request,
     or an emergency (PIPL Art. 13(4)). The basis as a `ConsentBasis` value; "" = none."""
-    if registry.sharing_consent(child) is not None:
+    if consents.sharing_consent(child) is not None:
         return ConsentBasis.GUARDIAN
-    if registry.sharing_allowed(child) or urgency == Urgency.CRISIS:
+    if consents.sharing_allowed(child) or urgency == Urgency.CRISIS:
         return ConsentBasis.LEGAL
     if channel == Channel.SELF:
         return ConsentBasis.CHILD
@@ -337,7 +337,7 @@ def _assign(case: Case, user: User, now: dt.datetime, kind: str = "case_worker")
     if not ChildAssignment.objects.filter(
         child=case.child, organisation=case.organisation, user=user, kind=kind, active=True
     ).exists():
-        registry.assignment_create(
+        assignments.assignment_create(
             actor=None,
             child=case.child,
             organisation=case.organisation,
@@ -1190,7 +1190,7 @@ def transfer_decide(
         decided_by=actor,
         decided_at=now,
     )
-    registry.assignment_create(
+    assignments.assignment_create(
         actor=None,
         child=old.child,
         organisation=transfer.to_organisation,

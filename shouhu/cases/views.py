@@ -26,8 +26,8 @@ from shouhu.cases.models import (
     Stage,
     Transfer,
 )
-from shouhu.children import services as registry
-from shouhu.children.services import ConflictError
+from shouhu.children import consents
+from shouhu.children.data import ConflictError
 from shouhu.lib import clock, typed_input
 from shouhu.lib.formerrors import error_summary, refuse
 
@@ -85,7 +85,7 @@ def case_new(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "child": child,
             "form": form,
-            "sharing": registry.sharing_status(child),
+            "sharing": consents.sharing_status(child),
             "sensitive": access.SENSITIVE in access.field_classes(user, child),
             "may_record_consent": access.may_record_consent(user, child),
             "error_summary": error_summary(form),

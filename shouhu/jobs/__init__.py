@@ -45,9 +45,9 @@ def _no_contact() -> str:
 
 
 def _categories() -> str:
-    from shouhu.children import services
+    from shouhu.children import categories
 
-    return f"{services.children_recompute_due()} recomputed"
+    return f"{categories.children_recompute_due()} recomputed"
 
 
 def _risk() -> str:
