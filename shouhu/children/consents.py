@@ -2,7 +2,7 @@
 scopes and its withdrawal, the legal basis of each processing purpose, and the rule whether
 the child's file may go to another organisation (`sharing_status`, which the child's page
 and the referral page both show; cases add the child's own request and emergencies:
-`cases.services.referral_basis`)."""
+`cases.rules.referral_basis`)."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def sharing_status(child: Child) -> SharingStatus:
 def sharing_allowed(child: Child) -> bool:
     """The child's file may go to another organisation: a guardian's sharing consent or a
     recorded legal basis for sharing (cases add the child's own request and emergencies:
-    `cases.services.referral_basis`)."""
+    `cases.rules.referral_basis`)."""
     return (
         sharing_consent(child) is not None
         or child.processing_bases.filter(purpose="sharing").exists()

@@ -26,9 +26,9 @@ def _escalate() -> str:
 
 
 def _remind() -> str:
-    from shouhu.cases import services
+    from shouhu.cases import followups
 
-    reminded, escalated = services.remind()
+    reminded, escalated = followups.remind()
     return f"{reminded} reminded, {escalated} overdue reported"
 
 
