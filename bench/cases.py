@@ -99,8 +99,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.utils import timezone  # noqa: E402
 
 from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User  # noqa: E402
-from shouhu.cases import selectors  # noqa: E402
-from shouhu.cases import services as case_services  # noqa: E402
+from shouhu.cases import delivery, selectors  # noqa: E402
 from shouhu.cases.models import (  # noqa: E402
     Case,
     CaseMember,
@@ -677,7 +676,7 @@ def ensure_data(args: argparse.Namespace, who: Personas) -> dict[str, Any]:
         print(f"\ncases written in {report['case_seconds']} s: {maker.counts}", flush=True)
     started = time.perf_counter()
     report["area_columns_filled"] = fill_area_columns()
-    report["duplicates_flagged"] = case_services.flag_all_duplicates(
+    report["duplicates_flagged"] = delivery.flag_all_duplicates(
         since=today - dt.timedelta(days=SERVICE_DAYS)
     )
     report["derived_seconds"] = round(time.perf_counter() - started, 1)

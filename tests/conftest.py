@@ -100,7 +100,7 @@ def world(_module_world, db) -> World:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def sharing_allowed(world: World) -> World:  # type: ignore[no-untyped-def]
     """Every child of the world may be shared with another organisation: a legal basis for
-    sharing is on record (the referral rule, `cases.services.referral_basis`)."""
+    sharing is on record (the referral rule, `cases.rules.referral_basis`)."""
     from shouhu.children.models import ProcessingBasis
     from tests.world import TODAY
 

@@ -93,13 +93,13 @@ def test_ended_assignment_closes_the_child(world: World) -> None:
 
 
 def test_org_level_referral_opens_the_child_to_the_receiving_social_workers(world: World) -> None:
-    from shouhu.children import services
+    from shouhu.children import assignments
 
     child = world.children["dest1"]
     child.processing_bases.create(
         purpose="sharing", basis="statutory_duty", recorded_on="2026-11-01"
     )
-    services.assignment_create(
+    assignments.assignment_create(
         actor=None, child=child, organisation=world.orgs["swo"], kind="referral"
     )
     assert child in access.children_visible_to(world.socialworker)
@@ -109,7 +109,7 @@ def test_org_level_referral_opens_the_child_to_the_receiving_social_workers(worl
 def test_a_requests_cache_of_assignments_forgets_when_one_is_written(world: World) -> None:
     """Within a request a child's assignments are read once; writing one empties the cache,
     so the same request never decides on what was true before."""
-    from shouhu.children import services
+    from shouhu.children import assignments
     from shouhu.children.models import ChildAssignment
 
     child = world.children["dest1"]
@@ -118,7 +118,7 @@ def test_a_requests_cache_of_assignments_forgets_when_one_is_written(world: Worl
     )
     with access.request_cache():
         assert access.field_classes(world.socialworker, child) == frozenset()
-        services.assignment_create(
+        assignments.assignment_create(
             actor=None, child=child, organisation=world.orgs["swo"], kind="referral"
         )
         assert "sensitive" in access.field_classes(world.socialworker, child)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shouhu.children import services
+from shouhu.children import consents
 from shouhu.children.models import Consent, FamilyMember
 from tests.test_api_cases import Api
 from tests.world import TODAY, World
@@ -50,7 +50,7 @@ def test_consent_over_the_api_by_those_who_refer(world: World) -> None:
         },
     )
     assert made.status_code == 201, made.content
-    assert services.sharing_consent(child) == Consent.objects.get(pk=made.json()["id"])
+    assert consents.sharing_consent(child) == Consent.objects.get(pk=made.json()["id"])
     bad = api.post(
         base,
         {"given_by": guardian.pk, "given_on": TODAY.isoformat(), "version": "v", "scopes": ["x"]},
@@ -58,7 +58,7 @@ def test_consent_over_the_api_by_those_who_refer(world: World) -> None:
     assert bad.status_code == 400
     withdrawn = api.post(f"{base}/{made.json()['id']}/withdraw", {})
     assert withdrawn.status_code == 200 and withdrawn.json()["withdrawn_on"] == TODAY.isoformat()
-    assert services.sharing_consent(child) is None
+    assert consents.sharing_consent(child) is None
     volunteer = Api("volunteer").post(
         base,
         {

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from shouhu.accounts.models import User
 from shouhu.audit.models import AccessLog, Action
-from shouhu.cases import services
+from shouhu.cases import followups, intakes
 from shouhu.cases.models import Case
 from shouhu.screening import reporting
 from shouhu.screening.models import Alert, RiskLevel, Trigger
@@ -43,7 +43,7 @@ def logged(user: User, purpose: str) -> list[int | None]:
 
 
 def open_case(world: World) -> Case:
-    case = services.case_open(
+    case = intakes.case_open(
         actor=world.socialworker, child=world.children["a1"], channel="service", reason="x"
     )
     assert isinstance(case, Case)
@@ -70,7 +70,7 @@ def test_an_empty_list_still_records_the_read(world: World) -> None:
 @pytest.mark.usefixtures("sharing_allowed")
 def test_intake_lists_log_the_children_shown(world: World) -> None:
     b1 = world.children["b1"].pk
-    services.intake_create(
+    intakes.intake_create(
         actor=world.teacher_b,
         child=world.children["b1"],
         channel="school_referral",
@@ -87,7 +87,7 @@ def test_intake_lists_log_the_children_shown(world: World) -> None:
 
 def test_task_lists_and_the_worklist_log_the_children_shown(world: World) -> None:
     a1 = world.children["a1"].pk
-    services.task_add(
+    followups.task_add(
         actor=world.socialworker,
         case=open_case(world),
         kind="call",

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from shouhu.cases import services
+from shouhu.cases import intakes, members, plan, stages
 from shouhu.cases.models import (
     Case,
     CaseMember,
@@ -23,7 +23,7 @@ from shouhu.cases.models import (
     ServiceRecord,
     Transfer,
 )
-from shouhu.children import services as registry
+from shouhu.children import consents
 from shouhu.lib import clock
 from shouhu.tasks.models import Task
 from tests.world import COUNTY, World
@@ -39,7 +39,7 @@ def _client(user: Any, language: str = "en") -> Client:
 
 
 def _case(world: World, stage: str = "intake") -> Case:
-    case = services.case_open(
+    case = intakes.case_open(
         actor=world.socialworker, child=world.children["a1"], channel="service", reason="x"
     )
     assert isinstance(case, Case)
@@ -47,7 +47,7 @@ def _case(world: World, stage: str = "intake") -> Case:
         if case.stage == stage:
             break
         if to == "services":
-            services.goal_add(
+            plan.goal_add(
                 actor=world.socialworker,
                 case=case,
                 version=case.version,
@@ -57,7 +57,7 @@ def _case(world: World, stage: str = "intake") -> Case:
             case.refresh_from_db()
             case.organisation.case_policy.plan_needs_approval = False
             case.organisation.case_policy.save()
-        case = services.transition(actor=world.socialworker, case=case, to=to, version=case.version)
+        case = stages.transition(actor=world.socialworker, case=case, to=to, version=case.version)
     assert case.stage == stage
     return case
 
@@ -146,10 +146,8 @@ def test_a_stale_page_saves_nothing(world: World) -> None:
 
 def test_approval_is_given_and_sent_back_on_the_page(world: World) -> None:
     case = _case(world, "assessment")
-    services.member_add(
-        actor=world.socialworker, case=case, user=world.counselor, role="counsellor"
-    )
-    case = services.close(
+    members.member_add(actor=world.socialworker, case=case, user=world.counselor, role="counsellor")
+    case = stages.close(
         actor=world.socialworker, case=case, version=case.version, outcome="goals_met", reason="ok"
     )
     approval = case.approvals.get(decided_at__isnull=True)
@@ -164,7 +162,7 @@ def test_approval_is_given_and_sent_back_on_the_page(world: World) -> None:
     approval.refresh_from_db()
     assert approval.approved is False and approval.note == "talk to the mother"
     case.refresh_from_db()
-    case = services.close(
+    case = stages.close(
         actor=world.socialworker, case=case, version=case.version, outcome="goals_met", reason="ok"
     )
     again = case.approvals.get(decided_at__isnull=True)
@@ -236,7 +234,7 @@ def test_plan_actions_on_the_page(world: World) -> None:
     action.refresh_from_db()
     assert action.status == "done"
     # Another case's goal is not this case's.
-    other = services.case_open(
+    other = intakes.case_open(
         actor=world.counselor, child=world.children["b1"], channel="service", reason="y"
     )
     assert isinstance(other, Case)
@@ -407,7 +405,7 @@ def test_people_conferences_referrals_and_transfers_on_the_page(world: World) ->
         "needs the guardian&#x27;s consent to sharing" in refused.content.decode()
     )  # the rule, on top
     assert not Transfer.objects.exists()
-    registry.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.director_a,
         child=case.child,
         purpose="sharing",
@@ -428,7 +426,7 @@ def test_readers_and_strangers_cannot_post_actions(world: World) -> None:
 
 def test_a_get_on_an_action_address_goes_to_the_case_page(world: World) -> None:
     case = _case(world, "assessment")
-    goal = services.goal_add(
+    goal = plan.goal_add(
         actor=world.socialworker, case=case, version=case.version, domain="safety", description="g"
     )
     client = _client(world.socialworker)
@@ -445,17 +443,17 @@ def test_the_refused_form_in_chinese(world: World) -> None:
 
 def test_a_supervisor_sees_every_decision_waiting_with_its_age(world: World) -> None:
     case = _case(world, "assessment")
-    services.close(
+    stages.close(
         actor=world.socialworker, case=case, version=case.version, outcome="goals_met", reason="ok"
     )
-    registry.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.director_b,
         child=world.children["b1"],
         purpose="sharing",
         basis="statutory_duty",
         note="未保法第11条",
     )
-    services.intake_create(
+    intakes.intake_create(
         actor=world.teacher_b,
         child=world.children["b1"],
         channel="school_referral",
@@ -524,7 +522,7 @@ def test_the_api_offers_the_pages_case_actions_with_the_same_rules(world: World)
     transfer = {"kind": "referral", "to": world.orgs["clinic"].pk, "reason": "counselling"}
     refused = api.post(f"{base}/transfers", transfer)
     assert refused.status_code == 400 and "consent" in refused.json()["errors"]
-    registry.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.director_a,
         child=case.child,
         purpose="sharing",
@@ -546,10 +544,8 @@ def test_the_api_decides_approvals_reopens_and_changes_members_as_the_page(world
     from tests.test_api_cases import Api
 
     case = _case(world, "assessment")
-    services.member_add(
-        actor=world.socialworker, case=case, user=world.counselor, role="counsellor"
-    )
-    case = services.close(
+    members.member_add(actor=world.socialworker, case=case, user=world.counselor, role="counsellor")
+    case = stages.close(
         actor=world.socialworker, case=case, version=case.version, outcome="goals_met", reason="ok"
     )
     approval = case.approvals.get(decided_at__isnull=True)

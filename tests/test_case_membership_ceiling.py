@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from shouhu import access
-from shouhu.cases import services
+from shouhu.cases import intakes, members
 from shouhu.cases.models import Case
 from shouhu.children import selectors
 from tests.world import ID_A1, World
@@ -20,9 +20,9 @@ def test_supervisor_added_to_a_case_sees_screening_results_only_as_a_summary(
     world: World,
 ) -> None:
     a1 = world.children["a1"]
-    case = services.case_open(actor=world.socialworker, child=a1, channel="service", reason="x")
+    case = intakes.case_open(actor=world.socialworker, child=a1, channel="service", reason="x")
     assert isinstance(case, Case)
-    services.member_add(
+    members.member_add(
         actor=world.socialworker, case=case, user=world.supervisor, role="supervisor"
     )
     supervisor = type(world.supervisor).objects.get(pk=world.supervisor.pk)  # fresh scope
@@ -36,7 +36,7 @@ def test_supervisor_added_to_a_case_sees_screening_results_only_as_a_summary(
 @pytest.mark.usefixtures("sharing_allowed")
 def test_counsellor_leading_a_case_sees_the_id_number_masked(world: World) -> None:
     a1 = world.children["a1"]
-    intake = services.intake_create(
+    intake = intakes.intake_create(
         actor=world.teacher_a,
         child=a1,
         channel="school_referral",
@@ -44,7 +44,7 @@ def test_counsellor_leading_a_case_sees_the_id_number_masked(world: World) -> No
         consent="guardian",
         organisation=world.orgs["clinic"],
     )
-    case = services.intake_decide(actor=world.counselor, intake=intake, accept=True)
+    case = intakes.intake_decide(actor=world.counselor, intake=intake, accept=True)
     assert case is not None and case.lead_id == world.counselor.pk
     counsellor = type(world.counselor).objects.get(pk=world.counselor.pk)
     assert access.field_classes(counsellor, a1) == {access.BASIC, access.SENSITIVE}

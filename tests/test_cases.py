@@ -10,7 +10,17 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from shouhu import access
-from shouhu.cases import selectors, services
+from shouhu.cases import (
+    delivery,
+    followups,
+    intakes,
+    members,
+    notes,
+    plan,
+    referrals,
+    selectors,
+    stages,
+)
 from shouhu.cases.models import (
     Case,
     CaseMember,
@@ -21,9 +31,9 @@ from shouhu.cases.models import (
     Stage,
     Transfer,
 )
-from shouhu.children import services as registry
+from shouhu.children import consents, editing
+from shouhu.children.data import ConflictError
 from shouhu.children.models import Child
-from shouhu.children.services import ConflictError
 from shouhu.notify.models import Notification
 from shouhu.screening.models import RiskLevel
 from shouhu.tasks import selectors as task_selectors
@@ -34,7 +44,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _open(world: World, child: Child | None = None, **kw: object) -> Case:
-    case = services.case_open(
+    case = intakes.case_open(
         actor=world.socialworker,
         child=child or world.children["a1"],
         channel=str(kw.pop("channel", "service")),
@@ -52,7 +62,7 @@ def _allow_sharing(world: World, child: Child) -> None:
         if child.residence_id.endswith("204")
         else world.users["director_b"]
     )
-    registry.processing_basis_record(
+    consents.processing_basis_record(
         actor=director, child=child, purpose="sharing", basis="statutory_duty", note="未保法第11条"
     )
 
@@ -94,7 +104,7 @@ def test_a_second_open_case_in_the_same_organisation_is_a_conflict(world: World)
 @pytest.mark.usefixtures("sharing_allowed")
 def test_referral_from_a_school_waits_for_the_organisation(world: World, channel: str) -> None:
     child = world.children["b1"]
-    intake = services.intake_create(
+    intake = intakes.intake_create(
         actor=world.users["teacher_b"],
         child=child,
         channel=channel,
@@ -107,7 +117,7 @@ def test_referral_from_a_school_waits_for_the_organisation(world: World, channel
     assert intake.status == IntakeStatus.PENDING
     assert Notification.objects.filter(user=world.socialworker, category="case_intake").exists()
     assert child not in access.children_visible_to(world.socialworker)
-    case = services.intake_decide(actor=world.socialworker, intake=intake, accept=True, now=NOW)
+    case = intakes.intake_decide(actor=world.socialworker, intake=intake, accept=True, now=NOW)
     assert case is not None and case.urgency == "high"
     assert child in access.children_visible_to(world.socialworker)  # the assignment opens it
 
@@ -115,7 +125,7 @@ def test_referral_from_a_school_waits_for_the_organisation(world: World, channel
 def test_referral_without_consent_or_legal_basis_cannot_be_made_or_accepted(
     world: World,
 ) -> None:
-    """One rule (`services.referral_basis`): a referral to another organisation needs the
+    """One rule (`rules.referral_basis`): a referral to another organisation needs the
     guardian's sharing consent or a legal basis on record, the child's own request or an
     emergency; it is checked again on acceptance (a consent withdrawn in between)."""
     child = world.children["b1"]
@@ -127,18 +137,18 @@ def test_referral_without_consent_or_legal_basis_cannot_be_made_or_accepted(
         "organisation": world.orgs["swo"],
     }
     with pytest.raises(ValidationError) as refused:
-        services.intake_create(**referral, consent="guardian")  # a word is not a record
+        intakes.intake_create(**referral, consent="guardian")  # a word is not a record
     assert "consent" in refused.value.message_dict
     assert not Intake.objects.exists()
-    crisis = services.intake_create(**{**referral, "urgency": "crisis"})
+    crisis = intakes.intake_create(**{**referral, "urgency": "crisis"})
     assert crisis.consent == "legal_basis"
-    own = services.intake_create(
+    own = intakes.intake_create(
         **{**referral, "channel": "self", "organisation": world.orgs["clinic"]}
     )
     assert own.consent == "child"
     father = child.household.members.filter(is_guardian=True).first()
     assert father is not None
-    consent = registry.consent_record(
+    consent = consents.consent_record(
         actor=world.users["teacher_b"],
         child=child,
         given_by=father,
@@ -146,22 +156,22 @@ def test_referral_without_consent_or_legal_basis_cannot_be_made_or_accepted(
         version="v1",
         scopes=["sharing"],
     )
-    services.intake_decide(actor=world.socialworker, intake=crisis, accept=False, reason="dup")
-    intake = services.intake_create(**referral)
+    intakes.intake_decide(actor=world.socialworker, intake=crisis, accept=False, reason="dup")
+    intake = intakes.intake_create(**referral)
     assert intake.consent == "guardian"
-    registry.consent_withdraw(actor=world.users["teacher_b"], consent=consent)
+    consents.consent_withdraw(actor=world.users["teacher_b"], consent=consent)
     with pytest.raises(ValidationError) as refused:
-        services.intake_decide(actor=world.socialworker, intake=intake, accept=True)
+        intakes.intake_decide(actor=world.socialworker, intake=intake, accept=True)
     assert "consent" in refused.value.message_dict
     _allow_sharing(world, child)
-    assert services.intake_decide(actor=world.socialworker, intake=intake, accept=True)
+    assert intakes.intake_decide(actor=world.socialworker, intake=intake, accept=True)
 
 
 @pytest.mark.usefixtures("sharing_allowed")
 def test_decline_needs_a_reason_and_only_the_receiver_or_supervisor_decides(
     world: World,
 ) -> None:
-    intake = services.intake_create(
+    intake = intakes.intake_create(
         actor=world.users["teacher_b"],
         child=world.children["b1"],
         channel="school_referral",
@@ -170,10 +180,10 @@ def test_decline_needs_a_reason_and_only_the_receiver_or_supervisor_decides(
         organisation=world.orgs["swo"],
     )
     with pytest.raises(PermissionDenied):
-        services.intake_decide(actor=world.users["teacher_b"], intake=intake, accept=True)
+        intakes.intake_decide(actor=world.users["teacher_b"], intake=intake, accept=True)
     with pytest.raises(ValidationError):
-        services.intake_decide(actor=world.supervisor, intake=intake, accept=False)
-    services.intake_decide(
+        intakes.intake_decide(actor=world.supervisor, intake=intake, accept=False)
+    intakes.intake_decide(
         actor=world.supervisor, intake=intake, accept=False, reason="served by the school"
     )
     intake.refresh_from_db()
@@ -182,7 +192,7 @@ def test_decline_needs_a_reason_and_only_the_receiver_or_supervisor_decides(
 
 def test_volunteers_cannot_refer(world: World) -> None:
     with pytest.raises(PermissionDenied):
-        services.intake_create(
+        intakes.intake_create(
             actor=world.volunteer,
             child=world.children["a1"],
             channel="service",
@@ -195,14 +205,14 @@ def test_volunteers_cannot_refer(world: World) -> None:
 
 
 def _to_plan(world: World, case: Case) -> Case:
-    case = services.transition(
+    case = stages.transition(
         actor=world.socialworker,
         case=case,
         to="assessment",
         version=case.version,
         now=NOW + dt.timedelta(hours=1),
     )
-    return services.transition(
+    return stages.transition(
         actor=world.socialworker,
         case=case,
         to="plan",
@@ -214,13 +224,11 @@ def _to_plan(world: World, case: Case) -> Case:
 def test_stages_in_order_with_plan_approval(world: World) -> None:
     case = _open(world)
     with pytest.raises(ValidationError):
-        services.transition(actor=world.socialworker, case=case, to="services", version=1)
+        stages.transition(actor=world.socialworker, case=case, to="services", version=1)
     case = _to_plan(world, case)
     with pytest.raises(ValidationError):  # no goals yet
-        services.transition(
-            actor=world.socialworker, case=case, to="services", version=case.version
-        )
-    services.goal_add(
+        stages.transition(actor=world.socialworker, case=case, to="services", version=case.version)
+    plan.goal_add(
         actor=world.socialworker,
         case=case,
         version=case.version,
@@ -228,7 +236,7 @@ def test_stages_in_order_with_plan_approval(world: World) -> None:
         description="weekly video call with father",
     )
     case.refresh_from_db()
-    case = services.transition(
+    case = stages.transition(
         actor=world.socialworker,
         case=case,
         to="services",
@@ -239,8 +247,8 @@ def test_stages_in_order_with_plan_approval(world: World) -> None:
     approval = case.approvals.get()
     assert access.approvers(case) == [world.supervisor]
     with pytest.raises(PermissionDenied):
-        services.approval_decide(actor=world.socialworker, approval=approval, approve=True)
-    case = services.approval_decide(
+        stages.approval_decide(actor=world.socialworker, approval=approval, approve=True)
+    case = stages.approval_decide(
         actor=world.supervisor, approval=approval, approve=True, now=NOW + dt.timedelta(hours=4)
     )
     assert case.stage == Stage.SERVICES and not case.pending_approval
@@ -259,7 +267,7 @@ def test_without_approval_policy_the_plan_moves_at_once_and_closure_is_direct(
         organisation=world.orgs["swo"], plan_needs_approval=False, closure_needs_approval=False
     )
     case = _to_plan(world, _open(world))
-    services.goal_add(
+    plan.goal_add(
         actor=world.socialworker,
         case=case,
         version=case.version,
@@ -267,15 +275,15 @@ def test_without_approval_policy_the_plan_moves_at_once_and_closure_is_direct(
         description="joins the drawing group",
     )
     case.refresh_from_db()
-    case = services.transition(
+    case = stages.transition(
         actor=world.socialworker, case=case, to="services", version=case.version
     )
     assert case.stage == Stage.SERVICES
     with pytest.raises(ValidationError):
-        services.close(
+        stages.close(
             actor=world.socialworker, case=case, version=case.version, outcome="x", reason=""
         )
-    case = services.close(
+    case = stages.close(
         actor=world.socialworker,
         case=case,
         version=case.version,
@@ -287,7 +295,7 @@ def test_without_approval_policy_the_plan_moves_at_once_and_closure_is_direct(
     assert not Task.objects.filter(case=case, status="open").exists()
     cancelled = Task.objects.get(case=case, status="cancelled")
     assert cancelled.done_at is not None and cancelled.done_by == world.socialworker
-    case = services.reopen(
+    case = stages.reopen(
         actor=world.socialworker, case=case, version=case.version, reason="grandmother died"
     )
     assert case.stage == Stage.ASSESSMENT and case.closed_at is None
@@ -295,7 +303,7 @@ def test_without_approval_policy_the_plan_moves_at_once_and_closure_is_direct(
 
 def test_closure_waits_for_approval(world: World) -> None:
     case = _open(world)
-    case = services.close(
+    case = stages.close(
         actor=world.socialworker,
         case=case,
         version=case.version,
@@ -305,8 +313,8 @@ def test_closure_waits_for_approval(world: World) -> None:
     assert case.stage == Stage.INTAKE and case.pending_approval == "closure"
     approval = case.approvals.get()
     with pytest.raises(ValidationError):
-        services.approval_decide(actor=world.supervisor, approval=approval, approve=False)
-    case = services.approval_decide(actor=world.supervisor, approval=approval, approve=True)
+        stages.approval_decide(actor=world.supervisor, approval=approval, approve=False)
+    case = stages.approval_decide(actor=world.supervisor, approval=approval, approve=True)
     assert case.stage == Stage.CLOSED and case.outcome == "moved_away"
 
 
@@ -316,7 +324,7 @@ def test_closure_waits_for_approval(world: World) -> None:
 def test_second_save_from_a_stale_read_is_refused_and_nothing_is_lost(world: World) -> None:
     case = _to_plan(world, _open(world))
     read_by_both = case.version
-    services.goal_add(
+    plan.goal_add(
         actor=world.socialworker,
         case=case,
         version=read_by_both,
@@ -324,7 +332,7 @@ def test_second_save_from_a_stale_read_is_refused_and_nothing_is_lost(world: Wor
         description="first worker's goal",
     )
     with pytest.raises(ConflictError, match=f"{read_by_both + 1}.*{read_by_both}"):
-        services.goal_add(
+        plan.goal_add(
             actor=world.socialworker,
             case=case,
             version=read_by_both,
@@ -336,7 +344,7 @@ def test_second_save_from_a_stale_read_is_refused_and_nothing_is_lost(world: Wor
 
 def test_actions_assigned_across_the_network(world: World) -> None:
     case = _to_plan(world, _open(world))
-    goal = services.goal_add(
+    goal = plan.goal_add(
         actor=world.socialworker,
         case=case,
         version=case.version,
@@ -345,7 +353,7 @@ def test_actions_assigned_across_the_network(world: World) -> None:
     )
     case.refresh_from_db()
     for owner in ("family", "school", "community", "social_worker", "volunteer"):
-        services.action_add(
+        plan.action_add(
             actor=world.socialworker,
             goal=goal,
             version=case.version,
@@ -363,7 +371,7 @@ def test_actions_assigned_across_the_network(world: World) -> None:
         "volunteer",
     }
     with pytest.raises(ValidationError):
-        services.action_add(
+        plan.action_add(
             actor=world.socialworker,
             goal=goal,
             version=case.version,
@@ -377,7 +385,7 @@ def test_actions_assigned_across_the_network(world: World) -> None:
 
 def test_service_records_count_person_times_and_are_validated(world: World) -> None:
     case = _open(world)
-    record = services.service_record(
+    record = delivery.service_record(
         actor=world.socialworker,
         case=case,
         service_type="education_support",
@@ -387,7 +395,7 @@ def test_service_records_count_person_times_and_are_validated(world: World) -> N
     )
     assert record.provider == world.orgs["swo"] and record.child == case.child
     with pytest.raises(ValidationError) as bad:
-        services.service_record(
+        delivery.service_record(
             actor=world.socialworker,
             case=case,
             service_type="magic",
@@ -404,12 +412,12 @@ def test_recurring_visit_follows_the_risk_interval(world: World) -> None:
 
     risk.recompute(case.child, now=NOW)  # red: weekly
     visit = Task.objects.get(case=case)
-    following = services.task_done(actor=world.socialworker, task=visit, note="seen", now=NOW)
+    following = followups.task_done(actor=world.socialworker, task=visit, note="seen", now=NOW)
     assert following is not None and following.due_on == TODAY + dt.timedelta(days=7)
     assert (
-        services.task_done(
+        followups.task_done(
             actor=world.socialworker,
-            task=services.task_add(
+            task=followups.task_add(
                 actor=world.socialworker,
                 case=case,
                 kind="task",
@@ -425,18 +433,18 @@ def test_recurring_visit_follows_the_risk_interval(world: World) -> None:
 def test_reminder_before_due_and_supervisor_told_when_overdue(world: World) -> None:
     case = _open(world)
     Task.objects.filter(case=case).delete()
-    task = services.task_add(
+    task = followups.task_add(
         actor=world.socialworker,
         case=case,
         kind="call",
         title="call the father",
         due_on=TODAY + dt.timedelta(days=2),
     )
-    assert services.remind(NOW) == (0, 0)
-    assert services.remind(NOW + dt.timedelta(days=1)) == (1, 0)
-    assert services.remind(NOW + dt.timedelta(days=1)) == (0, 0)  # once
-    assert services.remind(NOW + dt.timedelta(days=3)) == (0, 1)
-    assert services.remind(NOW + dt.timedelta(days=4)) == (0, 0)
+    assert followups.remind(NOW) == (0, 0)
+    assert followups.remind(NOW + dt.timedelta(days=1)) == (1, 0)
+    assert followups.remind(NOW + dt.timedelta(days=1)) == (0, 0)  # once
+    assert followups.remind(NOW + dt.timedelta(days=3)) == (0, 1)
+    assert followups.remind(NOW + dt.timedelta(days=4)) == (0, 0)
     assert Notification.objects.filter(user=world.socialworker, category="case_reminder").exists()
     assert Notification.objects.filter(user=world.supervisor, category="case_overdue").exists()
     overdue = list(
@@ -464,7 +472,7 @@ def test_another_organisation_cannot_see_the_case_until_referred(world: World) -
     with pytest.raises(Http404):
         access.get_case_for_user(other, case.pk, purpose="test")
     with pytest.raises(ValidationError) as no_consent:
-        services.transfer_request(
+        referrals.transfer_request(
             actor=world.socialworker,
             case=case,
             to=world.orgs["swo2"],
@@ -473,7 +481,7 @@ def test_another_organisation_cannot_see_the_case_until_referred(world: World) -
         )
     assert "consent" in no_consent.value.message_dict
     _allow_sharing(world, case.child)
-    transfer = services.transfer_request(
+    transfer = referrals.transfer_request(
         actor=world.socialworker,
         case=case,
         to=world.orgs["swo2"],
@@ -481,8 +489,8 @@ def test_another_organisation_cannot_see_the_case_until_referred(world: World) -
         reason="family moved to Bao'an",
     )
     with pytest.raises(PermissionDenied):
-        services.transfer_decide(actor=world.socialworker, transfer=transfer, accept=True)
-    new = services.transfer_decide(actor=other, transfer=transfer, accept=True, now=NOW)
+        referrals.transfer_decide(actor=world.socialworker, transfer=transfer, accept=True)
+    new = referrals.transfer_decide(actor=other, transfer=transfer, accept=True, now=NOW)
     assert new is not None and new.organisation == world.orgs["swo2"] and new.lead == other
     case.refresh_from_db()
     assert case.stage == Stage.CLOSED and case.outcome == "transferred"
@@ -493,13 +501,13 @@ def test_another_organisation_cannot_see_the_case_until_referred(world: World) -
 
 def test_volunteer_on_the_case_sees_it_without_notes(world: World) -> None:
     case = _open(world)
-    services.note_add(actor=world.socialworker, case=case, text="grandmother drinks")
-    services.member_add(actor=world.socialworker, case=case, user=world.volunteer, role="volunteer")
+    notes.note_add(actor=world.socialworker, case=case, text="grandmother drinks")
+    members.member_add(actor=world.socialworker, case=case, user=world.volunteer, role="volunteer")
     assert case in access.cases_visible_to(world.volunteer)
     view = selectors.present_case(world.volunteer, case)
     assert "notes" not in view and not view["may_work"]
     with pytest.raises(PermissionDenied):
-        services.note_add(actor=world.volunteer, case=case, text="x")
+        notes.note_add(actor=world.volunteer, case=case, text="x")
     worker_view = selectors.present_case(world.socialworker, case)
     assert worker_view["notes"][0]["text"] == "grandmother drinks"
     assert "grandmother" not in case.notes.get().text_enc  # encrypted at rest
@@ -538,7 +546,7 @@ def test_coordination_finds_gaps_duplicates_overdue_and_caseloads(world: World) 
         minutes=50,
         recorded_by=world.counselor,
     )
-    ours = services.service_record(
+    ours = delivery.service_record(
         actor=world.socialworker,
         case=case,
         service_type="counselling",
@@ -564,7 +572,7 @@ def test_coordination_finds_gaps_duplicates_overdue_and_caseloads(world: World) 
 
 def test_support_network_lists_everyone_serving_the_child(world: World) -> None:
     case = _open(world)
-    services.member_add(actor=world.socialworker, case=case, user=world.volunteer, role="volunteer")
+    members.member_add(actor=world.socialworker, case=case, user=world.volunteer, role="volunteer")
     network = selectors.support_network(world.users["director_a"], case.child, detailed=True)
     assert network["cases"][0]["organisation"] == world.orgs["swo"].name
     assert {m["role"] for m in network["cases"][0]["members"]} == {"worker", "volunteer"}
@@ -589,9 +597,9 @@ def test_bulk_duplicate_flagging_needs_two_providers_within_the_window(world: Wo
 
     same_org = [record("swo", 1), record("swo", 5)]
     far = record("clinic", 80)  # outside 30 days of the others
-    assert services.flag_all_duplicates(since=TODAY - dt.timedelta(days=365)) == 0
+    assert delivery.flag_all_duplicates(since=TODAY - dt.timedelta(days=365)) == 0
     near = record("clinic", 20)
-    assert services.flag_all_duplicates(since=TODAY - dt.timedelta(days=365)) == 3
+    assert delivery.flag_all_duplicates(since=TODAY - dt.timedelta(days=365)) == 3
     for row in (*same_org, near):
         row.refresh_from_db()
         assert row.duplicate
@@ -605,7 +613,7 @@ def test_a_child_who_moves_takes_the_area_columns_along(world: World) -> None:
     case = _open(world)
     child = case.child
     assert case.residence == child.residence_id
-    registry.child_update(
+    editing.child_update(
         actor=world.supervisor,
         child=child,
         version=child.version,

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from shouhu.cases import selectors, services
+from shouhu.cases import intakes, members, plan, selectors, stages
 from shouhu.cases.models import (
     Case,
     CaseMember,
@@ -23,8 +23,8 @@ from shouhu.cases.models import (
     PlanAction,
     ServiceRecord,
 )
+from shouhu.children.data import ConflictError
 from shouhu.children.models import ChildAssignment
-from shouhu.children.services import ConflictError
 from shouhu.lib import clock
 from tests.test_api_cases import Api
 from tests.world import World
@@ -40,7 +40,7 @@ def _client(user) -> Client:  # type: ignore[no-untyped-def]
 
 
 def _referral(world: World, **kw: Any) -> Intake:
-    return services.intake_create(
+    return intakes.intake_create(
         actor=world.users["teacher_b"],
         child=world.children["b1"],
         channel="school_referral",
@@ -52,7 +52,7 @@ def _referral(world: World, **kw: Any) -> Intake:
 
 
 def _case(world: World) -> Case:
-    case = services.case_open(
+    case = intakes.case_open(
         actor=world.socialworker, child=world.children["a1"], channel="service", reason="x"
     )
     assert isinstance(case, Case)
@@ -66,17 +66,17 @@ def _case(world: World) -> Case:
 def test_supervisor_accepts_an_intake_naming_the_lead_worker(world: World) -> None:
     intake = _referral(world)
     with pytest.raises(ValidationError) as no_lead:
-        services.intake_decide(actor=world.supervisor, intake=intake, accept=True)
+        intakes.intake_decide(actor=world.supervisor, intake=intake, accept=True)
     assert "lead" in no_lead.value.message_dict
     assert world.orgs["swo"].name in no_lead.value.message_dict["lead"][0]  # says whose
     with pytest.raises(ValidationError) as not_eligible:
-        services.intake_decide(
+        intakes.intake_decide(
             actor=world.supervisor, intake=intake, accept=True, lead=world.users["teacher_b"]
         )
     assert "lead" in not_eligible.value.message_dict
     intake.refresh_from_db()
     assert intake.status == IntakeStatus.PENDING and not Case.objects.exists()
-    case = services.intake_decide(
+    case = intakes.intake_decide(
         actor=world.supervisor, intake=intake, accept=True, lead=world.socialworker
     )
     assert case is not None and case.lead == world.socialworker
@@ -89,7 +89,7 @@ def test_supervisor_accepts_an_intake_naming_the_lead_worker(world: World) -> No
 
 @pytest.mark.usefixtures("sharing_allowed")
 def test_a_worker_of_the_organisation_still_leads_by_default(world: World) -> None:
-    case = services.intake_decide(actor=world.socialworker, intake=_referral(world), accept=True)
+    case = intakes.intake_decide(actor=world.socialworker, intake=_referral(world), accept=True)
     assert case is not None and case.lead == world.socialworker
 
 
@@ -192,7 +192,7 @@ def test_referrer_from_the_new_case_form_is_on_the_case(world: World) -> None:
 
 @pytest.mark.usefixtures("sharing_allowed")
 def test_referral_to_an_organisation_with_an_open_case_is_409(world: World) -> None:
-    services.intake_decide(actor=world.socialworker, intake=_referral(world), accept=True)
+    intakes.intake_decide(actor=world.socialworker, intake=_referral(world), accept=True)
     assert Intake.objects.count() == 1
     response = Api("teacher_b").post(
         "/api/v1/cases",
@@ -252,9 +252,7 @@ def test_members_added_and_taken_off_over_the_api(world: World) -> None:
 def test_a_volunteer_cannot_join_as_a_worker(world: World) -> None:
     case = _case(world)
     with pytest.raises(ValidationError) as refused:
-        services.member_add(
-            actor=world.socialworker, case=case, user=world.volunteer, role="worker"
-        )
+        members.member_add(actor=world.socialworker, case=case, user=world.volunteer, role="worker")
     assert "role" in refused.value.message_dict
     assert not CaseMember.objects.filter(case=case, user=world.volunteer).exists()
 
@@ -265,15 +263,15 @@ def test_removed_member_loses_the_case_and_the_assignment_it_opened(world: World
 
     case = _case(world)
     helper = make_user("helper", world.orgs["volunteers"], "volunteer")
-    services.member_add(actor=world.socialworker, case=case, user=helper, role="volunteer")
+    members.member_add(actor=world.socialworker, case=case, user=helper, role="volunteer")
     assert case in access.cases_visible_to(helper)
     assert case.child in access.children_visible_to(helper)
-    services.member_remove(actor=world.socialworker, case=case, user=helper)
+    members.member_remove(actor=world.socialworker, case=case, user=helper)
     helper = type(helper).objects.get(pk=helper.pk)  # fresh scope
     assert case not in access.cases_visible_to(helper)
     assert case.child not in access.children_visible_to(helper)
     assert not ChildAssignment.objects.filter(user=helper, active=True).exists()
-    services.member_add(actor=world.socialworker, case=case, user=helper, role="volunteer")
+    members.member_add(actor=world.socialworker, case=case, user=helper, role="volunteer")
     assert CaseMember.objects.get(case=case, user=helper).active  # comes back
 
 
@@ -362,15 +360,15 @@ def test_case_page_adds_members_and_sets_assignee_provider_and_participants(
 
 def test_action_assignee_must_be_on_the_case(world: World) -> None:
     case = _case(world)
-    case = services.transition(
+    case = stages.transition(
         actor=world.socialworker, case=case, to="assessment", version=case.version
     )
-    goal = services.goal_add(
+    goal = plan.goal_add(
         actor=world.socialworker, case=case, version=case.version, domain="safety", description="g"
     )
     case.refresh_from_db()
     with pytest.raises(ValidationError) as refused:
-        services.action_add(
+        plan.action_add(
             actor=world.socialworker,
             goal=goal,
             version=case.version,
@@ -474,15 +472,15 @@ def test_review_form_on_the_case_page(world: World) -> None:
     CasePolicy.objects.create(organisation=world.orgs["swo"], plan_needs_approval=False)
     case = _case(world)
     for stage in ("assessment", "plan"):
-        case = services.transition(
+        case = stages.transition(
             actor=world.socialworker, case=case, to=stage, version=case.version
         )
-    goal = services.goal_add(
+    goal = plan.goal_add(
         actor=world.socialworker, case=case, version=case.version, domain="safety", description="g"
     )
     case.refresh_from_db()
     for stage in ("services", "review"):
-        case = services.transition(
+        case = stages.transition(
             actor=world.socialworker, case=case, to=stage, version=case.version
         )
     client = _client(world.socialworker)
@@ -502,10 +500,10 @@ def test_review_form_on_the_case_page(world: World) -> None:
 
 def test_self_approval_is_refused_even_for_an_approver(world: World) -> None:
     case = _case(world)
-    services.member_add(
+    members.member_add(
         actor=world.socialworker, case=case, user=world.supervisor, role="supervisor"
     )
-    closing = services.close(
+    closing = stages.close(
         actor=world.supervisor,
         case=case,
         version=case.version,
@@ -514,6 +512,6 @@ def test_self_approval_is_refused_even_for_an_approver(world: World) -> None:
     )
     approval = closing.approvals.get()
     with pytest.raises(PermissionDenied):
-        services.approval_decide(actor=world.supervisor, approval=approval, approve=True)
+        stages.approval_decide(actor=world.supervisor, approval=approval, approve=True)
     approval.refresh_from_db()
     assert approval.decided_at is None

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from shouhu.accounts.models import User
-from shouhu.cases import services
+from shouhu.cases import intakes, members, plan, stages
 from shouhu.cases.models import Case
 from tests.test_api_auth import bearer, token_for
 from tests.world import World
@@ -39,12 +39,12 @@ def test_the_support_network_hides_counselling_from_basic_readers(world: World) 
     a social-work case (张伟): the teacher and the volunteer see neither; readers of
     sensitive fields see both."""
     b1, a1 = world.children["b1"], world.children["a1"]
-    services.case_open(actor=world.counselor, child=b1, channel="service", reason="焦虑")
-    social = services.case_open(
+    intakes.case_open(actor=world.counselor, child=b1, channel="service", reason="焦虑")
+    social = intakes.case_open(
         actor=world.socialworker, child=a1, channel="service", reason="奶奶生病"
     )
     assert isinstance(social, Case)
-    services.member_add(
+    members.member_add(
         actor=world.socialworker, case=social, user=world.counselor, role="counsellor"
     )
     clinic = world.orgs["clinic"].name
@@ -62,7 +62,7 @@ def test_the_support_network_hides_counselling_from_basic_readers(world: World) 
 
 def referred_case(world: World) -> Case:
     """A referral with its reason, accepted, planned with a goal."""
-    intake = services.intake_create(
+    intake = intakes.intake_create(
         actor=world.teacher_a,
         child=world.children["a1"],
         channel="school_referral",
@@ -70,15 +70,15 @@ def referred_case(world: World) -> Case:
         consent="guardian",
         organisation=world.orgs["swo"],
     )
-    case = services.intake_decide(
+    case = intakes.intake_decide(
         actor=world.socialworker, intake=intake, accept=True, lead=world.socialworker
     )
     assert case is not None
     for stage in ("assessment", "plan"):
-        case = services.transition(
+        case = stages.transition(
             actor=world.socialworker, case=case, version=case.version, to=stage
         )
-    services.goal_add(
+    plan.goal_add(
         actor=world.socialworker,
         case=case,
         version=case.version,

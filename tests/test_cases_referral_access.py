@@ -12,11 +12,12 @@ from django.urls import reverse
 
 from shouhu import access
 from shouhu.accounts.models import User
-from shouhu.cases import selectors, services
+from shouhu.cases import delivery, intakes, notes, plan, referrals, selectors
+from shouhu.cases import stages as case_stages
 from shouhu.cases.models import Case, CasePolicy, Stage, Transfer, TransferKind
-from shouhu.children import services as registry
+from shouhu.children import consents
+from shouhu.children.data import ConflictError
 from shouhu.children.models import ChildAssignment
-from shouhu.children.services import ConflictError
 from shouhu.lib import clock
 from tests.test_api_cases import Api
 from tests.world import DESTINATION, NOW, World, make_user, org
@@ -37,7 +38,7 @@ def _fresh(user: User) -> User:
 
 
 def _open(world: World) -> Case:
-    case = services.case_open(
+    case = intakes.case_open(
         actor=world.socialworker,
         child=world.children["a1"],
         channel="service",
@@ -49,7 +50,7 @@ def _open(world: World) -> Case:
 
 
 def _allow_sharing(world: World) -> None:
-    registry.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.users["director_a"],
         child=world.children["a1"],
         purpose="sharing",
@@ -63,10 +64,10 @@ def _with_plan(world: World, case: Case) -> Case:
         organisation=world.orgs["swo"], defaults={"plan_needs_approval": False}
     )
     for stage in ("assessment", "plan"):
-        case = services.transition(
+        case = case_stages.transition(
             actor=world.socialworker, case=case, to=stage, version=case.version
         )
-    services.goal_add(
+    plan.goal_add(
         actor=world.socialworker,
         case=case,
         version=case.version,
@@ -74,17 +75,17 @@ def _with_plan(world: World, case: Case) -> Case:
         description="weekly video call with father",
     )
     case.refresh_from_db()
-    case = services.transition(
+    case = case_stages.transition(
         actor=world.socialworker, case=case, to="services", version=case.version
     )
-    services.service_record(
+    delivery.service_record(
         actor=world.socialworker,
         case=case,
         service_type="education_support",
         delivered_on=clock.today(),
         minutes=60,
     )
-    services.note_add(actor=world.socialworker, case=case, text="grandmother drinks")
+    notes.note_add(actor=world.socialworker, case=case, text="grandmother drinks")
     return case
 
 
@@ -101,14 +102,14 @@ def test_referred_case_visible_to_the_receiver_only_after_acceptance(
     third = make_user("socialworker_c", third_org, "social_worker")
     assert case not in access.cases_visible_to(receiver)
     _allow_sharing(world)
-    transfer = services.transfer_request(
+    transfer = referrals.transfer_request(
         actor=world.socialworker, case=case, to=world.orgs["swo2"], kind=kind, reason="moved"
     )
     receiver = _fresh(receiver)
     assert case not in access.cases_visible_to(receiver)  # offered, not accepted
     with pytest.raises(Http404):
         access.get_case_for_user(receiver, case.pk, purpose="test")
-    new = services.transfer_decide(actor=receiver, transfer=transfer, accept=True, now=NOW)
+    new = referrals.transfer_decide(actor=receiver, transfer=transfer, accept=True, now=NOW)
     assert new is not None
     receiver = _fresh(receiver)
     assert case in access.cases_visible_to(receiver) and new in access.cases_visible_to(receiver)
@@ -125,9 +126,9 @@ def test_referred_case_visible_to_the_receiver_only_after_acceptance(
     assert "notes" not in view and view["may_work"] is False
     assert not access.may_work(receiver, case)
     with pytest.raises(PermissionDenied):
-        services.note_add(actor=receiver, case=case, text="x")
+        notes.note_add(actor=receiver, case=case, text="x")
     with pytest.raises(PermissionDenied):
-        services.goal_add(
+        plan.goal_add(
             actor=receiver, case=case, version=case.version, domain="safety", description="x"
         )
     # The new case points back to where it came from.
@@ -143,22 +144,22 @@ def test_referred_case_visible_to_the_receiver_only_after_acceptance(
 def test_declined_referral_opens_nothing(world: World) -> None:
     case = _open(world)
     _allow_sharing(world)
-    transfer = services.transfer_request(
+    transfer = referrals.transfer_request(
         actor=world.socialworker, case=case, to=world.orgs["swo2"], kind="referral", reason="x"
     )
     receiver = world.users["socialworker_dest"]
-    services.transfer_decide(actor=receiver, transfer=transfer, accept=False, reason="full")
+    referrals.transfer_decide(actor=receiver, transfer=transfer, accept=False, reason="full")
     assert case not in access.cases_visible_to(_fresh(receiver))
 
 
 def test_the_grant_ends_with_the_referral_assignment(world: World) -> None:
     case = _open(world)
     _allow_sharing(world)
-    transfer = services.transfer_request(
+    transfer = referrals.transfer_request(
         actor=world.socialworker, case=case, to=world.orgs["swo2"], kind="referral", reason="x"
     )
     receiver = world.users["socialworker_dest"]
-    services.transfer_decide(actor=receiver, transfer=transfer, accept=True)
+    referrals.transfer_decide(actor=receiver, transfer=transfer, accept=True)
     assert case in access.cases_visible_to(_fresh(receiver))
     ChildAssignment.objects.filter(organisation=world.orgs["swo2"], kind="referral").update(
         active=False
@@ -169,12 +170,14 @@ def test_the_grant_ends_with_the_referral_assignment(world: World) -> None:
 def test_referred_case_over_the_api_and_the_page(world: World) -> None:
     case = _with_plan(world, _open(world))
     _allow_sharing(world)
-    transfer = services.transfer_request(
+    transfer = referrals.transfer_request(
         actor=world.socialworker, case=case, to=world.orgs["swo2"], kind="referral", reason="x"
     )
     api = Api("socialworker_dest")
     assert api.get(f"/api/v1/cases/{case.pk}").status_code == 404
-    services.transfer_decide(actor=world.users["socialworker_dest"], transfer=transfer, accept=True)
+    referrals.transfer_decide(
+        actor=world.users["socialworker_dest"], transfer=transfer, accept=True
+    )
     body = api.get(f"/api/v1/cases/{case.pk}").json()
     assert body["goals"] and "notes" not in body and body["may_work"] is False
     moved = api.post(
@@ -252,22 +255,24 @@ def _at_services(world: World) -> Case:
 
 def test_services_to_review_and_back_to_services_or_plan(world: World) -> None:
     case = _at_services(world)
-    case = services.transition(
+    case = case_stages.transition(
         actor=world.socialworker, case=case, to="review", version=case.version, note="3 months"
     )
     assert case.stage == Stage.REVIEW
     with pytest.raises(ValidationError):
-        services.transition(
+        case_stages.transition(
             actor=world.socialworker, case=case, to="assessment", version=case.version
         )
-    case = services.transition(
+    case = case_stages.transition(
         actor=world.socialworker, case=case, to="services", version=case.version
     )
     assert case.stage == Stage.SERVICES
-    case = services.transition(
+    case = case_stages.transition(
         actor=world.socialworker, case=case, to="review", version=case.version
     )
-    case = services.transition(actor=world.socialworker, case=case, to="plan", version=case.version)
+    case = case_stages.transition(
+        actor=world.socialworker, case=case, to="plan", version=case.version
+    )
     assert case.stage == Stage.PLAN
     stages = list(case.stage_changes.order_by("id").values_list("stage", flat=True))
     assert stages[-5:] == ["services", "review", "services", "review", "plan"]
@@ -277,24 +282,24 @@ def test_services_to_review_and_back_to_services_or_plan(world: World) -> None:
 def test_rejected_plan_stays_in_plan_with_the_note_and_can_be_asked_again(world: World) -> None:
     case = _open(world)
     for stage in ("assessment", "plan"):
-        case = services.transition(
+        case = case_stages.transition(
             actor=world.socialworker, case=case, to=stage, version=case.version
         )
-    services.goal_add(
+    plan.goal_add(
         actor=world.socialworker, case=case, version=case.version, domain="safety", description="g"
     )
     case.refresh_from_db()
-    case = services.transition(
+    case = case_stages.transition(
         actor=world.socialworker, case=case, to="services", version=case.version
     )
     approval = case.approvals.get()
-    case = services.approval_decide(
+    case = case_stages.approval_decide(
         actor=world.supervisor, approval=approval, approve=False, note="add a school goal"
     )
     approval.refresh_from_db()
     assert approval.approved is False and approval.note == "add a school goal"
     assert case.stage == Stage.PLAN and case.pending_approval == ""
-    case = services.transition(
+    case = case_stages.transition(
         actor=world.socialworker, case=case, to="services", version=case.version
     )
     assert case.pending_approval == "plan" and case.approvals.count() == 2
@@ -306,13 +311,13 @@ def test_approvers_named_in_the_policy_replace_the_township_supervisor(world: Wo
     policy.approvers.add(director)
     case = _open(world)
     assert access.approvers(case) == [director]
-    case = services.close(
+    case = case_stages.close(
         actor=world.socialworker, case=case, version=case.version, outcome="other", reason="x"
     )
     approval = case.approvals.get()
     with pytest.raises(PermissionDenied):
-        services.approval_decide(actor=world.supervisor, approval=approval, approve=True)
-    case = services.approval_decide(actor=director, approval=approval, approve=True)
+        case_stages.approval_decide(actor=world.supervisor, approval=approval, approve=True)
+    case = case_stages.approval_decide(actor=director, approval=approval, approve=True)
     assert case.stage == Stage.CLOSED
     director.is_active = False
     director.save()
@@ -328,11 +333,11 @@ def test_a_named_approver_outside_the_case_roles_reads_the_case_while_it_waits(
     CasePolicy.objects.create(organisation=world.orgs["swo"]).approvers.add(director)
     case = _open(world)
     assert not access.cases_visible_to(director).filter(pk=case.pk).exists()
-    case = services.close(
+    case = case_stages.close(
         actor=world.socialworker, case=case, version=case.version, outcome="other", reason="x"
     )
     assert access.get_case_for_user(director, case.pk, purpose="approve") == case
-    services.approval_decide(actor=director, approval=case.approvals.get(), approve=True)
+    case_stages.approval_decide(actor=director, approval=case.approvals.get(), approve=True)
     assert not access.cases_visible_to(director).filter(pk=case.pk).exists()
 
 
@@ -340,11 +345,11 @@ def test_self_approval_is_refused_for_a_named_approver(world: World) -> None:
     policy = CasePolicy.objects.create(organisation=world.orgs["swo"])
     policy.approvers.add(world.socialworker)
     case = _open(world)
-    case = services.close(
+    case = case_stages.close(
         actor=world.socialworker, case=case, version=case.version, outcome="other", reason="x"
     )
     with pytest.raises(PermissionDenied):
-        services.approval_decide(
+        case_stages.approval_decide(
             actor=world.socialworker, approval=case.approvals.get(), approve=True
         )
     case.refresh_from_db()
@@ -353,17 +358,17 @@ def test_self_approval_is_refused_for_a_named_approver(world: World) -> None:
 
 def test_a_case_waiting_for_approval_does_not_move(world: World) -> None:
     case = _open(world)
-    case = services.transition(
+    case = case_stages.transition(
         actor=world.socialworker, case=case, to="assessment", version=case.version
     )
-    case = services.close(
+    case = case_stages.close(
         actor=world.socialworker, case=case, version=case.version, outcome="other", reason="x"
     )
     assert case.pending_approval == "closure"
     with pytest.raises(ValidationError):
-        services.transition(actor=world.socialworker, case=case, to="plan", version=case.version)
+        case_stages.transition(actor=world.socialworker, case=case, to="plan", version=case.version)
     with pytest.raises(ValidationError):
-        services.close(
+        case_stages.close(
             actor=world.socialworker, case=case, version=case.version, outcome="other", reason="y"
         )
     case.refresh_from_db()
@@ -373,14 +378,16 @@ def test_a_case_waiting_for_approval_does_not_move(world: World) -> None:
 def test_reopening_conflicts_with_a_newer_open_case(world: World) -> None:
     CasePolicy.objects.create(organisation=world.orgs["swo"], closure_needs_approval=False)
     old = _open(world)
-    old = services.close(
+    old = case_stages.close(
         actor=world.socialworker, case=old, version=old.version, outcome="other", reason="x"
     )
     newer = _open(world)
     assert newer.pk != old.pk
     with pytest.raises(ConflictError):
-        services.reopen(actor=world.socialworker, case=old, version=old.version, reason="back")
+        case_stages.reopen(actor=world.socialworker, case=old, version=old.version, reason="back")
     old.refresh_from_db()
     assert old.stage == Stage.CLOSED
     with pytest.raises(ConflictError):  # and a stale version is a conflict too
-        services.reopen(actor=world.socialworker, case=old, version=old.version - 1, reason="back")
+        case_stages.reopen(
+            actor=world.socialworker, case=old, version=old.version - 1, reason="back"
+        )

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from shouhu.audit.models import ChangeRecord
 from shouhu.children.bulk import RegistrationRow, bulk_register
+from shouhu.children.data import HouseholdData, MemberData
 from shouhu.children.models import Child, FamilyMember, Household
-from shouhu.children.services import HouseholdData, MemberData
 from tests.world import TODAY, VILLAGE_A, VILLAGE_B, World, away_parents, child_data
 
 pytestmark = pytest.mark.django_db

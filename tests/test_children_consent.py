@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from shouhu import access
-from shouhu.children import services
+from shouhu.children import assignments, consents
 from shouhu.children.models import ChildAssignment
 from tests.world import World
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_consent_from_a_guardian_opens_sharing_and_withdrawal_closes_it(world: World) -> None:
     child = world.children["c1"]
     father = child.household.members.get(relation="father")
-    consent = services.consent_record(
+    consent = consents.consent_record(
         actor=world.director_c,
         child=child,
         given_by=father,
@@ -26,13 +26,13 @@ def test_consent_from_a_guardian_opens_sharing_and_withdrawal_closes_it(world: W
         version="2026-1",
         scopes=["registry", "sharing"],
     )
-    assert services.sharing_allowed(child)
-    services.assignment_create(
+    assert consents.sharing_allowed(child)
+    assignments.assignment_create(
         actor=world.director_c, child=child, organisation=world.orgs["swo"], kind="referral"
     )
     assert child in access.children_visible_to(world.socialworker)
-    services.consent_withdraw(actor=world.director_c, consent=consent)
-    assert not services.sharing_allowed(child)
+    consents.consent_withdraw(actor=world.director_c, consent=consent)
+    assert not consents.sharing_allowed(child)
     assert ChildAssignment.objects.filter(child=child, kind="referral").exists()
 
 
@@ -42,7 +42,7 @@ def test_consent_must_come_from_a_guardian_of_the_child(world: World) -> None:
     other = world.children["a1"].household.members.get(relation="father")
     for member in (grandma, other):
         with pytest.raises(ValidationError) as err:
-            services.consent_record(
+            consents.consent_record(
                 actor=world.director_c,
                 child=child,
                 given_by=member,
@@ -57,7 +57,7 @@ def test_unknown_scope_and_missing_version_are_errors(world: World) -> None:
     child = world.children["c1"]
     father = child.household.members.get(relation="father")
     with pytest.raises(ValidationError) as err:
-        services.consent_record(
+        consents.consent_record(
             actor=world.director_c,
             child=child,
             given_by=father,
@@ -71,17 +71,17 @@ def test_unknown_scope_and_missing_version_are_errors(world: World) -> None:
 def test_statutory_basis_needs_a_note_and_is_replaced_not_duplicated(world: World) -> None:
     child = world.children["c1"]
     with pytest.raises(ValidationError):
-        services.processing_basis_record(
+        consents.processing_basis_record(
             actor=world.director_c, child=child, purpose="sharing", basis="statutory_duty"
         )
-    services.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.director_c,
         child=child,
         purpose="sharing",
         basis="statutory_duty",
         note="民发〔2024〕17号 监测摸排",
     )
-    services.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.director_c,
         child=child,
         purpose="sharing",
@@ -89,7 +89,7 @@ def test_statutory_basis_needs_a_note_and_is_replaced_not_duplicated(world: Worl
         note="强制报告 2026-11-20",
     )
     assert child.processing_bases.get(purpose="sharing").basis == "vital_interest"
-    assert services.sharing_allowed(child)
+    assert consents.sharing_allowed(child)
 
 
 def test_those_who_register_or_refer_the_child_record_consent(world: World) -> None:
@@ -97,7 +97,7 @@ def test_those_who_register_or_refer_the_child_record_consent(world: World) -> N
     volunteer (who may not refer) does not."""
     child = world.children["a1"]
     father = child.household.members.get(relation="father")
-    consent = services.consent_record(
+    consent = consents.consent_record(
         actor=world.socialworker,
         child=child,
         given_by=father,
@@ -105,9 +105,9 @@ def test_those_who_register_or_refer_the_child_record_consent(world: World) -> N
         version="v1",
         scopes=["sharing"],
     )
-    assert services.sharing_consent(child) == consent
+    assert consents.sharing_consent(child) == consent
     with pytest.raises(PermissionDenied):
-        services.consent_record(
+        consents.consent_record(
             actor=world.volunteer,
             child=child,
             given_by=father,

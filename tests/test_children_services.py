@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from shouhu.audit.models import ChangeRecord
-from shouhu.children import services
+from shouhu.children import assignments, categories, editing, registration
+from shouhu.children.data import ConflictError, MemberData
 from shouhu.children.models import Child
 from shouhu.lib import dates, protect
 from tests.world import BORN, ID_A1, TODAY, VILLAGE_A, VILLAGE_B, World, child_data, register
@@ -71,7 +72,7 @@ def test_id_number_must_agree_with_birth_date(world: World) -> None:
 
 
 def test_member_errors_name_the_member(world: World) -> None:
-    members = [services.MemberData(name="父亲", relation="father", away=True)]
+    members = [MemberData(name="父亲", relation="father", away=True)]
     with pytest.raises(ValidationError) as err:
         register(world.director_a, child_data("赵六", VILLAGE_A), members=members)
     assert "members.0.away_since" in err.value.message_dict
@@ -86,7 +87,7 @@ def test_a_director_cannot_register_in_another_village(world: World) -> None:
 
 def test_update_recomputes_categories_and_keeps_history(world: World) -> None:
     child = world.children["a1"]
-    updated = services.child_update(
+    updated = editing.child_update(
         actor=world.director_a,
         child=child,
         version=child.version,
@@ -103,7 +104,7 @@ def test_update_recomputes_categories_and_keeps_history(world: World) -> None:
 
 def test_history_never_holds_plaintext_identifiers(world: World) -> None:
     child = world.children["a1"]
-    services.child_update(
+    editing.child_update(
         actor=world.director_a,
         child=child,
         version=child.version,
@@ -117,15 +118,15 @@ def test_history_never_holds_plaintext_identifiers(world: World) -> None:
 
 def test_stale_version_is_refused_and_nothing_is_written(world: World) -> None:
     child = world.children["a1"]
-    services.child_update(
+    editing.child_update(
         actor=world.director_a,
         child=child,
         version=child.version,
         changes={"grade": "四年级"},
         today=TODAY,
     )
-    with pytest.raises(services.ConflictError):
-        services.child_update(
+    with pytest.raises(ConflictError):
+        editing.child_update(
             actor=world.supervisor,
             child=child,
             version=child.version,
@@ -139,14 +140,14 @@ def test_teachers_and_officials_cannot_edit(world: World) -> None:
     child = world.children["a1"]
     for user in (world.teacher_a, world.official, world.volunteer):
         with pytest.raises(PermissionDenied):
-            services.child_update(
+            editing.child_update(
                 actor=user, child=child, version=child.version, changes={"grade": "x"}
             )
 
 
 def test_parent_coming_home_ends_left_behind_for_every_sibling(world: World) -> None:
     a1 = world.children["a1"]
-    sibling = services.child_register(
+    sibling = registration.child_register(
         actor=world.director_a,
         child=child_data("张丽", VILLAGE_A, sex="F"),
         household_id=a1.household_id,
@@ -154,7 +155,7 @@ def test_parent_coming_home_ends_left_behind_for_every_sibling(world: World) -> 
     )
     assert sibling.cat_left_behind_mca
     mother = a1.household.members.get(relation="mother")
-    services.member_update(
+    editing.member_update(
         actor=world.director_a, member=mother, changes={"away": False}, today=TODAY
     )
     for child in (a1, sibling):
@@ -166,15 +167,15 @@ def test_parent_coming_home_ends_left_behind_for_every_sibling(world: World) -> 
 def test_daily_recompute_catches_birthdays(world: World) -> None:
     child = world.children["a1"]
     assert child.categories_valid_until is not None
-    n = services.children_recompute_due(on=dates.add_years(BORN, 16))  # a1 turns 16
+    n = categories.children_recompute_due(on=dates.add_years(BORN, 16))  # a1 turns 16
     assert n >= 1
     child.refresh_from_db()
     assert not child.cat_left_behind_mca and child.cat_left_behind_census
-    assert services.children_recompute_due(on=dates.add_years(BORN, 16)) == 0  # idempotent
+    assert categories.children_recompute_due(on=dates.add_years(BORN, 16)) == 0  # idempotent
 
 
 def test_referral_needs_consent_or_legal_basis(world: World) -> None:
     with pytest.raises(ValidationError):
-        services.assignment_create(
+        assignments.assignment_create(
             actor=None, child=world.children["c1"], organisation=world.orgs["swo"], kind="referral"
         )

@@ -10,7 +10,7 @@ from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
-from shouhu.children import services
+from shouhu.children import registration
 from tests.test_views_register import form
 from tests.world import World
 
@@ -59,7 +59,7 @@ def test_the_error_page_speaks_english_to_an_english_reader(
 def test_a_save_that_fails_comes_back_with_everything_typed(
     world: World, no_debug: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "child_register", _locked)
+    monkeypatch.setattr(registration, "child_register", _locked)
     client = _client(world.director_a)
     url = reverse("children:register")
     typed = form(name="周小溪", **{"household-address": "全山村三组 12 号"})
@@ -80,7 +80,7 @@ def test_a_save_that_fails_comes_back_with_everything_typed(
 def test_an_api_error_is_json_without_insides(
     world: World, no_debug: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "child_register", _locked)
+    monkeypatch.setattr(registration, "child_register", _locked)
     client = _client(world.director_a)
     response = client.post("/api/v1/children", {"name": "x"}, content_type="application/json")
     assert response.status_code in {400, 401, 422, 500}
@@ -92,7 +92,7 @@ def test_an_api_server_error_names_its_logged_reference(
 ) -> None:
     from tests.test_api_children import api, new_child
 
-    monkeypatch.setattr(services, "child_register", _locked)
+    monkeypatch.setattr(registration, "child_register", _locked)
     caplog.set_level(logging.ERROR)
     client = Client(raise_request_exception=False)
     headers = api(client, world, "director_a")

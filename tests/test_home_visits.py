@@ -179,14 +179,14 @@ def test_the_worklist_leads_to_the_visit_form(world: World) -> None:
 
 
 def test_one_worklist_holds_visits_and_case_follow_ups_by_due_date(world: World) -> None:
-    from shouhu.cases import services as cases
+    from shouhu.cases import followups, intakes
     from shouhu.cases.models import Case
 
     child = world.children["a1"]
     risk.recompute(child)
-    case = cases.case_open(actor=world.socialworker, child=child, channel="service", reason="x")
+    case = intakes.case_open(actor=world.socialworker, child=child, channel="service", reason="x")
     assert isinstance(case, Case)
-    cases.task_add(
+    followups.task_add(
         actor=world.socialworker,
         case=case,
         kind="call",

@@ -14,9 +14,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from shouhu.cases import services as cases
+from shouhu.cases import delivery, followups, intakes, notes, plan, stages
 from shouhu.cases.models import Case
-from shouhu.children import services as registry
+from shouhu.children import assignments
 from shouhu.screening import risk, safeguarding
 from shouhu.screening.models import Priority
 from tests.world import TODAY, VILLAGE_A, World, child_data, register
@@ -52,7 +52,7 @@ def _children(world: World, n: int, start: int) -> list[Any]:
     made = []
     for i in range(start, start + n):
         child = register(world.director_a, child_data(f"孩子{i}", VILLAGE_A))
-        registry.assignment_create(
+        assignments.assignment_create(
             actor=None,
             child=child,
             organisation=world.orgs["swo"],
@@ -64,7 +64,7 @@ def _children(world: World, n: int, start: int) -> list[Any]:
 
 
 def _open(world: World, child: Any) -> Case:
-    case = cases.case_open(actor=world.socialworker, child=child, channel="service", reason="x")
+    case = intakes.case_open(actor=world.socialworker, child=child, channel="service", reason="x")
     assert isinstance(case, Case)
     return case
 
@@ -85,7 +85,7 @@ def test_the_case_list_and_board(world: World) -> None:
 
 def test_the_case_page(world: World) -> None:
     case = _open(world, world.children["a1"])
-    case = cases.transition(actor=world.socialworker, case=case, to="assessment", version=1)
+    case = stages.transition(actor=world.socialworker, case=case, to="assessment", version=1)
     client = _client(world.socialworker)
     url = reverse("cases:detail", args=[case.pk])
 
@@ -93,7 +93,7 @@ def test_the_case_page(world: World) -> None:
         nonlocal case
         for i in range(n):
             case.refresh_from_db()
-            goal = cases.goal_add(
+            goal = plan.goal_add(
                 actor=world.socialworker,
                 case=case,
                 version=case.version,
@@ -101,22 +101,22 @@ def test_the_case_page(world: World) -> None:
                 description=f"goal {i}",
             )
             case.refresh_from_db()
-            cases.action_add(
+            plan.action_add(
                 actor=world.socialworker,
                 goal=goal,
                 version=case.version,
                 description=f"action {i}",
                 owner="family",
             )
-            cases.task_add(
+            followups.task_add(
                 actor=world.socialworker,
                 case=case,
                 kind="call",
                 title=f"call {i}",
                 due_on=TODAY + dt.timedelta(days=i + 1),
             )
-            cases.note_add(actor=world.socialworker, case=case, text=f"note {i}")
-            cases.service_record(
+            notes.note_add(actor=world.socialworker, case=case, text=f"note {i}")
+            delivery.service_record(
                 actor=world.socialworker,
                 case=case,
                 service_type="counselling",
@@ -134,7 +134,7 @@ def test_the_decisions_and_intakes(world: World) -> None:
     def grow() -> None:
         for child in _children(world, 2, 300 + len(Case.objects.all())):
             case = _open(world, child)
-            cases.close(
+            stages.close(
                 actor=world.socialworker,
                 case=case,
                 version=case.version,

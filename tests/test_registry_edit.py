@@ -15,7 +15,9 @@ from django.test import Client
 from django.urls import reverse
 
 from shouhu.audit.models import ChangeRecord
-from shouhu.children import services
+from shouhu.children import consents as child_consents
+from shouhu.children import editing, registration
+from shouhu.children.data import ConsentData, DelegatedCareData, MemberData
 from shouhu.children.models import (
     Child,
     Consent,
@@ -57,10 +59,10 @@ def in_english(client: Client) -> Client:
     return client
 
 
-def only_mother_away() -> list[services.MemberData]:
+def only_mother_away() -> list[MemberData]:
     """The mother works away; no father recorded yet: not left-behind in the MCA sense."""
     mother = away_parents()[1]
-    return [mother, services.MemberData(name="外婆", relation="maternal_grandmother")]
+    return [mother, MemberData(name="外婆", relation="maternal_grandmother")]
 
 
 # ================================================================ 1a. registration history
@@ -70,13 +72,13 @@ def test_registration_records_the_consent_and_delegated_care_it_creates(world: W
     child = register(
         world.director_a,
         child_data("林小溪", VILLAGE_A),
-        delegated_care=services.DelegatedCareData(
+        delegated_care=DelegatedCareData(
             carer_index=2,
             no_abuse_record=True,
             capable_adult=True,
             confirmation_signed_on=dt.date(2024, 2, 1),
         ),
-        consent=services.ConsentData(
+        consent=ConsentData(
             given_by_index=0,
             given_on=dt.date(2024, 2, 1),
             version="2024-1",
@@ -105,13 +107,13 @@ def test_registering_into_a_household_files_its_care_change_under_every_child(
 ) -> None:
     a1 = world.children["a1"]
     grandma = member(a1, "paternal_grandmother")
-    services.delegated_care_set(actor=world.director_a, child=a1, carer_id=grandma.pk)
-    sibling = services.child_register(
+    editing.delegated_care_set(actor=world.director_a, child=a1, carer_id=grandma.pk)
+    sibling = registration.child_register(
         actor=world.director_a,
         child=child_data("张小妹", VILLAGE_A, sex="F", birth_date=dt.date(2018, 4, 1)),
         household_id=a1.household_id,
-        members=[services.MemberData(name="姑姑", relation="other_relative")],
-        delegated_care=services.DelegatedCareData(carer_index=0, capable_adult=True),
+        members=[MemberData(name="姑姑", relation="other_relative")],
+        delegated_care=DelegatedCareData(carer_index=0, capable_adult=True),
         today=TODAY,
     )
     aunt = sibling.household.members.get(name="姑姑")
@@ -126,8 +128,8 @@ def test_registration_refuses_a_carer_or_consent_row_that_does_not_exist(world: 
         register(
             world.director_a,
             child_data("错行", VILLAGE_A),
-            delegated_care=services.DelegatedCareData(carer_index=7),
-            consent=services.ConsentData(given_by_index=-1, given_on=TODAY, version="v"),
+            delegated_care=DelegatedCareData(carer_index=7),
+            consent=ConsentData(given_by_index=-1, given_on=TODAY, version="v"),
         )
     assert {"delegated_care.carer_index", "consent.given_by_index"} <= set(err.value.message_dict)
     assert not Child.objects.filter(name="错行").exists()
@@ -141,12 +143,12 @@ def test_replacing_an_encrypted_value_is_recorded(world: World) -> None:
     ever written to the history."""
     a1 = world.children["a1"]
     father = member(a1, "father")
-    services.member_update(actor=world.director_a, member=father, changes={"phone": "13700137000"})
+    editing.member_update(actor=world.director_a, member=father, changes={"phone": "13700137000"})
     update = records(a1, "familymember", "update")[-1]
     assert update.changes == {"phone_enc": [ENC, ENC]}
     assert update.actor_id == world.director_a.pk
     new_id = ID_OTHER  # also male, 2015-03-01
-    services.child_update(
+    editing.child_update(
         actor=world.director_a, child=a1, version=a1.version, changes={"id_number": new_id}
     )
     change = records(a1, "child", "update")[-1]
@@ -159,14 +161,14 @@ def test_replacing_an_encrypted_value_is_recorded(world: World) -> None:
 
 def test_household_aid_turns_on_the_poverty_category_of_every_child(world: World) -> None:
     a1 = world.children["a1"]
-    sibling = services.child_register(
+    sibling = registration.child_register(
         actor=world.director_a,
         child=child_data("张小妹", VILLAGE_A, sex="F", birth_date=dt.date(2018, 4, 1)),
         household_id=a1.household_id,
         today=TODAY,
     )
     assert not a1.cat_difficulty_poverty and not sibling.cat_difficulty_poverty
-    services.household_update(
+    editing.household_update(
         actor=world.director_a,
         child=a1,
         changes={"aid": "dibao", "income_source": "务农", "address": "全山村 3 组 12 号"},
@@ -186,9 +188,9 @@ def test_household_aid_turns_on_the_poverty_category_of_every_child(world: World
     assert protect.unseal(household.address_enc) == "全山村 3 组 12 号"
     assert "全山村 3 组" not in str(list(ChangeRecord.objects.values_list("changes", flat=True)))
     # A new address replacing the old one is recorded too; leaving it out keeps it.
-    services.household_update(actor=world.director_a, child=a1, changes={"address": "新址"})
+    editing.household_update(actor=world.director_a, child=a1, changes={"address": "新址"})
     assert records(a1, "household", "update")[-1].changes == {"address_enc": [ENC, ENC]}
-    services.household_update(actor=world.director_a, child=a1, changes={"aid": "none"})
+    editing.household_update(actor=world.director_a, child=a1, changes={"aid": "none"})
     household.refresh_from_db()
     assert protect.unseal(household.address_enc) == "新址"
     a1.refresh_from_db()
@@ -198,16 +200,16 @@ def test_household_aid_turns_on_the_poverty_category_of_every_child(world: World
 def test_household_update_validates_and_checks_who_edits(world: World) -> None:
     a1 = world.children["a1"]
     with pytest.raises(ValidationError) as err:
-        services.household_update(
+        editing.household_update(
             actor=world.director_a, child=a1, changes={"aid": "rich", "address": "x" * 201}
         )
     assert {"aid", "address"} <= set(err.value.message_dict)
     with pytest.raises(ValidationError) as err:
-        services.household_update(actor=world.director_a, child=a1, changes={"village": "x"})
+        editing.household_update(actor=world.director_a, child=a1, changes={"village": "x"})
     assert "village" in err.value.message_dict
     for outsider in (world.teacher_a, world.director_b):
         with pytest.raises(PermissionDenied):
-            services.household_update(actor=outsider, child=a1, changes={"aid": "dibao"})
+            editing.household_update(actor=outsider, child=a1, changes={"aid": "dibao"})
     assert Household.objects.get(pk=a1.household_id).aid == "none"
     assert not records(a1, "household", "update")
 
@@ -218,10 +220,10 @@ def test_household_update_validates_and_checks_who_edits(world: World) -> None:
 def test_adding_a_parent_away_for_work_makes_the_child_left_behind(world: World) -> None:
     child = register(world.director_a, child_data("吴小河", VILLAGE_A), members=only_mother_away())
     assert not child.cat_left_behind_mca and child.cat_left_behind_census
-    father = services.member_add(
+    father = editing.member_add(
         actor=world.director_a,
         child=child,
-        member=services.MemberData(
+        member=MemberData(
             name="吴父",
             relation="father",
             is_guardian=True,
@@ -248,24 +250,24 @@ def test_adding_a_member_validates_as_registration_does(world: World) -> None:
     child = register(world.director_a, child_data("吴小河", VILLAGE_A), members=only_mother_away())
     before = child.household.members.count()
     with pytest.raises(ValidationError) as err:
-        services.member_add(
+        editing.member_add(
             actor=world.director_a,
             child=child,
-            member=services.MemberData(name="", relation="uncle", away=True, phone="12"),
+            member=MemberData(name="", relation="uncle", away=True, phone="12"),
         )
     assert {"name", "relation", "away_since", "phone"} <= set(err.value.message_dict)
     with pytest.raises(ValidationError) as err:  # a second mother
-        services.member_add(
+        editing.member_add(
             actor=world.director_a,
             child=child,
-            member=services.MemberData(name="另一位母亲", relation="mother"),
+            member=MemberData(name="另一位母亲", relation="mother"),
         )
     assert "relation" in err.value.message_dict
     with pytest.raises(PermissionDenied):
-        services.member_add(
+        editing.member_add(
             actor=world.director_b,
             child=child,
-            member=services.MemberData(name="舅舅", relation="other_relative"),
+            member=MemberData(name="舅舅", relation="other_relative"),
         )
     assert child.household.members.count() == before
 
@@ -276,7 +278,7 @@ def test_adding_a_member_validates_as_registration_does(world: World) -> None:
 def test_delegated_care_is_set_then_updated_with_history(world: World) -> None:
     a1 = world.children["a1"]
     grandma = member(a1, "paternal_grandmother")
-    care = services.delegated_care_set(
+    care = editing.delegated_care_set(
         actor=world.director_a,
         child=a1,
         carer_id=grandma.pk,
@@ -288,7 +290,7 @@ def test_delegated_care_is_set_then_updated_with_history(world: World) -> None:
     assert created.actor_id == world.director_a.pk
     assert created.changes["carer"] == [None, grandma.pk]
     assert created.changes["notice_to_school_on"] == [None, "2024-02-10"]
-    services.delegated_care_set(
+    editing.delegated_care_set(
         actor=world.director_a,
         child=a1,
         carer_id=grandma.pk,
@@ -321,10 +323,10 @@ def test_delegated_carer_must_be_a_non_parent_of_the_family(world: World) -> Non
         (stranger.pk, "carer"),
     ]:
         with pytest.raises(ValidationError) as err:
-            services.delegated_care_set(actor=world.director_a, child=a1, carer_id=carer_id)
+            editing.delegated_care_set(actor=world.director_a, child=a1, carer_id=carer_id)
         assert field in err.value.message_dict
     with pytest.raises(ValidationError) as err:
-        services.delegated_care_set(
+        editing.delegated_care_set(
             actor=world.director_a,
             child=a1,
             carer_id=member(a1, "paternal_grandmother").pk,
@@ -332,7 +334,7 @@ def test_delegated_carer_must_be_a_non_parent_of_the_family(world: World) -> Non
         )
     assert "confirmation_signed_on" in err.value.message_dict
     with pytest.raises(PermissionDenied):
-        services.delegated_care_set(
+        editing.delegated_care_set(
             actor=world.teacher_a, child=a1, carer_id=member(a1, "paternal_grandmother").pk
         )
     assert not DelegatedCare.objects.filter(household=a1.household).exists()
@@ -343,7 +345,7 @@ def test_delegated_carer_must_be_a_non_parent_of_the_family(world: World) -> Non
 
 def test_withdrawing_consent_is_validated_and_recorded(world: World) -> None:
     a1 = world.children["a1"]
-    consent = services.consent_record(
+    consent = child_consents.consent_record(
         actor=world.director_a,
         child=a1,
         given_by=member(a1, "father"),
@@ -352,14 +354,18 @@ def test_withdrawing_consent_is_validated_and_recorded(world: World) -> None:
         scopes=["registry"],
     )
     with pytest.raises(ValidationError) as err:
-        services.consent_withdraw(actor=world.director_a, consent=consent, on=dt.date(2026, 10, 1))
+        child_consents.consent_withdraw(
+            actor=world.director_a, consent=consent, on=dt.date(2026, 10, 1)
+        )
     assert "withdrawn_on" in err.value.message_dict
-    services.consent_withdraw(actor=world.director_a, consent=consent, on=dt.date(2026, 11, 20))
+    child_consents.consent_withdraw(
+        actor=world.director_a, consent=consent, on=dt.date(2026, 11, 20)
+    )
     [withdrawn] = records(a1, "consent", "update")
     assert withdrawn.changes == {"withdrawn_on": [None, "2026-11-20"]}
     assert withdrawn.actor_id == world.director_a.pk
     with pytest.raises(ValidationError) as err:
-        services.consent_withdraw(actor=world.director_a, consent=consent)
+        child_consents.consent_withdraw(actor=world.director_a, consent=consent)
     assert "withdrawn_on" in err.value.message_dict
     consent.refresh_from_db()
     assert consent.withdrawn_on == dt.date(2026, 11, 20)
@@ -367,10 +373,10 @@ def test_withdrawing_consent_is_validated_and_recorded(world: World) -> None:
 
 def test_replacing_a_legal_basis_records_before_and_after(world: World) -> None:
     a1 = world.children["a1"]
-    services.processing_basis_record(
+    child_consents.processing_basis_record(
         actor=world.director_a, child=a1, purpose="sharing", basis="statutory_duty", note="摸排"
     )
-    services.processing_basis_record(
+    child_consents.processing_basis_record(
         actor=world.director_a, child=a1, purpose="sharing", basis="vital_interest", note="急"
     )
     [update] = records(a1, "processingbasis", "update")
@@ -386,7 +392,7 @@ def test_replacing_a_legal_basis_records_before_and_after(world: World) -> None:
 
 def page_urls(world: World) -> list[str]:
     a1 = world.children["a1"]
-    consent = services.consent_record(
+    consent = child_consents.consent_record(
         actor=world.director_a,
         child=a1,
         given_by=member(a1, "father"),
@@ -436,7 +442,7 @@ def test_every_new_page_is_404_outside_scope_and_403_for_non_editors(
         assert 'class="grid"' in page.content.decode()  # the phone-first layout of edit pages
     # A consent of another child is not reachable through this child's URL.
     b1 = world.children["b1"]
-    other = services.consent_record(
+    other = child_consents.consent_record(
         actor=world.director_b,
         child=b1,
         given_by=member(b1, "father"),
@@ -644,7 +650,7 @@ def test_consent_pages_record_and_withdraw(client: Client, world: World) -> None
     assert client.post(url, data).status_code == 302
     consent = Consent.objects.get(child=a1)
     assert sorted(consent.scopes) == ["registry", "sharing"]
-    assert services.sharing_allowed(a1)
+    assert child_consents.sharing_allowed(a1)
     [created] = records(a1, "consent", "create")
     assert created.actor_id == world.director_a.pk
     withdraw = reverse("children:consent_withdraw", args=[a1.pk, consent.pk])
@@ -652,7 +658,7 @@ def test_consent_pages_record_and_withdraw(client: Client, world: World) -> None
     assert client.post(withdraw, {"withdrawn_on": "2026-11-20"}).status_code == 302
     consent.refresh_from_db()
     assert consent.withdrawn_on == dt.date(2026, 11, 20)
-    assert not services.sharing_allowed(a1)
+    assert not child_consents.sharing_allowed(a1)
     assert records(a1, "consent", "update")[0].changes == {"withdrawn_on": [None, "2026-11-20"]}
 
 
@@ -674,7 +680,7 @@ def test_consent_pages_show_field_errors(client: Client, world: World) -> None:
     response = client.post(url, data)
     assert "future" in " ".join(response.context["form"].errors["given_on"])
     assert not Consent.objects.filter(child=a1).exists()
-    consent = services.consent_record(
+    consent = child_consents.consent_record(
         actor=world.director_a,
         child=a1,
         given_by=member(a1, "father"),
@@ -702,7 +708,7 @@ def test_legal_basis_page(client: Client, world: World) -> None:
     assert not ProcessingBasis.objects.filter(child=a1).exists()
     data = {"purpose": "sharing", "basis": "statutory_duty", "note": "民发〔2024〕17号"}
     assert client.post(url, data).status_code == 302
-    assert services.sharing_allowed(a1)
+    assert child_consents.sharing_allowed(a1)
     [created] = records(a1, "processingbasis", "create")
     assert created.actor_id == world.director_a.pk
     assert created.changes["basis"] == [None, "statutory_duty"]
@@ -715,7 +721,7 @@ def test_delegated_care_checklist_in_the_history_is_masked_below_sensitive(
     a teacher reading the change history sees who the carer is, not that the checklist
     changed."""
     a1 = world.children["a1"]
-    services.delegated_care_set(
+    editing.delegated_care_set(
         actor=world.director_a,
         child=a1,
         carer_id=member(a1, "paternal_grandmother").pk,

@@ -412,7 +412,8 @@ def test_plan_week_serves_families_together_and_tells_everyone(
     site: Site,
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    from shouhu.children import services as registry
+    from shouhu.children import registration
+    from shouhu.children.data import HouseholdData
     from shouhu.lib import reunion_solver
     from shouhu.notify.models import Notification
     from shouhu.notify.services import ParentOutbox
@@ -421,16 +422,16 @@ def test_plan_week_serves_families_together_and_tells_everyone(
     settings.SHOUHU_PARENT_BACKENDS = ["shouhu.notify.services.ParentOutbox"]
     ParentOutbox.outbox.clear()
     b1 = world.children["b1"]
-    sibling = registry.child_register(
+    sibling = registration.child_register(
         actor=world.users["director_b"],
         child=child_data("李强", VILLAGE_B, school_id=world.orgs["school_b"].pk),
         household_id=b1.household_id,
     )
     sites.participant_set(actor=world.users["director_b"], child=sibling, sites=[site])
-    lonely = registry.child_register(  # no parent windows: cannot be served
+    lonely = registration.child_register(  # no parent windows: cannot be served
         actor=world.users["director_b"],
         child=child_data("王五", VILLAGE_B),
-        household=registry.HouseholdData(village_code=VILLAGE_B),
+        household=HouseholdData(village_code=VILLAGE_B),
     )
     sites.participant_set(actor=world.users["director_b"], child=lonely, sites=[site])
     schedule = planning.plan_week(

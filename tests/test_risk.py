@@ -154,10 +154,10 @@ def test_parent_not_seen_for_a_year_is_red_and_brings_the_visit_forward(world: W
 
 @pytest.mark.django_db
 def test_registry_change_recomputes_the_level(world: World) -> None:
-    from shouhu.children import services as registry_services
+    from shouhu.children import editing
 
     child = world.children["b1"]
-    registry_services.child_update(
+    editing.child_update(
         actor=world.users["director_b"],
         child=child,
         version=child.version,

@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
-from shouhu.cases import services
+from shouhu.cases import intakes
 from shouhu.tasks import selectors
 from shouhu.tasks.models import Task, TaskKind, TaskStatus
 from tests.test_api_cases import Api
@@ -19,7 +19,7 @@ from tests.world import TODAY, World
 
 
 def _case(world: World):  # type: ignore[no-untyped-def]
-    return services.case_open(
+    return intakes.case_open(
         actor=world.socialworker, child=world.children["a1"], channel="service", reason="x"
     )
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from shouhu.cases import services
+from shouhu.cases import intakes, notes, stages
 from shouhu.cases.models import Case, Intake
 from tests.world import World
 
@@ -22,7 +22,7 @@ def _client(user) -> Client:  # type: ignore[no-untyped-def]
 
 
 def _case(world: World) -> Case:
-    case = services.case_open(
+    case = intakes.case_open(
         actor=world.socialworker, child=world.children["a1"], channel="service", reason="x"
     )
     assert isinstance(case, Case)
@@ -65,10 +65,10 @@ def test_stale_form_is_refused_with_a_message(world: World) -> None:
 def test_a_refused_save_keeps_what_was_typed(world: World) -> None:
     """Two workers edit the plan: the second save is refused and their text is shown back."""
     case = _case(world)
-    case = services.transition(
+    case = stages.transition(
         actor=world.socialworker, case=case, version=case.version, to="assessment"
     )
-    case = services.transition(actor=world.socialworker, case=case, version=case.version, to="plan")
+    case = stages.transition(actor=world.socialworker, case=case, version=case.version, to="plan")
     first, second = _client(world.socialworker), _client(world.socialworker)
     url = reverse("cases:goal_add", args=[case.pk])
     goal = {"goal-domain": "family_bonds", "goal-version": case.version}
@@ -87,7 +87,7 @@ def test_a_refused_save_keeps_what_was_typed(world: World) -> None:
 
 def test_case_page_per_role(world: World) -> None:
     case = _case(world)
-    services.note_add(actor=world.socialworker, case=case, text="grandmother drinks")
+    notes.note_add(actor=world.socialworker, case=case, text="grandmother drinks")
     url = reverse("cases:detail", args=[case.pk])
     worker = _client(world.socialworker).get(url).content.decode()
     assert "grandmother drinks" in worker and 'data-testid="move-assessment"' in worker
@@ -100,7 +100,7 @@ def test_case_page_per_role(world: World) -> None:
 
 @pytest.mark.usefixtures("sharing_allowed")
 def test_referral_decided_on_the_intakes_page(world: World) -> None:
-    services.intake_create(
+    intakes.intake_create(
         actor=world.users["teacher_b"],
         child=world.children["b1"],
         channel="school_referral",

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from shouhu.accounts.models import Membership, Role, User
 from shouhu.audit.models import AccessLog, Action
-from shouhu.children import services
+from shouhu.children import assignments, consents, editing, registration
+from shouhu.children.data import ConsentData, DelegatedCareData, HouseholdData, MemberData
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock, dates
 from tests.world import (
@@ -236,10 +237,10 @@ def test_filters_by_place_school_category_and_age(client: Client, world: World) 
 
 
 def test_sensitive_category_filter_only_for_roles_that_see_it(client: Client, world: World) -> None:
-    poor = services.child_register(
+    poor = registration.child_register(
         actor=world.director_a,
         child=child_data("陈静", VILLAGE_A, school_id=world.orgs["school_a"].pk),
-        household=services.HouseholdData(village_code=VILLAGE_A, aid="dibao"),
+        household=HouseholdData(village_code=VILLAGE_A, aid="dibao"),
         members=away_parents(),
         today=TODAY,
     )
@@ -261,10 +262,10 @@ def test_sensitive_badges_per_row_for_a_user_with_mixed_grants(
     """A teacher of school A who is also the child director of village B sees the poverty of
     village B's children, not that of the school's other pupils (one query for all rows)."""
     for name, village, school in (("陈静", VILLAGE_A, "school_a"), ("赵敏", VILLAGE_B, "school_b")):
-        services.child_register(
+        registration.child_register(
             actor=world.supervisor,
             child=child_data(name, village, school_id=world.orgs[school].pk),
-            household=services.HouseholdData(village_code=village, aid="dibao"),
+            household=HouseholdData(village_code=village, aid="dibao"),
             members=away_parents(),
             today=TODAY,
         )
@@ -400,7 +401,7 @@ def test_rows_show_village_school_categories_and_who_the_child_lives_with(
     assert "Away: Father, Mother" in row
     age = dates.age_on(world.children["a1"].birth_date, clock.today())
     assert f"<td>{age}</td>" in row
-    services.member_update(
+    editing.member_update(
         actor=world.director_a,
         member=FamilyMember.objects.get(household=world.children["a1"].household, name="母亲"),
         changes={"away": False, "away_place_code": "", "away_since": None, "away_reason": ""},
@@ -564,7 +565,7 @@ def test_id_number_masked_per_role(client: Client, world: World) -> None:
 
 def test_sensitive_fields_hidden_from_roles_below_the_ceiling(en: Client, world: World) -> None:
     a1 = world.children["a1"]
-    services.child_update(
+    editing.child_update(
         actor=world.director_a,
         child=a1,
         version=a1.version,
@@ -572,10 +573,10 @@ def test_sensitive_fields_hidden_from_roles_below_the_ceiling(en: Client, world:
         today=TODAY,
     )
     father = FamilyMember.objects.get(household=a1.household, relation="father")
-    services.member_update(
+    editing.member_update(
         actor=world.director_a, member=father, changes={"capacity": "imprisoned"}, today=TODAY
     )
-    services.assignment_create(
+    assignments.assignment_create(
         actor=world.director_a,
         child=a1,
         organisation=world.orgs["clinic"],
@@ -602,7 +603,7 @@ def test_history_names_places_schools_and_people_and_hides_encrypted_values(
     en: Client, world: World
 ) -> None:
     a1 = world.children["a1"]
-    services.child_update(
+    editing.child_update(
         actor=world.director_a,
         child=a1,
         version=a1.version,
@@ -623,12 +624,12 @@ def _sensitive_changes(world: World, child: Child) -> None:
     """A director records what only readers of identifying or sensitive fields may know:
     the household goes on 低保 (the poverty category follows), a disability, a parent's new
     phone number and workplace, a counsellor."""
-    services.household_update(
+    editing.household_update(
         actor=world.director_a, child=child, changes={"aid": "dibao"}, today=TODAY
     )
     child.refresh_from_db()
     assert child.cat_difficulty_poverty
-    services.child_update(
+    editing.child_update(
         actor=world.director_a,
         child=child,
         version=child.version,
@@ -636,13 +637,13 @@ def _sensitive_changes(world: World, child: Child) -> None:
         today=TODAY,
     )
     father = child.household.members.get(relation="father")
-    services.member_update(
+    editing.member_update(
         actor=world.director_a,
         member=father,
         changes={"phone": "13700137000", "workplace": "杭州某厂"},
         today=TODAY,
     )
-    services.assignment_create(
+    assignments.assignment_create(
         actor=None,
         child=child,
         organisation=world.orgs["clinic"],
@@ -674,7 +675,7 @@ def test_history_says_nothing_of_changes_above_the_readers_ceiling(
 def test_history_keeps_the_visible_fields_of_a_record(en: Client, world: World) -> None:
     """A record that changed a basic field and a sensitive one: the basic line only."""
     a1 = world.children["a1"]
-    services.child_update(
+    editing.child_update(
         actor=world.director_a,
         child=a1,
         version=a1.version,
@@ -690,7 +691,7 @@ def test_history_is_paged_newest_first(en: Client, world: World) -> None:
     a1 = world.children["a1"]
     version = a1.version
     for i in range(55):
-        child = services.child_update(
+        child = editing.child_update(
             actor=world.director_a,
             child=a1,
             version=version,
@@ -711,26 +712,26 @@ def test_history_is_paged_newest_first(en: Client, world: World) -> None:
 def test_delegated_care_consent_and_legal_basis(en: Client, world: World) -> None:
     members = [
         *away_parents(),
-        services.MemberData(name="王阿姨", relation="delegated_carer", is_guardian=True),
+        MemberData(name="王阿姨", relation="delegated_carer", is_guardian=True),
     ]
-    child = services.child_register(
+    child = registration.child_register(
         actor=world.director_a,
         child=child_data("周杰", VILLAGE_A, school_id=world.orgs["school_a"].pk),
-        household=services.HouseholdData(village_code=VILLAGE_A),
+        household=HouseholdData(village_code=VILLAGE_A),
         members=members,
-        delegated_care=services.DelegatedCareData(
+        delegated_care=DelegatedCareData(
             carer_index=3,
             no_abuse_record=True,
             capable_adult=True,
             notice_to_school_on=dt.date(2026, 9, 1),
             confirmation_signed_on=dt.date(2026, 9, 2),
         ),
-        consent=services.ConsentData(
+        consent=ConsentData(
             given_by_index=0, given_on=dt.date(2026, 9, 3), version="v2", scopes=["screening"]
         ),
         today=TODAY,
     )
-    services.processing_basis_record(
+    consents.processing_basis_record(
         actor=world.director_a,
         child=child,
         purpose="sharing",
@@ -800,12 +801,12 @@ def test_child_page_query_count_does_not_grow_with_family_or_history(
         child_data("大", VILLAGE_A, school_id=world.orgs["school_a"].pk),
         members=[
             *away_parents(),
-            *[services.MemberData(name=f"亲戚{i}", relation="other_relative") for i in range(5)],
+            *[MemberData(name=f"亲戚{i}", relation="other_relative") for i in range(5)],
         ],
     )
     version = big.version
     for i in range(20):
-        version = services.child_update(
+        version = editing.child_update(
             actor=world.director_a, child=big, version=version, changes={"grade": str(i)}
         ).version
     client.force_login(getattr(world, persona))

@@ -18,8 +18,9 @@ from django.utils import translation
 
 from shouhu.accounts.models import Membership, Role
 from shouhu.audit.models import AccessLog, Action
-from shouhu.children import exporting, importing, services
+from shouhu.children import assignments, exporting, importing, registration
 from shouhu.children.bulk import RegistrationRow, bulk_register
+from shouhu.children.data import HouseholdData, MemberData
 from shouhu.children.models import Aid, Child, Household
 from shouhu.children.selectors import SENSITIVE_CATEGORIES
 from shouhu.lib import clock, dates
@@ -391,7 +392,7 @@ def test_plaintext_only_for_the_children_within_the_ceiling(client: Client, worl
     """A director who is also a volunteer matched to a child of another village: that child is
     in the export (a volunteer sees basic fields) but its identifying fields stay masked."""
     both = make_user("director_volunteer", world.orgs["village_a"], Role.CHILD_DIRECTOR)
-    services.assignment_create(
+    assignments.assignment_create(
         actor=None,
         child=world.children["c1"],
         organisation=world.orgs["volunteers"],
@@ -457,13 +458,11 @@ def test_export_respects_every_list_filter(client: Client, world: World) -> None
 def test_export_escapes_spreadsheet_formulas(client: Client, world: World) -> None:
     for name in ("=HYPERLINK(1)", "+SUM(A1)", "-2+3", "@cmd"):
         register(world.director_a, child_data(name, VILLAGE_A), members=[])
-    services.child_register(
+    registration.child_register(
         actor=world.director_a,
         child=child_data("年级", VILLAGE_A, grade="=1+1"),
-        household=services.HouseholdData(village_code=VILLAGE_A),
-        members=[
-            services.MemberData(name="=cmd|' /C calc'!A0", relation="mother", phone="13700137000")
-        ],
+        household=HouseholdData(village_code=VILLAGE_A),
+        members=[MemberData(name="=cmd|' /C calc'!A0", relation="mother", phone="13700137000")],
     )
     client.force_login(world.director_a)
     response = client.get(reverse("children_io:export"))
@@ -507,11 +506,9 @@ def poor_household_rows(n: int, village: str) -> list[RegistrationRow]:
         RegistrationRow(
             line=i + 2,
             household_ref=f"H{i}",
-            household=services.HouseholdData(
-                village_code=village, aid=Aid.DIBAO if i % 2 else Aid.NONE
-            ),
+            household=HouseholdData(village_code=village, aid=Aid.DIBAO if i % 2 else Aid.NONE),
             child=child_data(f"批量{i}", village),
-            members=[services.MemberData(name="父", relation="father", phone=f"138{i:08d}")],
+            members=[MemberData(name="父", relation="father", phone=f"138{i:08d}")],
         )
         for i in range(n)
     ]
@@ -572,10 +569,10 @@ def test_sensitive_categories_are_exported_to_those_who_may_see_them(
     """The 困境, 事实无人抚养 and orphan categories: a column each, and in the categories
     column, for a director; neither for an official or a teacher (basic ceiling); masked on
     the rows of a mixed reader's children whose sensitive fields they may not see."""
-    poor = services.child_register(
+    poor = registration.child_register(
         actor=world.director_a,
         child=child_data("贫困", VILLAGE_A, school_id=world.orgs["school_a"].pk),
-        household=services.HouseholdData(village_code=VILLAGE_A, aid=Aid.DIBAO),
+        household=HouseholdData(village_code=VILLAGE_A, aid=Aid.DIBAO),
         members=[],
         today=clock.today(),
     )

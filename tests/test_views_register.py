@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from shouhu.audit.models import AccessLog, ChangeRecord
-from shouhu.children import services
+from shouhu.children import editing
 from shouhu.children.models import (
     Child,
     Consent,
@@ -20,6 +20,7 @@ from shouhu.children.models import (
     FamilyMember,
     Household,
 )
+from shouhu.lib import protect
 from tests.world import BORN, ID_A1, ID_OTHER, VILLAGE_A, VILLAGE_B, WORK_CITY, World
 
 pytestmark = pytest.mark.django_db
@@ -470,7 +471,7 @@ def test_edit_shows_the_id_masked_and_keeps_it(client: Client, world: World) -> 
     assert response.status_code == 302, response.content.decode()[:2000]
     a1.refresh_from_db()
     assert a1.grade == "四年级" and a1.version == 2
-    assert a1.id_number_hash == services.protect.id_hash(ID_A1)  # the masked box kept it
+    assert a1.id_number_hash == protect.id_hash(ID_A1)  # the masked box kept it
     change = ChangeRecord.objects.filter(child_id=a1.pk, operation="update").latest("id")
     assert change.changes == {"grade": ["三年级", "四年级"]}
     assert change.actor_id == world.director_a.pk
@@ -484,7 +485,7 @@ def test_edit_replaces_or_removes_the_id_number(client: Client, world: World) ->
     response = client.post(url, edit_data(client.get(url).context, id_number=new_id))
     assert response.status_code == 302
     a1.refresh_from_db()
-    assert a1.id_number_hash == services.protect.id_hash(new_id)
+    assert a1.id_number_hash == protect.id_hash(new_id)
     response = client.post(url, edit_data(client.get(url).context, id_number=""))
     assert response.status_code == 302
     a1.refresh_from_db()
@@ -526,7 +527,7 @@ def test_edit_conflict_keeps_input_merges_theirs_and_marks_clashes(
     url = reverse("children:edit", args=[a1.pk])
     opened = client.get(url).context
     # The supervisor saves first: grade and boarding.
-    services.child_update(
+    editing.child_update(
         actor=world.supervisor,
         child=a1,
         version=a1.version,
@@ -609,7 +610,7 @@ def test_member_edit_recomputes_categories_and_records_history(
     assert changes.changes["away"] == [True, False]
     assert "phone_enc" not in changes.changes  # the masked phone was kept
     father.refresh_from_db()
-    assert services.protect.unseal(father.phone_enc) == "13800138000"
+    assert protect.unseal(father.phone_enc) == "13800138000"
 
 
 def test_member_edit_shows_phone_masked_and_place_by_name(client: Client, world: World) -> None:
@@ -625,7 +626,7 @@ def test_member_edit_shows_phone_masked_and_place_by_name(client: Client, world:
     data.update({"phone": "13700137000", "away_place_code": "宝安"})
     assert client.post(url, data).status_code == 302
     mother.refresh_from_db()
-    assert services.protect.unseal(mother.phone_enc) == "13700137000"
+    assert protect.unseal(mother.phone_enc) == "13700137000"
     assert mother.away_place_id == "440306000000"
     data["phone"] = ""
     assert client.post(url, data).status_code == 302

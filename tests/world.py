@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from stdnum.cn import ric
 
 from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User
-from shouhu.children import services
+from shouhu.children import assignments, registration
+from shouhu.children.data import ChildData, HouseholdData, MemberData
 from shouhu.children.models import Child
 from shouhu.lib.clock import SHANGHAI
 from shouhu.places.models import Place
@@ -74,7 +75,7 @@ def org(name: str, kind: str, place: str) -> Organisation:
     return Organisation.objects.create(name=name, kind=kind, jurisdiction_id=place)
 
 
-def child_data(name: str, village: str, **overrides: object) -> services.ChildData:
+def child_data(name: str, village: str, **overrides: object) -> ChildData:
     values: dict[str, object] = {
         "name": name,
         "sex": "M",
@@ -84,12 +85,12 @@ def child_data(name: str, village: str, **overrides: object) -> services.ChildDa
         "hukou_code": village,
     }
     values.update(overrides)
-    return services.ChildData(**values)  # type: ignore[arg-type]
+    return ChildData(**values)  # type: ignore[arg-type]
 
 
-def away_parents(since: dt.date = dt.date(2024, 2, 1)) -> list[services.MemberData]:
+def away_parents(since: dt.date = dt.date(2024, 2, 1)) -> list[MemberData]:
     return [
-        services.MemberData(
+        MemberData(
             name="父亲",
             relation="father",
             is_guardian=True,
@@ -99,7 +100,7 @@ def away_parents(since: dt.date = dt.date(2024, 2, 1)) -> list[services.MemberDa
             away_reason="work",
             phone="13800138000",
         ),
-        services.MemberData(
+        MemberData(
             name="母亲",
             relation="mother",
             is_guardian=True,
@@ -109,15 +110,15 @@ def away_parents(since: dt.date = dt.date(2024, 2, 1)) -> list[services.MemberDa
             away_reason="work",
             phone="13900139000",
         ),
-        services.MemberData(name="奶奶", relation="paternal_grandmother"),
+        MemberData(name="奶奶", relation="paternal_grandmother"),
     ]
 
 
-def register(actor: User, data: services.ChildData, members=None, **kw: object) -> Child:  # type: ignore[no-untyped-def]
-    return services.child_register(
+def register(actor: User, data: ChildData, members=None, **kw: object) -> Child:  # type: ignore[no-untyped-def]
+    return registration.child_register(
         actor=actor,
         child=data,
-        household=services.HouseholdData(village_code=data.residence_code),
+        household=HouseholdData(village_code=data.residence_code),
         members=away_parents() if members is None else members,
         today=TODAY,
         **kw,  # type: ignore[arg-type]
@@ -186,17 +187,17 @@ def build_world() -> World:
             living_arrangement="both_parents",
         ),
         members=[
-            services.MemberData(name="刘父", relation="father"),
-            services.MemberData(name="刘母", relation="mother"),
+            MemberData(name="刘父", relation="father"),
+            MemberData(name="刘母", relation="mother"),
         ],
     )
-    services.assignment_create(
+    assignments.assignment_create(
         actor=None, child=c["a1"], organisation=o["swo"], kind="case_worker", user=u["socialworker"]
     )
-    services.assignment_create(
+    assignments.assignment_create(
         actor=None, child=c["b1"], organisation=o["clinic"], kind="counselor", user=u["counselor"]
     )
-    services.assignment_create(
+    assignments.assignment_create(
         actor=None,
         child=c["a1"],
         organisation=o["volunteers"],

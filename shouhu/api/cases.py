@@ -14,7 +14,17 @@ from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Absent, Clean, Error, Strict, absent
-from shouhu.cases import forms, selectors, services
+from shouhu.cases import (
+    delivery,
+    followups,
+    forms,
+    intakes,
+    members,
+    plan,
+    referrals,
+    selectors,
+    stages,
+)
 from shouhu.cases.models import (
     Approval,
     ExternalReferral,
@@ -443,7 +453,7 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
     case for the same child and organisation is 409."""
     user = current_user(request)
     child = access.get_child_for_user(user, payload.child, purpose="api_case_open")
-    result = services.case_open(
+    result = intakes.case_open(
         actor=user,
         child=child,
         channel=payload.channel,
@@ -492,7 +502,7 @@ def case_transition(request: HttpRequest, case_id: int, payload: TransitionIn) -
     user = current_user(request)
     case = _case(request, case_id, "api_case_edit")
     if payload.to == "closed":
-        case = services.close(
+        case = stages.close(
             actor=user,
             case=case,
             version=payload.version,
@@ -500,7 +510,7 @@ def case_transition(request: HttpRequest, case_id: int, payload: TransitionIn) -
             reason=payload.reason,
         )
     else:
-        case = services.transition(
+        case = stages.transition(
             actor=user, case=case, to=payload.to, version=payload.version, note=payload.note
         )
     return selectors.present_case(user, case)
@@ -509,7 +519,7 @@ def case_transition(request: HttpRequest, case_id: int, payload: TransitionIn) -
 @router.post("/cases/{case_id}/reopen", response={200: CaseView, **WRITE}, summary="Reopen")
 def case_reopen(request: HttpRequest, case_id: int, payload: ReopenIn) -> dict[str, Any]:
     user = current_user(request)
-    case = services.reopen(
+    case = stages.reopen(
         actor=user,
         case=_case(request, case_id, "api_case_edit"),
         version=payload.version,
@@ -522,7 +532,7 @@ def case_reopen(request: HttpRequest, case_id: int, payload: ReopenIn) -> dict[s
 def goal_create(request: HttpRequest, case_id: int, payload: GoalIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     case = _case(request, case_id, "api_case_edit")
-    services.goal_add(
+    plan.goal_add(
         actor=user,
         case=case,
         version=payload.version,
@@ -547,7 +557,7 @@ def action_create(
     goal = Goal.objects.filter(pk=goal_id, case=case).first() if goal_id <= MAX_ID else None
     if goal is None:
         raise Http404
-    services.action_add(
+    plan.action_add(
         actor=user,
         goal=goal,
         version=payload.version,
@@ -575,7 +585,7 @@ def goal_patch(
     goal = Goal.objects.filter(pk=goal_id, case=case).first() if goal_id <= MAX_ID else None
     if goal is None:
         raise Http404
-    services.goal_update(
+    plan.goal_update(
         actor=user,
         goal=goal,
         version=payload.version,
@@ -593,13 +603,11 @@ def goal_patch(
 def review_create(request: HttpRequest, case_id: int, payload: ReviewIn) -> dict[str, Any]:
     """At the review stage: each goal's status and what was seen, saved together."""
     user = current_user(request)
-    case = services.review_record(
+    case = plan.review_record(
         actor=user,
         case=_case(request, case_id, "api_case_edit"),
         version=payload.version,
-        reviews=[
-            services.GoalReview(goal=g.goal, status=g.status, note=g.note) for g in payload.goals
-        ],
+        reviews=[plan.GoalReview(goal=g.goal, status=g.status, note=g.note) for g in payload.goals],
     )
     return selectors.present_case(user, case)
 
@@ -623,7 +631,7 @@ def approval_decision(
     )
     if approval is None:
         raise Http404
-    case = services.approval_decide(
+    case = stages.approval_decide(
         actor=user, approval=approval, approve=payload.approve, note=payload.note
     )
     return selectors.present_case(user, case)
@@ -640,7 +648,7 @@ def member_create(request: HttpRequest, case_id: int, payload: MemberIn) -> Stat
     case = _case(request, case_id, "api_case_edit")
     person = _user(payload.user, "user")
     assert person is not None
-    services.member_add(actor=user, case=case, user=person, role=payload.role)
+    members.member_add(actor=user, case=case, user=person, role=payload.role)
     return Status(201, selectors.present_case(user, case))
 
 
@@ -656,7 +664,7 @@ def member_delete(request: HttpRequest, case_id: int, user_id: int) -> dict[str,
     person = User.objects.filter(pk=user_id).first() if 0 < user_id <= MAX_ID else None
     if person is None:
         raise Http404
-    services.member_remove(actor=user, case=case, user=person)
+    members.member_remove(actor=user, case=case, user=person)
     return selectors.present_case(user, case)
 
 
@@ -679,9 +687,7 @@ def action_patch(
     )
     if action is None:
         raise Http404
-    services.action_update(
-        actor=user, action=action, version=payload.version, status=payload.status
-    )
+    plan.action_update(actor=user, action=action, version=payload.version, status=payload.status)
     case.refresh_from_db()
     return selectors.present_case(user, case)
 
@@ -694,7 +700,7 @@ def service_create(
 ) -> Status[dict[str, Any]]:
     user = current_user(request)
     case = _case(request, case_id, "api_case_edit")
-    record = services.service_record(
+    record = delivery.service_record(
         actor=user,
         case=case,
         service_type=payload.service_type,
@@ -748,7 +754,7 @@ class TaskDoneOut(Schema):
 def task_create(request: HttpRequest, case_id: int, payload: TaskIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     case = _case(request, case_id, "api_case_edit")
-    task = services.task_add(
+    task = followups.task_add(
         actor=user,
         case=case,
         kind=payload.kind,
@@ -798,7 +804,7 @@ def task_done(request: HttpRequest, task_id: int, payload: TaskDoneIn) -> dict[s
     )
     if task is None:
         raise Http404
-    following = services.task_done(actor=user, task=task, note=payload.note)
+    following = followups.task_done(actor=user, task=task, note=payload.note)
     today = clock.today()
     task = Task.objects.select_related("child", "assignee").get(pk=task.pk)
     return {
@@ -828,7 +834,7 @@ def intake_decision(request: HttpRequest, intake_id: int, payload: DecisionIn) -
     )
     if intake is None:
         raise Http404
-    case = services.intake_decide(
+    case = intakes.intake_decide(
         actor=user,
         intake=intake,
         accept=payload.accept,
@@ -1053,7 +1059,7 @@ def transfer_decision(
     )
     if transfer is None:
         raise Http404
-    case = services.transfer_decide(
+    case = referrals.transfer_decide(
         actor=user,
         transfer=transfer,
         accept=payload.accept,

@@ -29,7 +29,14 @@ from shouhu.api.schemas import (
     Strict,
 )
 from shouhu.audit.services import log_children_read
-from shouhu.children import exporting, importing, selectors, services
+from shouhu.children import consents, editing, exporting, importing, registration, selectors
+from shouhu.children.data import (
+    ChildData,
+    ConsentData,
+    DelegatedCareData,
+    HouseholdData,
+    MemberData,
+)
 from shouhu.children.exporting import XLSX
 from shouhu.children.models import Child, Consent
 
@@ -224,7 +231,7 @@ def child_patch(request: HttpRequest, child_id: int, payload: ChildPatch) -> dic
     child = _open(user, child_id, purpose="api_edit")
     changes = payload.model_dump(exclude_unset=True)
     version = changes.pop("version", None) or _if_match(request) or child.version
-    updated = services.child_update(actor=user, child=child, version=version, changes=changes)
+    updated = editing.child_update(actor=user, child=child, version=version, changes=changes)
     return selectors.present_child(user, updated)
 
 
@@ -301,25 +308,23 @@ def child_create(request: HttpRequest, payload: ChildCreate) -> Status[dict[str,
     duplicates = _duplicates(user, payload)
     if duplicates is not None:
         return Status(409, duplicates)
-    child = services.child_register(
+    child = registration.child_register(
         actor=user,
-        child=services.ChildData(**payload.child.model_dump()),
+        child=ChildData(**payload.child.model_dump()),
         household=(
-            services.HouseholdData(**payload.household.model_dump())
+            HouseholdData(**payload.household.model_dump())
             if payload.household is not None
             else None
         ),
         household_id=payload.household_id,
-        members=[services.MemberData(**m.model_dump()) for m in payload.members],
+        members=[MemberData(**m.model_dump()) for m in payload.members],
         delegated_care=(
-            services.DelegatedCareData(**payload.delegated_care.model_dump())
+            DelegatedCareData(**payload.delegated_care.model_dump())
             if payload.delegated_care is not None
             else None
         ),
         consent=(
-            services.ConsentData(**payload.consent.model_dump())
-            if payload.consent is not None
-            else None
+            ConsentData(**payload.consent.model_dump()) if payload.consent is not None else None
         ),
     )
     return Status(201, selectors.present_child(user, child))
@@ -396,7 +401,7 @@ def household_patch(request: HttpRequest, child_id: int, payload: HouseholdPatch
     child = _open(user, child_id, purpose="api_edit")
     changes = payload.model_dump(exclude_unset=True)
     version = changes.pop("version", None) or _if_match(request)
-    services.household_update(actor=user, child=child, changes=changes, version=version)
+    editing.household_update(actor=user, child=child, changes=changes, version=version)
     return selectors.present_child(user, Child.objects.get(pk=child.pk))
 
 
@@ -406,7 +411,7 @@ def household_patch(request: HttpRequest, child_id: int, payload: HouseholdPatch
 def member_create(request: HttpRequest, child_id: int, payload: MemberIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     child = _open(user, child_id, purpose="api_edit")
-    services.member_add(actor=user, child=child, member=services.MemberData(**payload.model_dump()))
+    editing.member_add(actor=user, child=child, member=MemberData(**payload.model_dump()))
     return Status(201, selectors.present_child(user, Child.objects.get(pk=child.pk)))
 
 
@@ -423,9 +428,7 @@ def member_patch(
     member = child.household.members.filter(pk=member_id).first() if member_id <= MAX_ID else None
     if member is None:
         raise Http404
-    services.member_update(
-        actor=user, member=member, changes=payload.model_dump(exclude_unset=True)
-    )
+    editing.member_update(actor=user, member=member, changes=payload.model_dump(exclude_unset=True))
     return selectors.present_child(user, Child.objects.get(pk=child.pk))
 
 
@@ -442,7 +445,7 @@ def consent_create(
     given_by = child.household.members.filter(pk=payload.given_by).first()
     if given_by is None:
         raise ValidationError({"given_by": [_("Consent must come from a guardian of this child.")]})
-    consent = services.consent_record(
+    consent = consents.consent_record(
         actor=user,
         child=child,
         given_by=given_by,
@@ -467,7 +470,7 @@ def consent_withdraw(
     if consent is None:
         raise Http404
     return _consent_out(
-        services.consent_withdraw(actor=user, consent=consent, on=payload.withdrawn_on)
+        consents.consent_withdraw(actor=user, consent=consent, on=payload.withdrawn_on)
     )
 
 
@@ -497,7 +500,7 @@ def care_put(request: HttpRequest, child_id: int, payload: CareIn) -> dict[str, 
     child = _open(user, child_id, purpose="api_edit")
     fields = payload.model_dump()
     carer, version = fields.pop("carer"), fields.pop("version") or _if_match(request)
-    services.delegated_care_set(actor=user, child=child, carer_id=carer, version=version, **fields)
+    editing.delegated_care_set(actor=user, child=child, carer_id=carer, version=version, **fields)
     return selectors.present_child(user, Child.objects.get(pk=child.pk))
 
 
@@ -527,7 +530,7 @@ def basis_create(request: HttpRequest, child_id: int, payload: BasisIn) -> Statu
     """Record (or replace) the legal basis of one purpose of processing the child's data."""
     user = current_user(request)
     child = _open(user, child_id, purpose="api_edit")
-    row = services.processing_basis_record(
+    row = consents.processing_basis_record(
         actor=user, child=child, purpose=payload.purpose, basis=payload.basis, note=payload.note
     )
     return Status(

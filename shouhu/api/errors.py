@@ -19,7 +19,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
-from shouhu.children.services import ConflictError
+from shouhu.children.data import ConflictError
 
 logger = logging.getLogger(__name__)
 

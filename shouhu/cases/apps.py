@@ -16,7 +16,7 @@ class CasesConfig(AppConfig):
 
 
 def _child_moved(sender: Any, children: Any, **kwargs: Any) -> None:
-    from shouhu.cases.services import child_moved
+    from shouhu.cases.intakes import child_moved
 
     for child in children:
         child_moved(child)

@@ -20,7 +20,17 @@ from django.utils.translation import gettext_lazy as _
 
 from shouhu import access
 from shouhu.accounts.models import Organisation, User
-from shouhu.cases import services
+from shouhu.cases import (
+    delivery,
+    followups,
+    intakes,
+    members,
+    notes,
+    plan,
+    referrals,
+    selectors,
+    stages,
+)
 from shouhu.cases.models import (
     Approval,
     Case,
@@ -119,7 +129,7 @@ class MoveForm(CaseActionForm):
     note = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
 
     def perform(self) -> Case:
-        return services.transition(
+        return stages.transition(
             actor=self.user,
             case=self.case,
             to=self.cleaned_data["to"],
@@ -138,7 +148,7 @@ class CloseForm(CaseActionForm):
     )
 
     def perform(self) -> Case:
-        return services.close(
+        return stages.close(
             actor=self.user,
             case=self.case,
             version=self.version_read,
@@ -154,7 +164,7 @@ class ReopenForm(CaseActionForm):
     reason = forms.CharField(label=_("Why it reopens"), max_length=TEXT)
 
     def perform(self) -> Case:
-        return services.reopen(
+        return stages.reopen(
             actor=self.user,
             case=self.case,
             version=self.version_read,
@@ -188,7 +198,7 @@ class ApprovalForm(CaseActionForm):
         return found
 
     def perform(self) -> Case:
-        return services.approval_decide(
+        return stages.approval_decide(
             actor=self.user,
             approval=self.cleaned_data["approval"],
             approve=self.cleaned_data["approve"],
@@ -208,7 +218,7 @@ class GoalForm(CaseActionForm):
     strengths = forms.CharField(label=_("Strengths to build on"), required=False, max_length=SHORT)
 
     def perform(self) -> Goal:
-        return services.goal_add(
+        return plan.goal_add(
             actor=self.user,
             case=self.case,
             version=self.version_read,
@@ -254,7 +264,7 @@ class PlanActionForm(CaseActionForm):
 
     def perform(self) -> PlanAction:
         wanted, org = self.cleaned_data["assignee"], self.cleaned_data["organisation"]
-        return services.action_add(
+        return plan.action_add(
             actor=self.user,
             goal=self.goal,
             version=self.version_read,
@@ -295,7 +305,7 @@ class ActionDoneForm(CaseActionForm):
         self.plan_action = plan_action
 
     def perform(self) -> PlanAction:
-        return services.action_update(
+        return plan.action_update(
             actor=self.user, action=self.plan_action, version=self.version_read, status="done"
         )
 
@@ -325,12 +335,12 @@ class ReviewForm(CaseActionForm):
         return [(g, self[f"status_{g.pk}"], self[f"note_{g.pk}"]) for g in self.goals]
 
     def perform(self) -> Case:
-        return services.review_record(
+        return plan.review_record(
             actor=self.user,
             case=self.case,
             version=self.version_read,
             reviews=[
-                services.GoalReview(
+                plan.GoalReview(
                     goal=g.pk,
                     status=self.cleaned_data[f"status_{g.pk}"],
                     note=self.cleaned_data[f"note_{g.pk}"],
@@ -378,7 +388,7 @@ class ServiceForm(CaseActionForm):
         self.fields["provider"].initial = case.organisation_id
 
     def perform(self) -> Any:
-        return services.service_record(
+        return delivery.service_record(
             actor=self.user,
             case=self.case,
             service_type=self.cleaned_data["service_type"].code,
@@ -399,7 +409,7 @@ class TaskForm(CaseActionForm):
     recurring = forms.BooleanField(label=_("Recurring"), required=False)
 
     def perform(self) -> Task:
-        return services.task_add(
+        return followups.task_add(
             actor=self.user,
             case=self.case,
             kind=self.cleaned_data["kind"],
@@ -424,7 +434,7 @@ class TaskDoneForm(CaseActionForm):
         self.task = task
 
     def perform(self) -> Task | None:
-        return services.task_done(actor=self.user, task=self.task, note=self.cleaned_data["note"])
+        return followups.task_done(actor=self.user, task=self.task, note=self.cleaned_data["note"])
 
 
 class NoteForm(CaseActionForm):
@@ -435,7 +445,7 @@ class NoteForm(CaseActionForm):
     )
 
     def perform(self) -> Any:
-        return services.note_add(actor=self.user, case=self.case, text=self.cleaned_data["text"])
+        return notes.note_add(actor=self.user, case=self.case, text=self.cleaned_data["text"])
 
 
 # ---------------------------------------------------------------- people
@@ -454,13 +464,15 @@ class MemberForm(CaseActionForm):
     def __init__(self, data: Any = None, *, case: Case, user: User) -> None:
         super().__init__(data, case=case, user=user)
         on_case = set(case.members.filter(active=True).values_list("user_id", flat=True))
-        self.candidates = {u.pk: u for u in services.member_candidates(case) if u.pk not in on_case}
+        self.candidates = {
+            u.pk: u for u in selectors.member_candidates(case) if u.pk not in on_case
+        }
         self.choice_field("person").choices = [
             (pk, _person(u)) for pk, u in list(self.candidates.items())[:300]
         ]
 
     def perform(self) -> Any:
-        return services.member_add(
+        return members.member_add(
             actor=self.user,
             case=self.case,
             user=self.candidates[self.cleaned_data["person"]],
@@ -477,7 +489,7 @@ class MemberRemoveForm(CaseActionForm):
         self.person = person
 
     def perform(self) -> Any:
-        return services.member_remove(actor=self.user, case=self.case, user=self.person)
+        return members.member_remove(actor=self.user, case=self.case, user=self.person)
 
 
 # ---------------------------------------------------------------- network
@@ -510,7 +522,7 @@ class ConferenceForm(CaseActionForm):
         people = {
             m.user_id: m.user for m in case.members.filter(active=True).select_related("user")
         }
-        for u in services.member_candidates(case):
+        for u in selectors.member_candidates(case):
             people.setdefault(u.pk, u)
         self.people = people
         self.choice_field("participants").choices = [
@@ -518,7 +530,7 @@ class ConferenceForm(CaseActionForm):
         ]
 
     def perform(self) -> Any:
-        return services.conference_add(
+        return notes.conference_add(
             actor=self.user,
             case=self.case,
             held_on=self.cleaned_data["held_on"],
@@ -539,7 +551,7 @@ class ExternalReferralForm(CaseActionForm):
         self.model_field("resource").queryset = resources_for(case)
 
     def perform(self) -> ExternalReferral:
-        return services.external_referral(
+        return referrals.external_referral(
             actor=self.user,
             case=self.case,
             resource=self.cleaned_data["resource"],
@@ -563,7 +575,7 @@ class ExternalOutcomeForm(CaseActionForm):
         self.referral = referral
 
     def perform(self) -> ExternalReferral:
-        return services.external_outcome(
+        return referrals.external_outcome(
             actor=self.user,
             referral=self.referral,
             outcome=self.cleaned_data["outcome"],
@@ -583,7 +595,7 @@ class TransferForm(CaseActionForm):
         self.model_field("to").queryset = organisations_for(case)
 
     def perform(self) -> Any:
-        return services.transfer_request(
+        return referrals.transfer_request(
             actor=self.user,
             case=self.case,
             to=self.cleaned_data["to"],
@@ -598,7 +610,7 @@ class TransferForm(CaseActionForm):
 class CaseOpenForm(forms.Form):
     """Open a case in the worker's own organisation, or refer the child to another one.
     The basis for sharing is not asked: it is read from the records
-    (`services.referral_basis`), and the page shows it."""
+    (`rules.referral_basis`), and the page shows it."""
 
     organisation = forms.ModelChoiceField(
         label=_("Organisation that takes the case"),
@@ -614,7 +626,7 @@ class CaseOpenForm(forms.Form):
     referrer_name = forms.CharField(
         label=_("Who referred the child (name and organisation, if outside the system)"),
         required=False,
-        max_length=services.REFERRER_MAX,
+        max_length=intakes.REFERRER_MAX,
     )
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
 
@@ -635,7 +647,7 @@ class CaseOpenForm(forms.Form):
 
     def perform(self) -> Case | Intake:
         d = self.cleaned_data
-        return services.case_open(
+        return intakes.case_open(
             actor=self.user,
             child=self.child,
             channel=d["channel"],

@@ -1,4 +1,6 @@
-"""Reading cases, tasks, a child's support network and the coordination worklist."""
+"""Reading cases, tasks, a child's support network and the coordination worklist; and the
+reads the case writes share (an open case, the policy, who may lead or join a case, the
+follow-up interval)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouhu import access
-from shouhu.accounts.models import User
+from shouhu.accounts.models import Organisation, Role, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access, log_children_read
 from shouhu.cases.models import (
     Case,
     CaseMember,
+    CasePolicy,
     CaseRole,
     Domain,
     GoalStatus,
@@ -34,7 +37,8 @@ from shouhu.lib import clock, protect
 from shouhu.tasks.models import Task, TaskStatus
 
 GAP_DAYS = 30
-DUPLICATE_DAYS = 30
+DUPLICATE_DAYS = 30  # the same service from two organisations this close is flagged
+DEFAULT_INTERVAL_DAYS = 30  # between follow-up visits when the child has no risk level
 
 
 def case_row(case: Case) -> dict[str, Any]:
@@ -319,7 +323,7 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
     from django.db.models import CharField, DateTimeField, IntegerField, Value
     from django.db.models.functions import Cast
 
-    from shouhu.accounts.models import Membership, Role
+    from shouhu.accounts.models import Membership
     from shouhu.reunion.models import Facilitator
 
     def text(value: str) -> Any:
@@ -466,9 +470,6 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
     - overdue follow-ups per worker and open caseload per worker, counted on the cases'
       and tasks' own village columns (index-only).
     The children it names are logged as read."""
-    from shouhu.accounts.models import Organisation
-    from shouhu.cases.services import DUPLICATE_DAYS
-
     today = today or clock.today()
     area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
     gaps = _gaps(user, today, limit)
@@ -672,7 +673,7 @@ def decisions_waiting(user: User, *, purpose: str, limit: int = 200) -> list[dic
     plans and closures to approve (the organisation's named approvers, else the township
     supervisors: `access.approvers`) and referrals and transfers their organisation or
     township must accept. The children shown are logged."""
-    from shouhu.cases.models import Approval, CasePolicy
+    from shouhu.cases.models import Approval
 
     today = clock.today()
     named = CasePolicy.objects.filter(approvers=user).values("organisation_id")
@@ -748,3 +749,47 @@ def decisions_waiting(user: User, *, purpose: str, limit: int = 200) -> list[dic
         )
     log_children_read(user=user, child_ids=[a.case.child_id for a in approvals], purpose=purpose)
     return sorted(rows, key=lambda r: r["since"])
+
+
+# ---------------------------------------------------------------- what the case writes read
+
+
+def has_open_case(child: Child, organisation: Organisation) -> bool:
+    return (
+        Case.objects.filter(child=child, organisation=organisation)
+        .exclude(stage=Stage.CLOSED)
+        .exists()
+    )
+
+
+def policy_of(organisation_id: int) -> CasePolicy:
+    policy = CasePolicy.objects.filter(organisation_id=organisation_id).first()
+    return policy or CasePolicy(organisation_id=organisation_id)
+
+
+def lead_candidates(organisation: Organisation) -> list[User]:
+    """Who may lead a case of the organisation: its social workers and counsellors."""
+    return sorted(
+        {u.pk: u for u in access.members_with_case_roles(organisation)}.values(),
+        key=lambda u: (u.get_full_name() or u.username, u.pk),
+    )
+
+
+def member_candidates(case: Case) -> list[User]:
+    """Who may be added to a case: the organisation's social workers and counsellors, and
+    the volunteers, social workers, counsellors and supervisors of organisations over the
+    child's place (its village, township, county, city or province)."""
+    people = {u.pk: u for u in access.members_with_case_roles(case.organisation)}
+    for user in access.members_over(
+        case.child, [Role.VOLUNTEER, Role.SOCIAL_WORKER, Role.COUNSELOR, Role.SUPERVISOR]
+    ):
+        people.setdefault(user.pk, user)
+    return sorted(people.values(), key=lambda u: (u.get_full_name() or u.username, u.pk))
+
+
+def interval_days(child: Child) -> int:
+    """Days between follow-up visits: the child's risk level sets it."""
+    from shouhu.screening.models import RiskLevel
+
+    level = RiskLevel.objects.filter(child=child).only("interval_days").first()
+    return level.interval_days if level else DEFAULT_INTERVAL_DAYS

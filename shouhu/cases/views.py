@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from shouhu import access
 from shouhu.accounts.models import User
-from shouhu.cases import forms, selectors, services
+from shouhu.cases import forms, referrals, selectors, stages
+from shouhu.cases import intakes as case_intakes
 from shouhu.cases.models import (
     Case,
     Intake,
@@ -26,8 +27,8 @@ from shouhu.cases.models import (
     Stage,
     Transfer,
 )
-from shouhu.children import services as registry
-from shouhu.children.services import ConflictError
+from shouhu.children import consents
+from shouhu.children.data import ConflictError
 from shouhu.lib import clock, typed_input
 from shouhu.lib.formerrors import error_summary, refuse
 
@@ -85,7 +86,7 @@ def case_new(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "child": child,
             "form": form,
-            "sharing": registry.sharing_status(child),
+            "sharing": consents.sharing_status(child),
             "sensitive": access.SENSITIVE in access.field_classes(user, child),
             "may_record_consent": access.may_record_consent(user, child),
             "error_summary": error_summary(form),
@@ -164,7 +165,7 @@ def _detail(
             if case.stage != Stage.INTAKE:
                 page["goal"] = form(forms.GoalForm)
             page["moves"] = [
-                (s, Stage(s).label) for s in sorted(services.NEXT.get(Stage(case.stage), set()))
+                (s, Stage(s).label) for s in sorted(stages.NEXT.get(Stage(case.stage), set()))
             ]
             page["move"] = form(forms.MoveForm)
         else:
@@ -285,7 +286,7 @@ def intakes(request: HttpRequest) -> HttpResponse:
     leads: dict[int, list[User]] = {}
     for org in [i.organisation for i in pending] + [t.to_organisation for t in transfers]:
         if org.pk not in leads:
-            leads[org.pk] = services.lead_candidates(org)
+            leads[org.pk] = selectors.lead_candidates(org)
     bound: forms.DecisionForm | None = None
     if request.method == "POST":
         decided = _decide(request, user, pending, transfers, leads)
@@ -352,7 +353,7 @@ def _decide(
     accept = form.cleaned_data["accept"]
     try:
         if isinstance(item, Intake):
-            case = services.intake_decide(
+            case = case_intakes.intake_decide(
                 actor=user,
                 intake=item,
                 accept=accept,
@@ -360,7 +361,7 @@ def _decide(
                 lead=form.chosen_lead() if accept else None,
             )
         else:
-            case = services.transfer_decide(
+            case = referrals.transfer_decide(
                 actor=user,
                 transfer=item,
                 accept=accept,

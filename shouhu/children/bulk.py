@@ -22,20 +22,21 @@ from shouhu.accounts.models import User
 from shouhu.audit import context
 from shouhu.audit.models import ChangeRecord
 from shouhu.children import signals
-from shouhu.children.models import Child, ChildQuerySet, FamilyMember, Household
-from shouhu.children.services import (
-    CATEGORY_FIELDS,
+from shouhu.children.categories import CATEGORY_FIELDS, apply_categories
+from shouhu.children.data import (
     CHILD_FACT_FIELDS,
     HOUSEHOLD_FIELDS,
     MEMBER_FIELDS,
     ChildData,
     HouseholdData,
     MemberData,
-    PlaceCache,
-    apply_categories,
     build_child,
     build_member,
     created_changes,
+)
+from shouhu.children.models import Child, ChildQuerySet, FamilyMember, Household
+from shouhu.children.validation import (
+    PlaceCache,
     validate_child,
     validate_household,
     validate_member,

@@ -14,7 +14,8 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from shouhu.access import BreakGlassPurpose
-from shouhu.children import services
+from shouhu.children import consents, editing
+from shouhu.children.data import ChildData, ConsentData, DelegatedCareData, MemberData
 from shouhu.children.models import (
     Aid,
     AwayReason,
@@ -100,9 +101,9 @@ class ChildForm(forms.Form):
     def clean_id_number(self) -> str:
         return str(self.cleaned_data["id_number"]).strip().upper()
 
-    def data_for_service(self) -> services.ChildData:
+    def data_for_service(self) -> ChildData:
         d = self.cleaned_data
-        return services.ChildData(
+        return ChildData(
             name=d["name"].strip(),
             sex=d["sex"],
             birth_date=d["birth_date"],
@@ -198,9 +199,9 @@ class MemberForm(forms.Form):
             return super().has_changed()
         return bool(str(self.data.get(self.add_prefix("name"), "")).strip())
 
-    def data_for_service(self) -> services.MemberData:
+    def data_for_service(self) -> MemberData:
         d = self.cleaned_data
-        return services.MemberData(
+        return MemberData(
             name=d["name"].strip(),
             relation=d["relation"],
             is_guardian=d["is_guardian"],
@@ -269,11 +270,11 @@ class DelegatedCareForm(CareChecklistForm):
         super().__init__(*args, **kwargs)
         _offer_rows(self, "carer_row", rows)
 
-    def data_for_service(self) -> services.DelegatedCareData | None:
+    def data_for_service(self) -> DelegatedCareData | None:
         d = self.cleaned_data
         if d.get("carer_row") is None:
             return None
-        return services.DelegatedCareData(
+        return DelegatedCareData(
             carer_index=d["carer_row"],
             no_abuse_record=d["no_abuse_record"],
             no_drugs_alcohol_gambling=d["no_drugs_alcohol_gambling"],
@@ -313,11 +314,11 @@ class ConsentForm(forms.Form):
                 self.add_error("scopes", _("Choose at least one purpose."))
         return data
 
-    def data_for_service(self) -> services.ConsentData | None:
+    def data_for_service(self) -> ConsentData | None:
         d = self.cleaned_data
         if d.get("given_by_row") is None:
             return None
-        return services.ConsentData(
+        return ConsentData(
             given_by_index=d["given_by_row"],
             given_on=d["given_on"],
             version=d["version"],
@@ -336,7 +337,7 @@ class HouseholdEditForm(HouseholdForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     address = forms.CharField(
         label=_("Home address"),
-        max_length=services.ADDRESS_MAX,
+        max_length=editing.ADDRESS_MAX,
         required=False,
         help_text=_(
             "Shown masked: leave it as it is to keep it, type a new one to replace it, or "
@@ -344,7 +345,7 @@ class HouseholdEditForm(HouseholdForm):
         ),
     )
     income_source = forms.CharField(
-        label=_("Income source"), max_length=services.INCOME_SOURCE_MAX, required=False
+        label=_("Income source"), max_length=editing.INCOME_SOURCE_MAX, required=False
     )
 
 
@@ -413,7 +414,7 @@ class ProcessingBasisForm(forms.Form):
     basis = forms.ChoiceField(label=_("Legal basis"), choices=_blank(Basis.choices))
     note = forms.CharField(
         label=_("Note"),
-        max_length=services.NOTE_MAX,
+        max_length=consents.NOTE_MAX,
         required=False,
         help_text=_("For a statutory duty or an emergency: which one (law, document, event)."),
     )

@@ -52,6 +52,7 @@ from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access, log_children_read
 from shouhu.children.bulk import BulkResult, RegistrationRow, RowError, bulk_register, bulk_validate
+from shouhu.children.data import ChildData, HouseholdData, MemberData
 from shouhu.children.models import (
     Aid,
     AwayReason,
@@ -66,7 +67,7 @@ from shouhu.children.models import (
     Relation,
     Schooling,
 )
-from shouhu.children.services import ChildData, HouseholdData, MemberData, PlaceCache
+from shouhu.children.validation import PlaceCache
 from shouhu.lib import clock
 from shouhu.places.models import Place
 

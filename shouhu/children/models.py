@@ -290,7 +290,7 @@ class Child(models.Model):
         _("guardianship rating"), max_length=8, choices=GuardianshipRating.choices, blank=True
     )
 
-    # Derived categories: written only by children.services.child_recompute_categories.
+    # Derived categories: written only through children.categories.
     cat_left_behind_mca = models.BooleanField(_("left-behind (MCA)"), default=False, editable=False)
     cat_left_behind_census = models.BooleanField(
         _("left-behind (census)"), default=False, editable=False

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from shouhu import access
 from shouhu.accounts.models import Organisation, OrgKind, User
 from shouhu.audit.services import log_children_read
-from shouhu.children import forms, panels, selectors, services
+from shouhu.children import consents, forms, panels, selectors
 from shouhu.children.models import (
     Aid,
     AwayReason,
@@ -265,7 +265,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sees_screenings": sees_screenings,
         # Anyone but a volunteer may refer: exactly those who see screening summaries.
         "may_refer": sees_screenings,
-        "sharing": services.sharing_status(child) if sees_screenings else None,
+        "sharing": consents.sharing_status(child) if sees_screenings else None,
         "may_record_consent": access.may_record_consent(user, child),
         **panels.context(
             panels.Page(

@@ -21,8 +21,9 @@ from django.views.decorators.http import require_GET
 
 from shouhu import access
 from shouhu.accounts.models import Organisation, OrgKind, User
+from shouhu.children import consents, editing, registration, selectors
 from shouhu.children import forms as registry_forms
-from shouhu.children import selectors, services
+from shouhu.children.data import ChildData, ConflictError, HouseholdData
 from shouhu.children.models import Child, ConsentScope, DelegatedCare, FamilyMember
 from shouhu.lib import clock
 from shouhu.lib.formerrors import error_summary
@@ -166,17 +167,17 @@ def _save_registration(
             consent_form.add_error("given_by_row", _("No family member in this row."))
             return None
         consent.given_by_index = rows.index(consent.given_by_index)
-        if not members[consent.given_by_index].is_guardian:  # as services.consent_record
+        if not members[consent.given_by_index].is_guardian:  # as consents.consent_record
             consent_form.add_error(
                 "given_by_row", _("Consent must come from a guardian of this child.")
             )
             return None
     hd = household_form.cleaned_data
     try:
-        return services.child_register(
+        return registration.child_register(
             actor=user,
             child=child_data,
-            household=services.HouseholdData(
+            household=HouseholdData(
                 village_code=child_data.residence_code,
                 address=hd["address"],
                 aid=hd["aid"],
@@ -229,7 +230,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 
 # Fields the edit form compares with what the editor first saw (a three-way merge when
 # someone else saved meanwhile). The ID number never travels in the page in clear.
-COMPARED_FIELDS = sorted(services.EDITABLE_CHILD_FIELDS - {"id_number"})
+COMPARED_FIELDS = sorted(editing.EDITABLE_CHILD_FIELDS - {"id_number"})
 
 
 def _as_text(value: object) -> str:
@@ -242,7 +243,7 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-def _facts(data: services.ChildData) -> dict[str, str]:
+def _facts(data: ChildData) -> dict[str, str]:
     return {name: _as_text(getattr(data, name)) for name in COMPARED_FIELDS}
 
 
@@ -278,7 +279,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         villages.append((child.residence_id, child.residence.name))
     choices: dict[str, Any] = {"villages": villages, "schools": schools_near(user)}
     masked_id = str(selectors.present_child(user, child)["id_number"])
-    stored = services._child_data(child)
+    stored = editing.child_data(child)
     if request.method != "POST":
         initial: dict[str, Any] = {k: getattr(stored, k) for k in COMPARED_FIELDS}
         initial["id_number"] = masked_id
@@ -304,8 +305,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("Nothing was changed."))
         return redirect("children:detail", pk=child.pk)
     try:
-        services.child_update(actor=user, child=child, version=version, changes=changes)
-    except services.ConflictError:
+        editing.child_update(actor=user, child=child, version=version, changes=changes)
+    except ConflictError:
         return _edit_conflict(request, child, form, original, typed, set(changes), choices)
     except ValidationError as exc:
         registry_forms.attach_service_errors(exc.message_dict, child=form)
@@ -330,7 +331,7 @@ def _edit_conflict(
     the editor's own stay, and fields both changed are marked. Saving again applies the
     editor's changes on top of the current version."""
     child.refresh_from_db()
-    current = _facts(services._child_data(child))
+    current = _facts(editing.child_data(child))
     theirs = {name for name in COMPARED_FIELDS if current[name] != original[name]}
     data: QueryDict = request.POST.copy()
     for name in theirs - mine:
@@ -415,7 +416,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
             if data.phone == masked_phone and masked_phone:
                 changes.pop("phone")  # the masked number left as shown keeps the stored one
             try:
-                services.member_update(actor=user, member=member, changes=changes)
+                editing.member_update(actor=user, member=member, changes=changes)
             except ValidationError as exc:
                 for key, msgs in exc.message_dict.items():
                     for message in msgs:
@@ -525,7 +526,7 @@ def _save(
         write()
     except ValidationError as exc:
         _service_errors(form, exc)
-    except (PermissionDenied, services.ConflictError) as exc:
+    except (PermissionDenied, ConflictError) as exc:
         form.add_error(None, str(exc))
     else:
         return _saved(request, child)
@@ -554,7 +555,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 child,
                 form,
-                lambda: services.household_update(
+                lambda: editing.household_update(
                     actor=user, child=child, changes=changes, version=d.get("version")
                 ),
             )
@@ -594,9 +595,7 @@ def member_new(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 child,
                 form,
-                lambda: services.member_add(
-                    actor=user, child=child, member=form.data_for_service()
-                ),
+                lambda: editing.member_add(actor=user, child=child, member=form.data_for_service()),
             )
             if saved is not None:
                 return saved
@@ -631,7 +630,7 @@ def delegated_care_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 child,
                 form,
-                lambda: services.delegated_care_set(
+                lambda: editing.delegated_care_set(
                     actor=user,
                     child=child,
                     carer_id=form.cleaned_data["carer"],
@@ -677,7 +676,7 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 child,
                 form,
-                lambda: services.consent_record(
+                lambda: consents.consent_record(
                     actor=user,
                     child=child,
                     given_by=given_by,
@@ -725,7 +724,7 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResp
                 request,
                 child,
                 form,
-                lambda: services.consent_withdraw(
+                lambda: consents.consent_withdraw(
                     actor=user, consent=consent, on=form.cleaned_data["withdrawn_on"]
                 ),
             )
@@ -766,7 +765,7 @@ def basis_new(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 child,
                 form,
-                lambda: services.processing_basis_record(
+                lambda: consents.processing_basis_record(
                     actor=user, child=child, purpose=d["purpose"], basis=d["basis"], note=d["note"]
                 ),
             )

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from shouhu.children.bulk import RegistrationRow
+from shouhu.children.data import ChildData, HouseholdData, MemberData
 from shouhu.children.models import Aid, AwayReason, Capacity, Living, Schooling
-from shouhu.children.services import ChildData, HouseholdData, MemberData
 from shouhu.demo import people
 
 HOME_COUNTY = "341524"  # 金寨县, 安徽省六安市: a county of labour emigration

@@ -468,7 +468,7 @@ def _cases() -> None:
     """Open cases for the children the social workers serve, at different stages, with a
     plan and services for some, so the case pages and the coordination board have life in
     them; once only."""
-    from shouhu.cases import services as cases
+    from shouhu.cases import delivery, intakes, plan, stages
     from shouhu.cases.models import Case
 
     if Case.objects.exists():
@@ -485,7 +485,7 @@ def _cases() -> None:
             assignments__user=worker, assignments__kind="case_worker", assignments__active=True
         ).order_by("id")[:count]
         for index, child in enumerate(kids):
-            case = cases.case_open(
+            case = intakes.case_open(
                 actor=worker,
                 child=child,
                 channel=["service", "school_referral", "community_referral", "hotline"][index % 4],
@@ -496,9 +496,9 @@ def _cases() -> None:
             assert isinstance(case, Case)
             if index % 3 == 0:
                 continue  # still at intake
-            case = cases.transition(actor=worker, case=case, to="assessment", version=case.version)
-            case = cases.transition(actor=worker, case=case, to="plan", version=case.version)
-            goal = cases.goal_add(
+            case = stages.transition(actor=worker, case=case, to="assessment", version=case.version)
+            case = stages.transition(actor=worker, case=case, to="plan", version=case.version)
+            goal = plan.goal_add(
                 actor=worker,
                 case=case,
                 version=case.version,
@@ -507,7 +507,7 @@ def _cases() -> None:
                 strengths="孩子愿意表达，母亲愿意配合",
             )
             case.refresh_from_db()
-            cases.action_add(
+            plan.action_add(
                 actor=worker,
                 goal=goal,
                 version=case.version,
@@ -516,7 +516,7 @@ def _cases() -> None:
                 due_on=clock.today() + dt.timedelta(days=14),
             )
             case.refresh_from_db()
-            cases.service_record(
+            delivery.service_record(
                 actor=worker,
                 case=case,
                 service_type="family_education",

@@ -26,9 +26,9 @@ def _escalate() -> str:
 
 
 def _remind() -> str:
-    from shouhu.cases import services
+    from shouhu.cases import followups
 
-    reminded, escalated = services.remind()
+    reminded, escalated = followups.remind()
     return f"{reminded} reminded, {escalated} overdue reported"
 
 
@@ -45,9 +45,9 @@ def _no_contact() -> str:
 
 
 def _categories() -> str:
-    from shouhu.children import services
+    from shouhu.children import categories
 
-    return f"{services.children_recompute_due()} recomputed"
+    return f"{categories.children_recompute_due()} recomputed"
 
 
 def _risk() -> str:

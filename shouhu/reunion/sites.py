@@ -290,7 +290,7 @@ def parent_availability_set(
 ) -> ParentAvailability:
     """Set a parent's weekly windows and preferred channel (the child director or a
     facilitator, after a phone call). A new `phone` is stored encrypted through the registry
-    (`children.services.member_update`), so only those who edit the family's registration
+    (`children.editing.member_update`), so only those who edit the family's registration
     change it."""
     if not access.may_edit_parent(actor, member):
         raise PermissionDenied(_("You may not change this parent's availability."))
@@ -300,7 +300,7 @@ def parent_availability_set(
     if phone is not None and _normal_phone(phone) != parent_phone(member):
         if not access.can_edit_household(actor, member.household_id):
             raise PermissionDenied(_("Only those who edit the family's registration change it."))
-        from shouhu.children.services import member_update
+        from shouhu.children.editing import member_update
 
         member_update(actor=actor, member=member, changes={"phone": phone.strip()})
     availability, _created = ParentAvailability.objects.update_or_create(

@@ -1,6 +1,6 @@
 """Writes of follow-ups that every app shares: closing a child's home visit, and keeping
 the area column in step with the registry. The apps that raise tasks create them with
-their own rules (`screening.risk` the home visits, `cases.services` a case's follow-ups)."""
+their own rules (`screening.risk` the home visits, `cases.followups` a case's follow-ups)."""
 
 from __future__ import annotations
 

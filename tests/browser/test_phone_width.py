@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from shouhu.cases import services as cases
+from shouhu.cases import intakes
 from shouhu.children.models import FamilyMember
 from shouhu.places.models import Place
 from shouhu.reunion import sites
@@ -61,7 +61,7 @@ def test_new_pages_fit_a_phone(page: Page, live_world: World) -> None:
     ):
         _fits(page, url)
 
-    case = cases.case_open(
+    case = intakes.case_open(
         actor=live_world.users["socialworker"],
         child=a1,
         channel="service",

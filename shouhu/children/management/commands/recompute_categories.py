@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from shouhu.audit import context
-from shouhu.children.services import children_recompute_due
+from shouhu.children.categories import children_recompute_due
 
 
 class Command(BaseCommand):
