@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "shouhu.screening",
     "shouhu.cases",
     "shouhu.reunion",
+    "shouhu.programmes",
     "shouhu.jobs",
     "shouhu.demo",
     "shouhu.web",
