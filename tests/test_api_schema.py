@@ -498,3 +498,19 @@ def test_the_reunion_answers_match_their_documented_schemas(
         response = client.get(url, **headers)
         assert response.status_code == 200, url
         conforms(schema, response_schema(schema, documented, "get", 200), response.json())
+
+
+def test_no_two_api_schemas_share_a_name() -> None:
+    """The OpenAPI document names each schema by its class name: two classes of one name in
+    two routers would silently describe one with the other."""
+    import re
+    from collections import Counter
+    from pathlib import Path
+
+    api = Path(__file__).resolve().parent.parent / "shouhu" / "api"
+    names = Counter(
+        name
+        for path in api.glob("*.py")
+        for name in re.findall(r"^class (\w+)\(", path.read_text(encoding="utf-8"), re.M)
+    )
+    assert not [n for n, k in names.items() if k > 1], names.most_common(3)

@@ -36,6 +36,15 @@ from tests.world import NOW, TODAY, TOWNSHIP_1, VILLAGE_A, World, child_data, re
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """The services' messages in English, as the assertions read them."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def _at(days: int, hour: int = 15) -> dt.datetime:
     return dt.datetime.combine(TODAY + dt.timedelta(days=days), dt.time(hour), tzinfo=SHANGHAI)
 

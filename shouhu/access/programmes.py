@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
 from django.http import Http404
 
 from shouhu.access.core import _key, _model, _opened_with_children, children_visible_to
@@ -15,10 +16,14 @@ if TYPE_CHECKING:
 __all__ = [
     "PROGRAMME_ROLES",
     "get_programme_for_user",
+    "get_project_for_user",
+    "get_session_of_programme_for_user",
     "may_counsel",
+    "may_record_project",
     "may_run_programme",
     "may_take_roll_call",
     "programmes_visible_to",
+    "projects_visible_to",
 ]
 
 # The organisation's people who organise its programmes (never a technology envoy).
@@ -53,10 +58,11 @@ def programmes_visible_to(user: User) -> Any:
     """The programmes of the organisations the user organises for, and those whose sessions
     the user facilitates."""
     Programme = _model("programmes", "Programme")
+    Session = _model("programmes", "ProgrammeSession")
     orgs = Membership.objects.filter(user=user, active=True, role__in=PROGRAMME_ROLES)
-    return (
-        Programme.objects.filter(organisation_id__in=orgs.values("organisation_id"))
-        | Programme.objects.filter(sessions__facilitators=user).distinct()
+    facilitated = Session.objects.filter(facilitators=user).values("programme_id")
+    return Programme.objects.filter(
+        Q(organisation_id__in=orgs.values("organisation_id")) | Q(pk__in=facilitated)
     )
 
 
@@ -69,3 +75,40 @@ def get_programme_for_user(user: User, pk: object, *, purpose: str) -> Any:
     children = found.enrolments.filter(child__isnull=False).values_list("child_id", flat=True)
     _opened_with_children(user, found, children, object_type="programme", purpose=purpose)
     return found
+
+
+def projects_visible_to(user: User) -> Any:
+    """The projects of the organisations the user works in, as funder or implementer
+    (aggregates only: a project names no child)."""
+    Project = _model("programmes", "Project")
+    orgs = Membership.objects.filter(user=user, active=True).values("organisation_id")
+    return Project.objects.filter(Q(funder_id__in=orgs) | Q(implementer_id__in=orgs))
+
+
+def get_project_for_user(user: User, pk: object) -> Any:
+    found = projects_visible_to(user).filter(pk=_key(pk)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def get_session_of_programme_for_user(user: User, pk: object, *, purpose: str) -> Any:
+    """A programme's session, to its organisers and facilitators (404 as a missing one); its
+    participants are the programme's, logged as read with the programme."""
+    Session = _model("programmes", "ProgrammeSession")
+    session = Session.objects.filter(pk=_key(pk)).select_related("programme").first()
+    if session is None:
+        raise Http404
+    get_programme_for_user(user, session.programme_id, purpose=purpose)
+    return session
+
+
+def may_record_project(user: User, funder_id: int, implementer_id: int) -> bool:
+    """The funder's people (an official of the civil-affairs bureau) or the implementer's
+    organisers record a project."""
+    return (
+        may_run_programme(user, implementer_id)
+        or Membership.objects.filter(user=user, organisation_id=funder_id, active=True)
+        .exclude(role__in=[Role.VOLUNTEER, Role.TECH_ENVOY])
+        .exists()
+    )

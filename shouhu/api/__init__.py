@@ -7,7 +7,17 @@ every error is JSON (see `errors`).
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
-from shouhu.api import alerts, auth, cases, children, errors, inbox, reunion, screening
+from shouhu.api import (
+    alerts,
+    auth,
+    cases,
+    children,
+    errors,
+    inbox,
+    programmes,
+    reunion,
+    screening,
+)
 
 api = NinjaAPI(
     title="Shouhu API",
@@ -38,6 +48,7 @@ api.add_router("/alerts", alerts.router)
 api.add_router("", cases.router)
 api.add_router("", reunion.router)
 api.add_router("", inbox.router)
+api.add_router("", programmes.router)
 
 # Last: any other path under /api/v1/ is a JSON 404, not the HTML page of the web UI.
 fallback = Router()

@@ -111,7 +111,7 @@ class ReviewIn(Strict):
     goals: list[GoalReviewIn] = Field(min_length=1, max_length=100)
 
 
-class MemberIn(Strict):
+class CaseMemberIn(Strict):
     user: int = Field(ge=1, le=MAX_ID)
     role: Literal["worker", "counsellor", "volunteer", "supervisor"]
 
@@ -642,7 +642,9 @@ def approval_decision(
     response={201: CaseView, **WRITE},
     summary="Add a worker or volunteer",
 )
-def member_create(request: HttpRequest, case_id: int, payload: MemberIn) -> Status[dict[str, Any]]:
+def member_create(
+    request: HttpRequest, case_id: int, payload: CaseMemberIn
+) -> Status[dict[str, Any]]:
     """Add a worker or volunteer with their role (people serving the child's area)."""
     user = current_user(request)
     case = _case(request, case_id, "api_case_edit")
