@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("shouhu.screening.urls")),
     path("", include("shouhu.cases.urls")),
     path("", include("shouhu.reunion.urls")),
+    path("", include("shouhu.programmes.urls")),
     path("", include("shouhu.children.urls")),
 ]
 

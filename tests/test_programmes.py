@@ -339,3 +339,39 @@ def test_the_figures_are_counted_from_the_records(world: World, project: Project
     progress = {p.measure: p for p in selectors.progress(project)}
     assert progress["person_times"].achieved == 8 and progress["person_times"].share == 0.5
     assert progress["counselling"].share == 1.0
+
+
+def test_the_roll_call_page_saves_every_mark_and_the_sheet_lists_everyone(
+    world: World, project: Project
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    programme = _programme(world, project)
+    kids = _children(world, 2)
+    enrolled = [running.enrol(actor=world.director_a, programme=programme, child=c) for c in kids]
+    session = running.session_add(
+        actor=world.director_a, programme=programme, starts_at=_at(-1), minutes=60
+    )
+    client = Client()
+    client.force_login(world.director_a)
+    url = reverse("programmes:roll_call", args=[session.pk])
+    page = client.get(url).content.decode()
+    assert "孩0" in page and "孩1" in page
+    bad = client.post(url, {f"p-{enrolled[0].pk}": "present", f"p-{enrolled[1].pk}": "asleep"})
+    assert bad.status_code == 400 and 'data-testid="error-summary"' in bad.content.decode()
+    assert not Attendance.objects.exists()
+    saved = client.post(url, {f"p-{enrolled[0].pk}": "present", f"p-{enrolled[1].pk}": "absent"})
+    assert saved.status_code == 302 and saved.url == reverse(
+        "programmes:detail", args=[programme.pk]
+    )
+    marks = dict(Attendance.objects.filter(session=session).values_list("enrolment_id", "status"))
+    assert marks == {enrolled[0].pk: "present", enrolled[1].pk: "absent"}
+    sheet = client.get(reverse("programmes:sign_in", args=[session.pk])).content.decode()
+    assert "孩0" in sheet and "孩1" in sheet and 'class="signature"' in sheet
+    outsider = Client()
+    outsider.force_login(world.director_b)
+    assert outsider.get(url).status_code == 404
+    assert outsider.get(reverse("programmes:detail", args=[programme.pk])).status_code == 404
+    listed = client.get(reverse("programmes:list")).content.decode()
+    assert programme.title in listed

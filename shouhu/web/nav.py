@@ -55,6 +55,9 @@ def nav(request: HttpRequest) -> dict[str, object]:
             if {Role.SOCIAL_WORKER, Role.COUNSELOR, Role.SUPERVISOR, Role.OFFICIAL} & set(roles)
             else "",
             "groups_url": _url("screening:groups") if Role.COUNSELOR in roles else "",
+            "programmes_url": _url("programmes:list")
+            if access.PROGRAMME_ROLES & set(roles) or Role.VOLUNTEER in roles
+            else "",
             "inbox_url": _url("notify:inbox"),
             "unread": unread_count(user),
         }

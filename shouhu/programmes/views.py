@@ -1,0 +1,144 @@
+"""Programme pages: the list, one programme with its sessions and participants, the roll call
+on a phone (one tap per participant, saved in one request), and the printable sign-in sheet
+(签到表). Thin views over `running`, `attendance` and the access rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from shouhu import access
+from shouhu.accounts.models import User
+from shouhu.lib import clock
+from shouhu.programmes import attendance
+from shouhu.programmes.models import (
+    Attendance,
+    Enrolment,
+    EnrolmentStatus,
+    Presence,
+    ProgrammeSession,
+)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+@require_GET
+def programme_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    rows = (
+        access.programmes_visible_to(user)
+        .select_related("design", "organisation")
+        .order_by("-starts_on", "pk")[:200]
+    )
+    return render(request, "programmes/list.html", {"programmes": rows})
+
+
+@login_required
+@require_GET
+def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    programme = access.get_programme_for_user(user, pk, purpose="programme")
+    enrolments = programme.enrolments.select_related("child", "member").order_by("status", "pk")
+    return render(
+        request,
+        "programmes/detail.html",
+        {
+            "programme": programme,
+            "sessions": programme.sessions.all(),
+            "enrolments": enrolments,
+            "now": clock.now(),
+        },
+    )
+
+
+def _name(enrolment: Enrolment) -> str:
+    person = enrolment.child or enrolment.member
+    return person.name if person is not None else ""
+
+
+def _participants(session: ProgrammeSession) -> list[dict[str, Any]]:
+    """The enrolled participants with what was recorded for this session (present by
+    default: most are)."""
+    marked = dict(Attendance.objects.filter(session=session).values_list("enrolment_id", "status"))
+    return [
+        {
+            "enrolment": e,
+            "name": _name(e),
+            "status": marked.get(e.pk, Presence.PRESENT),
+        }
+        for e in session.programme.enrolments.filter(status=EnrolmentStatus.ENROLLED)
+        .select_related("child", "member")
+        .order_by("pk")
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roll_call(request: HttpRequest, pk: int) -> HttpResponse:
+    """The roll call: one row per participant, four choices each, one save."""
+    user = _user(request)
+    session = access.get_session_of_programme_for_user(user, pk, purpose="roll_call")
+    if not access.may_take_roll_call(user, session):
+        raise PermissionDenied
+    rows = _participants(session)
+    errors: list[str] = []
+    if request.method == "POST":
+        marks = [
+            {"participant": r["enrolment"].pk, "status": request.POST.get(f"p-{r['enrolment'].pk}")}
+            for r in rows
+        ]
+        try:
+            done = attendance.roll_call(actor=user, session=session, rows=marks)
+        except ValidationError as exc:
+            errors = (
+                [m for ms in exc.message_dict.values() for m in ms]
+                if hasattr(exc, "error_dict")
+                else list(exc.messages)
+            )
+            posted = {m["participant"]: m["status"] for m in marks}
+            for r in rows:
+                r["status"] = posted.get(r["enrolment"].pk) or r["status"]
+        else:
+            messages.success(
+                request,
+                _("Saved: the roll call of %(n)d participants.") % {"n": done.saved},
+            )
+            return redirect("programmes:detail", session.programme_id)
+    return render(
+        request,
+        "programmes/roll_call.html",
+        {
+            "session": session,
+            "programme": session.programme,
+            "rows": rows,
+            "choices": Presence.choices,
+            "errors": errors,
+            "error_summary": [{"anchor": "", "label": "", "message": m} for m in errors],
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def sign_in_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable sign-in sheet (签到表) of a session, with a column for signatures."""
+    user = _user(request)
+    session = access.get_session_of_programme_for_user(user, pk, purpose="roll_call")
+    return render(
+        request,
+        "programmes/sign_in.html",
+        {"session": session, "programme": session.programme, "rows": _participants(session)},
+    )
