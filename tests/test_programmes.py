@@ -375,3 +375,34 @@ def test_the_roll_call_page_saves_every_mark_and_the_sheet_lists_everyone(
     assert outsider.get(reverse("programmes:detail", args=[programme.pk])).status_code == 404
     listed = client.get(reverse("programmes:list")).content.decode()
     assert programme.title in listed
+
+
+def test_the_funders_official_reads_the_projects_progress_page(
+    world: World, project: Project
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    Target.objects.create(project=project, measure=Measure.COUNSELLING, value=4)
+    counselling.counselling_record(
+        actor=world.socialworker,
+        child=world.children["a1"],
+        held_on=TODAY,
+        minutes=45,
+        mode="in_person",
+        concern="school",
+        notes="不愿上学",
+        project=project,
+    )
+    official = Client()
+    official.force_login(world.official)
+    official.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = official.get(reverse("programmes:project", args=[project.pk])).content.decode()
+    targets = page.split('data-testid="targets"')[1].split("</table>")[0]
+    assert "One-to-one counselling sessions" in targets and "25%" in targets
+    assert "张伟" not in page and "不愿上学" not in page  # aggregates only
+    listed = official.get(reverse("programmes:list")).content.decode()
+    assert project.name in listed
+    other = Client()
+    other.force_login(world.director_b)
+    assert other.get(reverse("programmes:project", args=[project.pk])).status_code == 404

@@ -7,6 +7,7 @@ app_name = "programmes"
 urlpatterns = [
     path("programmes/", views.programme_list, name="list"),
     path("programmes/<int:pk>/", views.programme_detail, name="detail"),
+    path("programmes/projects/<int:pk>/", views.project_detail, name="project"),
     path("programmes/sessions/<int:pk>/roll-call/", views.roll_call, name="roll_call"),
     path("programmes/sessions/<int:pk>/sign-in/", views.sign_in_sheet, name="sign_in"),
 ]

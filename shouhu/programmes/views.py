@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.lib import clock
-from shouhu.programmes import attendance
+from shouhu.programmes import attendance, selectors
 from shouhu.programmes.models import (
     Attendance,
     Enrolment,
     EnrolmentStatus,
+    Measure,
     Presence,
     ProgrammeSession,
 )
@@ -42,7 +43,35 @@ def programme_list(request: HttpRequest) -> HttpResponse:
         .select_related("design", "organisation")
         .order_by("-starts_on", "pk")[:200]
     )
-    return render(request, "programmes/list.html", {"programmes": rows})
+    projects = (
+        access.projects_visible_to(user)
+        .select_related("funder", "implementer")
+        .order_by("-starts_on", "pk")[:100]
+    )
+    return render(request, "programmes/list.html", {"programmes": rows, "projects": projects})
+
+
+@login_required
+@require_GET
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A project's progress against each target, counted from the records; the funder's
+    officials read it for their area (aggregates: no child is named)."""
+    user = _user(request)
+    project = access.get_project_for_user(user, pk)
+    return render(
+        request,
+        "programmes/project.html",
+        {
+            "project": project,
+            "figures": selectors.figures(project),
+            "progress": [
+                {"row": p, "label": Measure(p.measure).label, "percent": min(p.share, 1.0) * 100}
+                for p in selectors.progress(project)
+            ],
+            "milestones": project.milestones.select_related("accepted_by"),
+            "programmes": project.programmes.select_related("design").order_by("starts_on"),
+        },
+    )
 
 
 @login_required

@@ -56,7 +56,7 @@ def nav(request: HttpRequest) -> dict[str, object]:
             else "",
             "groups_url": _url("screening:groups") if Role.COUNSELOR in roles else "",
             "programmes_url": _url("programmes:list")
-            if access.PROGRAMME_ROLES & set(roles) or Role.VOLUNTEER in roles
+            if access.PROGRAMME_ROLES & set(roles) or {Role.VOLUNTEER, Role.OFFICIAL} & set(roles)
             else "",
             "inbox_url": _url("notify:inbox"),
             "unread": unread_count(user),
