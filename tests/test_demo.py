@@ -174,3 +174,26 @@ def test_id_numbers_are_valid_unique_and_differ_between_id_seeds() -> None:
     assert len(a) == len(b) == 60 and not a & b
     for number in a:
         assert idnumber.parse(number).birth_date == day
+
+
+def test_the_demo_project_has_history_behind_every_figure(demo: None) -> None:
+    """official1 opens the project of the demo county: sessions held with roll calls, a
+    caregiver course, counselling, an accepted milestone, three absences followed up."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from shouhu.programmes import selectors
+    from shouhu.programmes.models import Project
+    from shouhu.tasks.models import Task
+
+    project = Project.objects.get()
+    f = selectors.figures(project)
+    assert f.person_times > f.counselling == 5 and f.persons > 5
+    assert f.child_activities == 4 and f.caregiver_events == 2 and f.class_hours > 0
+    assert 0 < f.coverage <= 100
+    assert project.milestones.filter(accepted_on__isnull=False).exists()
+    assert Task.objects.filter(title="Absent from a programme three times in a row").exists()
+    client = Client()
+    client.force_login(User.objects.get(username="official1"))
+    page = client.get(reverse("programmes:project", args=[project.pk]))
+    assert page.status_code == 200 and 'data-testid="targets"' in page.content.decode()

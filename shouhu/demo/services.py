@@ -11,6 +11,7 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -302,6 +303,7 @@ def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
     risk.recompute_all()
     _cases()
     _reunions()
+    _programmes()
     return LoadResult(created, skipped, time.perf_counter() - started)
 
 
@@ -572,3 +574,146 @@ def _reunions() -> None:
         organisation=school,
         week_start=today + dt.timedelta(days=8 - today.isoweekday()),
     )
+
+
+def _programmes() -> None:
+    """A project in the spirit of seed 003 (the civil-affairs bureau funds, director1's
+    village committee runs it): a children's group activity with four weekly sessions held
+    and roll calls taken (a few absences, one child three times in a row), a caregiver course
+    with two sessions, one session still to come, counselling by counselor1, a milestone
+    accepted by official1; once only."""
+    from shouhu.programmes import attendance, counselling, projects, running
+    from shouhu.programmes.models import Design, Kind, Milestone, Project
+
+    if Project.objects.exists():
+        return
+    director = User.objects.get(username="director1")
+    official = User.objects.get(username="official1")
+    counsellor = User.objects.get(username="counselor1")
+    committee = director.memberships.get(role=Role.CHILD_DIRECTOR).organisation
+    bureau = official.memberships.get(role=Role.OFFICIAL).organisation
+    village = committee.jurisdiction
+    today = clock.today()
+    now = clock.now()
+    project = projects.project_create(
+        actor=director,
+        name="“做有能力的小公民”困境儿童心理援助项目",
+        funder=bureau,
+        implementer=committee,
+        starts_on=today - dt.timedelta(days=90),
+        ends_on=today + dt.timedelta(days=270),
+        places=[village],
+        target_groups=["left_behind_mca", "de_facto_unsupported", "orphan"],
+        budget=None,
+        targets={
+            "person_times": Decimal(300),
+            "coverage": Decimal(80),
+            "counselling": Decimal(12),
+            "child_activities": Decimal(8),
+            "caregiver_events": Decimal(4),
+        },
+    )
+    Milestone.objects.create(
+        project=project,
+        title="中期验收",
+        due_on=today - dt.timedelta(days=20),
+        accepted_on=today - dt.timedelta(days=18),
+        accepted_by=official,
+        note="活动记录齐全，签到表与照片可查",
+    )
+    Milestone.objects.create(project=project, title="结项验收", due_on=project.ends_on)
+    activity = Design.objects.filter(organisation=None, kind=Kind.GROUP_ACTIVITY)[1]
+    course = Design.objects.filter(organisation=None, kind=Kind.CAREGIVER_COURSE)[2]
+    kids = list(
+        Child.objects.filter(residence=village, cat_left_behind_mca=True).order_by("id")[:12]
+    )
+    group = running.programme_create(
+        actor=director,
+        organisation=committee,
+        design=activity,
+        title=f"{activity.name}（第一期）",
+        starts_on=project.starts_on,
+        ends_on=project.ends_on,
+        capacity=15,
+        project=project,
+    )
+    enrolled = [running.enrol(actor=director, programme=group, child=c) for c in kids]
+    for week in (4, 3, 2, 1):
+        session = running.session_add(
+            actor=director,
+            programme=group,
+            starts_at=dates.start_of_day(today - dt.timedelta(weeks=week)) + dt.timedelta(hours=15),
+            minutes=90,
+            venue="村儿童之家",
+        )
+        rows = []
+        for i, e in enumerate(enrolled):
+            status = "present"
+            if i == 0 and week <= 3:
+                status = "absent"  # three in a row: a task for the director
+            elif (i + week) % 7 == 0:
+                status = "excused"
+            elif (i + week) % 5 == 0:
+                status = "late"
+            rows.append({"participant": e.pk, "status": status})
+        attendance.roll_call(actor=director, session=session, rows=rows, now=now)
+    running.session_add(
+        actor=director,
+        programme=group,
+        starts_at=dates.start_of_day(today + dt.timedelta(days=6)) + dt.timedelta(hours=15),
+        minutes=90,
+        venue="村儿童之家",
+    )
+    course_run = running.programme_create(
+        actor=director,
+        organisation=committee,
+        design=course,
+        title=course.name,
+        starts_on=project.starts_on,
+        ends_on=project.ends_on,
+        project=project,
+    )
+    carers = {
+        m.pk: m
+        for c in kids[:8]
+        for m in FamilyMember.objects.filter(household_id=c.household_id, away=False).exclude(
+            relation__in=["father", "mother"]
+        )[:1]
+    }  # one per household: siblings share their grandmother
+    enrolled_carers = [
+        running.enrol(actor=director, programme=course_run, member=m) for m in carers.values()
+    ]
+    for week in (3, 1):
+        session = running.session_add(
+            actor=director,
+            programme=course_run,
+            starts_at=dates.start_of_day(today - dt.timedelta(weeks=week)) + dt.timedelta(hours=19),
+            minutes=120,
+            venue="村委会会议室",
+        )
+        attendance.roll_call(
+            actor=director,
+            session=session,
+            rows=[
+                {"participant": e.pk, "status": "present" if (i + week) % 4 else "absent"}
+                for i, e in enumerate(enrolled_carers)
+            ],
+            now=now,
+        )
+    counselled = Child.objects.filter(
+        assignments__user=counsellor, assignments__kind="counselor", assignments__active=True
+    ).order_by("id")[:5]
+    concerns = ["separation", "emotions", "school", "family", "peers"]
+    for i, child in enumerate(counselled):
+        counselling.counselling_record(
+            actor=counsellor,
+            child=child,
+            held_on=today - dt.timedelta(days=7 * (i + 1)),
+            minutes=50,
+            mode=["in_person", "phone", "video"][i % 3],
+            concern=concerns[i % len(concerns)],
+            notes="孩子谈到想念外出打工的妈妈，约定下周继续。",
+            next_step="两周后复谈",
+            project=project,
+            now=now,
+        )
