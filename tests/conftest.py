@@ -15,8 +15,15 @@ from tests.world import TODAY, World, build_world
 
 
 def ensure_places() -> None:
+    """The data the migrations ship (places, the programme catalogue), put back where a
+    transactional test flushed it."""
     if not Place.objects.filter(pk="341524101204").exists():
         places_load_vendored()
+    from shouhu.programmes.catalogue import ensure_shipped
+    from shouhu.programmes.models import Design
+
+    if not Design.objects.filter(organisation=None).exists():
+        ensure_shipped()
 
 
 @pytest.fixture(scope="session")

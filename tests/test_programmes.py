@@ -86,7 +86,7 @@ def _children(world: World, n: int) -> list[Child]:
     return [register(world.director_a, child_data(f"孩{i}", VILLAGE_A)) for i in range(n)]
 
 
-def test_the_catalogue_ships_the_ten_activities_and_six_courses_of_seed_003() -> None:
+def test_the_catalogue_ships_the_ten_activities_and_six_courses_of_seed_003(world: World) -> None:
     shipped = Design.objects.filter(organisation=None)
     activities = shipped.filter(kind=Kind.GROUP_ACTIVITY)
     courses = shipped.filter(kind=Kind.CAREGIVER_COURSE)
@@ -406,3 +406,71 @@ def test_the_funders_official_reads_the_projects_progress_page(
     other = Client()
     other.force_login(world.director_b)
     assert other.get(reverse("programmes:project", args=[project.pk])).status_code == 404
+
+
+def test_the_pages_start_a_programme_plan_and_cancel_a_session_and_enrol_the_gap(
+    world: World, project: Project
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(world.director_a)
+    design = Design.objects.filter(organisation=None, kind=Kind.GROUP_ACTIVITY).first()
+    assert design is not None
+    new = reverse("programmes:new")
+    data = {
+        "organisation": world.orgs["village_a"].pk,
+        "design": design.pk,
+        "title": "",
+        "starts_on": str(TODAY),
+        "ends_on": str(TODAY - dt.timedelta(days=1)),
+        "project": project.pk,
+    }
+    refused = client.post(new, data)
+    page = refused.content.decode()
+    assert refused.status_code == 400 and 'href="#id_title"' in page
+    assert "The programme ends before it starts." in page
+    started = client.post(
+        new, {**data, "title": "我有专注力", "ends_on": str(TODAY + dt.timedelta(days=20))}
+    )
+    programme = Programme.objects.get(title="我有专注力")
+    assert started.status_code == 302 and started.url == reverse(
+        "programmes:detail", args=[programme.pk]
+    )
+    sessions = reverse("programmes:session_new", args=[programme.pk])
+    when = dt.datetime.combine(TODAY + dt.timedelta(days=40), dt.time(15)).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
+    late = client.post(
+        sessions,
+        {"session-starts_at": when, "session-minutes": "90", "session-venue_kind": "village"},
+    )
+    assert late.status_code == 400 and "within the programme" in late.content.decode()
+    soon = dt.datetime.combine(TODAY + dt.timedelta(days=3), dt.time(15)).strftime("%Y-%m-%dT%H:%M")
+    planned = client.post(
+        sessions,
+        {"session-starts_at": soon, "session-minutes": "90", "session-venue_kind": "village"},
+    )
+    assert planned.status_code == 302
+    session = programme.sessions.get()
+    cancel = reverse("programmes:cancel", args=[session.pk])
+    assert client.post(cancel, {f"cancel-{session.pk}-reason": ""}).status_code == 400
+    assert client.post(cancel, {f"cancel-{session.pk}-reason": "暴雨停课"}).status_code == 302
+    session.refresh_from_db()
+    assert session.status == "cancelled" and session.cancel_reason == "暴雨停课"
+    # The target list: the children the director reaches who are not yet enrolled.
+    detail = client.get(reverse("programmes:detail", args=[programme.pk])).content.decode()
+    a1 = world.children["a1"]
+    assert f'value="{a1.pk}"' in detail and world.children["b1"].name not in detail
+    enrol = reverse("programmes:enrol", args=[programme.pk])
+    assert client.post(enrol, {}).status_code == 400
+    assert client.post(enrol, {"enrol-children": [a1.pk]}).status_code == 302
+    assert programme.enrolments.get().child == a1
+    again = client.get(reverse("programmes:detail", args=[programme.pk])).content.decode()
+    assert f'name="enrol-children" value="{a1.pk}"' not in again
+    # Others of the area see nothing of it.
+    other = Client()
+    other.force_login(world.director_b)
+    assert other.post(enrol, {"enrol-children": [a1.pk]}).status_code == 404

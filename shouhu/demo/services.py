@@ -582,11 +582,12 @@ def _programmes() -> None:
     and roll calls taken (a few absences, one child three times in a row), a caregiver course
     with two sessions, one session still to come, counselling by counselor1, a milestone
     accepted by official1; once only."""
-    from shouhu.programmes import attendance, counselling, projects, running
+    from shouhu.programmes import attendance, catalogue, counselling, projects, running
     from shouhu.programmes.models import Design, Kind, Milestone, Project
 
     if Project.objects.exists():
         return
+    catalogue.ensure_shipped()
     director = User.objects.get(username="director1")
     official = User.objects.get(username="official1")
     counsellor = User.objects.get(username="counselor1")

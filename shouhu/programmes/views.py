@@ -12,19 +12,24 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shouhu import access
-from shouhu.accounts.models import User
+from shouhu.accounts.models import Membership, User
 from shouhu.lib import clock
+from shouhu.lib.formerrors import error_summary, refuse
 from shouhu.programmes import attendance, selectors
+from shouhu.programmes import forms as forms_
 from shouhu.programmes.models import (
+    CAREGIVER_KINDS,
     Attendance,
     Enrolment,
     EnrolmentStatus,
     Measure,
     Presence,
+    Programme,
     ProgrammeSession,
+    SessionStatus,
 )
 
 
@@ -48,7 +53,14 @@ def programme_list(request: HttpRequest) -> HttpResponse:
         .select_related("funder", "implementer")
         .order_by("-starts_on", "pk")[:100]
     )
-    return render(request, "programmes/list.html", {"programmes": rows, "projects": projects})
+    may_start = Membership.objects.filter(
+        user=user, active=True, role__in=access.PROGRAMME_ROLES
+    ).exists()
+    return render(
+        request,
+        "programmes/list.html",
+        {"programmes": rows, "projects": projects, "may_start": may_start},
+    )
 
 
 @login_required
@@ -74,22 +86,127 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _detail_page(
+    request: HttpRequest,
+    user: User,
+    programme: Programme,
+    bound: forms_.SessionForm | forms_.EnrolForm | forms_.CancelForm | None = None,
+) -> HttpResponse:
+    """The programme with its sessions and participants, and, for its organisers, the forms
+    (the one that was refused comes back bound, with its errors)."""
+    organiser = access.may_run_programme(user, programme.organisation_id)
+    sessions = list(programme.sessions.all())
+    context: dict[str, Any] = {
+        "programme": programme,
+        "sessions": sessions,
+        "enrolments": programme.enrolments.select_related("child", "member").order_by(
+            "status", "pk"
+        ),
+        "now": clock.now(),
+        "organiser": organiser,
+        "error_summary": error_summary(bound) if bound is not None else [],
+    }
+    if organiser:
+        filters = {k: request.GET.get(k, "") for k in ("category", "age_min", "age_max")}
+        context["session_form"] = (
+            bound
+            if isinstance(bound, forms_.SessionForm)
+            else forms_.SessionForm(user=user, programme=programme)
+        )
+        context["enrol_form"] = (
+            bound
+            if isinstance(bound, forms_.EnrolForm)
+            else forms_.EnrolForm(user=user, programme=programme, filters=filters)
+        )
+        context["filters"] = filters
+        cancel = {bound.session.pk: bound} if isinstance(bound, forms_.CancelForm) else {}
+        context["cancel_forms"] = {
+            s.pk: cancel.get(s.pk) or forms_.CancelForm(user=user, session=s)
+            for s in sessions
+            if s.status == SessionStatus.PLANNED
+        }
+        context["caregivers"] = programme.design.kind in CAREGIVER_KINDS
+    return render(
+        request, "programmes/detail.html", context, status=400 if bound is not None else 200
+    )
+
+
 @login_required
 @require_GET
 def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     programme = access.get_programme_for_user(user, pk, purpose="programme")
-    enrolments = programme.enrolments.select_related("child", "member").order_by("status", "pk")
+    return _detail_page(request, user, programme)
+
+
+def _saved(request: HttpRequest, form: Any, message: str) -> bool:
+    """Run a valid form's action; True when it was saved (the message is shown), else the
+    service's refusal is on the form."""
+    if not form.is_valid():
+        return False
+    try:
+        form.perform()
+    except ValidationError as exc:
+        refuse(form, exc)
+        return False
+    messages.success(request, message)
+    return True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def programme_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = forms_.ProgrammeForm(request.POST or None, user=user)
+    if not form.fields["organisation"].queryset.exists():  # type: ignore[attr-defined]
+        raise PermissionDenied
+    if request.method == "POST" and form.is_valid():
+        try:
+            programme = form.perform()
+        except ValidationError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, _("Saved: the programme is started."))
+            return redirect("programmes:detail", programme.pk)
     return render(
         request,
-        "programmes/detail.html",
-        {
-            "programme": programme,
-            "sessions": programme.sessions.all(),
-            "enrolments": enrolments,
-            "now": clock.now(),
-        },
+        "programmes/new.html",
+        {"form": form, "error_summary": error_summary(form)},
+        status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def session_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    programme = access.get_programme_for_user(user, pk, purpose="programme")
+    form = forms_.SessionForm(request.POST, user=user, programme=programme)
+    if _saved(request, form, _("Saved: the session is planned.")):
+        return redirect("programmes:detail", programme.pk)
+    return _detail_page(request, user, programme, form)
+
+
+@login_required
+@require_POST
+def enrol(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    programme = access.get_programme_for_user(user, pk, purpose="programme")
+    form = forms_.EnrolForm(request.POST, user=user, programme=programme)
+    if _saved(request, form, _("Saved: the children are enrolled.")):
+        return redirect("programmes:detail", programme.pk)
+    return _detail_page(request, user, programme, form)
+
+
+@login_required
+@require_POST
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    session = access.get_session_of_programme_for_user(user, pk, purpose="programme")
+    form = forms_.CancelForm(request.POST, user=user, session=session)
+    if _saved(request, form, _("Saved: the session is cancelled.")):
+        return redirect("programmes:detail", session.programme_id)
+    return _detail_page(request, user, session.programme, form)
 
 
 def _name(enrolment: Enrolment) -> str:
