@@ -474,3 +474,50 @@ def test_the_pages_start_a_programme_plan_and_cancel_a_session_and_enrol_the_gap
     other = Client()
     other.force_login(world.director_b)
     assert other.post(enrol, {"enrol-children": [a1.pk]}).status_code == 404
+
+
+def test_counselling_is_recorded_on_the_childs_page_and_its_notes_stay_with_the_counsellor(
+    world: World,
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    b1 = world.children["b1"]
+    counsellor = Client()
+    counsellor.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    counsellor.force_login(world.counselor)
+    child_page = counsellor.get(reverse("children:detail", args=[b1.pk])).content.decode()
+    assert 'data-testid="counselling-link"' in child_page
+    url = reverse("programmes:counselling", args=[b1.pk])
+    data = {"held_on": str(TODAY), "minutes": "50", "mode": "in_person", "concern": "separation"}
+    refused = counsellor.post(url, {**data, "minutes": "0", "concern": ""})
+    page = refused.content.decode()
+    assert (
+        refused.status_code == 400 and 'href="#id_minutes"' in page and 'href="#id_concern"' in page
+    )
+    saved = counsellor.post(url, {**data, "notes": "想妈妈，夜里哭"})
+    assert saved.status_code == 302
+    assert "想妈妈，夜里哭" in counsellor.get(url).content.decode()
+    # A teacher of the child's school sees the child, not the counselling.
+    teacher = Client()
+    teacher.force_login(world.teacher_b)
+    assert (
+        'data-testid="counselling-link"'
+        not in teacher.get(reverse("children:detail", args=[b1.pk])).content.decode()
+    )
+    assert teacher.get(url).status_code == 403
+    # Another worker who may counsel the child reads the session, not its notes.
+    from shouhu.children.assignments import assignment_create
+
+    assignment_create(
+        actor=None,
+        child=b1,
+        organisation=world.orgs["swo"],
+        kind="counselor",
+        user=world.socialworker,
+    )
+    worker = Client()
+    worker.force_login(world.socialworker)
+    other = worker.get(url).content.decode()
+    assert "Missing parents away" in other or "思念外出父母" in other
+    assert "想妈妈" not in other

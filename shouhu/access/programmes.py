@@ -19,6 +19,7 @@ __all__ = [
     "get_project_for_user",
     "get_session_of_programme_for_user",
     "may_counsel",
+    "may_read_counselling",
     "may_record_project",
     "may_run_programme",
     "may_take_roll_call",
@@ -111,4 +112,17 @@ def may_record_project(user: User, funder_id: int, implementer_id: int) -> bool:
         or Membership.objects.filter(user=user, organisation_id=funder_id, active=True)
         .exclude(role__in=[Role.VOLUNTEER, Role.TECH_ENVOY])
         .exists()
+    )
+
+
+def may_read_counselling(user: User, session: Any) -> bool:
+    """A counselling session's notes (sensitive): the counsellor who wrote them, and the
+    child's case worker."""
+    if session.counsellor_id == user.pk:
+        return True
+    Assignment = _model("children", "ChildAssignment")
+    return bool(
+        Assignment.objects.filter(
+            child_id=session.child_id, user=user, kind="case_worker", active=True
+        ).exists()
     )

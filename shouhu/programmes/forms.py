@@ -18,7 +18,9 @@ from shouhu.lib import clock
 from shouhu.programmes import running
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
+    Concern,
     Design,
+    Mode,
     Programme,
     ProgrammeSession,
     Project,
@@ -254,3 +256,43 @@ class EnrolForm(forms.Form):
             running.enrol(actor=self.user, programme=self.programme, child=child)
             for child in self.cleaned_data["children"]
         ]
+
+
+class CounsellingForm(forms.Form):
+    held_on = forms.DateField(label=_("Date"), widget=DATE)
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=8 * 60, initial=50)
+    mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices)
+    concern = forms.ChoiceField(label=_("Presenting concern"), choices=Concern.choices)
+    notes = forms.CharField(
+        label=_("Notes (sensitive: only you and the child's case worker read them)"),
+        max_length=20000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    next_step = forms.CharField(label=_("Next step"), max_length=300, required=False)
+    project = forms.ModelChoiceField(
+        label=_("Project"), queryset=Project.objects.none(), required=False
+    )
+
+    def __init__(self, data: Any = None, *, user: User, child: Child) -> None:
+        super().__init__(data, initial={"held_on": clock.today()})
+        self.user, self.child = user, child
+        cast(forms.ModelChoiceField, self.fields["project"]).queryset = (  # type: ignore[type-arg]
+            access.projects_visible_to(user).order_by("-starts_on")
+        )
+
+    def perform(self) -> Any:
+        from shouhu.programmes.counselling import counselling_record
+
+        d = self.cleaned_data
+        return counselling_record(
+            actor=self.user,
+            child=self.child,
+            held_on=d["held_on"],
+            minutes=d["minutes"],
+            mode=d["mode"],
+            concern=d["concern"],
+            notes=d["notes"],
+            next_step=d["next_step"],
+            project=d["project"],
+        )

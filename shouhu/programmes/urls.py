@@ -14,4 +14,5 @@ urlpatterns = [
     path("programmes/projects/<int:pk>/", views.project_detail, name="project"),
     path("programmes/sessions/<int:pk>/roll-call/", views.roll_call, name="roll_call"),
     path("programmes/sessions/<int:pk>/sign-in/", views.sign_in_sheet, name="sign_in"),
+    path("children/<int:pk>/counselling/", views.counselling_page, name="counselling"),
 ]

@@ -16,13 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shouhu import access
 from shouhu.accounts.models import Membership, User
-from shouhu.lib import clock
+from shouhu.lib import clock, protect
 from shouhu.lib.formerrors import error_summary, refuse
 from shouhu.programmes import attendance, selectors
 from shouhu.programmes import forms as forms_
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
     Attendance,
+    Counselling,
     Enrolment,
     EnrolmentStatus,
     Measure,
@@ -287,4 +288,35 @@ def sign_in_sheet(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "programmes/sign_in.html",
         {"session": session, "programme": session.programme, "rows": _participants(session)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def counselling_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A child's one-to-one counselling: the sessions, and a new one. The notes are read by
+    the counsellor who wrote them and the child's case worker (`may_read_counselling`)."""
+    user = _user(request)
+    child = access.get_child_for_user(user, pk, purpose="counselling")
+    if not access.may_counsel(user, child):
+        raise PermissionDenied
+    form = forms_.CounsellingForm(request.POST or None, user=user, child=child)
+    if request.method == "POST" and _saved(request, form, _("Saved: the counselling session.")):
+        return redirect("programmes:counselling", child.pk)
+    rows = []
+    for c in Counselling.objects.filter(child=child).select_related("counsellor"):
+        readable = access.may_read_counselling(user, c)
+        rows.append(
+            {"row": c, "notes": protect.unseal(c.notes_enc) if readable and c.notes_enc else ""}
+        )
+    return render(
+        request,
+        "programmes/counselling.html",
+        {
+            "child": child,
+            "rows": rows,
+            "form": form,
+            "error_summary": error_summary(form) if form.is_bound else [],
+        },
+        status=400 if form.is_bound and form.errors else 200,
     )
