@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,7 @@ from shouhu.programmes.models import (
     Concern,
     Design,
     Mode,
+    Presence,
     Programme,
     ProgrammeSession,
     Project,
@@ -296,3 +298,48 @@ class CounsellingForm(forms.Form):
             next_step=d["next_step"],
             project=d["project"],
         )
+
+
+class RollCallForm(forms.Form):
+    """The roll call: one choice per enrolled participant (`p-<enrolment id>`), present by
+    default or what was recorded; saved in one request by `attendance.roll_call`."""
+
+    def __init__(
+        self, data: Any = None, *, user: User, session: ProgrammeSession, rows: list[dict[str, Any]]
+    ) -> None:
+        super().__init__(data)
+        self.user, self.session = user, session
+        self.order: list[int] = []
+        for row in rows:
+            pk = row["enrolment"].pk
+            self.order.append(pk)
+            self.fields[f"p-{pk}"] = forms.ChoiceField(
+                label=row["name"],
+                choices=Presence.choices,
+                initial=row["status"],
+                widget=forms.RadioSelect,
+            )
+
+    def perform(self) -> Any:
+        from shouhu.programmes.attendance import roll_call
+
+        marks = [{"participant": pk, "status": self.cleaned_data[f"p-{pk}"]} for pk in self.order]
+        try:
+            return roll_call(actor=self.user, session=self.session, rows=marks)
+        except ValidationError as exc:
+            # The service names rows by their place in the list: put each on its participant.
+            if hasattr(exc, "error_dict"):
+                raise ValidationError(
+                    {
+                        _row_field(name, self.order): errors
+                        for name, errors in exc.error_dict.items()
+                    }
+                ) from None
+            raise
+
+
+def _row_field(name: str, order: list[int]) -> str:
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] == "rows" and parts[1].isdigit() and int(parts[1]) < len(order):
+        return f"p-{order[int(parts[1])]}"
+    return "__all__"

@@ -18,8 +18,8 @@ from shouhu import access
 from shouhu.accounts.models import Membership, User
 from shouhu.lib import clock, protect
 from shouhu.lib.formerrors import error_summary, refuse
-from shouhu.programmes import attendance, selectors
 from shouhu.programmes import forms as forms_
+from shouhu.programmes import selectors
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
     Attendance,
@@ -240,23 +240,14 @@ def roll_call(request: HttpRequest, pk: int) -> HttpResponse:
     if not access.may_take_roll_call(user, session):
         raise PermissionDenied
     rows = _participants(session)
-    errors: list[str] = []
-    if request.method == "POST":
-        marks = [
-            {"participant": r["enrolment"].pk, "status": request.POST.get(f"p-{r['enrolment'].pk}")}
-            for r in rows
-        ]
+    form = forms_.RollCallForm(
+        request.POST if request.method == "POST" else None, user=user, session=session, rows=rows
+    )
+    if form.is_bound and form.is_valid():
         try:
-            done = attendance.roll_call(actor=user, session=session, rows=marks)
+            done = form.perform()
         except ValidationError as exc:
-            errors = (
-                [m for ms in exc.message_dict.values() for m in ms]
-                if hasattr(exc, "error_dict")
-                else list(exc.messages)
-            )
-            posted = {m["participant"]: m["status"] for m in marks}
-            for r in rows:
-                r["status"] = posted.get(r["enrolment"].pk) or r["status"]
+            refuse(form, exc)
         else:
             messages.success(
                 request,
@@ -269,12 +260,10 @@ def roll_call(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "session": session,
             "programme": session.programme,
-            "rows": rows,
-            "choices": Presence.choices,
-            "errors": errors,
-            "error_summary": [{"anchor": "", "label": "", "message": m} for m in errors],
+            "form": form,
+            "error_summary": error_summary(form),
         },
-        status=400 if errors else 200,
+        status=400 if form.errors else 200,
     )
 
 
