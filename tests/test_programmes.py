@@ -464,6 +464,11 @@ def test_the_pages_start_a_programme_plan_and_cancel_a_session_and_enrol_the_gap
     detail = client.get(reverse("programmes:detail", args=[programme.pk])).content.decode()
     a1 = world.children["a1"]
     assert f'value="{a1.pk}"' in detail and world.children["b1"].name not in detail
+    from shouhu.audit.models import AccessLog
+
+    assert AccessLog.objects.filter(
+        user=world.director_a, purpose="programme_target_list", child_id=a1.pk
+    ).exists()
     enrol = reverse("programmes:enrol", args=[programme.pk])
     assert client.post(enrol, {}).status_code == 400
     assert client.post(enrol, {"enrol-children": [a1.pk]}).status_code == 302
@@ -498,6 +503,10 @@ def test_counselling_is_recorded_on_the_childs_page_and_its_notes_stay_with_the_
     saved = counsellor.post(url, {**data, "notes": "想妈妈，夜里哭"})
     assert saved.status_code == 302
     assert "想妈妈，夜里哭" in counsellor.get(url).content.decode()
+    from shouhu.audit.models import AccessLog
+
+    reveals = AccessLog.objects.filter(object_type="counselling_notes", child_id=b1.pk)
+    assert reveals.filter(user=world.counselor, action="reveal").exists()
     # A teacher of the child's school sees the child, not the counselling.
     teacher = Client()
     teacher.force_login(world.teacher_b)
@@ -521,3 +530,4 @@ def test_counselling_is_recorded_on_the_childs_page_and_its_notes_stay_with_the_
     other = worker.get(url).content.decode()
     assert "Missing parents away" in other or "思念外出父母" in other
     assert "想妈妈" not in other
+    assert not reveals.filter(user=world.socialworker).exists()

@@ -50,6 +50,7 @@ PURPOSES = {
     "reunion_replanned": gettext_lazy("online reunions re-planned"),
     "reunion_schedule": gettext_lazy("online reunion schedule"),
     "programme": gettext_lazy("programme"),
+    "programme_target_list": gettext_lazy("a programme's target list"),
     "reveal": gettext_lazy("showing a protected field"),
     "roll_call": gettext_lazy("roll call"),
     "safeguarding": gettext_lazy("safeguarding"),

@@ -174,6 +174,9 @@ class ChildChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
         return f"{obj.name}（{obj.residence.name if obj.residence_id else ''}）"
 
 
+SHOWN = 200
+
+
 class MemberChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: FamilyMember) -> str:
         return f"{obj.name}（{obj.get_relation_display()}）"
@@ -225,6 +228,7 @@ class EnrolForm(forms.Form):
                 gap = gap.filter(**{f"birth_date__{bound}": dates.add_years(today, -years)})
         gap = gap.select_related("residence").order_by("name_pinyin", "id")
         self.caregivers = programme.design.kind in CAREGIVER_KINDS
+        self.shown: list[Child] = []
         if self.caregivers:
             # The caregivers at home of the children in the list (a course for the adults).
             del self.fields["children"]
@@ -236,9 +240,12 @@ class EnrolForm(forms.Form):
             )
         else:
             del self.fields["members"]
-            cast(ChildChoices, self.fields["children"]).queryset = gap
-        # What the page lists: the first of the gap (narrow it by category or age).
-        self.shown = 200
+            field = cast(ChildChoices, self.fields["children"])
+            field.queryset = gap  # any child of the gap may be posted
+            # The page lists the first of the gap (narrow it by category or age); the view
+            # logs them as read.
+            self.shown = list(gap[:SHOWN])
+            field.choices = [(c.pk, field.label_from_instance(c)) for c in self.shown]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shouhu import access
 from shouhu.accounts.models import Membership, User
+from shouhu.audit.models import Action
+from shouhu.audit.services import log_access, log_children_read
 from shouhu.lib import clock, protect
 from shouhu.lib.formerrors import error_summary, refuse
 from shouhu.programmes import forms as forms_
@@ -114,10 +116,19 @@ def _detail_page(
             if isinstance(bound, forms_.SessionForm)
             else forms_.SessionForm(user=user, programme=programme)
         )
-        context["enrol_form"] = (
+        enrol_form = (
             bound
             if isinstance(bound, forms_.EnrolForm)
             else forms_.EnrolForm(user=user, programme=programme, filters=filters)
+        )
+        context["enrol_form"] = enrol_form
+        # The target list names children: logged as any list of children.
+        log_children_read(
+            user=user,
+            child_ids=[c.pk for c in enrol_form.shown],
+            purpose="programme_target_list",
+            object_type="programme",
+            object_id=str(programme.pk),
         )
         context["filters"] = filters
         cancel = {bound.session.pk: bound} if isinstance(bound, forms_.CancelForm) else {}
@@ -297,6 +308,15 @@ def counselling_page(request: HttpRequest, pk: int) -> HttpResponse:
         readable = access.may_read_counselling(user, c)
         rows.append(
             {"row": c, "notes": protect.unseal(c.notes_enc) if readable and c.notes_enc else ""}
+        )
+    if any(r["notes"] for r in rows):  # the sensitive notes shown: logged as a reveal
+        log_access(
+            user=user,
+            action=Action.REVEAL,
+            child_id=child.pk,
+            object_type="counselling_notes",
+            fields=[access.SENSITIVE],
+            purpose="counselling",
         )
     return render(
         request,
