@@ -531,3 +531,26 @@ def test_counselling_is_recorded_on_the_childs_page_and_its_notes_stay_with_the_
     assert "Missing parents away" in other or "思念外出父母" in other
     assert "想妈妈" not in other
     assert not reveals.filter(user=world.socialworker).exists()
+
+
+def test_only_the_organisers_people_facilitate_a_session(world: World, project: Project) -> None:
+    """A facilitator sees the participants: someone of another organisation is refused."""
+    programme = _programme(world, project)
+    with pytest.raises(ValidationError) as outsider:
+        running.session_add(
+            actor=world.director_a,
+            programme=programme,
+            starts_at=_at(1),
+            minutes=60,
+            facilitators=[world.director_b],
+        )
+    assert "facilitators" in outsider.value.message_dict
+    assert not ProgrammeSession.objects.exists()
+    session = running.session_add(
+        actor=world.director_a,
+        programme=programme,
+        starts_at=_at(1),
+        minutes=60,
+        facilitators=[world.director_a],
+    )
+    assert list(session.facilitators.all()) == [world.director_a]

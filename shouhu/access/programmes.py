@@ -18,6 +18,7 @@ __all__ = [
     "get_programme_for_user",
     "get_project_for_user",
     "get_session_of_programme_for_user",
+    "is_case_worker",
     "may_counsel",
     "may_read_counselling",
     "may_record_project",
@@ -115,14 +116,17 @@ def may_record_project(user: User, funder_id: int, implementer_id: int) -> bool:
     )
 
 
-def may_read_counselling(user: User, session: Any) -> bool:
-    """A counselling session's notes (sensitive): the counsellor who wrote them, and the
-    child's case worker."""
-    if session.counsellor_id == user.pk:
-        return True
+def is_case_worker(user: User, child: Any) -> bool:
+    """The child's case worker (an active assignment)."""
     Assignment = _model("children", "ChildAssignment")
     return bool(
         Assignment.objects.filter(
-            child_id=session.child_id, user=user, kind="case_worker", active=True
+            child_id=child.pk, user=user, kind="case_worker", active=True
         ).exists()
     )
+
+
+def may_read_counselling(user: User, session: Any) -> bool:
+    """A counselling session's notes (sensitive): the counsellor who wrote them, and the
+    child's case worker."""
+    return session.counsellor_id == user.pk or is_case_worker(user, session.child)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouhu import access
-from shouhu.accounts.models import Organisation, User
+from shouhu.accounts.models import Membership, Organisation, User
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock
 from shouhu.programmes.models import (
@@ -111,6 +111,12 @@ def session_add(
         errors["minutes"] = [_("A session lasts between 1 minute and 24 hours.")]
     if quantity < 0:
         errors["quantity"] = [_("The quantity cannot be negative.")]
+    # A facilitator sees the participants: only the organiser's own people may be one.
+    people = {f.pk for f in facilitators or []}
+    if people and Membership.objects.filter(
+        user_id__in=people, organisation_id=programme.organisation_id, active=True
+    ).values("user_id").distinct().count() != len(people):
+        errors["facilitators"] = [_("A facilitator must belong to the organiser.")]
     _raise(errors)
     session = ProgrammeSession.objects.create(
         programme=programme,

@@ -304,8 +304,9 @@ def counselling_page(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and _saved(request, form, _("Saved: the counselling session.")):
         return redirect("programmes:counselling", child.pk)
     rows = []
+    case_worker = access.is_case_worker(user, child)  # once, not per session
     for c in Counselling.objects.filter(child=child).select_related("counsellor"):
-        readable = access.may_read_counselling(user, c)
+        readable = c.counsellor_id == user.pk or case_worker
         rows.append(
             {"row": c, "notes": protect.unseal(c.notes_enc) if readable and c.notes_enc else ""}
         )
