@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.lib import clock
+from shouhu.programmes import served
 from shouhu.programmes.models import (
     Attendance,
     Enrolment,
@@ -102,6 +103,7 @@ def roll_call(
     if session.status != SessionStatus.HELD:
         session.status = SessionStatus.HELD
         session.save(update_fields=["status"])
+    served.after_roll_call(session.programme.project_id, session.starts_at, list(marks))
     counts = {p: sum(1 for s in marks.values() if s == p) for p in Presence.values}
     absent = [enrolled[pk] for pk, s in marks.items() if s == Presence.ABSENT]
     followed = _absent_in_a_row(session, [e for e in absent if e.child_id], now)

@@ -12,6 +12,7 @@ from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.children.models import Child
 from shouhu.lib import clock, protect
+from shouhu.programmes import served
 from shouhu.programmes.models import Concern, Counselling, Mode, Project
 
 NOTES_MAX = 20000
@@ -51,7 +52,7 @@ def counselling_record(
         errors["notes"] = [_("At most %(n)d characters.") % {"n": NOTES_MAX}]
     if errors:
         raise ValidationError(errors)
-    return Counselling.objects.create(
+    session = Counselling.objects.create(
         child=child,
         counsellor=actor,
         project=project,
@@ -64,3 +65,5 @@ def counselling_record(
         residence=child.residence_id,
         created_at=now,
     )
+    served.after_counselling(session.project_id, child.pk, held_on)
+    return session

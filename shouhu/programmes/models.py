@@ -413,3 +413,41 @@ class Counselling(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child_id} {self.held_on}"
+
+
+class Served(models.Model):
+    """Pre-aggregated service of a project: per participant and month, the sessions attended
+    (present or late) and the counselling sessions received. Kept by the roll call and by
+    counselling (`programmes.served`), so that the project's figures and breakdowns read a
+    few thousand rows instead of a million attendances. `shouhu programmes reaggregate`
+    rebuilds it from the records."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the first day of the month, Asia/Shanghai
+    # "c<child id>" or "m<member id>": one key for the upsert (one participant, one row).
+    person = models.CharField(max_length=24)
+    child = models.ForeignKey(
+        "children.Child", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    member = models.ForeignKey(
+        "children.FamilyMember", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    attended = models.PositiveIntegerField(default=0)
+    counselled = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("service month")
+        verbose_name_plural = _("service months")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "month", "person"], name="served_once_a_month"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(child__isnull=False) & models.Q(member__isnull=True))
+                | (models.Q(child__isnull=True) & models.Q(member__isnull=False)),
+                name="served_child_or_member",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.month:%Y-%m} {self.person}"

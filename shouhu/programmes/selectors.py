@@ -1,26 +1,65 @@
 """What the work achieved, counted from the records (never typed): person-times, persons,
-class hours, counselling, activities held, materials, coverage of the target group."""
+class hours, counselling, activities held, materials, coverage of the target group — for the
+whole project or a span of months, and broken down by month, township, category, sex and age
+band. The project page, the API and the monthly report all read these functions, so they
+show the same numbers.
+
+Person-times and persons are read from the pre-aggregate `Served` (one row per participant
+and month, kept by the roll call and counselling), not from the attendances themselves: a
+project of a million attendances has some tens of thousands of such rows."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from shouhu.children.models import Child
-from shouhu.places.models import code_range
+from shouhu.children.models import Child, Sex
+from shouhu.lib import clock
+from shouhu.lib.categories import CATEGORY_CODES
+from shouhu.places.models import Place, code_range
 from shouhu.programmes.models import (
-    ATTENDED,
     CAREGIVER_KINDS,
-    Attendance,
-    Counselling,
     Kind,
     Measure,
     ProgrammeSession,
     Project,
+    Served,
     SessionStatus,
 )
+from shouhu.programmes.served import month_bounds, month_of
+
+CAREGIVERS = "caregivers"
+NO_CATEGORY = "none"
+BREAKDOWNS = ("month", "township", "category", "sex", "age_band")
+Breakdown = Literal["month", "township", "category", "sex", "age_band"]
+
+# Age bands (years, inclusive) at the end of the span reported: pre-school, primary, junior
+# and senior secondary age.
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("0-5", 0, 5),
+    ("6-11", 6, 11),
+    ("12-14", 12, 14),
+    ("15-17", 15, 17),
+    ("18+", 18, 200),
+)
+BREAKDOWN_NAMES = {
+    "month": gettext_lazy("Month"),
+    "township": gettext_lazy("Township"),
+    "category": gettext_lazy("Category"),
+    "sex": gettext_lazy("Sex"),
+    "age_band": gettext_lazy("Age band"),
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +85,34 @@ class Figures:
     caregiver_events: int
     materials: int
     target_group: int  # children of the area in the target groups
-    coverage: Decimal  # children served / target group, in percent
+    coverage: Decimal  # children of the target group served / target group, in percent
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a breakdown. For categories a child counts in each of their categories,
+    so those lines overlap; every other breakdown adds up to the total."""
+
+    key: str
+    label: str
+    person_times: int
+    persons: int
+    counselling: int
+    # Children of the target group in this line, and how many of them were served
+    # (None where it does not apply: caregivers, months).
+    target_group: int | None = None
+    served_in_group: int | None = None
+    class_hours: Decimal | None = None  # months only: hours of the sessions held
+
+    @property
+    def coverage(self) -> Decimal | None:
+        if not self.target_group or self.served_in_group is None:
+            return None
+        return _percent(self.served_in_group, self.target_group)
+
+
+def _percent(part: int, whole: int) -> Decimal:
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1")) if whole else Decimal(0)
 
 
 def _area_q(project: Project, field: str) -> Q:
@@ -57,29 +123,57 @@ def _area_q(project: Project, field: str) -> Q:
     return q
 
 
-def figures(project: Project) -> Figures:
-    """The project's figures over its whole period, in a fixed number of queries."""
-    held = ProgrammeSession.objects.filter(programme__project=project, status=SessionStatus.HELD)
-    attended = Attendance.objects.filter(
-        session__programme__project=project,
-        session__status=SessionStatus.HELD,
-        status__in=ATTENDED,
+def _categories_q(groups: Iterable[str], prefix: str = "") -> Q:
+    q = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    for code in groups:
+        if code in CATEGORY_CODES:
+            q |= Q(**{f"{prefix}cat_{code}": True})
+    return q
+
+
+def _groups(project: Project) -> list[str]:
+    return [g for g in project.target_groups if isinstance(g, str) and g in CATEGORY_CODES]
+
+
+def _span(project: Project, first: dt.date | None, last: dt.date | None) -> tuple[dt.date, dt.date]:
+    """First days of the first and last month reported (default: the project's period)."""
+    return month_of(first or project.starts_on), month_of(last or project.ends_on)
+
+
+def _served(project: Project, first: dt.date, last: dt.date) -> QuerySet[Served]:
+    return Served.objects.filter(project=project, month__gte=first, month__lte=last)
+
+
+def _sessions(project: Project, first: dt.date, last: dt.date) -> QuerySet[ProgrammeSession]:
+    since, _end = month_bounds(first)
+    _start, until = month_bounds(last)
+    return ProgrammeSession.objects.filter(
+        programme__project=project,
+        status=SessionStatus.HELD,
+        starts_at__gte=since,
+        starts_at__lt=until,
     )
-    times = attended.count()
-    served_children = set(
-        attended.filter(enrolment__child__isnull=False).values_list(
-            "enrolment__child_id", flat=True
-        )
+
+
+def _target_group(project: Project) -> QuerySet[Child]:
+    groups = _groups(project)
+    if not groups:
+        return Child.objects.none()
+    return Child.objects.filter(_area_q(project, "residence_id")).filter(_categories_q(groups))
+
+
+def figures(project: Project, first: dt.date | None = None, last: dt.date | None = None) -> Figures:
+    """The project's figures over the months from `first` to `last` (default: its whole
+    period), in a fixed number of queries."""
+    first, last = _span(project, first, last)
+    served = _served(project, first, last)
+    totals = served.aggregate(
+        times=Sum(F("attended") + F("counselled")),
+        counselling=Sum("counselled"),
+        children=Count("child", distinct=True),
+        members=Count("member", distinct=True),
     )
-    caregivers = set(
-        attended.filter(enrolment__member__isnull=False).values_list(
-            "enrolment__member_id", flat=True
-        )
-    )
-    counselled = Counselling.objects.filter(project=project)
-    counselling = counselled.count()
-    served_children |= set(counselled.values_list("child_id", flat=True))
-    sessions = held.aggregate(
+    sessions = _sessions(project, first, last).aggregate(
         minutes=Sum("minutes"),
         child_activities=Count(
             "pk", filter=~Q(programme__design__kind__in=[*CAREGIVER_KINDS, Kind.PUBLICITY])
@@ -87,52 +181,33 @@ def figures(project: Project) -> Figures:
         caregiver_events=Count("pk", filter=Q(programme__design__kind__in=CAREGIVER_KINDS)),
         materials=Sum("quantity"),
     )
-    groups = [g for g in project.target_groups if isinstance(g, str)]
-    target_group = (
-        Child.objects.filter(_area_q(project, "residence_id")).filter(_categories_q(groups)).count()
-        if groups
-        else 0
-    )
+    groups = _groups(project)
+    target_group = _target_group(project).count() if groups else 0
     in_group = (
-        Child.objects.filter(pk__in=served_children)
-        .filter(_area_q(project, "residence_id"))
-        .filter(_categories_q(groups))
-        .count()
+        served.filter(child__isnull=False)
+        .filter(_area_q(project, "child__residence_id"))
+        .filter(_categories_q(groups, "child__"))
+        .aggregate(n=Count("child", distinct=True))["n"]
         if groups
         else 0
-    )
-    coverage = (
-        (Decimal(in_group) * 100 / Decimal(target_group)).quantize(Decimal("0.1"))
-        if target_group
-        else Decimal(0)
     )
     return Figures(
-        person_times=times + counselling,
-        persons=len(served_children) + len(caregivers),
-        children_served=len(served_children),
+        person_times=totals["times"] or 0,
+        persons=(totals["children"] or 0) + (totals["members"] or 0),
+        children_served=totals["children"] or 0,
         class_hours=(Decimal(sessions["minutes"] or 0) / 60).quantize(Decimal("0.1")),
-        counselling=counselling,
+        counselling=totals["counselling"] or 0,
         child_activities=sessions["child_activities"] or 0,
         caregiver_events=sessions["caregiver_events"] or 0,
         materials=sessions["materials"] or 0,
         target_group=target_group,
-        coverage=coverage,
+        coverage=_percent(in_group, target_group),
     )
 
 
-def _categories_q(groups: list[str]) -> Q:
-    from shouhu.lib.categories import CATEGORY_CODES
-
-    q = Q(pk__in=[])
-    for code in groups:
-        if code in CATEGORY_CODES:
-            q |= Q(**{f"cat_{code}": True})
-    return q
-
-
-def progress(project: Project) -> list[Progress]:
+def progress(project: Project, f: Figures | None = None) -> list[Progress]:
     """Each target of the project against what the records show."""
-    f = figures(project)
+    f = f or figures(project)
     achieved = {
         Measure.PERSON_TIMES: Decimal(f.person_times),
         Measure.COVERAGE: f.coverage,
@@ -145,3 +220,217 @@ def progress(project: Project) -> list[Progress]:
         Progress(measure=t.measure, target=t.value, achieved=achieved[Measure(t.measure)])
         for t in project.targets.all()
     ]
+
+
+# ---------------------------------------------------------------- breakdowns
+
+_SUMS = {
+    "times": Sum(F("attended") + F("counselled")),
+    "counselled": Sum("counselled"),
+    "children": Count("child", distinct=True),
+    "members": Count("member", distinct=True),
+}
+
+
+def _age_case(on: dt.date, field: str) -> Case:
+    """The age band of a birth date `field` on the day `on`, in SQL."""
+    whens = []
+    for key, low, high in AGE_BANDS:
+        # Age >= low  <=> born on or before `on` minus `low` years; age <= high likewise.
+        youngest = _years_before(on, low)
+        oldest = _years_before(on, high + 1) + dt.timedelta(days=1)
+        whens.append(When(**{f"{field}__range": (oldest, youngest)}, then=Value(key)))
+    return Case(*whens, default=Value("?"), output_field=CharField())
+
+
+def _years_before(on: dt.date, years: int) -> dt.date:
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - years, day=28)
+
+
+def _caregiver_row(served: QuerySet[Served]) -> Row | None:
+    got = served.filter(member__isnull=False).aggregate(**_SUMS)
+    if not got["members"]:
+        return None
+    return Row(
+        key=CAREGIVERS,
+        label=_("Caregivers"),
+        person_times=got["times"] or 0,
+        persons=got["members"] or 0,
+        counselling=got["counselled"] or 0,
+    )
+
+
+def breakdown(
+    project: Project,
+    by: Breakdown,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+) -> list[Row]:
+    """The figures of the months from `first` to `last`, one row per month, township,
+    category, sex or age band (ages on the last day reported, or today if sooner).
+    Caregivers have their own row; a line with no service is left out, except the target
+    group's lines of a category, township, sex or age band."""
+    if by not in BREAKDOWNS:
+        raise ValueError(by)
+    first, last = _span(project, first, last)
+    served = _served(project, first, last)
+    if by == "month":
+        return _by_month(project, served, first, last)
+    groups = _groups(project)
+    children = served.filter(child__isnull=False)
+    target = _target_group(project)
+    in_group = children.filter(_area_q(project, "child__residence_id")).filter(
+        _categories_q(groups, "child__")
+    )
+    rows: list[Row] = []
+    if by == "category":
+        rows = _by_category(project, children, in_group, target)
+    else:
+        key_child: Combinable
+        key_target: Combinable
+        if by == "township":
+            key_child, key_target = (
+                Substr("child__residence_id", 1, 9),
+                Substr("residence_id", 1, 9),
+            )
+        elif by == "sex":
+            key_child, key_target = F("child__sex"), F("sex")
+        else:
+            _start, until = month_bounds(last)
+            on = min(until.date() - dt.timedelta(days=1), clock.today())
+            key_child, key_target = _age_case(on, "child__birth_date"), _age_case(on, "birth_date")
+        got = {
+            r["k"]: r
+            for r in children.annotate(k=key_child).values("k").annotate(**_SUMS).order_by()
+        }
+        tg = dict(target.annotate(k=key_target).values_list("k").annotate(n=Count("pk")).order_by())
+        served_tg = dict(
+            in_group.annotate(k=key_child)
+            .values_list("k")
+            .annotate(n=Count("child", distinct=True))
+            .order_by()
+        )
+        labels = _labels(by, set(got) | set(tg))
+        for key in sorted(set(got) | set(tg), key=lambda k: _order(by, k)):
+            r = got.get(key, {})
+            rows.append(
+                Row(
+                    key=str(key),
+                    label=labels.get(key, str(key)),
+                    person_times=r.get("times") or 0,
+                    persons=r.get("children") or 0,
+                    counselling=r.get("counselled") or 0,
+                    target_group=tg.get(key, 0) if groups else None,
+                    served_in_group=served_tg.get(key, 0) if groups else None,
+                )
+            )
+    carers = _caregiver_row(served)
+    return rows + ([carers] if carers else [])
+
+
+def _by_month(
+    project: Project, served: QuerySet[Served], first: dt.date, last: dt.date
+) -> list[Row]:
+    got = {r["month"]: r for r in served.values("month").annotate(**_SUMS).order_by()}
+    hours: dict[dt.date, int] = defaultdict(int)
+    for starts_at, minutes in _sessions(project, first, last).values_list("starts_at", "minutes"):
+        hours[month_of(timezone.localtime(starts_at).date())] += minutes
+    rows = []
+    month = first
+    while month <= last:
+        r = got.get(month, {})
+        if r or month in hours:
+            rows.append(
+                Row(
+                    key=f"{month:%Y-%m}",
+                    label=f"{month:%Y-%m}",
+                    person_times=r.get("times") or 0,
+                    persons=(r.get("children") or 0) + (r.get("members") or 0),
+                    counselling=r.get("counselled") or 0,
+                    class_hours=(Decimal(hours.get(month, 0)) / 60).quantize(Decimal("0.1")),
+                )
+            )
+        month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return rows
+
+
+def _by_category(
+    project: Project,
+    children: QuerySet[Served],
+    in_group: QuerySet[Served],
+    target: QuerySet[Child],
+) -> list[Row]:
+    groups = _groups(project)
+    sums: dict[str, Sum | Count] = {}
+    tg_counts: dict[str, Count] = {}
+    none_q = Q(**{f"child__cat_{c}": False for c in CATEGORY_CODES})
+    for code in CATEGORY_CODES:
+        q = Q(**{f"child__cat_{code}": True})
+        sums[f"{code}__t"] = Sum(F("attended") + F("counselled"), filter=q)
+        sums[f"{code}__p"] = Count("child", distinct=True, filter=q)
+        sums[f"{code}__c"] = Sum("counselled", filter=q)
+        tg_counts[code] = Count("pk", filter=Q(**{f"cat_{code}": True}))
+    sums[f"{NO_CATEGORY}__t"] = Sum(F("attended") + F("counselled"), filter=none_q)
+    sums[f"{NO_CATEGORY}__p"] = Count("child", distinct=True, filter=none_q)
+    sums[f"{NO_CATEGORY}__c"] = Sum("counselled", filter=none_q)
+    got = children.aggregate(**sums)
+    tg = target.aggregate(**tg_counts) if groups else {}
+    served_tg = (
+        in_group.aggregate(
+            **{
+                code: Count("child", distinct=True, filter=Q(**{f"child__cat_{code}": True}))
+                for code in groups
+            }
+        )
+        if groups
+        else {}
+    )
+    labels = _labels("category", set(CATEGORY_CODES))
+    rows = []
+    for code in (*CATEGORY_CODES, NO_CATEGORY):
+        persons = got[f"{code}__p"] or 0
+        if not persons and code not in groups:
+            continue
+        rows.append(
+            Row(
+                key=code,
+                label=labels.get(code, _("No category")),
+                person_times=got[f"{code}__t"] or 0,
+                persons=persons,
+                counselling=got[f"{code}__c"] or 0,
+                target_group=tg.get(code) if code in groups else None,
+                served_in_group=served_tg.get(code) if code in groups else None,
+            )
+        )
+    return rows
+
+
+def _order(by: str, key: object) -> tuple[int, str]:
+    if by == "age_band":
+        keys = [k for k, _lo, _hi in AGE_BANDS]
+        return (keys.index(str(key)) if key in keys else len(keys), str(key))
+    return (0, str(key))
+
+
+def _labels(by: str, keys: set[object]) -> dict[object, str]:
+    if by == "township":
+        names = dict(
+            Place.objects.filter(code__in=[f"{k}000" for k in keys if k]).values_list(
+                "code", "name"
+            )
+        )
+        return {k: names.get(f"{k}000", str(k)) for k in keys}
+    if by == "sex":
+        return {k: str(Sex(str(k)).label) if k in Sex.values else str(k) for k in keys}
+    if by == "category":
+        labels: dict[object, str] = {}
+        for code in CATEGORY_CODES:
+            field = Child._meta.get_field(f"cat_{code}")
+            labels[code] = str(getattr(field, "verbose_name", code))
+        return labels
+    if by == "age_band":
+        return {k: _("%(band)s years") % {"band": k} if k != "?" else _("Unknown") for k in keys}
+    return {k: str(k) for k in keys}
