@@ -19,6 +19,7 @@ __all__ = [
     "get_project_for_user",
     "get_session_of_programme_for_user",
     "is_case_worker",
+    "may_accept_milestone",
     "may_counsel",
     "may_read_counselling",
     "may_record_project",
@@ -111,6 +112,16 @@ def may_record_project(user: User, funder_id: int, implementer_id: int) -> bool:
     return (
         may_run_programme(user, implementer_id)
         or Membership.objects.filter(user=user, organisation_id=funder_id, active=True)
+        .exclude(role__in=[Role.VOLUNTEER, Role.TECH_ENVOY])
+        .exists()
+    )
+
+
+def may_accept_milestone(user: User, project: Any) -> bool:
+    """Staged acceptance (阶段验收) is the funder's: its people, never the implementer
+    accepting its own work."""
+    return (
+        Membership.objects.filter(user=user, organisation_id=project.funder_id, active=True)
         .exclude(role__in=[Role.VOLUNTEER, Role.TECH_ENVOY])
         .exists()
     )

@@ -21,14 +21,12 @@ from shouhu.audit.services import log_access, log_children_read
 from shouhu.lib import clock, protect
 from shouhu.lib.formerrors import error_summary, refuse
 from shouhu.programmes import forms as forms_
-from shouhu.programmes import selectors
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
     Attendance,
     Counselling,
     Enrolment,
     EnrolmentStatus,
-    Measure,
     Presence,
     Programme,
     ProgrammeSession,
@@ -63,29 +61,6 @@ def programme_list(request: HttpRequest) -> HttpResponse:
         request,
         "programmes/list.html",
         {"programmes": rows, "projects": projects, "may_start": may_start},
-    )
-
-
-@login_required
-@require_GET
-def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A project's progress against each target, counted from the records; the funder's
-    officials read it for their area (aggregates: no child is named)."""
-    user = _user(request)
-    project = access.get_project_for_user(user, pk)
-    return render(
-        request,
-        "programmes/project.html",
-        {
-            "project": project,
-            "figures": selectors.figures(project),
-            "progress": [
-                {"row": p, "label": Measure(p.measure).label, "percent": min(p.share, 1.0) * 100}
-                for p in selectors.progress(project)
-            ],
-            "milestones": project.milestones.select_related("accepted_by"),
-            "programmes": project.programmes.select_related("design").order_by("starts_on"),
-        },
     )
 
 

@@ -1,0 +1,297 @@
+"""The monthly report of a funded project (月度报告), generated from the records: the month's
+and the cumulative figures, progress against the targets, the month broken down by township,
+category, sex and age band, the sessions held or cancelled, counselling by mode and concern,
+and the staged acceptance. Aggregates only: no child is named. The printable page and the
+workbook are two renderings of one `MonthlyReport`, so they show the same numbers as the
+project page and the API (all read `selectors`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shouhu.programmes import selectors
+from shouhu.programmes.models import (
+    ATTENDED,
+    Concern,
+    Counselling,
+    Measure,
+    Milestone,
+    Mode,
+    ProgrammeSession,
+    Project,
+    SessionStatus,
+)
+from shouhu.programmes.served import month_bounds, month_of
+
+SECTIONS = ("township", "category", "sex", "age_band")
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    starts_at: dt.datetime
+    programme: str
+    kind: str
+    venue: str
+    minutes: int
+    status: str
+    attended: int
+    enrolled: int
+    cancel_reason: str
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    project: Project
+    month: dt.date  # its first day
+    month_figures: selectors.Figures
+    to_date: selectors.Figures  # from the project's start to the end of the month
+    progress: list[selectors.Progress]
+    months: list[selectors.Row]  # each month so far
+    breakdowns: dict[str, list[selectors.Row]]  # the month by township, category, ...
+    sessions: list[SessionLine]
+    counselling_by_mode: list[tuple[str, int]]
+    counselling_by_concern: list[tuple[str, int]]
+    milestones: list[Milestone] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return _("%(project)s: monthly report for %(month)s") % {
+            "project": self.project.name,
+            "month": f"{self.month:%Y-%m}",
+        }
+
+
+class NoSuchMonth(ValueError):
+    pass
+
+
+def parse_month(project: Project, text: str | None, today: dt.date) -> dt.date:
+    """`YYYY-MM` inside the project's period; default the month of `today` (within the
+    period, else its last month)."""
+    first, last = month_of(project.starts_on), month_of(project.ends_on)
+    if not text:
+        return min(max(month_of(today), first), last)
+    try:
+        month = dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise NoSuchMonth(_("Give the month as YYYY-MM, for example 2026-09.")) from None
+    if not first <= month <= last:
+        raise NoSuchMonth(
+            _("The project runs from %(first)s to %(last)s: choose a month in between.")
+            % {"first": f"{first:%Y-%m}", "last": f"{last:%Y-%m}"}
+        )
+    return month
+
+
+def monthly(project: Project, month: dt.date) -> MonthlyReport:
+    """The report of `month` (a first day of a month), in a fixed number of queries."""
+    month = month_of(month)
+    first = month_of(project.starts_on)
+    month_figures = selectors.figures(project, month, month)
+    to_date = selectors.figures(project, first, month)
+    since, until = month_bounds(month)
+    sessions = (
+        ProgrammeSession.objects.filter(
+            programme__project=project, starts_at__gte=since, starts_at__lt=until
+        )
+        .select_related("programme__design", "place")
+        .annotate(
+            attended=Count(
+                "attendances", filter=Q(attendances__status__in=ATTENDED), distinct=True
+            ),
+            enrolled=Count(
+                "programme__enrolments",
+                filter=Q(programme__enrolments__status="enrolled"),
+                distinct=True,
+            ),
+        )
+        .order_by("starts_at", "pk")
+    )
+    lines = [
+        SessionLine(
+            starts_at=timezone.localtime(s.starts_at),
+            programme=s.programme.title,
+            kind=s.programme.design.get_kind_display(),
+            venue=s.venue or (s.place.name if s.place else s.get_venue_kind_display()),
+            minutes=s.minutes,
+            status=s.get_status_display(),
+            attended=s.attended if s.status == SessionStatus.HELD else 0,
+            enrolled=s.enrolled,
+            cancel_reason=s.cancel_reason,
+        )
+        for s in sessions
+    ]
+    counselled = Counselling.objects.filter(
+        project=project, held_on__gte=month, held_on__lt=until.date()
+    )
+    modes = dict(counselled.values_list("mode").annotate(n=Count("pk")).order_by())
+    concerns = dict(counselled.values_list("concern").annotate(n=Count("pk")).order_by())
+    return MonthlyReport(
+        project=project,
+        month=month,
+        month_figures=month_figures,
+        to_date=to_date,
+        progress=selectors.progress(project, to_date),
+        months=selectors.breakdown(project, "month", first, month),
+        breakdowns={by: selectors.breakdown(project, by, month, month) for by in SECTIONS},  # type: ignore[arg-type]
+        sessions=lines,
+        counselling_by_mode=[(str(m.label), modes[m]) for m in Mode if m in modes],
+        counselling_by_concern=[(str(c.label), concerns[c]) for c in Concern if c in concerns],
+        milestones=list(project.milestones.select_related("accepted_by")),
+    )
+
+
+def figure_lines(f: selectors.Figures) -> list[tuple[str, object]]:
+    """The figures as labelled lines, the same on the page and in the workbook."""
+    return [
+        (_("Service person-times"), f.person_times),
+        (_("People served"), f.persons),
+        (_("Children served"), f.children_served),
+        (_("Class hours"), f.class_hours),
+        (_("One-to-one counselling sessions"), f.counselling),
+        (_("Child activities held"), f.child_activities),
+        (_("Caregiver events held"), f.caregiver_events),
+        (_("Materials handed out"), f.materials),
+        (_("Children in the target group"), f.target_group),
+        (_("Coverage of the target group (%)"), f.coverage),
+    ]
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return value
+
+
+def workbook(report: MonthlyReport) -> bytes:
+    """The report as an .xlsx workbook (openpyxl): one sheet per part."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = _("Summary")[:31]
+    p = report.project
+    summary.append([report.title])
+    summary["A1"].font = bold
+    summary.append([_("Funder"), p.funder.name])
+    summary.append([_("Implemented by"), p.implementer.name])
+    summary.append([_("Period"), f"{p.starts_on:%Y-%m-%d} – {p.ends_on:%Y-%m-%d}"])
+    summary.append([])
+    summary.append([_("Figure"), _("This month"), _("Since the start")])
+    for (label, month_value), (_label, total) in zip(
+        figure_lines(report.month_figures), figure_lines(report.to_date), strict=True
+    ):
+        summary.append([label, _cell(month_value), _cell(total)])
+    summary.append([])
+    summary.append([_("Target"), _("Achieved"), _("Goal"), _("Progress (%)")])
+    for pr in report.progress:
+        summary.append(
+            [
+                str(Measure(pr.measure).label),
+                _cell(pr.achieved),
+                _cell(pr.target),
+                round(pr.share * 100, 1),
+            ]
+        )
+    summary.append([])
+    summary.append([_("Categories overlap: a child counts in each of their categories.")])
+    summary.append([_("No child is named in this report.")])
+
+    months = book.create_sheet(_("By month")[:31])
+    months.append(
+        [
+            _("Month"),
+            _("Service person-times"),
+            _("People served"),
+            _("Counselling"),
+            _("Class hours"),
+        ]
+    )
+    for r in report.months:
+        months.append([r.label, r.person_times, r.persons, r.counselling, _cell(r.class_hours)])
+
+    for by, rows in report.breakdowns.items():
+        sheet = book.create_sheet(str(selectors.BREAKDOWN_NAMES[by])[:31])
+        sheet.append(
+            [
+                str(selectors.BREAKDOWN_NAMES[by]),
+                _("Service person-times"),
+                _("People served"),
+                _("Counselling"),
+                _("Children in the target group"),
+                _("Of them served"),
+                _("Coverage (%)"),
+            ]
+        )
+        for r in rows:
+            sheet.append(
+                [
+                    r.label,
+                    r.person_times,
+                    r.persons,
+                    r.counselling,
+                    r.target_group,
+                    r.served_in_group,
+                    _cell(r.coverage),
+                ]
+            )
+
+    sessions = book.create_sheet(_("Sessions")[:31])
+    sessions.append(
+        [
+            _("Starts"),
+            _("Programme"),
+            _("Kind"),
+            _("Venue"),
+            _("Minutes"),
+            _("Status"),
+            _("Attended"),
+            _("Enrolled"),
+            _("Why cancelled"),
+        ]
+    )
+    for s in report.sessions:
+        sessions.append(
+            [
+                _cell(s.starts_at),
+                s.programme,
+                s.kind,
+                s.venue,
+                s.minutes,
+                s.status,
+                s.attended,
+                s.enrolled,
+                s.cancel_reason,
+            ]
+        )
+
+    talks = book.create_sheet(_("Counselling")[:31])
+    talks.append([_("Mode"), _("Sessions")])
+    for label, n in report.counselling_by_mode:
+        talks.append([label, n])
+    talks.append([])
+    talks.append([_("Presenting concern"), _("Sessions")])
+    for label, n in report.counselling_by_concern:
+        talks.append([label, n])
+
+    stages = book.create_sheet(_("Staged acceptance")[:31])
+    stages.append([_("Stage"), _("Due"), _("Accepted"), _("Accepted by"), _("Acceptance note")])
+    for m in report.milestones:
+        stages.append(
+            [m.title, m.due_on, m.accepted_on, str(m.accepted_by) if m.accepted_by else "", m.note]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

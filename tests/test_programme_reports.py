@@ -1,0 +1,181 @@
+"""The project's monthly report (printable page and workbook), the breakdown on the project
+page, staged acceptance and an organisation's own designs (issue 12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from shouhu.audit.models import AccessLog
+from shouhu.programmes import selectors
+from shouhu.programmes.models import Design, Milestone
+from tests.test_programme_figures import M1, M2, _english, fixture  # noqa: F401
+from tests.world import TODAY, World
+
+pytestmark = pytest.mark.django_db
+
+NAMES = ("甲", "乙", "丙", "王芳", "张伟")
+
+
+def _client(user: Any) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def test_the_funders_official_reads_the_monthly_report_with_no_child_named(
+    fixture: dict[str, Any],  # noqa: F811
+) -> None:
+    project, world = fixture["project"], fixture["world"]
+    url = reverse("programmes:report", args=[project.pk])
+    page = _client(world.official).get(url, {"month": f"{M1:%Y-%m}"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert not any(name in html for name in NAMES)
+    f = selectors.figures(project, M1, M1)
+    total = selectors.figures(project)
+    # The month's figures and those since the start, in the figures table.
+    table = html.split('data-testid="report-figures"')[1].split("</table>")[0]
+    assert f">{f.person_times}<" in table and f">{total.person_times}<" in table
+    log = AccessLog.objects.filter(user=world.official, purpose="project_report").last()
+    assert log is not None and log.action == "export" and log.detail["month"] == f"{M1:%Y-%m}"
+
+
+def test_the_workbook_has_the_same_numbers_as_the_page(fixture: dict[str, Any]) -> None:  # noqa: F811
+    from openpyxl import load_workbook
+
+    project, world = fixture["project"], fixture["world"]
+    got = _client(world.director_a).get(
+        reverse("programmes:report_xlsx", args=[project.pk]), {"month": f"{M2:%Y-%m}"}
+    )
+    assert got.status_code == 200
+    assert got["Content-Disposition"].endswith(f'-{M2:%Y-%m}.xlsx"')
+    book = load_workbook(io.BytesIO(got.content))
+    summary = [row for row in book.worksheets[0].iter_rows(values_only=True)]
+    by_label = {row[0]: row[1:] for row in summary if row and row[0]}
+    assert by_label["Service person-times"][:2] == (4, 4)  # M2 alone; M2 is the first month
+    assert by_label["Class hours"][:2] == (1.5, 1.5)
+    months = list(book["By month"].iter_rows(values_only=True))
+    assert months[1][:3] == (f"{M2:%Y-%m}", 4, 4)
+    townships = {r[0]: r[1:3] for r in book["Township"].iter_rows(min_row=2, values_only=True)}
+    assert townships["麻埠镇"] == (3, 3) and townships["梅山镇"] == (1, 1)
+    cells = " ".join(
+        str(c)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for c in row
+    )
+    assert not any(name in cells for name in NAMES)
+    assert AccessLog.objects.filter(
+        user=world.director_a, purpose="project_report", action="export"
+    ).exists()
+
+
+def test_a_month_outside_the_project_or_a_stranger_gets_nothing(fixture: dict[str, Any]) -> None:  # noqa: F811
+    project, world = fixture["project"], fixture["world"]
+    url = reverse("programmes:report", args=[project.pk])
+    official = _client(world.official)
+    assert official.get(url, {"month": "2001-01"}).status_code == 404
+    assert official.get(url, {"month": "January"}).status_code == 404
+    assert _client(world.teacher_b).get(url).status_code == 404
+    xlsx = reverse("programmes:report_xlsx", args=[project.pk])
+    assert _client(world.volunteer).get(xlsx).status_code == 404
+
+
+def test_the_project_page_breaks_the_figures_down(fixture: dict[str, Any]) -> None:  # noqa: F811
+    project, world = fixture["project"], fixture["world"]
+    url = reverse("programmes:project", args=[project.pk])
+    html = _client(world.official).get(url, {"by": "township"}).content.decode()
+    table = html.split('data-testid="breakdown"')[1].split("</table>")[0]
+    assert "麻埠镇" in table and "梅山镇" in table
+    assert not any(name in html for name in NAMES)
+    months = _client(world.official).get(url).content.decode()
+    assert f"{M2:%Y-%m}" in months.split('data-testid="breakdown"')[1]
+    # A month outside the project is said next to the field; the months are shown.
+    bad = _client(world.official).get(url, {"by": "sex", "first": "2001-01"}).content.decode()
+    assert "The project runs from" in bad
+
+
+def test_the_funder_accepts_a_stage_the_implementer_plans(fixture: dict[str, Any]) -> None:  # noqa: F811
+    project, world = fixture["project"], fixture["world"]
+    director, official = _client(world.director_a), _client(world.official)
+    got = director.post(
+        reverse("programmes:stage_new", args=[project.pk]),
+        {"stage-title": "中期验收", "stage-due_on": f"{TODAY:%Y-%m-%d}"},
+    )
+    assert got.status_code == 302
+    stage = Milestone.objects.get(project=project, title="中期验收")
+    accept = reverse("programmes:stage_accept", args=[stage.pk])
+    day = f"{TODAY:%Y-%m-%d}"
+    # The implementer cannot accept its own work.
+    assert (
+        director.post(
+            accept, {f"accept-{stage.pk}-accepted_on": day, f"accept-{stage.pk}-note": "好"}
+        ).status_code
+        == 403
+    )
+    # A note is required; a future date is refused; both come back next to the field.
+    empty = official.post(
+        accept, {f"accept-{stage.pk}-accepted_on": day, f"accept-{stage.pk}-note": ""}
+    )
+    assert empty.status_code == 400 and "This field is required" in empty.content.decode()
+    future = (TODAY + dt.timedelta(days=3)).isoformat()
+    late = official.post(
+        accept, {f"accept-{stage.pk}-accepted_on": future, f"accept-{stage.pk}-note": "查阅台账"}
+    )
+    assert late.status_code == 400 and "future" in late.content.decode()
+    ok = official.post(
+        accept,
+        {f"accept-{stage.pk}-accepted_on": day, f"accept-{stage.pk}-note": "查阅台账，走访两村"},
+    )
+    assert ok.status_code == 302
+    stage.refresh_from_db()
+    assert (stage.accepted_on, stage.accepted_by, stage.note) == (
+        TODAY,
+        world.official,
+        "查阅台账，走访两村",
+    )
+    again = official.post(
+        accept, {f"accept-{stage.pk}-accepted_on": day, f"accept-{stage.pk}-note": "再次"}
+    )
+    assert again.status_code == 400
+    stage.refresh_from_db()
+    assert stage.note == "查阅台账，走访两村"
+    # A stage outside the project's period is refused by field.
+    bad = director.post(
+        reverse("programmes:stage_new", args=[project.pk]),
+        {"stage-title": "结项", "stage-due_on": "2001-01-01"},
+    )
+    assert bad.status_code == 400 and "within the project" in bad.content.decode()
+
+
+def test_an_organisation_adds_its_own_design(world: World) -> None:
+    director = _client(world.director_a)
+    url = reverse("programmes:designs")
+    data = {
+        "design-organisation": world.orgs["village_a"].pk,
+        "design-kind": "interest_group",
+        "design-name": "剪纸兴趣小组",
+        "design-hours_min": 2,
+        "design-hours_max": 3,
+        "design-content": "每周一次，传承非遗",
+    }
+    assert director.post(url, data).status_code == 302
+    design = Design.objects.get(name="剪纸兴趣小组")
+    assert design.organisation == world.orgs["village_a"]
+    again = director.post(url, data)
+    assert again.status_code == 400 and "already has a design" in again.content.decode()
+    flipped = director.post(
+        url, {**data, "design-name": "书法", "design-hours_min": 4, "design-hours_max": 2}
+    )
+    assert flipped.status_code == 400
+    # Its own organisers see it in the catalogue and can start it; another village cannot.
+    assert "剪纸兴趣小组" in director.get(url).content.decode()
+    assert "剪纸兴趣小组" in director.get(reverse("programmes:new")).content.decode()
+    assert "剪纸兴趣小组" not in _client(world.director_b).get(url).content.decode()
+    assert _client(world.volunteer).post(url, data).status_code == 403
