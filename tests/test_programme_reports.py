@@ -179,3 +179,74 @@ def test_an_organisation_adds_its_own_design(world: World) -> None:
     assert "剪纸兴趣小组" in director.get(reverse("programmes:new")).content.decode()
     assert "剪纸兴趣小组" not in _client(world.director_b).get(url).content.decode()
     assert _client(world.volunteer).post(url, data).status_code == 403
+
+
+# ---------------------------------------------------------------- the same over the API
+
+
+def test_the_api_gives_the_numbers_of_the_page(fixture: dict[str, Any]) -> None:  # noqa: F811
+    from tests.test_api_cases import Api
+
+    project = fixture["project"]
+    official = Api("official")
+    for by in selectors.BREAKDOWNS:
+        got = official.get(f"/api/v1/projects/{project.pk}/figures", by=by)
+        assert got.status_code == 200, got.content
+        body = got.json()
+        want = selectors.breakdown(project, by)  # type: ignore[arg-type]
+        assert [(r["key"], r["person_times"], r["persons"]) for r in body["rows"]] == [
+            (r.key, r.person_times, r.persons) for r in want
+        ]
+        assert body["figures"]["person_times"] == selectors.figures(project).person_times
+    month = official.get(
+        f"/api/v1/projects/{project.pk}/figures", by="sex", first=f"{M1:%Y-%m}", last=f"{M1:%Y-%m}"
+    ).json()
+    assert month["figures"]["person_times"] == 4 and month["first"] == f"{M1:%Y-%m}"
+    bad = official.get(f"/api/v1/projects/{project.pk}/figures", first="2001-01")
+    assert bad.status_code == 400 and "first" in bad.json()["errors"]
+    assert official.get(f"/api/v1/projects/{project.pk}/figures", by="colour").status_code == 400
+    report = official.get(f"/api/v1/projects/{project.pk}/report", month=f"{M2:%Y-%m}")
+    assert report.status_code == 200, report.content
+    r = report.json()
+    assert r["month_figures"]["person_times"] == 4 and r["to_date"]["person_times"] == 4
+    assert {x["key"]: x["person_times"] for x in r["breakdowns"]["township"]}["341524100"] == 1
+    assert [s["attended"] for s in r["sessions"]] == [3]
+    assert not any(name in report.content.decode() for name in NAMES)
+    xlsx = official.get(f"/api/v1/projects/{project.pk}/report.xlsx", month=f"{M1:%Y-%m}")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert AccessLog.objects.filter(purpose="api_project_report").count() == 2
+    assert Api("teacher_b").get(f"/api/v1/projects/{project.pk}/report").status_code == 404
+
+
+def test_stages_and_designs_over_the_api(fixture: dict[str, Any]) -> None:  # noqa: F811
+    from tests.test_api_cases import Api
+
+    project, world = fixture["project"], fixture["world"]
+    director, official = Api("director_a"), Api("official")
+    stage = director.post(
+        f"/api/v1/projects/{project.pk}/milestones", {"title": "中期", "due_on": str(TODAY)}
+    )
+    assert stage.status_code == 201, stage.content
+    url = f"/api/v1/milestones/{stage.json()['id']}/accept"
+    assert director.post(url, {"accepted_on": str(TODAY), "note": "自评"}).status_code == 403
+    done = official.post(url, {"accepted_on": str(TODAY), "note": "查阅台账"})
+    assert done.status_code == 200 and done.json()["accepted_by"] == str(world.official)
+    twice = official.post(url, {"accepted_on": str(TODAY), "note": "再次"})
+    assert twice.status_code == 400 and "accepted_on" in twice.json()["errors"]
+    listed = official.get(f"/api/v1/projects/{project.pk}/milestones").json()["items"]
+    assert [m["note"] for m in listed] == ["查阅台账"]
+    made = director.post(
+        "/api/v1/designs",
+        {"organisation": world.orgs["village_a"].pk, "kind": "peer_group", "name": "妈妈互助会"},
+    )
+    assert made.status_code == 201, made.content
+    names = {d["name"] for d in director.get("/api/v1/designs").json()["items"]}
+    assert "妈妈互助会" in names and len(names) >= 17
+    wrong = director.post(
+        "/api/v1/designs",
+        {"organisation": world.orgs["village_a"].pk, "kind": "party", "name": "联欢"},
+    )
+    assert wrong.status_code == 400 and "kind" in wrong.json()["errors"]
+    assert "妈妈互助会" not in {
+        d["name"] for d in Api("director_b").get("/api/v1/designs").json()["items"]
+    }

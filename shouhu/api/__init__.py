@@ -15,6 +15,7 @@ from shouhu.api import (
     errors,
     inbox,
     programmes,
+    project_reports,
     reunion,
     screening,
 )
@@ -49,6 +50,7 @@ api.add_router("", cases.router)
 api.add_router("", reunion.router)
 api.add_router("", inbox.router)
 api.add_router("", programmes.router)
+api.add_router("", project_reports.router)
 
 # Last: any other path under /api/v1/ is a JSON 404, not the HTML page of the web UI.
 fallback = Router()

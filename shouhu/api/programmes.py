@@ -155,7 +155,7 @@ def project_progress(request: HttpRequest, project_id: int) -> dict[str, Any]:
         "figures": f.__dict__,
         "targets": [
             {"measure": p.measure, "target": p.target, "achieved": p.achieved, "share": p.share}
-            for p in selectors.progress(project)
+            for p in selectors.progress(project, f)
         ],
     }
 
