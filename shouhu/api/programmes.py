@@ -489,3 +489,34 @@ def counselling_create(
             "next_step": row.next_step,
         },
     )
+
+
+class WalkInIn(Strict):
+    child: int | None = Field(None, ge=1, le=MAX_ID)
+    member: int | None = Field(None, ge=1, le=MAX_ID, description="A caregiver (course)")
+
+
+@router.post(
+    "/sessions/{session_id}/walk-ins",
+    response={201: EnrolmentOut, **ERRORS},
+    summary="Add a walk-in at the roll call",
+)
+def walk_in(request: HttpRequest, session_id: int, payload: WalkInIn) -> Status[dict[str, Any]]:
+    """Someone came who was not enrolled: enrolled now (even when the programme is full),
+    then marked with the roll call. Refused before the session starts or when cancelled."""
+    user = current_user(request)
+    session = access.get_session_of_programme_for_user(user, session_id, purpose="api_roll_call")
+    child = member = None
+    reached = access.children_visible_to(user)
+    if payload.child is not None:
+        child = reached.filter(pk=payload.child).first()
+        if child is None:
+            raise ValidationError({"child": [_("This child is outside your reach.")]})
+    if payload.member is not None:
+        member = FamilyMember.objects.filter(
+            pk=payload.member, household_id__in=reached.values("household_id")
+        ).first()
+        if member is None:
+            raise ValidationError({"member": [_("This caregiver is outside your reach.")]})
+    enrolment = running.walk_in(actor=user, session=session, child=child, member=member)
+    return Status(201, _enrolment_out(enrolment))

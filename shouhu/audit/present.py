@@ -51,6 +51,7 @@ PURPOSES = {
     "reunion_schedule": gettext_lazy("online reunion schedule"),
     "programme": gettext_lazy("programme"),
     "programme_target_list": gettext_lazy("a programme's target list"),
+    "programme_walk_in": gettext_lazy("adding a walk-in to a programme"),
     "project_report": gettext_lazy("a project's monthly report"),
     "reveal": gettext_lazy("showing a protected field"),
     "roll_call": gettext_lazy("roll call"),

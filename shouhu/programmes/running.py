@@ -162,6 +162,17 @@ def enrol(
     the roll call is there, so enrolled)."""
     if not access.may_run_programme(actor, programme.organisation_id):
         raise PermissionDenied(_("You do not organise this programme."))
+    return _enrol(actor, programme, child, member, walk_in, now)
+
+
+def _enrol(
+    actor: User,
+    programme: Programme,
+    child: Child | None,
+    member: FamilyMember | None,
+    walk_in: bool,
+    now: dt.datetime | None,
+) -> Enrolment:
     caregivers = programme.design.kind in CAREGIVER_KINDS
     errors: Errors = {}
     if (child is None) == (member is None):
@@ -195,3 +206,48 @@ def enrol(
         raise ValidationError(
             {"participant": [_("This participant is already enrolled in the programme.")]}
         ) from None
+
+
+@transaction.atomic
+def walk_in(
+    *,
+    actor: User,
+    session: ProgrammeSession,
+    child: Child | None = None,
+    member: FamilyMember | None = None,
+    now: dt.datetime | None = None,
+) -> Enrolment:
+    """Someone came to a session without being enrolled: enrol them at the roll call (a
+    place is found even when the programme is full; one on the waiting list or withdrawn
+    is enrolled again). Only once the session has started, and never for a cancelled one."""
+    now = now or clock.now()
+    if not access.may_take_roll_call(actor, session):
+        raise PermissionDenied(_("You do not run this session."))
+    if session.status == SessionStatus.CANCELLED:
+        raise ValidationError(_("This session was cancelled: it has no roll call."))
+    if session.starts_at > now:
+        raise ValidationError(_("This session has not started yet: add walk-ins once it has."))
+    programme = session.programme
+    if (child is None) == (member is None):
+        raise ValidationError(
+            {"participant": [_("Choose one participant: a child or a caregiver.")]}
+        )
+    existing = (
+        Enrolment.objects.filter(programme=programme, child=child).first()
+        if child is not None
+        else Enrolment.objects.filter(programme=programme, member=member).first()
+    )
+    if existing is not None:
+        if existing.status == EnrolmentStatus.ENROLLED:
+            raise ValidationError(
+                {"participant": [_("This participant is already enrolled in the programme.")]}
+            )
+        if not access.may_run_programme(actor, programme.organisation_id):
+            # A facilitator who is not an organiser: the same reach check as a new one.
+            reached = access.children_visible_to(actor)
+            if child is not None and not reached.filter(pk=child.pk).exists():
+                raise ValidationError({"participant": [_("This child is outside your reach.")]})
+        existing.status, existing.walk_in = EnrolmentStatus.ENROLLED, True
+        existing.save(update_fields=["status", "walk_in"])
+        return existing
+    return _enrol(actor, programme, child, member, True, now)

@@ -24,6 +24,7 @@ urlpatterns = [
         "programmes/stages/<int:pk>/accept/", views_projects.milestone_accept, name="stage_accept"
     ),
     path("programmes/sessions/<int:pk>/roll-call/", views.roll_call, name="roll_call"),
+    path("programmes/sessions/<int:pk>/walk-in/", views.walk_in, name="walk_in"),
     path("programmes/sessions/<int:pk>/sign-in/", views.sign_in_sheet, name="sign_in"),
     path("children/<int:pk>/counselling/", views.counselling_page, name="counselling"),
 ]

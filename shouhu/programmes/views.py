@@ -18,9 +18,12 @@ from shouhu import access
 from shouhu.accounts.models import Membership, User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access, log_children_read
+from shouhu.children.models import FamilyMember
 from shouhu.lib import clock, protect
+from shouhu.lib.dates import age_on
 from shouhu.lib.formerrors import error_summary, refuse
 from shouhu.programmes import forms as forms_
+from shouhu.programmes import running
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
     Attendance,
@@ -240,6 +243,17 @@ def roll_call(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Saved: the roll call of %(n)d participants.") % {"n": done.saved},
             )
             return redirect("programmes:detail", session.programme_id)
+    query = (request.GET.get("q") or "").strip()[:50]
+    open_now = session.status != SessionStatus.CANCELLED and session.starts_at <= clock.now()
+    candidates = _walk_in_candidates(user, session, query) if query and open_now else []
+    if candidates:
+        log_children_read(
+            user=user,
+            child_ids=[c["child_id"] for c in candidates if c["child_id"]],
+            purpose="programme_walk_in",
+            object_type="programme",
+            object_id=str(session.programme_id),
+        )
     return render(
         request,
         "programmes/roll_call.html",
@@ -248,9 +262,89 @@ def roll_call(request: HttpRequest, pk: int) -> HttpResponse:
             "programme": session.programme,
             "form": form,
             "error_summary": error_summary(form),
+            "walk_ins_open": open_now,
+            "query": query,
+            "candidates": candidates,
         },
         status=400 if form.errors else 200,
     )
+
+
+WALK_IN_SHOWN = 20
+
+
+def _walk_in_candidates(user: User, session: ProgrammeSession, query: str) -> list[dict[str, Any]]:
+    """Who may be added as a walk-in, by name: children the user reaches (or, for a
+    caregiver course, the caregivers at home of those children) not enrolled yet."""
+    programme = session.programme
+    reached = access.children_visible_to(user)
+    enrolled = Enrolment.objects.filter(programme=programme, status=EnrolmentStatus.ENROLLED)
+    if programme.design.kind in CAREGIVER_KINDS:
+        members = (
+            FamilyMember.objects.filter(
+                household_id__in=reached.values("household_id"), away=False, name__contains=query
+            )
+            .exclude(pk__in=enrolled.filter(member__isnull=False).values("member_id"))
+            .exclude(capacity__in=["deceased", "missing", "imprisoned", "rehab"])
+            .order_by("name", "pk")[:WALK_IN_SHOWN]
+        )
+        return [
+            {
+                "key": f"m{m.pk}",
+                "name": m.name,
+                "detail": m.get_relation_display(),
+                "child_id": None,
+            }
+            for m in members
+        ]
+    children = (
+        reached.filter(name__contains=query)
+        .exclude(pk__in=enrolled.filter(child__isnull=False).values("child_id"))
+        .select_related("residence")
+        .order_by("name_pinyin", "pk")[:WALK_IN_SHOWN]
+    )
+    today = clock.today()
+    return [
+        {
+            "key": f"c{c.pk}",
+            "name": c.name,
+            "detail": _("%(age)d years, %(village)s")
+            % {"age": age_on(c.birth_date, today), "village": c.residence.name},
+            "child_id": c.pk,
+        }
+        for c in children
+    ]
+
+
+@login_required
+@require_POST
+def walk_in(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a walk-in to the session's roll call (enrolled; present by default)."""
+    user = _user(request)
+    session = access.get_session_of_programme_for_user(user, pk, purpose="roll_call")
+    if not access.may_take_roll_call(user, session):
+        raise PermissionDenied
+    key = request.POST.get("participant", "")
+    child = member = None
+    if key[:1] == "c" and key[1:].isdigit():
+        child = access.children_visible_to(user).filter(pk=int(key[1:])).first()
+    elif key[:1] == "m" and key[1:].isdigit():
+        reached = access.children_visible_to(user).values("household_id")
+        member = FamilyMember.objects.filter(pk=int(key[1:]), household_id__in=reached).first()
+    if child is None and member is None:
+        messages.error(request, _("Choose someone from the list."))
+        return redirect("programmes:roll_call", session.pk)
+    try:
+        enrolment = running.walk_in(actor=user, session=session, child=child, member=member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("programmes:roll_call", session.pk)
+    messages.success(
+        request,
+        _("Added %(name)s as a walk-in: mark them and save the roll call.")
+        % {"name": _name(enrolment)},
+    )
+    return redirect("programmes:roll_call", session.pk)
 
 
 @login_required
