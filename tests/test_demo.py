@@ -189,7 +189,8 @@ def test_the_demo_project_has_history_behind_every_figure(demo: None) -> None:
     project = Project.objects.get()
     f = selectors.figures(project)
     assert f.person_times > f.counselling == 5 and f.persons > 5
-    assert f.child_activities == 4 and f.caregiver_events == 2 and f.class_hours > 0
+    assert f.child_activities == 12 and f.caregiver_events == 4 and f.class_hours > 0
+    assert len(selectors.breakdown(project, "month")) >= 3  # three months of history
     assert 0 < f.coverage <= 100
     assert project.milestones.filter(accepted_on__isnull=False).exists()
     assert Task.objects.filter(title="Absent from a programme three times in a row").exists()
@@ -197,3 +198,5 @@ def test_the_demo_project_has_history_behind_every_figure(demo: None) -> None:
     client.force_login(User.objects.get(username="official1"))
     page = client.get(reverse("programmes:project", args=[project.pk]))
     assert page.status_code == 200 and 'data-testid="targets"' in page.content.decode()
+    report = client.get(reverse("programmes:report", args=[project.pk]))
+    assert report.status_code == 200 and 'data-testid="report-sessions"' in report.content.decode()

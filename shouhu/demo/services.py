@@ -578,9 +578,9 @@ def _reunions() -> None:
 
 def _programmes() -> None:
     """A project in the spirit of seed 003 (the civil-affairs bureau funds, director1's
-    village committee runs it): a children's group activity with four weekly sessions held
+    village committee runs it): a children's group activity with twelve weekly sessions held
     and roll calls taken (a few absences, one child three times in a row), a caregiver course
-    with two sessions, one session still to come, counselling by counselor1, a milestone
+    with four sessions, one session still to come, counselling by counselor1, a milestone
     accepted by official1; once only."""
     from shouhu.programmes import attendance, catalogue, counselling, projects, running
     from shouhu.programmes.models import Design, Kind, Milestone, Project
@@ -639,7 +639,7 @@ def _programmes() -> None:
         project=project,
     )
     enrolled = [running.enrol(actor=director, programme=group, child=c) for c in kids]
-    for week in (4, 3, 2, 1):
+    for week in range(12, 0, -1):  # three months of weekly sessions
         session = running.session_add(
             actor=director,
             programme=group,
@@ -684,7 +684,7 @@ def _programmes() -> None:
     enrolled_carers = [
         running.enrol(actor=director, programme=course_run, member=m) for m in carers.values()
     ]
-    for week in (3, 1):
+    for week in (11, 7, 3, 1):
         session = running.session_add(
             actor=director,
             programme=course_run,
@@ -709,7 +709,7 @@ def _programmes() -> None:
         counselling.counselling_record(
             actor=counsellor,
             child=child,
-            held_on=today - dt.timedelta(days=7 * (i + 1)),
+            held_on=today - dt.timedelta(days=15 * (i + 1)),
             minutes=50,
             mode=["in_person", "phone", "video"][i % 3],
             concern=concerns[i % len(concerns)],
