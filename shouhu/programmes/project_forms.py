@@ -108,8 +108,12 @@ class FiguresForm(forms.Form):
         choices=[(k, v) for k, v in selectors.BREAKDOWN_NAMES.items()],
         required=False,
     )
-    first = forms.DateField(label=_("From"), widget=MONTH, input_formats=["%Y-%m"], required=False)
-    last = forms.DateField(label=_("To"), widget=MONTH, input_formats=["%Y-%m"], required=False)
+    first = forms.DateField(
+        label=_("First month"), widget=MONTH, input_formats=["%Y-%m"], required=False
+    )
+    last = forms.DateField(
+        label=_("Last month"), widget=MONTH, input_formats=["%Y-%m"], required=False
+    )
 
     def __init__(self, data: Any = None, *, project: Project) -> None:
         super().__init__(data)
