@@ -250,3 +250,24 @@ def test_stages_and_designs_over_the_api(fixture: dict[str, Any]) -> None:  # no
     assert "妈妈互助会" not in {
         d["name"] for d in Api("director_b").get("/api/v1/designs").json()["items"]
     }
+
+
+def test_a_supervisor_reads_the_projects_inside_their_township_only(
+    fixture: dict[str, Any],  # noqa: F811
+) -> None:
+    from shouhu.places.models import Place
+    from tests.world import TOWNSHIP_1
+
+    county_wide, world = fixture["project"], fixture["world"]
+    supervisor = _client(world.supervisor)
+    # The county-wide project covers more than the township: not theirs to read.
+    assert supervisor.get(reverse("programmes:project", args=[county_wide.pk])).status_code == 404
+    county_wide.places.set([Place.objects.get(pk=TOWNSHIP_1)])
+    page = supervisor.get(reverse("programmes:project", args=[county_wide.pk]))
+    assert page.status_code == 200 and not any(name in page.content.decode() for name in NAMES)
+    assert 'data-testid="stage-form"' not in page.content.decode()
+    got = supervisor.post(
+        reverse("programmes:stage_new", args=[county_wide.pk]),
+        {"stage-title": "中期", "stage-due_on": f"{TODAY:%Y-%m-%d}"},
+    )
+    assert got.status_code == 403

@@ -80,12 +80,30 @@ def get_programme_for_user(user: User, pk: object, *, purpose: str) -> Any:
     return found
 
 
+# Who reads the projects of their area (aggregates) without funding or running them.
+AREA_READERS = frozenset({Role.OFFICIAL, Role.SUPERVISOR})
+
+
 def projects_visible_to(user: User) -> Any:
-    """The projects of the organisations the user works in, as funder or implementer
+    """The projects of the organisations the user works in, as funder or implementer, and,
+    for officials and supervisors, the projects serving a place in their jurisdiction
     (aggregates only: a project names no child)."""
+    from shouhu.places.models import code_range
+
     Project = _model("programmes", "Project")
-    orgs = Membership.objects.filter(user=user, active=True).values("organisation_id")
-    return Project.objects.filter(Q(funder_id__in=orgs) | Q(implementer_id__in=orgs))
+    memberships = Membership.objects.filter(user=user, active=True)
+    orgs = memberships.values("organisation_id")
+    q = Q(funder_id__in=orgs) | Q(implementer_id__in=orgs)
+    for m in memberships.filter(role__in=AREA_READERS).select_related(
+        "organisation__jurisdiction"
+    ):
+        place = m.organisation.jurisdiction
+        if place is not None:
+            low, high = code_range(place.prefix)
+            q |= Q(places__code__gte=low, places__code__lte=high)
+    return Project.objects.filter(
+        pk__in=Project.objects.filter(q).values("pk")
+    )
 
 
 def get_project_for_user(user: User, pk: object) -> Any:
