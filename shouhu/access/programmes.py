@@ -94,16 +94,12 @@ def projects_visible_to(user: User) -> Any:
     memberships = Membership.objects.filter(user=user, active=True)
     orgs = memberships.values("organisation_id")
     q = Q(funder_id__in=orgs) | Q(implementer_id__in=orgs)
-    for m in memberships.filter(role__in=AREA_READERS).select_related(
-        "organisation__jurisdiction"
-    ):
+    for m in memberships.filter(role__in=AREA_READERS).select_related("organisation__jurisdiction"):
         place = m.organisation.jurisdiction
         if place is not None:
             low, high = code_range(place.prefix)
             q |= Q(places__code__gte=low, places__code__lte=high)
-    return Project.objects.filter(
-        pk__in=Project.objects.filter(q).values("pk")
-    )
+    return Project.objects.filter(pk__in=Project.objects.filter(q).values("pk"))
 
 
 def get_project_for_user(user: User, pk: object) -> Any:

@@ -20,7 +20,7 @@ from shouhu.api.schemas import MAX_ID, Error, Strict
 from shouhu.children.models import FamilyMember
 from shouhu.lib import clock
 from shouhu.places.models import Place
-from shouhu.programmes import attendance, counselling, projects, running, selectors
+from shouhu.programmes import attendance, counselling, outcomes, projects, running, selectors
 from shouhu.programmes.models import Design, Enrolment, Programme, ProgrammeSession, Project
 
 router = Router(tags=["programmes"])
@@ -171,6 +171,12 @@ class ProgrammeIn(Strict):
     ends_on: dt.date
     capacity: int | None = Field(None, ge=1, le=100_000)
     project: int | None = Field(None, ge=1, le=MAX_ID)
+    instrument: str = Field(
+        "",
+        max_length=40,
+        description="The pre/post instrument's code: an enabled screening or strengths "
+        "instrument (empty: none)",
+    )
 
 
 class ProgrammeOut(Schema):
@@ -183,6 +189,7 @@ class ProgrammeOut(Schema):
     starts_on: dt.date
     ends_on: dt.date
     capacity: int | None
+    instrument: str = Field(description="The pre/post instrument's code (empty: none)")
 
 
 class ProgrammeList(Schema):
@@ -200,6 +207,7 @@ def _programme_out(p: Programme) -> dict[str, Any]:
         "starts_on": p.starts_on,
         "ends_on": p.ends_on,
         "capacity": p.capacity,
+        "instrument": p.instrument,
     }
 
 
@@ -230,8 +238,83 @@ def programme_create(request: HttpRequest, payload: ProgrammeIn) -> Status[dict[
         ends_on=payload.ends_on,
         capacity=payload.capacity,
         project=project,
+        instrument=payload.instrument,
     )
     return Status(201, _programme_out(programme))
+
+
+class ProgrammeOutcomeOut(Schema):
+    instrument: str = Field(description="The instrument's code")
+    name: str = Field(description="The instrument's name in the reader's language")
+    higher_is_worse: bool | None = Field(
+        description="From the bands: the follow-up bands at the top (true) or the bottom "
+        "(false); null when they do not say"
+    )
+    pre_from: dt.date = Field(description="Before: the latest result from this day...")
+    pre_to: dt.date = Field(description="...to this day (Asia/Shanghai)")
+    post_from: dt.date = Field(description="After: the latest result from this day...")
+    post_to: dt.date = Field(description="...to this day, later than the one before")
+    enrolled: int = Field(description="Children enrolled")
+    paired: int = Field(description="n: children with a result before and after")
+    without: int = Field(description="Children without both results")
+    missing_pre: int = Field(description="Children without a result before")
+    missing_post: int = Field(description="Children without a result after")
+    outside_ages: int = Field(description="Children outside the instrument's ages")
+    mean_change: float | None = Field(description="After minus before, averaged; null: n = 0")
+    ci_low: float | None = Field(description="95% confidence interval (t); null: n < 2")
+    ci_high: float | None
+    improved: int | None = Field(description="Children in a band further from follow-up")
+    unchanged: int | None = Field(description="Children in the same band")
+    worse: int | None = Field(description="Children in a band nearer to follow-up")
+    improved_share: float | None = Field(description="Improved over n")
+    unchanged_share: float | None
+    worse_share: float | None
+    wilcoxon_n: int = Field(description="Children whose score changed (zeros are dropped)")
+    wilcoxon_statistic: float | None = Field(
+        description="The smaller signed-rank sum; null with fewer than "
+        f"{outcomes.WILCOXON_MIN} changes"
+    )
+    wilcoxon_p: float | None = Field(description="Two-sided p-value")
+    crossed_into_follow_up: int = Field(
+        description="Children whose result after is in a follow-up band and before was not"
+    )
+    caveat: str
+
+
+class ProgrammeOutcomeReport(Schema):
+    programme: int
+    outcome: ProgrammeOutcomeOut | None = Field(
+        description="null when the programme names no pre/post instrument"
+    )
+
+
+@router.get(
+    "/programmes/{programme_id}/outcomes",
+    response={200: ProgrammeOutcomeReport, **ERRORS},
+    summary="A programme's pre/post outcome",
+)
+def programme_outcomes(request: HttpRequest, programme_id: int) -> dict[str, Any]:
+    """The change between each child's result before and after the programme on its
+    instrument, in aggregates (no child is named): n, the mean change with its 95% interval,
+    the bands improved, unchanged and worse, and the Wilcoxon signed-rank test."""
+    user = current_user(request)
+    programme = access.get_programme_for_user(user, programme_id, purpose="api_programme")
+    found = outcomes.outcomes(programme)
+    if found is None:
+        return {"programme": programme.pk, "outcome": None}
+    out = {k: v for k, v in found.__dict__.items() if k != "crossed"}
+    return {
+        "programme": programme.pk,
+        "outcome": out
+        | {
+            "without": found.without,
+            "improved_share": found.improved_share,
+            "unchanged_share": found.unchanged_share,
+            "worse_share": found.worse_share,
+            "crossed_into_follow_up": len(found.crossed),
+            "caveat": str(outcomes.CAVEAT),
+        },
+    }
 
 
 class ProgrammeSessionIn(Strict):

@@ -16,7 +16,7 @@ from shouhu import access
 from shouhu.accounts.models import Membership, Organisation, User
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock
-from shouhu.programmes import running
+from shouhu.programmes import outcomes, running
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
     Concern,
@@ -28,6 +28,7 @@ from shouhu.programmes.models import (
     Project,
     VenueKind,
 )
+from shouhu.screening.services import get_language_code
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -50,9 +51,33 @@ class ProgrammeForm(forms.Form):
     project = forms.ModelChoiceField(
         label=_("Project"), queryset=Project.objects.none(), required=False
     )
+    # A text field shown as a list: a refused code gets the service's own reason, not
+    # "not one of the available choices".
+    instrument = forms.CharField(
+        label=_("Measure before and after with"),
+        max_length=40,
+        required=False,
+        widget=forms.Select,
+        help_text=_(
+            "Each child takes this screening before the programme and again at its end; the "
+            "programme's page compares the two. Each is for the ages shown."
+        ),
+    )
 
     def __init__(self, data: Any = None, *, user: User) -> None:
         super().__init__(data, initial={"starts_on": clock.today()})
+        language = get_language_code()
+        self.fields["instrument"].widget.choices = [
+            ("", _("No measurement")),
+            *(
+                (
+                    i.code,
+                    _("%(name)s (ages %(low)s to %(high)s)")
+                    % {"name": i.name.text(language), "low": i.ages[0], "high": i.ages[1]},
+                )
+                for i in outcomes.instruments_for_programmes()
+            ),
+        ]
         self.user = user
         orgs = Membership.objects.filter(
             user=user, active=True, role__in=access.PROGRAMME_ROLES
@@ -83,6 +108,11 @@ class ProgrammeForm(forms.Form):
                 _("The programme must lie within the project's period (%(start)s to %(end)s).")
                 % {"start": project.starts_on, "end": project.ends_on},
             )
+        code, design = (d.get("instrument") or "").strip(), d.get("design")
+        if code and design is not None:
+            refused = outcomes.instrument_refusal(code, caregivers=design.kind in CAREGIVER_KINDS)
+            if refused:
+                self.add_error("instrument", refused)
         return d
 
     def perform(self) -> Programme:
@@ -96,6 +126,7 @@ class ProgrammeForm(forms.Form):
             ends_on=d["ends_on"],
             capacity=d["capacity"],
             project=d["project"],
+            instrument=d["instrument"],
         )
 
 

@@ -14,6 +14,7 @@ from shouhu import access
 from shouhu.accounts.models import Membership, Organisation, User
 from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import clock
+from shouhu.programmes import outcomes
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
     Design,
@@ -47,7 +48,9 @@ def programme_create(
     instrument: str = "",
     now: dt.datetime | None = None,
 ) -> Programme:
-    """A run of a design by an organisation, within its project's period if it has one."""
+    """A run of a design by an organisation, within its project's period if it has one,
+    measured before and after with `instrument` if it names one (`outcomes`: an enabled
+    screening or strengths instrument, for a design that enrols children)."""
     if not access.may_run_programme(actor, organisation.pk):
         raise PermissionDenied(_("You do not organise programmes for this organisation."))
     errors: Errors = {}
@@ -59,6 +62,11 @@ def programme_create(
         errors["capacity"] = [_("The capacity is at least one participant.")]
     if design.organisation_id not in (None, organisation.pk):
         errors["design"] = [_("This design belongs to another organisation.")]
+    instrument = instrument.strip()
+    if instrument:
+        refused = outcomes.instrument_refusal(instrument, caregivers=design.kind in CAREGIVER_KINDS)
+        if refused:
+            errors["instrument"] = [refused]
     if project is not None:
         if project.implementer_id != organisation.pk:
             errors["project"] = [_("The organisation does not run this project.")]

@@ -23,7 +23,7 @@ from shouhu.lib import clock, protect
 from shouhu.lib.dates import age_on
 from shouhu.lib.formerrors import error_summary, refuse
 from shouhu.programmes import forms as forms_
-from shouhu.programmes import running
+from shouhu.programmes import outcomes, running
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
     Attendance,
@@ -67,6 +67,25 @@ def programme_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+SIGNIFICANCE = 0.05
+
+
+def _outcome_context(outcome: outcomes.Outcome | None) -> dict[str, Any]:
+    """The outcome report and what its plain words need (aggregates only: no child named)."""
+    if outcome is None:
+        return {"outcome": None}
+    mean, low, high, p = outcome.mean_change, outcome.ci_low, outcome.ci_high, outcome.wilcoxon_p
+    return {
+        "outcome": outcome,
+        "change_size": abs(mean) if mean is not None else None,
+        "ci_includes_zero": low is not None and high is not None and low <= 0 <= high,
+        "significant": p is not None and p < SIGNIFICANCE,
+        "p_shown": "" if p is None else "< 0.001" if p < 0.001 else f"= {p:.3f}",
+        "wilcoxon_min": outcomes.WILCOXON_MIN,
+        "caveat": outcomes.CAVEAT,
+    }
+
+
 def _detail_page(
     request: HttpRequest,
     user: User,
@@ -86,6 +105,7 @@ def _detail_page(
         "now": clock.now(),
         "organiser": organiser,
         "error_summary": error_summary(bound) if bound is not None else [],
+        **_outcome_context(outcomes.outcomes(programme)),
     }
     if organiser:
         filters = {k: request.GET.get(k, "") for k in ("category", "age_min", "age_max")}
