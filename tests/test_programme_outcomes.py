@@ -602,3 +602,31 @@ def test_a_post_result_in_a_follow_up_band_sets_the_follow_up_as_any_screening(
     found = outcomes.outcomes(programme)
     assert found is not None and found.crossed == (teen.pk,)
     assert (found.improved, found.unchanged, found.worse) == (0, 0, 1)
+
+
+def test_a_volunteer_facilitator_sees_no_outcome(
+    world: World, measured: tuple[Programme, list[Child]]
+) -> None:
+    """Averaged screening results of a few children are still theirs: a facilitator who
+    is not an organiser (a volunteer: names, age and village only) reads no outcome."""
+    from shouhu.accounts.models import Membership, Role
+
+    programme, _kids = measured
+    Membership.objects.create(
+        user=world.volunteer, organisation=world.orgs["village_a"], role=Role.VOLUNTEER
+    )
+    session = running.session_add(
+        actor=world.director_a,
+        programme=programme,
+        starts_at=dt.datetime.combine(programme.starts_on, dt.time(15), tzinfo=SHANGHAI),
+        minutes=60,
+        facilitators=[world.volunteer],
+    )
+    assert session.facilitators.filter(pk=world.volunteer.pk).exists()
+    client = Client()
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(world.volunteer)
+    page = client.get(reverse("programmes:detail", args=[programme.pk]))
+    assert page.status_code == 200
+    assert 'data-testid="outcome"' not in page.content.decode()
+    assert Api("volunteer").get(f"/api/v1/programmes/{programme.pk}/outcomes").status_code == 403

@@ -188,9 +188,10 @@ def test_the_api_gives_the_numbers_of_the_page(fixture: dict[str, Any]) -> None:
     from tests.test_api_cases import Api
 
     project = fixture["project"]
-    official = Api("official")
+    official, director = Api("official"), Api("director_a")
     for by in selectors.BREAKDOWNS:
-        got = official.get(f"/api/v1/projects/{project.pk}/figures", by=by)
+        # The implementer's organiser sees every line as the page shows it to them.
+        got = director.get(f"/api/v1/projects/{project.pk}/figures", by=by)
         assert got.status_code == 200, got.content
         body = got.json()
         want = selectors.breakdown(project, by)  # type: ignore[arg-type]
@@ -205,7 +206,7 @@ def test_the_api_gives_the_numbers_of_the_page(fixture: dict[str, Any]) -> None:
     bad = official.get(f"/api/v1/projects/{project.pk}/figures", first="2001-01")
     assert bad.status_code == 400 and "first" in bad.json()["errors"]
     assert official.get(f"/api/v1/projects/{project.pk}/figures", by="colour").status_code == 400
-    report = official.get(f"/api/v1/projects/{project.pk}/report", month=f"{M2:%Y-%m}")
+    report = director.get(f"/api/v1/projects/{project.pk}/report", month=f"{M2:%Y-%m}")
     assert report.status_code == 200, report.content
     r = report.json()
     assert r["month_figures"]["person_times"] == 4 and r["to_date"]["person_times"] == 4
@@ -271,3 +272,37 @@ def test_a_supervisor_reads_the_projects_inside_their_township_only(
         {"stage-title": "中期", "stage-due_on": f"{TODAY:%Y-%m-%d}"},
     )
     assert got.status_code == 403
+
+
+def test_small_lines_are_withheld_from_readers_who_do_not_see_the_participants(
+    fixture: dict[str, Any],  # noqa: F811
+) -> None:
+    """The funder's official learns how many were served in each township, category, sex
+    and age band only where at least 5 people are counted; the implementer sees them all."""
+    from tests.test_api_cases import Api
+
+    project = fixture["project"]
+    assert selectors.SMALL == 5
+    rows = Api("official").get(f"/api/v1/projects/{project.pk}/figures", by="township").json()
+    # Every line of the fixture has fewer than 5 people, or a small target group.
+    assert rows["rows"] and all(r["suppressed"] and r["persons"] is None for r in rows["rows"])
+    assert rows["figures"]["person_times"] == 8  # the project's total is not a small line
+    months = Api("official").get(f"/api/v1/projects/{project.pk}/figures", by="month").json()
+    assert not any(r["suppressed"] for r in months["rows"])
+    page = _client(fixture["world"].official).get(
+        reverse("programmes:project", args=[project.pk]), {"by": "sex"}
+    )
+    assert "Fewer than 5 people: not shown" in page.content.decode()
+    mine = _client(fixture["world"].director_a).get(
+        reverse("programmes:project", args=[project.pk]), {"by": "sex"}
+    )
+    assert "Fewer than 5 people" not in mine.content.decode()
+    report = Api("official").get(f"/api/v1/projects/{project.pk}/report", month=f"{M1:%Y-%m}")
+    assert all(r["suppressed"] for rows in report.json()["breakdowns"].values() for r in rows)
+    # With 5 children of one sex served, their line is shown to the official too.
+    assert (
+        selectors.suppress_small(
+            [selectors.Row(key="F", label="F", person_times=9, persons=5, counselling=0)]
+        )[0].suppressed
+        is False
+    )

@@ -27,6 +27,7 @@ __all__ = [
     "may_take_roll_call",
     "programmes_visible_to",
     "projects_visible_to",
+    "sees_project_rows",
 ]
 
 # The organisation's people who organise its programmes (never a technology envoy).
@@ -129,6 +130,12 @@ def may_record_project(user: User, funder_id: int, implementer_id: int) -> bool:
         .exclude(role__in=[Role.VOLUNTEER, Role.TECH_ENVOY])
         .exists()
     )
+
+
+def sees_project_rows(user: User, project: Any) -> bool:
+    """Whether the reader sees the project's participants themselves (the implementer's
+    organisers): others get its breakdowns with small counts withheld."""
+    return may_run_programme(user, project.implementer_id)
 
 
 def may_accept_milestone(user: User, project: Any) -> bool:

@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -299,6 +299,9 @@ def programme_outcomes(request: HttpRequest, programme_id: int) -> dict[str, Any
     the bands improved, unchanged and worse, and the Wilcoxon signed-rank test."""
     user = current_user(request)
     programme = access.get_programme_for_user(user, programme_id, purpose="api_programme")
+    if not access.may_run_programme(user, programme.organisation_id):
+        # Screening results, even averaged, are the organisers' (see the programme page).
+        raise PermissionDenied(_("Only the programme's organisers read its outcome."))
     found = outcomes.outcomes(programme)
     if found is None:
         return {"programme": programme.pk, "outcome": None}

@@ -38,9 +38,14 @@ class RowOut(Schema):
         "age band or `caregivers`"
     )
     label: str
-    person_times: int
-    persons: int
-    counselling: int
+    person_times: int | None = Field(description="None when withheld (`suppressed`)")
+    persons: int | None
+    counselling: int | None
+    suppressed: bool = Field(
+        False,
+        description="Fewer than 5 people: the numbers are withheld from readers without "
+        "row access (the implementer's organisers see them)",
+    )
     target_group: int | None = Field(
         None, description="Children of the target group in this line (not for months)"
     )
@@ -64,6 +69,15 @@ class FiguresQuery(Clean):
 
 
 def _row_out(r: selectors.Row) -> dict[str, Any]:
+    if r.suppressed:
+        return {
+            "key": r.key,
+            "label": r.label,
+            "person_times": None,
+            "persons": None,
+            "counselling": None,
+            "suppressed": True,
+        }
     return {
         "key": r.key,
         "label": r.label,
@@ -103,12 +117,15 @@ def project_figures(
     last = _month(project, query.last, "last") or month_of(project.ends_on)
     if first > last:
         raise ValidationError({"last": [_("The last month comes before the first.")]})
+    rows = selectors.breakdown(project, query.by, first, last)
+    if query.by != "month" and not access.sees_project_rows(user, project):
+        rows = selectors.suppress_small(rows)
     return {
         "by": query.by,
         "first": f"{first:%Y-%m}",
         "last": f"{last:%Y-%m}",
         "figures": selectors.figures(project, first, last).__dict__,
-        "rows": [_row_out(r) for r in selectors.breakdown(project, query.by, first, last)],
+        "rows": [_row_out(r) for r in rows],
     }
 
 
@@ -177,7 +194,7 @@ def _monthly(request: HttpRequest, project_id: int, month: str | None, fmt: str)
         first = report.parse_month(project, month, clock.today())
     except report.NoSuchMonth as exc:
         raise ValidationError({"month": [str(exc)]}) from None
-    monthly = report.monthly(project, first)
+    monthly = report.monthly(project, first, small=access.sees_project_rows(user, project))
     log_access(
         user=user,
         action=Action.EXPORT,

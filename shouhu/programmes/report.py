@@ -31,6 +31,7 @@ from shouhu.programmes.models import (
 from shouhu.programmes.served import month_bounds, month_of
 
 SECTIONS = ("township", "category", "sex", "age_band")
+SMALL_TEXT = f"<{selectors.SMALL}"
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,10 @@ def parse_month(project: Project, text: str | None, today: dt.date) -> dt.date:
     return month
 
 
-def monthly(project: Project, month: dt.date) -> MonthlyReport:
-    """The report of `month` (a first day of a month), in a fixed number of queries."""
+def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyReport:
+    """The report of `month` (a first day of a month), in a fixed number of queries.
+    `small=False`: lines of a breakdown by an attribute with fewer than
+    `selectors.SMALL` people are withheld (a reader without row access)."""
     month = month_of(month)
     first = month_of(project.starts_on)
     month_figures = selectors.figures(project, month, month)
@@ -140,12 +143,19 @@ def monthly(project: Project, month: dt.date) -> MonthlyReport:
         to_date=to_date,
         progress=selectors.progress(project, to_date),
         months=selectors.breakdown(project, "month", first, month),
-        breakdowns={by: selectors.breakdown(project, by, month, month) for by in SECTIONS},  # type: ignore[arg-type]
+        breakdowns={
+            by: _shown(selectors.breakdown(project, by, month, month), small)  # type: ignore[arg-type]
+            for by in SECTIONS
+        },
         sessions=lines,
         counselling_by_mode=[(str(m.label), modes[m]) for m in Mode if m in modes],
         counselling_by_concern=[(str(c.label), concerns[c]) for c in Concern if c in concerns],
         milestones=list(project.milestones.select_related("accepted_by")),
     )
+
+
+def _shown(rows: list[selectors.Row], small: bool) -> list[selectors.Row]:
+    return rows if small else selectors.suppress_small(rows)
 
 
 def figure_lines(f: selectors.Figures) -> list[tuple[str, object]]:
@@ -236,6 +246,9 @@ def workbook(report: MonthlyReport) -> bytes:
             ]
         )
         for r in rows:
+            if r.suppressed:
+                sheet.append([r.label, SMALL_TEXT])
+                continue
             sheet.append(
                 [
                     r.label,

@@ -103,12 +103,31 @@ class Row:
     target_group: int | None = None
     served_in_group: int | None = None
     class_hours: Decimal | None = None  # months only: hours of the sessions held
+    # Too few people to show to a reader without row access (`suppress_small`): the
+    # numbers are withheld, the line stays.
+    suppressed: bool = False
 
     @property
     def coverage(self) -> Decimal | None:
         if not self.target_group or self.served_in_group is None:
             return None
         return _percent(self.served_in_group, self.target_group)
+
+
+# Lines of fewer people than this are withheld from readers without row access (STYLE 19).
+SMALL = 5
+
+
+def suppress_small(rows: list[Row]) -> list[Row]:
+    """The lines of a breakdown by an attribute (township, category, sex, age band) with
+    1 to `SMALL - 1` people served or in the target group, withheld: a funder's official
+    who cannot see the children should not learn one child's service from a count."""
+    return [
+        Row(key=r.key, label=r.label, person_times=0, persons=0, counselling=0, suppressed=True)
+        if 0 < r.persons < SMALL or (r.target_group is not None and 0 < r.target_group < SMALL)
+        else r
+        for r in rows
+    ]
 
 
 def _percent(part: int, whole: int) -> Decimal:

@@ -105,7 +105,9 @@ def _detail_page(
         "now": clock.now(),
         "organiser": organiser,
         "error_summary": error_summary(bound) if bound is not None else [],
-        **_outcome_context(outcomes.outcomes(programme)),
+        # Screening results, even averaged, are the organisers' (a facilitator who is a
+        # volunteer sees names, age and village only).
+        **(_outcome_context(outcomes.outcomes(programme)) if organiser else {"outcome": None}),
     }
     if organiser:
         filters = {k: request.GET.get(k, "") for k in ("category", "age_min", "age_max")}

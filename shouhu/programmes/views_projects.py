@@ -30,6 +30,15 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+def _withheld(
+    user: User, project: Project, by: str, rows: list[selectors.Row]
+) -> list[selectors.Row]:
+    """Small lines of an attribute breakdown withheld from a reader without row access."""
+    if by == "month" or access.sees_project_rows(user, project):
+        return rows
+    return selectors.suppress_small(rows)
+
+
 def _project_page(
     request: HttpRequest,
     user: User,
@@ -57,7 +66,13 @@ def _project_page(
             "figures_form": figures_form,
             "by": by,
             "by_name": selectors.BREAKDOWN_NAMES[by],
-            "rows": selectors.breakdown(project, by, first, last),  # type: ignore[arg-type]
+            "rows": _withheld(
+                user,
+                project,
+                by,
+                selectors.breakdown(project, by, first, last),  # type: ignore[arg-type]
+            ),
+            "small": selectors.SMALL,
             "milestones": milestones,
             "accept_forms": {
                 m.pk: accept_bound.get(m.pk) or project_forms.AcceptForm(user=user, milestone=m)
@@ -132,7 +147,7 @@ def _report(request: HttpRequest, pk: int) -> tuple[User, report.MonthlyReport]:
         month = report.parse_month(project, request.GET.get("month"), clock.today())
     except report.NoSuchMonth as exc:
         raise Http404(str(exc)) from None
-    return user, report.monthly(project, month)
+    return user, report.monthly(project, month, small=access.sees_project_rows(user, project))
 
 
 @login_required
@@ -165,6 +180,7 @@ def monthly_report(request: HttpRequest, pk: int) -> HttpResponse:
                 (selectors.BREAKDOWN_NAMES[by], rows) for by, rows in monthly.breakdowns.items()
             ],
             "measures": {m.value: m.label for m in Measure},
+            "small": selectors.SMALL,
             "now": clock.now(),
         },
     )
