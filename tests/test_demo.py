@@ -190,6 +190,11 @@ def test_the_demo_project_has_history_behind_every_figure(demo: None) -> None:
     f = selectors.figures(project)
     assert f.person_times > f.counselling == 5 and f.persons > 5
     assert f.child_activities == 12 and f.caregiver_events == 4 and f.class_hours > 0
+    from shouhu.programmes import outcomes
+    from shouhu.programmes.models import Programme
+
+    measured = outcomes.outcomes(Programme.objects.get(instrument="strengths"))
+    assert measured is not None and measured.paired >= 5 and measured.crossed
     assert len(selectors.breakdown(project, "month")) >= 3  # three months of history
     assert 0 < f.coverage <= 100
     assert project.milestones.filter(accepted_on__isnull=False).exists()

@@ -8,10 +8,12 @@ skipped by the registry's own duplicate rule, assignments and consents are added
 from __future__ import annotations
 
 import datetime as dt
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -310,7 +312,6 @@ def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
 def _screenings() -> None:
     """Two rounds of GAD-7 for the children counselled in the demo (a trend to look at), the
     second with one worrying PHQ-A answer, so that the demo has an alert; once only."""
-    import random
 
     from shouhu.screening import registry
     from shouhu.screening import services as screening
@@ -576,6 +577,43 @@ def _reunions() -> None:
     )
 
 
+def _pre_post(director: User, group: Any, enrolled: list[Any], today: dt.date) -> None:
+    """The strengths profile of each child of the first term, rated by the director at its
+    start and again at its end: most gain a little, some stay, one loses ground and falls
+    into the band that needs follow-up (raised as any screening raises it)."""
+    from shouhu.screening import registry
+    from shouhu.screening import services as screening
+
+    strengths = registry.definition("strengths")
+    items = [i for i in strengths.items if i.scored]
+    pre = [20, 26, 22, 30, 18, 25, 28, 21, 24, 27, 23, 29]
+    change = [6, 4, 0, -8, 7, 5, 3, 5, 0, 6, 4, 2]  # the fourth falls into "few strengths"
+
+    def spread(total: int) -> list[int]:
+        base, extra = divmod(total, len(items))
+        return [min(3, base + (1 if k < extra else 0)) for k in range(len(items))]
+
+    measured = [
+        e.child
+        for e in enrolled
+        if e.child is not None
+        and strengths.ages[0] <= dates.age_on(e.child.birth_date, today) <= strengths.ages[1]
+    ]
+    for n, child in enumerate(measured[: len(pre)]):
+        before, after = spread(pre[n]), spread(pre[n] + change[n])
+        for day, values in (
+            (group.starts_on + dt.timedelta(days=3), before),
+            (today - dt.timedelta(days=2), after),
+        ):
+            screening.administer(
+                actor=director,
+                child=child,
+                instrument="strengths",
+                answers={i.id: v for i, v in zip(items, values, strict=True)},
+                administered_at=dates.start_of_day(day) + dt.timedelta(hours=16),
+            )
+
+
 def _programmes() -> None:
     """A project in the spirit of seed 003 (the civil-affairs bureau funds, director1's
     village committee runs it): a children's group activity with twelve weekly sessions held
@@ -625,8 +663,12 @@ def _programmes() -> None:
     Milestone.objects.create(project=project, title="结项验收", due_on=project.ends_on)
     activity = Design.objects.filter(organisation=None, kind=Kind.GROUP_ACTIVITY)[1]
     course = Design.objects.filter(organisation=None, kind=Kind.CAREGIVER_COURSE)[2]
-    kids = list(
-        Child.objects.filter(residence=village, cat_left_behind_mca=True).order_by("id")[:12]
+    kids = list(  # school-age children (6 to 14), whom the strengths profile fits
+        Child.objects.filter(
+            residence=village,
+            cat_left_behind_mca=True,
+            birth_date__range=(dates.add_years(today, -15), dates.add_years(today, -6)),
+        ).order_by("id")[:12]
     )
     group = running.programme_create(
         actor=director,
@@ -634,9 +676,10 @@ def _programmes() -> None:
         design=activity,
         title=f"{activity.name}（第一期）",
         starts_on=project.starts_on,
-        ends_on=project.ends_on,
+        ends_on=today - dt.timedelta(days=3),
         capacity=15,
         project=project,
+        instrument="strengths",  # measured before and after: the outcome report
     )
     enrolled = [running.enrol(actor=director, programme=group, child=c) for c in kids]
     for week in range(12, 0, -1):  # three months of weekly sessions
@@ -658,9 +701,20 @@ def _programmes() -> None:
                 status = "late"
             rows.append({"participant": e.pk, "status": status})
         attendance.roll_call(actor=director, session=session, rows=rows, now=now)
+    _pre_post(director, group, enrolled, today)
+    second = running.programme_create(
+        actor=director,
+        organisation=committee,
+        design=activity,
+        title=f"{activity.name}（第二期）",
+        starts_on=today,
+        ends_on=project.ends_on,
+        capacity=15,
+        project=project,
+    )
     running.session_add(
         actor=director,
-        programme=group,
+        programme=second,
         starts_at=dates.start_of_day(today + dt.timedelta(days=6)) + dt.timedelta(hours=15),
         minutes=90,
         venue="村儿童之家",
