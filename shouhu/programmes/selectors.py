@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from django.db import connection
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Substr
@@ -27,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from shouhu.children.models import Child, Sex
 from shouhu.lib import clock
 from shouhu.lib.categories import CATEGORY_CODES
+from shouhu.lib.dates import age_on
 from shouhu.places.models import Place, code_range
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
@@ -181,17 +183,87 @@ def _target_group(project: Project) -> QuerySet[Child]:
     return Child.objects.filter(_area_q(project, "residence_id")).filter(_categories_q(groups))
 
 
+@dataclass(frozen=True)
+class _Served:
+    """One child served in the span: their service, and the registry facts the breakdowns
+    group by."""
+
+    times: int
+    counselled: int
+    sex: str
+    birth_date: dt.date
+    residence: str
+    categories: tuple[str, ...]
+
+
+def _children_served(project: Project, first: dt.date, last: dt.date) -> list[_Served]:
+    """Each child served in the months from `first` to `last`, with their totals: one query
+    that sums the pre-aggregate per child before it joins the registry (a project of ten
+    thousand children joins ten thousand rows, not one per child and month). Kept on the
+    project object, so that the figures and a breakdown of one page share it."""
+    memo: dict[tuple[dt.date, dt.date], list[_Served]] = project.__dict__.setdefault(
+        "_children_served", {}
+    )
+    if (first, last) in memo:
+        return memo[(first, last)]
+    columns = ", ".join(f"c.cat_{code}" for code in CATEGORY_CODES)
+    # Raw SQL: the ORM cannot join a grouped subquery to a table. The names come from the
+    # models and the category codes; every value is a parameter.
+    sql = (
+        f"SELECT s.t, s.c, c.sex, c.birth_date, c.residence_id, {columns} "  # noqa: S608
+        f"FROM (SELECT child_id, SUM(attended + counselled) AS t, SUM(counselled) AS c "
+        f"FROM {Served._meta.db_table} WHERE project_id = %s AND month >= %s AND month <= %s "
+        f"AND child_id IS NOT NULL GROUP BY child_id) s "
+        f"JOIN {Child._meta.db_table} c ON c.id = s.child_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [project.pk, first, last])
+        rows = cursor.fetchall()
+    found = [
+        _Served(
+            times=int(t),
+            counselled=int(c),
+            sex=sex,
+            birth_date=born if isinstance(born, dt.date) else dt.date.fromisoformat(str(born)),
+            residence=residence,
+            categories=tuple(
+                code for code, flag in zip(CATEGORY_CODES, flags, strict=True) if flag
+            ),
+        )
+        for t, c, sex, born, residence, *flags in rows
+    ]
+    memo[(first, last)] = found
+    return found
+
+
+def _caregivers(project: Project, first: dt.date, last: dt.date) -> dict[str, int]:
+    got = (
+        _served(project, first, last)
+        .filter(member__isnull=False)
+        .aggregate(
+            times=Sum(F("attended") + F("counselled")), members=Count("member", distinct=True)
+        )
+    )
+    return {"times": got["times"] or 0, "members": got["members"] or 0}
+
+
+def _in_group(project: Project) -> Callable[[_Served], bool]:
+    """Whether a served child belongs to the project's target group (its area and one of
+    its categories)."""
+    groups = set(_groups(project))
+    ranges = [code_range(place.prefix) for place in project.places.all()]
+    return lambda c: (
+        bool(groups.intersection(c.categories))
+        and any(low <= c.residence <= high for low, high in ranges)
+    )
+
+
 def figures(project: Project, first: dt.date | None = None, last: dt.date | None = None) -> Figures:
     """The project's figures over the months from `first` to `last` (default: its whole
     period), in a fixed number of queries."""
     first, last = _span(project, first, last)
-    served = _served(project, first, last)
-    totals = served.aggregate(
-        times=Sum(F("attended") + F("counselled")),
-        counselling=Sum("counselled"),
-        children=Count("child", distinct=True),
-        members=Count("member", distinct=True),
-    )
+    children = _children_served(project, first, last)
+    carers = _caregivers(project, first, last)
     sessions = _sessions(project, first, last).aggregate(
         minutes=Sum("minutes"),
         child_activities=Count(
@@ -202,25 +274,18 @@ def figures(project: Project, first: dt.date | None = None, last: dt.date | None
     )
     groups = _groups(project)
     target_group = _target_group(project).count() if groups else 0
-    in_group = (
-        served.filter(child__isnull=False)
-        .filter(_area_q(project, "child__residence_id"))
-        .filter(_categories_q(groups, "child__"))
-        .aggregate(n=Count("child", distinct=True))["n"]
-        if groups
-        else 0
-    )
+    in_group = _in_group(project)
     return Figures(
-        person_times=totals["times"] or 0,
-        persons=(totals["children"] or 0) + (totals["members"] or 0),
-        children_served=totals["children"] or 0,
+        person_times=sum(c.times for c in children) + carers["times"],
+        persons=len(children) + carers["members"],
+        children_served=len(children),
         class_hours=(Decimal(sessions["minutes"] or 0) / 60).quantize(Decimal("0.1")),
-        counselling=totals["counselling"] or 0,
+        counselling=sum(c.counselled for c in children),
         child_activities=sessions["child_activities"] or 0,
         caregiver_events=sessions["caregiver_events"] or 0,
         materials=sessions["materials"] or 0,
         target_group=target_group,
-        coverage=_percent(in_group, target_group),
+        coverage=_percent(sum(1 for c in children if in_group(c)), target_group),
     )
 
 
@@ -262,6 +327,11 @@ def _age_case(on: dt.date, field: str) -> Case:
     return Case(*whens, default=Value("?"), output_field=CharField())
 
 
+def _age_band(born: dt.date, on: dt.date) -> str:
+    age = age_on(born, on)
+    return next((key for key, low, high in AGE_BANDS if low <= age <= high), "?")
+
+
 def _years_before(on: dt.date, years: int) -> dt.date:
     try:
         return on.replace(year=on.year - years)
@@ -269,8 +339,8 @@ def _years_before(on: dt.date, years: int) -> dt.date:
         return on.replace(year=on.year - years, day=28)
 
 
-def _caregiver_row(served: QuerySet[Served]) -> Row | None:
-    got = served.filter(member__isnull=False).aggregate(**_SUMS)
+def _caregiver_row(project: Project, first: dt.date, last: dt.date) -> Row | None:
+    got = _served(project, first, last).filter(member__isnull=False).aggregate(**_SUMS)
     if not got["members"]:
         return None
     return Row(
@@ -295,58 +365,60 @@ def breakdown(
     if by not in BREAKDOWNS:
         raise ValueError(by)
     first, last = _span(project, first, last)
-    served = _served(project, first, last)
     if by == "month":
-        return _by_month(project, served, first, last)
+        return _by_month(project, _served(project, first, last), first, last)
     groups = _groups(project)
-    children = served.filter(child__isnull=False)
     target = _target_group(project)
-    in_group = children.filter(_area_q(project, "child__residence_id")).filter(
-        _categories_q(groups, "child__")
-    )
-    rows: list[Row] = []
+    in_group = _in_group(project)
+    _start, until = month_bounds(last)
+    on = min(until.date() - dt.timedelta(days=1), clock.today())
+    keys: Callable[[_Served], Iterable[str]]
+    key_target: Combinable | None = None
     if by == "category":
-        rows = _by_category(project, children, in_group, target)
+        keys = lambda c: c.categories or (NO_CATEGORY,)  # noqa: E731
+    elif by == "township":
+        keys, key_target = (lambda c: (c.residence[:9],)), Substr("residence_id", 1, 9)
+    elif by == "sex":
+        keys, key_target = (lambda c: (c.sex,)), F("sex")
     else:
-        key_child: Combinable
-        key_target: Combinable
-        if by == "township":
-            key_child, key_target = (
-                Substr("child__residence_id", 1, 9),
-                Substr("residence_id", 1, 9),
-            )
-        elif by == "sex":
-            key_child, key_target = F("child__sex"), F("sex")
-        else:
-            _start, until = month_bounds(last)
-            on = min(until.date() - dt.timedelta(days=1), clock.today())
-            key_child, key_target = _age_case(on, "child__birth_date"), _age_case(on, "birth_date")
-        got = {
-            r["k"]: r
-            for r in children.annotate(k=key_child).values("k").annotate(**_SUMS).order_by()
-        }
-        tg = dict(target.annotate(k=key_target).values_list("k").annotate(n=Count("pk")).order_by())
-        served_tg = dict(
-            in_group.annotate(k=key_child)
-            .values_list("k")
-            .annotate(n=Count("child", distinct=True))
-            .order_by()
+        keys, key_target = (lambda c: (_age_band(c.birth_date, on),)), _age_case(on, "birth_date")
+    # Per line: person-times, persons, counselling, target-group children served.
+    got: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for child in _children_served(project, first, last):
+        for key in keys(child):
+            line = got[key]
+            line[0] += child.times
+            line[1] += 1
+            line[2] += child.counselled
+            line[3] += in_group(child)
+    tg: dict[str, int] = {}
+    if groups and by == "category":
+        tg = target.aggregate(
+            **{code: Count("pk", filter=Q(**{f"cat_{code}": True})) for code in groups}
         )
-        labels = _labels(by, set(got) | set(tg))
-        for key in sorted(set(got) | set(tg), key=lambda k: _order(by, k)):
-            r = got.get(key, {})
-            rows.append(
-                Row(
-                    key=str(key),
-                    label=labels.get(key, str(key)),
-                    person_times=r.get("times") or 0,
-                    persons=r.get("children") or 0,
-                    counselling=r.get("counselled") or 0,
-                    target_group=tg.get(key, 0) if groups else None,
-                    served_in_group=served_tg.get(key, 0) if groups else None,
-                )
-            )
-    carers = _caregiver_row(served)
+    elif groups and key_target is not None:
+        tg = dict(target.annotate(k=key_target).values_list("k").annotate(n=Count("pk")).order_by())
+    shown = set(got) | set(tg)
+    if by == "category":
+        shown = {k for k in shown if k in got or k in groups}
+    labels = _labels(by, set(shown))
+    rows = [
+        Row(
+            key=str(key),
+            label=labels.get(key, str(key)),
+            person_times=got[key][0] if key in got else 0,
+            persons=got[key][1] if key in got else 0,
+            counselling=got[key][2] if key in got else 0,
+            target_group=(tg.get(key, 0) if groups else None)
+            if by != "category" or key in groups
+            else None,
+            served_in_group=(got[key][3] if key in got else 0)
+            if groups and (by != "category" or key in groups)
+            else None,
+        )
+        for key in sorted(shown, key=lambda k: _order(by, k))
+    ]
+    carers = _caregiver_row(project, first, last)
     return rows + ([carers] if carers else [])
 
 
@@ -376,61 +448,13 @@ def _by_month(
     return rows
 
 
-def _by_category(
-    project: Project,
-    children: QuerySet[Served],
-    in_group: QuerySet[Served],
-    target: QuerySet[Child],
-) -> list[Row]:
-    groups = _groups(project)
-    sums: dict[str, Sum | Count] = {}
-    tg_counts: dict[str, Count] = {}
-    none_q = Q(**{f"child__cat_{c}": False for c in CATEGORY_CODES})
-    for code in CATEGORY_CODES:
-        q = Q(**{f"child__cat_{code}": True})
-        sums[f"{code}__t"] = Sum(F("attended") + F("counselled"), filter=q)
-        sums[f"{code}__p"] = Count("child", distinct=True, filter=q)
-        sums[f"{code}__c"] = Sum("counselled", filter=q)
-        tg_counts[code] = Count("pk", filter=Q(**{f"cat_{code}": True}))
-    sums[f"{NO_CATEGORY}__t"] = Sum(F("attended") + F("counselled"), filter=none_q)
-    sums[f"{NO_CATEGORY}__p"] = Count("child", distinct=True, filter=none_q)
-    sums[f"{NO_CATEGORY}__c"] = Sum("counselled", filter=none_q)
-    got = children.aggregate(**sums)
-    tg = target.aggregate(**tg_counts) if groups else {}
-    served_tg = (
-        in_group.aggregate(
-            **{
-                code: Count("child", distinct=True, filter=Q(**{f"child__cat_{code}": True}))
-                for code in groups
-            }
-        )
-        if groups
-        else {}
-    )
-    labels = _labels("category", set(CATEGORY_CODES))
-    rows = []
-    for code in (*CATEGORY_CODES, NO_CATEGORY):
-        persons = got[f"{code}__p"] or 0
-        if not persons and code not in groups:
-            continue
-        rows.append(
-            Row(
-                key=code,
-                label=labels.get(code, _("No category")),
-                person_times=got[f"{code}__t"] or 0,
-                persons=persons,
-                counselling=got[f"{code}__c"] or 0,
-                target_group=tg.get(code) if code in groups else None,
-                served_in_group=served_tg.get(code) if code in groups else None,
-            )
-        )
-    return rows
-
-
 def _order(by: str, key: object) -> tuple[int, str]:
     if by == "age_band":
         keys = [k for k, _lo, _hi in AGE_BANDS]
         return (keys.index(str(key)) if key in keys else len(keys), str(key))
+    if by == "category":
+        codes = [*CATEGORY_CODES, NO_CATEGORY]
+        return (codes.index(str(key)) if key in codes else len(codes), str(key))
     return (0, str(key))
 
 
@@ -445,7 +469,7 @@ def _labels(by: str, keys: set[object]) -> dict[object, str]:
     if by == "sex":
         return {k: str(Sex(str(k)).label) if k in Sex.values else str(k) for k in keys}
     if by == "category":
-        labels: dict[object, str] = {}
+        labels: dict[object, str] = {NO_CATEGORY: _("No category")}
         for code in CATEGORY_CODES:
             field = Child._meta.get_field(f"cat_{code}")
             labels[code] = str(getattr(field, "verbose_name", code))
