@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev lint serve clean messages bench bench-cases bench-reunion
+.PHONY: demo test install install-dev lint serve clean messages bench bench-cases bench-reunion \
+	bench-programmes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,12 @@ bench: install-dev
 # Case worklists and the coordination board over the same database with 200,000 cases.
 bench-cases: install-dev
 	$(BIN)/python bench/cases.py --database $(BENCH_DATABASE_URL) --children $(BENCH_CHILDREN) --cases 200000 --runs 200
+
+# Programmes (issue 12): the roll call of 60 participants (page and API) and a county
+# project's figures over ~1,000,000 attendances and 100,000 counselling sessions, generated
+# over the same database the first time (a minute or two besides the children).
+bench-programmes: install-dev
+	$(BIN)/python bench/programmes.py --database $(BENCH_DATABASE_URL) --children $(BENCH_CHILDREN) --runs 200
 
 # The reunion scheduler on a county (50,000 children) and a province (1,000,000): no database.
 bench-reunion: install-dev
