@@ -120,7 +120,7 @@ from shouhu.demo.generator import HOME_COUNTY  # noqa: E402
 from shouhu.lib import clock  # noqa: E402
 from shouhu.lib.dates import start_of_day  # noqa: E402
 from shouhu.places.models import Place, code_range  # noqa: E402
-from shouhu.programmes import selectors, served  # noqa: E402
+from shouhu.programmes import report, selectors, served  # noqa: E402
 from shouhu.programmes.models import (  # noqa: E402
     Attendance,
     Concern,
@@ -818,7 +818,19 @@ def build_cases(
         partial(selectors.figures, project, month, month),
         "figures",
     )
+    calls[f"selector: monthly report ({month:%Y-%m})"] = (
+        partial(report.monthly, project, month),
+        "figures",
+    )
     page = login(who.official)
+    calls[f"page: GET monthly report {month:%Y-%m} (official1)"] = (
+        partial(get_ok, page, f"/programmes/projects/{project.pk}/report/?month={month:%Y-%m}"),
+        "figures",
+    )
+    calls[f"page: GET monthly report {month:%Y-%m} as xlsx (official1)"] = (
+        partial(get_ok, page, f"/programmes/projects/{project.pk}/report.xlsx?month={month:%Y-%m}"),
+        "figures",
+    )
     calls["page: GET project page (official1)"] = (
         partial(get_ok, page, f"/programmes/projects/{project.pk}/"),
         "figures",

@@ -199,13 +199,7 @@ class _Served:
 def _children_served(project: Project, first: dt.date, last: dt.date) -> list[_Served]:
     """Each child served in the months from `first` to `last`, with their totals: one query
     that sums the pre-aggregate per child before it joins the registry (a project of ten
-    thousand children joins ten thousand rows, not one per child and month). Kept on the
-    project object, so that the figures and a breakdown of one page share it."""
-    memo: dict[tuple[dt.date, dt.date], list[_Served]] = project.__dict__.setdefault(
-        "_children_served", {}
-    )
-    if (first, last) in memo:
-        return memo[(first, last)]
+    thousand children joins ten thousand rows, not one per child and month)."""
     columns = ", ".join(f"c.cat_{code}" for code in CATEGORY_CODES)
     # Raw SQL: the ORM cannot join a grouped subquery to a table. The names come from the
     # models and the category codes; every value is a parameter.
@@ -219,7 +213,7 @@ def _children_served(project: Project, first: dt.date, last: dt.date) -> list[_S
     with connection.cursor() as cursor:
         cursor.execute(sql, [project.pk, first, last])
         rows = cursor.fetchall()
-    found = [
+    return [
         _Served(
             times=int(t),
             counselled=int(c),
@@ -232,8 +226,6 @@ def _children_served(project: Project, first: dt.date, last: dt.date) -> list[_S
         )
         for t, c, sex, born, residence, *flags in rows
     ]
-    memo[(first, last)] = found
-    return found
 
 
 def _caregivers(project: Project, first: dt.date, last: dt.date) -> dict[str, int]:
@@ -425,7 +417,17 @@ def breakdown(
 def _by_month(
     project: Project, served: QuerySet[Served], first: dt.date, last: dt.date
 ) -> list[Row]:
-    got = {r["month"]: r for r in served.values("month").annotate(**_SUMS).order_by()}
+    # One row per person and month: within a month, persons are rows (no DISTINCT).
+    got = {
+        r["month"]: r
+        for r in served.values("month")
+        .annotate(
+            times=Sum(F("attended") + F("counselled")),
+            counselled=Sum("counselled"),
+            persons=Count("pk"),
+        )
+        .order_by()
+    }
     hours: dict[dt.date, int] = defaultdict(int)
     for starts_at, minutes in _sessions(project, first, last).values_list("starts_at", "minutes"):
         hours[month_of(timezone.localtime(starts_at).date())] += minutes
@@ -439,7 +441,7 @@ def _by_month(
                     key=f"{month:%Y-%m}",
                     label=f"{month:%Y-%m}",
                     person_times=r.get("times") or 0,
-                    persons=(r.get("children") or 0) + (r.get("members") or 0),
+                    persons=r.get("persons") or 0,
                     counselling=r.get("counselled") or 0,
                     class_hours=(Decimal(hours.get(month, 0)) / 60).quantize(Decimal("0.1")),
                 )
