@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import connection
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
@@ -28,7 +28,6 @@ from django.utils.translation import gettext_lazy
 from shouhu.children.models import Child, Sex
 from shouhu.lib import clock
 from shouhu.lib.categories import CATEGORY_CODES
-from shouhu.lib.dates import age_on
 from shouhu.places.models import Place, code_range
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
@@ -183,49 +182,56 @@ def _target_group(project: Project) -> QuerySet[Child]:
     return Child.objects.filter(_area_q(project, "residence_id")).filter(_categories_q(groups))
 
 
-@dataclass(frozen=True)
-class _Served:
-    """One child served in the span: their service, and the registry facts the breakdowns
-    group by."""
+def _children_grouped(
+    project: Project,
+    first: dt.date,
+    last: dt.date,
+    lines: list[tuple[str, list[object]]],
+    group: tuple[str, list[object]] | None = None,
+) -> dict[str, list[list[int]]]:
+    """The children served in the months from `first` to `last`, summed: per value of the
+    SQL expression `group` (over the registry row `c`; one value when None), and in it per
+    line of `lines` (SQL conditions over `c`, true for the children counted on the line):
+    person-times, persons, counselling, and the persons who belong to the target group.
 
-    times: int
-    counselled: int
-    sex: str
-    birth_date: dt.date
-    residence: str
-    categories: tuple[str, ...]
-
-
-def _children_served(project: Project, first: dt.date, last: dt.date) -> list[_Served]:
-    """Each child served in the months from `first` to `last`, with their totals: one query
-    that sums the pre-aggregate per child before it joins the registry (a project of ten
-    thousand children joins ten thousand rows, not one per child and month)."""
-    columns = ", ".join(f"c.cat_{code}" for code in CATEGORY_CODES)
+    One query: the pre-aggregate is summed per child before it joins the registry (a
+    project of ten thousand children joins ten thousand rows, not one per child and month);
+    each child is one row then, so persons are counted without DISTINCT."""
+    ranges = [code_range(place.prefix) for place in project.places.all()]
+    groups = _groups(project)
+    area = " OR ".join("(c.residence_id >= %s AND c.residence_id <= %s)" for _ in ranges)
+    kinds = " OR ".join(f"c.cat_{code}" for code in groups)
+    member = f"(({area}) AND ({kinds}))" if ranges and groups else "(1 = 0)"
+    member_params: list[object] = (
+        [v for pair in ranges for v in pair] if member != "(1 = 0)" else []
+    )
+    key_sql, key_params = group or ("''", [])
+    columns = [f"{key_sql} AS k"]
+    params: list[Any] = [*key_params]
+    for condition, condition_params in lines:
+        columns += [
+            f"SUM(CASE WHEN {condition} THEN s.t ELSE 0 END)",
+            f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {condition} THEN s.c ELSE 0 END)",
+            f"SUM(CASE WHEN ({condition}) AND {member} THEN 1 ELSE 0 END)",
+        ]
+        params += [*condition_params] * 3 + [*condition_params, *member_params]
     # Raw SQL: the ORM cannot join a grouped subquery to a table. The names come from the
     # models and the category codes; every value is a parameter.
     sql = (
-        f"SELECT s.t, s.c, c.sex, c.birth_date, c.residence_id, {columns} "  # noqa: S608
+        f"SELECT {', '.join(columns)} "  # noqa: S608
         f"FROM (SELECT child_id, SUM(attended + counselled) AS t, SUM(counselled) AS c "
         f"FROM {Served._meta.db_table} WHERE project_id = %s AND month >= %s AND month <= %s "
         f"AND child_id IS NOT NULL GROUP BY child_id) s "
-        f"JOIN {Child._meta.db_table} c ON c.id = s.child_id"
+        f"JOIN {Child._meta.db_table} c ON c.id = s.child_id" + (" GROUP BY 1" if group else "")
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [project.pk, first, last])
-        rows = cursor.fetchall()
-    return [
-        _Served(
-            times=int(t),
-            counselled=int(c),
-            sex=sex,
-            birth_date=born if isinstance(born, dt.date) else dt.date.fromisoformat(str(born)),
-            residence=residence,
-            categories=tuple(
-                code for code, flag in zip(CATEGORY_CODES, flags, strict=True) if flag
-            ),
-        )
-        for t, c, sex, born, residence, *flags in rows
-    ]
+        cursor.execute(sql, [*params, project.pk, first, last])
+        found = cursor.fetchall()
+    return {
+        str(key): [[int(v or 0) for v in values[4 * i : 4 * i + 4]] for i in range(len(lines))]
+        for key, *values in found
+    }
 
 
 def _caregivers(project: Project, first: dt.date, last: dt.date) -> dict[str, int]:
@@ -239,22 +245,12 @@ def _caregivers(project: Project, first: dt.date, last: dt.date) -> dict[str, in
     return {"times": got["times"] or 0, "members": got["members"] or 0}
 
 
-def _in_group(project: Project) -> Callable[[_Served], bool]:
-    """Whether a served child belongs to the project's target group (its area and one of
-    its categories)."""
-    groups = set(_groups(project))
-    ranges = [code_range(place.prefix) for place in project.places.all()]
-    return lambda c: (
-        bool(groups.intersection(c.categories))
-        and any(low <= c.residence <= high for low, high in ranges)
-    )
-
-
 def figures(project: Project, first: dt.date | None = None, last: dt.date | None = None) -> Figures:
     """The project's figures over the months from `first` to `last` (default: its whole
     period), in a fixed number of queries."""
     first, last = _span(project, first, last)
-    children = _children_served(project, first, last)
+    got = _children_grouped(project, first, last, [("1 = 1", [])])
+    times, persons, counselled, in_group = next(iter(got.values()), [[0, 0, 0, 0]])[0]
     carers = _caregivers(project, first, last)
     sessions = _sessions(project, first, last).aggregate(
         minutes=Sum("minutes"),
@@ -266,18 +262,17 @@ def figures(project: Project, first: dt.date | None = None, last: dt.date | None
     )
     groups = _groups(project)
     target_group = _target_group(project).count() if groups else 0
-    in_group = _in_group(project)
     return Figures(
-        person_times=sum(c.times for c in children) + carers["times"],
-        persons=len(children) + carers["members"],
-        children_served=len(children),
+        person_times=times + carers["times"],
+        persons=persons + carers["members"],
+        children_served=persons,
         class_hours=(Decimal(sessions["minutes"] or 0) / 60).quantize(Decimal("0.1")),
-        counselling=sum(c.counselled for c in children),
+        counselling=counselled,
         child_activities=sessions["child_activities"] or 0,
         caregiver_events=sessions["caregiver_events"] or 0,
         materials=sessions["materials"] or 0,
         target_group=target_group,
-        coverage=_percent(sum(1 for c in children if in_group(c)), target_group),
+        coverage=_percent(in_group, target_group),
     )
 
 
@@ -319,9 +314,14 @@ def _age_case(on: dt.date, field: str) -> Case:
     return Case(*whens, default=Value("?"), output_field=CharField())
 
 
-def _age_band(born: dt.date, on: dt.date) -> str:
-    age = age_on(born, on)
-    return next((key for key, low, high in AGE_BANDS if low <= age <= high), "?")
+def _age_sql(on: dt.date) -> tuple[str, list[object]]:
+    """The age band of `c.birth_date` on the day `on`, as SQL with its parameters."""
+    whens: list[str] = []
+    params: list[object] = []
+    for key, low, high in AGE_BANDS:
+        whens.append("WHEN c.birth_date >= %s AND c.birth_date <= %s THEN %s")
+        params += [_years_before(on, high + 1) + dt.timedelta(days=1), _years_before(on, low), key]
+    return "CASE " + " ".join(whens) + " ELSE '?' END", params
 
 
 def _years_before(on: dt.date, years: int) -> dt.date:
@@ -361,28 +361,32 @@ def breakdown(
         return _by_month(project, _served(project, first, last), first, last)
     groups = _groups(project)
     target = _target_group(project)
-    in_group = _in_group(project)
     _start, until = month_bounds(last)
     on = min(until.date() - dt.timedelta(days=1), clock.today())
-    keys: Callable[[_Served], Iterable[str]]
     key_target: Combinable | None = None
-    if by == "category":
-        keys = lambda c: c.categories or (NO_CATEGORY,)  # noqa: E731
-    elif by == "township":
-        keys, key_target = (lambda c: (c.residence[:9],)), Substr("residence_id", 1, 9)
-    elif by == "sex":
-        keys, key_target = (lambda c: (c.sex,)), F("sex")
-    else:
-        keys, key_target = (lambda c: (_age_band(c.birth_date, on),)), _age_case(on, "birth_date")
     # Per line: person-times, persons, counselling, target-group children served.
-    got: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for child in _children_served(project, first, last):
-        for key in keys(child):
-            line = got[key]
-            line[0] += child.times
-            line[1] += 1
-            line[2] += child.counselled
-            line[3] += in_group(child)
+    got: dict[str, list[int]] = {}
+    if by == "category":
+        codes = [*CATEGORY_CODES, NO_CATEGORY]
+        nothing = "NOT (" + " OR ".join(f"c.cat_{code}" for code in CATEGORY_CODES) + ")"
+        none: list[object] = []
+        conditions = [(f"c.cat_{code}", none) for code in [*CATEGORY_CODES]] + [(nothing, none)]
+        sums = next(iter(_children_grouped(project, first, last, conditions).values()), [])
+        got = {code: line for code, line in zip(codes, sums, strict=False) if line[1]}
+    else:
+        group: tuple[str, list[object]]
+        if by == "township":
+            group, key_target = ("SUBSTR(c.residence_id, 1, 9)", []), Substr("residence_id", 1, 9)
+        elif by == "sex":
+            group, key_target = ("c.sex", []), F("sex")
+        else:
+            group, key_target = _age_sql(on), _age_case(on, "birth_date")
+        got = {
+            key: lines[0]
+            for key, lines in _children_grouped(
+                project, first, last, [("1 = 1", [])], group
+            ).items()
+        }
     tg: dict[str, int] = {}
     if groups and by == "category":
         tg = target.aggregate(
