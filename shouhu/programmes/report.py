@@ -12,15 +12,18 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouhu.programmes import selectors
 from shouhu.programmes.models import (
     ATTENDED,
+    Attendance,
     Concern,
     Counselling,
+    Enrolment,
+    EnrolmentStatus,
     Measure,
     Milestone,
     Mode,
@@ -100,22 +103,27 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
     month_figures = selectors.figures(project, month, month)
     to_date = selectors.figures(project, first, month)
     since, until = month_bounds(month)
-    sessions = (
+    sessions = list(
         ProgrammeSession.objects.filter(
             programme__project=project, starts_at__gte=since, starts_at__lt=until
         )
         .select_related("programme__design", "place")
-        .annotate(
-            attended=Count(
-                "attendances", filter=Q(attendances__status__in=ATTENDED), distinct=True
-            ),
-            enrolled=Count(
-                "programme__enrolments",
-                filter=Q(programme__enrolments__status="enrolled"),
-                distinct=True,
-            ),
-        )
         .order_by("starts_at", "pk")
+    )
+    # Counted apart, not by joining both to the sessions (that would multiply the rows).
+    attended = dict(
+        Attendance.objects.filter(session__in=sessions, status__in=ATTENDED)
+        .values_list("session_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    enrolled = dict(
+        Enrolment.objects.filter(
+            programme_id__in={s.programme_id for s in sessions}, status=EnrolmentStatus.ENROLLED
+        )
+        .values_list("programme_id")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
     lines = [
         SessionLine(
@@ -125,8 +133,8 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
             venue=s.venue or (s.place.name if s.place else s.get_venue_kind_display()),
             minutes=s.minutes,
             status=s.get_status_display(),
-            attended=s.attended if s.status == SessionStatus.HELD else 0,
-            enrolled=s.enrolled,
+            attended=attended.get(s.pk, 0) if s.status == SessionStatus.HELD else 0,
+            enrolled=enrolled.get(s.programme_id, 0),
             cancel_reason=s.cancel_reason,
         )
         for s in sessions
