@@ -117,14 +117,15 @@ def project_figures(
     last = _month(project, query.last, "last") or month_of(project.ends_on)
     if first > last:
         raise ValidationError({"last": [_("The last month comes before the first.")]})
-    rows = selectors.breakdown(project, query.by, first, last)
+    counts = selectors.counts_for(project, first, last)
+    rows = selectors.breakdown(project, query.by, counts=counts)
     if query.by != "month" and not access.sees_project_rows(user, project):
         rows = selectors.suppress_small(rows)
     return {
         "by": query.by,
         "first": f"{first:%Y-%m}",
         "last": f"{last:%Y-%m}",
-        "figures": selectors.figures(project, first, last).__dict__,
+        "figures": selectors.figures(project, counts=counts).__dict__,
         "rows": [_row_out(r) for r in rows],
     }
 

@@ -100,8 +100,10 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
     `selectors.SMALL` people are withheld (a reader without row access)."""
     month = month_of(month)
     first = month_of(project.starts_on)
-    month_figures = selectors.figures(project, month, month)
-    to_date = selectors.figures(project, first, month)
+    this_month = selectors.counts_for(project, month, month)
+    since_start = selectors.counts_for(project, first, month, target=this_month.target)
+    month_figures = selectors.figures(project, counts=this_month)
+    to_date = selectors.figures(project, counts=since_start)
     since, until = month_bounds(month)
     sessions = list(
         ProgrammeSession.objects.filter(
@@ -152,7 +154,7 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
         progress=selectors.progress(project, to_date),
         months=selectors.breakdown(project, "month", first, month),
         breakdowns={
-            by: _shown(selectors.breakdown(project, by, month, month), small)  # type: ignore[arg-type]
+            by: _shown(selectors.breakdown(project, by, counts=this_month), small)  # type: ignore[arg-type]
             for by in SECTIONS
         },
         sessions=lines,

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
-from django.db.models.expressions import Combinable
-from django.db.models.functions import Substr
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -135,22 +132,6 @@ def _percent(part: int, whole: int) -> Decimal:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1")) if whole else Decimal(0)
 
 
-def _area_q(project: Project, field: str) -> Q:
-    q = Q(pk__in=[])
-    for place in project.places.all():
-        low, high = code_range(place.prefix)
-        q |= Q(**{f"{field}__gte": low, f"{field}__lte": high})
-    return q
-
-
-def _categories_q(groups: Iterable[str], prefix: str = "") -> Q:
-    q = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
-    for code in groups:
-        if code in CATEGORY_CODES:
-            q |= Q(**{f"{prefix}cat_{code}": True})
-    return q
-
-
 def _groups(project: Project) -> list[str]:
     return [g for g in project.target_groups if isinstance(g, str) and g in CATEGORY_CODES]
 
@@ -175,63 +156,119 @@ def _sessions(project: Project, first: dt.date, last: dt.date) -> QuerySet[Progr
     )
 
 
-def _target_group(project: Project) -> QuerySet[Child]:
-    groups = _groups(project)
-    if not groups:
-        return Child.objects.none()
-    return Child.objects.filter(_area_q(project, "residence_id")).filter(_categories_q(groups))
+# The lines every cube row carries: all children, each category, no category.
+LINES = ("all", *CATEGORY_CODES, NO_CATEGORY)
+Cell = tuple[str, str, str]  # (township, sex, age band)
 
 
-def _children_grouped(
-    project: Project,
-    first: dt.date,
-    last: dt.date,
-    lines: list[tuple[str, list[object]]],
-    group: tuple[str, list[object]] | None = None,
-) -> dict[str, list[list[int]]]:
-    """The children served in the months from `first` to `last`, summed: per value of the
-    SQL expression `group` (over the registry row `c`; one value when None), and in it per
-    line of `lines` (SQL conditions over `c`, true for the children counted on the line):
-    person-times, persons, counselling, and the persons who belong to the target group.
+@dataclass
+class Counts:
+    """What the figures and every breakdown of a span of months are read from, in two
+    queries: the children served, summed per (township, sex, age band) and, in each, per
+    line of `LINES` — person-times, persons, counselling, persons of the target group —
+    and the children of the target group per (township, sex, age band): in total and per
+    target category. Build it once (`counts_for`) and hand it to `figures` and `breakdown`
+    to share it."""
 
-    One query: the pre-aggregate is summed per child before it joins the registry (a
-    project of ten thousand children joins ten thousand rows, not one per child and month);
-    each child is one row then, so persons are counted without DISTINCT."""
+    first: dt.date
+    last: dt.date
+    on: dt.date  # ages are taken on this day
+    served: dict[Cell, list[list[int]]]
+    target: dict[Cell, list[int]]  # [all, *target groups in `_groups` order]
+
+
+def _age_sql(on: dt.date, column: str) -> tuple[str, list[object]]:
+    """The age band of the date `column` on the day `on`, as SQL with its parameters."""
+    whens: list[str] = []
+    params: list[object] = []
+    for key, low, high in AGE_BANDS:
+        whens.append(f"WHEN {column} >= %s AND {column} <= %s THEN %s")
+        params += [_years_before(on, high + 1) + dt.timedelta(days=1), _years_before(on, low), key]
+    return "CASE " + " ".join(whens) + " ELSE '?' END", params
+
+
+def _area_sql(project: Project, column: str) -> tuple[str, list[object]]:
     ranges = [code_range(place.prefix) for place in project.places.all()]
+    if not ranges:
+        return "(1 = 0)", []
+    sql = " OR ".join(f"({column} >= %s AND {column} <= %s)" for _ in ranges)
+    return f"({sql})", [v for pair in ranges for v in pair]
+
+
+def counts_for(
+    project: Project,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    *,
+    target: dict[Cell, list[int]] | None = None,
+) -> Counts:
+    """The `Counts` of the months from `first` to `last` (default: the project's period);
+    `target`: the target-group cube of another `Counts` with the same last month, reused."""
+    first, last = _span(project, first, last)
+    _start, until = month_bounds(last)
+    on = min(until.date() - dt.timedelta(days=1), clock.today())
     groups = _groups(project)
-    area = " OR ".join("(c.residence_id >= %s AND c.residence_id <= %s)" for _ in ranges)
+    area, area_params = _area_sql(project, "c.residence_id")
     kinds = " OR ".join(f"c.cat_{code}" for code in groups)
-    member = f"(({area}) AND ({kinds}))" if ranges and groups else "(1 = 0)"
-    member_params: list[object] = (
-        [v for pair in ranges for v in pair] if member != "(1 = 0)" else []
-    )
-    key_sql, key_params = group or ("''", [])
-    columns = [f"{key_sql} AS k"]
-    params: list[Any] = [*key_params]
-    for condition, condition_params in lines:
+    member = f"({area} AND ({kinds}))" if groups else "(1 = 0)"
+    member_params = area_params if groups else []
+    age, age_params = _age_sql(on, "c.birth_date")
+    nothing = "NOT (" + " OR ".join(f"c.cat_{code}" for code in CATEGORY_CODES) + ")"
+    conditions = ["1 = 1", *(f"c.cat_{code}" for code in CATEGORY_CODES), nothing]
+    columns: list[str] = []
+    params: list[Any] = [*age_params]
+    for condition in conditions:
         columns += [
             f"SUM(CASE WHEN {condition} THEN s.t ELSE 0 END)",
             f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)",
             f"SUM(CASE WHEN {condition} THEN s.c ELSE 0 END)",
             f"SUM(CASE WHEN ({condition}) AND {member} THEN 1 ELSE 0 END)",
         ]
-        params += [*condition_params] * 3 + [*condition_params, *member_params]
-    # Raw SQL: the ORM cannot join a grouped subquery to a table. The names come from the
-    # models and the category codes; every value is a parameter.
+        params += member_params
+    # Raw SQL: the ORM cannot join a grouped subquery to a table. The pre-aggregate is
+    # summed per child before it joins the registry (a project of ten thousand children
+    # joins ten thousand rows, not one per child and month); each child is one row then,
+    # so persons are counted without DISTINCT. Names come from the models and the category
+    # codes; every value is a parameter.
     sql = (
-        f"SELECT {', '.join(columns)} "  # noqa: S608
+        f"SELECT SUBSTR(c.residence_id, 1, 9), c.sex, {age}, {', '.join(columns)} "  # noqa: S608
         f"FROM (SELECT child_id, SUM(attended + counselled) AS t, SUM(counselled) AS c "
         f"FROM {Served._meta.db_table} WHERE project_id = %s AND month >= %s AND month <= %s "
         f"AND child_id IS NOT NULL GROUP BY child_id) s "
-        f"JOIN {Child._meta.db_table} c ON c.id = s.child_id" + (" GROUP BY 1" if group else "")
+        f"JOIN {Child._meta.db_table} c ON c.id = s.child_id GROUP BY 1, 2, 3"
     )
+    served: dict[Cell, list[list[int]]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, project.pk, first, last])
-        found = cursor.fetchall()
-    return {
-        str(key): [[int(v or 0) for v in values[4 * i : 4 * i + 4]] for i in range(len(lines))]
-        for key, *values in found
-    }
+        for township, sex, band, *values in cursor.fetchall():
+            numbers = [int(v or 0) for v in values]
+            served[(str(township), str(sex), str(band))] = [
+                numbers[4 * i : 4 * i + 4] for i in range(len(conditions))
+            ]
+    if target is None:
+        target = _target_cube(project, on) if groups else {}
+    return Counts(first=first, last=last, on=on, served=served, target=target)
+
+
+def _target_cube(project: Project, on: dt.date) -> dict[Cell, list[int]]:
+    """The children of the target group (the area's children in one of its categories),
+    counted per (township, sex, age band): in all and per target category. One scan of the
+    area's children."""
+    groups = _groups(project)
+    area, area_params = _area_sql(project, "residence_id")
+    age, age_params = _age_sql(on, "birth_date")
+    kinds = " OR ".join(f"cat_{code}" for code in groups)
+    per_kind = "".join(f", SUM(CASE WHEN cat_{code} THEN 1 ELSE 0 END)" for code in groups)
+    sql = (
+        f"SELECT SUBSTR(residence_id, 1, 9), sex, {age}, COUNT(*){per_kind} "  # noqa: S608
+        f"FROM {Child._meta.db_table} WHERE {area} AND ({kinds}) GROUP BY 1, 2, 3"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*age_params, *area_params])  # type: ignore[list-item]
+        return {
+            (str(township), str(sex), str(band)): [int(v or 0) for v in values]
+            for township, sex, band, *values in cursor.fetchall()
+        }
 
 
 def _caregivers(project: Project, first: dt.date, last: dt.date) -> dict[str, int]:
@@ -245,12 +282,20 @@ def _caregivers(project: Project, first: dt.date, last: dt.date) -> dict[str, in
     return {"times": got["times"] or 0, "members": got["members"] or 0}
 
 
-def figures(project: Project, first: dt.date | None = None, last: dt.date | None = None) -> Figures:
+def figures(
+    project: Project,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    counts: Counts | None = None,
+) -> Figures:
     """The project's figures over the months from `first` to `last` (default: its whole
-    period), in a fixed number of queries."""
-    first, last = _span(project, first, last)
-    got = _children_grouped(project, first, last, [("1 = 1", [])])
-    times, persons, counselled, in_group = next(iter(got.values()), [[0, 0, 0, 0]])[0]
+    period), in a fixed number of queries (fewer with the span's `counts`)."""
+    counts = counts or counts_for(project, first, last)
+    first, last = counts.first, counts.last
+    times = persons = counselled = in_group = 0
+    for lines in counts.served.values():
+        t, p, c, g = lines[0]
+        times, persons, counselled, in_group = times + t, persons + p, counselled + c, in_group + g
     carers = _caregivers(project, first, last)
     sessions = _sessions(project, first, last).aggregate(
         minutes=Sum("minutes"),
@@ -260,8 +305,7 @@ def figures(project: Project, first: dt.date | None = None, last: dt.date | None
         caregiver_events=Count("pk", filter=Q(programme__design__kind__in=CAREGIVER_KINDS)),
         materials=Sum("quantity"),
     )
-    groups = _groups(project)
-    target_group = _target_group(project).count() if groups else 0
+    target_group = sum(cell[0] for cell in counts.target.values())
     return Figures(
         person_times=times + carers["times"],
         persons=persons + carers["members"],
@@ -303,27 +347,6 @@ _SUMS = {
 }
 
 
-def _age_case(on: dt.date, field: str) -> Case:
-    """The age band of a birth date `field` on the day `on`, in SQL."""
-    whens = []
-    for key, low, high in AGE_BANDS:
-        # Age >= low  <=> born on or before `on` minus `low` years; age <= high likewise.
-        youngest = _years_before(on, low)
-        oldest = _years_before(on, high + 1) + dt.timedelta(days=1)
-        whens.append(When(**{f"{field}__range": (oldest, youngest)}, then=Value(key)))
-    return Case(*whens, default=Value("?"), output_field=CharField())
-
-
-def _age_sql(on: dt.date) -> tuple[str, list[object]]:
-    """The age band of `c.birth_date` on the day `on`, as SQL with its parameters."""
-    whens: list[str] = []
-    params: list[object] = []
-    for key, low, high in AGE_BANDS:
-        whens.append("WHEN c.birth_date >= %s AND c.birth_date <= %s THEN %s")
-        params += [_years_before(on, high + 1) + dt.timedelta(days=1), _years_before(on, low), key]
-    return "CASE " + " ".join(whens) + " ELSE '?' END", params
-
-
 def _years_before(on: dt.date, years: int) -> dt.date:
     try:
         return on.replace(year=on.year - years)
@@ -349,6 +372,7 @@ def breakdown(
     by: Breakdown,
     first: dt.date | None = None,
     last: dt.date | None = None,
+    counts: Counts | None = None,
 ) -> list[Row]:
     """The figures of the months from `first` to `last`, one row per month, township,
     category, sex or age band (ages on the last day reported, or today if sooner).
@@ -356,47 +380,29 @@ def breakdown(
     group's lines of a category, township, sex or age band."""
     if by not in BREAKDOWNS:
         raise ValueError(by)
-    first, last = _span(project, first, last)
     if by == "month":
+        first, last = (counts.first, counts.last) if counts else _span(project, first, last)
         return _by_month(project, _served(project, first, last), first, last)
+    counts = counts or counts_for(project, first, last)
     groups = _groups(project)
-    target = _target_group(project)
-    _start, until = month_bounds(last)
-    on = min(until.date() - dt.timedelta(days=1), clock.today())
-    key_target: Combinable | None = None
     # Per line: person-times, persons, counselling, target-group children served.
-    got: dict[str, list[int]] = {}
+    got: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    tg: dict[str, int] = defaultdict(int)
     if by == "category":
-        codes = [*CATEGORY_CODES, NO_CATEGORY]
-        nothing = "NOT (" + " OR ".join(f"c.cat_{code}" for code in CATEGORY_CODES) + ")"
-        none: list[object] = []
-        conditions = [(f"c.cat_{code}", none) for code in [*CATEGORY_CODES]] + [(nothing, none)]
-        sums = next(iter(_children_grouped(project, first, last, conditions).values()), [])
-        got = {code: line for code, line in zip(codes, sums, strict=False) if line[1]}
+        for lines in counts.served.values():
+            for code, line in zip(LINES[1:], lines[1:], strict=True):
+                if line[1]:
+                    got[code] = [a + b for a, b in zip(got[code], line, strict=True)]
+        for cell in counts.target.values():
+            for code, n in zip(groups, cell[1:], strict=True):
+                tg[code] += n
     else:
-        group: tuple[str, list[object]]
-        if by == "township":
-            group, key_target = ("SUBSTR(c.residence_id, 1, 9)", []), Substr("residence_id", 1, 9)
-        elif by == "sex":
-            group, key_target = ("c.sex", []), F("sex")
-        else:
-            group, key_target = _age_sql(on), _age_case(on, "birth_date")
-        got = {
-            key: lines[0]
-            for key, lines in _children_grouped(
-                project, first, last, [("1 = 1", [])], group
-            ).items()
-        }
-    tg: dict[str, int] = {}
-    if groups and by == "category":
-        tg = target.aggregate(
-            **{code: Count("pk", filter=Q(**{f"cat_{code}": True})) for code in groups}
-        )
-    elif groups and key_target is not None:
-        tg = dict(target.annotate(k=key_target).values_list("k").annotate(n=Count("pk")).order_by())
+        axis = {"township": 0, "sex": 1, "age_band": 2}[by]
+        for key, lines in counts.served.items():
+            got[key[axis]] = [a + b for a, b in zip(got[key[axis]], lines[0], strict=True)]
+        for key, cell in counts.target.items():
+            tg[key[axis]] += cell[0]
     shown = set(got) | set(tg)
-    if by == "category":
-        shown = {k for k in shown if k in got or k in groups}
     labels = _labels(by, set(shown))
     rows = [
         Row(
@@ -414,7 +420,7 @@ def breakdown(
         )
         for key in sorted(shown, key=lambda k: _order(by, k))
     ]
-    carers = _caregiver_row(project, first, last)
+    carers = _caregiver_row(project, counts.first, counts.last)
     return rows + ([carers] if carers else [])
 
 

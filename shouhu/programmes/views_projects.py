@@ -47,7 +47,8 @@ def _project_page(
 ) -> HttpResponse:
     figures_form = project_forms.FiguresForm(request.GET or None, project=project)
     by, first, last = figures_form.choice()
-    figures = selectors.figures(project)
+    whole = selectors.counts_for(project)
+    figures = selectors.figures(project, counts=whole)
     milestones = list(project.milestones.select_related("accepted_by"))
     may_accept = access.may_accept_milestone(user, project)
     accept_bound = (
@@ -70,7 +71,13 @@ def _project_page(
                 user,
                 project,
                 by,
-                selectors.breakdown(project, by, first, last),  # type: ignore[arg-type]
+                selectors.breakdown(
+                    project,
+                    by,  # type: ignore[arg-type]
+                    first,
+                    last,
+                    counts=None if first or last else whole,
+                ),
             ),
             "small": selectors.SMALL,
             "milestones": milestones,
