@@ -211,7 +211,7 @@ def test_the_api_gives_the_numbers_of_the_page(fixture: dict[str, Any]) -> None:
     r = report.json()
     assert r["month_figures"]["person_times"] == 4 and r["to_date"]["person_times"] == 4
     assert {x["key"]: x["person_times"] for x in r["breakdowns"]["township"]}["341524100"] == 1
-    assert [s["attended"] for s in r["sessions"]] == [3]
+    assert [(x["held"], x["attended"], x["enrolled"]) for x in r["programmes"]] == [(1, 3, 4)]
     assert not any(name in report.content.decode() for name in NAMES)
     xlsx = official.get(f"/api/v1/projects/{project.pk}/report.xlsx", month=f"{M1:%Y-%m}")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"

@@ -130,16 +130,15 @@ def project_figures(
     }
 
 
-class SessionLineOut(Schema):
-    starts_at: dt.datetime
+class ProgrammeLineOut(Schema):
     programme: str
     kind: str
-    venue: str
-    minutes: int
-    status: str
-    attended: int
+    held: int = Field(description="Sessions held this month")
+    cancelled: int
+    class_hours: Decimal
+    attended: int = Field(description="Attendances (present or late) this month")
     enrolled: int
-    cancel_reason: str
+    cancel_reasons: list[str]
 
 
 class CountOut(Schema):
@@ -167,7 +166,7 @@ class MonthlyReportOut(Schema):
     breakdowns: dict[str, list[RowOut]] = Field(
         description="The month by township, category, sex and age band"
     )
-    sessions: list[SessionLineOut]
+    programmes: list[ProgrammeLineOut]
     counselling_by_mode: list[CountOut]
     counselling_by_concern: list[CountOut]
     milestones: list[MilestoneOut]
@@ -229,7 +228,7 @@ def project_report(
         ],
         "months": [_row_out(r) for r in m.months],
         "breakdowns": {by: [_row_out(r) for r in rows] for by, rows in m.breakdowns.items()},
-        "sessions": [s.__dict__ for s in m.sessions],
+        "programmes": [line.__dict__ for line in m.programmes],
         "counselling_by_mode": [{"label": k, "sessions": n} for k, n in m.counselling_by_mode],
         "counselling_by_concern": [
             {"label": k, "sessions": n} for k, n in m.counselling_by_concern

@@ -1,9 +1,9 @@
 """The monthly report of a funded project (月度报告), generated from the records: the month's
 and the cumulative figures, progress against the targets, the month broken down by township,
-category, sex and age band, the sessions held or cancelled, counselling by mode and concern,
-and the staged acceptance. Aggregates only: no child is named. The printable page and the
-workbook are two renderings of one `MonthlyReport`, so they show the same numbers as the
-project page and the API (all read `selectors`)."""
+category, sex and age band, each programme's sessions held or cancelled, counselling by mode
+and concern, and the staged acceptance. Aggregates only: no child is named. The printable
+page and the workbook are two renderings of one `MonthlyReport`, so they show the same
+numbers as the project page and the API (all read `selectors`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count
-from django.utils import timezone
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from shouhu.programmes import selectors
@@ -27,6 +26,7 @@ from shouhu.programmes.models import (
     Measure,
     Milestone,
     Mode,
+    Programme,
     ProgrammeSession,
     Project,
     SessionStatus,
@@ -38,16 +38,18 @@ SMALL_TEXT = f"<{selectors.SMALL}"
 
 
 @dataclass(frozen=True)
-class SessionLine:
-    starts_at: dt.datetime
+class ProgrammeLine:
+    """One programme's month: sessions held and cancelled (with why), class hours, and
+    attendances (present or late) against its enrolled participants."""
+
     programme: str
     kind: str
-    venue: str
-    minutes: int
-    status: str
+    held: int
+    cancelled: int
+    class_hours: Decimal
     attended: int
     enrolled: int
-    cancel_reason: str
+    cancel_reasons: list[str]
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class MonthlyReport:
     progress: list[selectors.Progress]
     months: list[selectors.Row]  # each month so far
     breakdowns: dict[str, list[selectors.Row]]  # the month by township, category, ...
-    sessions: list[SessionLine]
+    programmes: list[ProgrammeLine]
     counselling_by_mode: list[tuple[str, int]]
     counselling_by_concern: list[tuple[str, int]]
     milestones: list[Milestone] = field(default_factory=list)
@@ -105,41 +107,55 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
     month_figures = selectors.figures(project, counts=this_month)
     to_date = selectors.figures(project, counts=since_start)
     since, until = month_bounds(month)
-    sessions = list(
-        ProgrammeSession.objects.filter(
-            programme__project=project, starts_at__gte=since, starts_at__lt=until
-        )
-        .select_related("programme__design", "place")
-        .order_by("starts_at", "pk")
+    in_month = ProgrammeSession.objects.filter(
+        programme__project=project, starts_at__gte=since, starts_at__lt=until
     )
+    per_programme = {
+        r["programme_id"]: r
+        for r in in_month.values("programme_id")
+        .annotate(
+            held=Count("pk", filter=Q(status=SessionStatus.HELD)),
+            cancelled=Count("pk", filter=Q(status=SessionStatus.CANCELLED)),
+            minutes=Sum("minutes", filter=Q(status=SessionStatus.HELD)),
+        )
+        .order_by()
+    }
+    reasons: dict[int, list[str]] = {}
+    for programme_id, reason in in_month.filter(status=SessionStatus.CANCELLED).values_list(
+        "programme_id", "cancel_reason"
+    ):
+        reasons.setdefault(programme_id, []).append(reason)
     # Counted apart, not by joining both to the sessions (that would multiply the rows).
     attended = dict(
-        Attendance.objects.filter(session__in=sessions, status__in=ATTENDED)
-        .values_list("session_id")
+        Attendance.objects.filter(
+            session__in=in_month.filter(status=SessionStatus.HELD), status__in=ATTENDED
+        )
+        .values_list("session__programme_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
     enrolled = dict(
-        Enrolment.objects.filter(
-            programme_id__in={s.programme_id for s in sessions}, status=EnrolmentStatus.ENROLLED
-        )
+        Enrolment.objects.filter(programme_id__in=per_programme, status=EnrolmentStatus.ENROLLED)
         .values_list("programme_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
     lines = [
-        SessionLine(
-            starts_at=timezone.localtime(s.starts_at),
-            programme=s.programme.title,
-            kind=s.programme.design.get_kind_display(),
-            venue=s.venue or (s.place.name if s.place else s.get_venue_kind_display()),
-            minutes=s.minutes,
-            status=s.get_status_display(),
-            attended=attended.get(s.pk, 0) if s.status == SessionStatus.HELD else 0,
-            enrolled=enrolled.get(s.programme_id, 0),
-            cancel_reason=s.cancel_reason,
+        ProgrammeLine(
+            programme=p.title,
+            kind=p.design.get_kind_display(),
+            held=per_programme[p.pk]["held"],
+            cancelled=per_programme[p.pk]["cancelled"],
+            class_hours=(Decimal(per_programme[p.pk]["minutes"] or 0) / 60).quantize(
+                Decimal("0.1")
+            ),
+            attended=attended.get(p.pk, 0),
+            enrolled=enrolled.get(p.pk, 0),
+            cancel_reasons=reasons.get(p.pk, []),
         )
-        for s in sessions
+        for p in Programme.objects.filter(pk__in=per_programme)
+        .select_related("design")
+        .order_by("title", "pk")
     ]
     counselled = Counselling.objects.filter(
         project=project, held_on__gte=month, held_on__lt=until.date()
@@ -157,7 +173,7 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
             by: _shown(selectors.breakdown(project, by, counts=this_month), small)  # type: ignore[arg-type]
             for by in SECTIONS
         },
-        sessions=lines,
+        programmes=lines,
         counselling_by_mode=[(str(m.label), modes[m]) for m in Mode if m in modes],
         counselling_by_concern=[(str(c.label), concerns[c]) for c in Concern if c in concerns],
         milestones=list(project.milestones.select_related("accepted_by")),
@@ -271,32 +287,30 @@ def workbook(report: MonthlyReport) -> bytes:
                 ]
             )
 
-    sessions = book.create_sheet(_("Sessions")[:31])
-    sessions.append(
+    runs = book.create_sheet(_("Programmes")[:31])
+    runs.append(
         [
-            _("Starts"),
             _("Programme"),
             _("Kind"),
-            _("Venue"),
-            _("Minutes"),
-            _("Status"),
-            _("Attended"),
+            _("Sessions held"),
+            _("Sessions cancelled"),
+            _("Class hours"),
+            _("Attendances"),
             _("Enrolled"),
             _("Why cancelled"),
         ]
     )
-    for s in report.sessions:
-        sessions.append(
+    for line in report.programmes:
+        runs.append(
             [
-                _cell(s.starts_at),
-                s.programme,
-                s.kind,
-                s.venue,
-                s.minutes,
-                s.status,
-                s.attended,
-                s.enrolled,
-                s.cancel_reason,
+                line.programme,
+                line.kind,
+                line.held,
+                line.cancelled,
+                _cell(line.class_hours),
+                line.attended,
+                line.enrolled,
+                "; ".join(line.cancel_reasons),
             ]
         )
 
