@@ -106,7 +106,10 @@ def test_the_roll_call_page_finds_and_adds_a_walk_in(world: World) -> None:
         reverse("programmes:walk_in", args=[session.pk]),
         {"participant": f"c{world.children['c1'].pk}"},
     )
-    client.post(reverse("programmes:walk_in", args=[session.pk]), {"participant": "x1"})
+    bad = client.post(
+        reverse("programmes:walk_in", args=[session.pk]), {"participant": "x1"}, follow=True
+    )
+    assert "Choose someone from the list." in bad.content.decode()
     assert Enrolment.objects.filter(programme=session.programme).count() == 1
     # A stranger cannot add anyone.
     outsider = Client()

@@ -381,3 +381,44 @@ def _row_field(name: str, order: list[int]) -> str:
     if len(parts) == 3 and parts[0] == "rows" and parts[1].isdigit() and int(parts[1]) < len(order):
         return f"p-{order[int(parts[1])]}"
     return "__all__"
+
+
+class WalkInForm(forms.Form):
+    """A walk-in chosen from the roll call's search: `c<child id>` or `m<member id>`, among
+    the children (or their caregivers at home) the user reaches."""
+
+    participant = forms.RegexField(
+        regex=r"^[cm][0-9]{1,18}$",
+        max_length=20,
+        error_messages={
+            "invalid": _("Choose someone from the list."),
+            "required": _("Choose someone from the list."),
+        },
+    )
+
+    def __init__(self, data: Any = None, *, user: User, session: ProgrammeSession) -> None:
+        super().__init__(data)
+        self.user, self.session = user, session
+
+    def clean_participant(self) -> Child | FamilyMember:
+        key: str = self.cleaned_data["participant"]
+        reached = access.children_visible_to(self.user)
+        found: Child | FamilyMember | None
+        if key[0] == "c":
+            found = reached.filter(pk=int(key[1:])).first()
+        else:
+            found = FamilyMember.objects.filter(
+                pk=int(key[1:]), household_id__in=reached.values("household_id")
+            ).first()
+        if found is None:
+            raise ValidationError(_("Choose someone from the list."))
+        return found
+
+    def perform(self) -> Any:
+        person = self.cleaned_data["participant"]
+        return running.walk_in(
+            actor=self.user,
+            session=self.session,
+            child=person if isinstance(person, Child) else None,
+            member=person if isinstance(person, FamilyMember) else None,
+        )

@@ -23,7 +23,7 @@ from shouhu.lib import clock, protect
 from shouhu.lib.dates import age_on
 from shouhu.lib.formerrors import error_summary, refuse
 from shouhu.programmes import forms as forms_
-from shouhu.programmes import outcomes, running
+from shouhu.programmes import outcomes
 from shouhu.programmes.models import (
     CAREGIVER_KINDS,
     Attendance,
@@ -346,18 +346,12 @@ def walk_in(request: HttpRequest, pk: int) -> HttpResponse:
     session = access.get_session_of_programme_for_user(user, pk, purpose="roll_call")
     if not access.may_take_roll_call(user, session):
         raise PermissionDenied
-    key = request.POST.get("participant", "")
-    child = member = None
-    if key[:1] == "c" and key[1:].isdigit():
-        child = access.children_visible_to(user).filter(pk=int(key[1:])).first()
-    elif key[:1] == "m" and key[1:].isdigit():
-        reached = access.children_visible_to(user).values("household_id")
-        member = FamilyMember.objects.filter(pk=int(key[1:]), household_id__in=reached).first()
-    if child is None and member is None:
-        messages.error(request, _("Choose someone from the list."))
+    form = forms_.WalkInForm(request.POST, user=user, session=session)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors.get("participant", [])))
         return redirect("programmes:roll_call", session.pk)
     try:
-        enrolment = running.walk_in(actor=user, session=session, child=child, member=member)
+        enrolment = form.perform()
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("programmes:roll_call", session.pk)
