@@ -52,3 +52,19 @@ def refuse(form: forms.BaseForm, exc: ValidationError) -> None:
                 form.add_error(name if name in form.fields else None, error)
     else:
         form.add_error(None, exc)
+
+
+def saved(request: Any, form: Any, message: str) -> bool:
+    """Run a valid form's `perform()`; True when it was saved (the message is shown), else
+    the service's refusal is put on the form, next to its fields."""
+    from django.contrib import messages
+
+    if not form.is_valid():
+        return False
+    try:
+        form.perform()
+    except ValidationError as exc:
+        refuse(form, exc)
+        return False
+    messages.success(request, message)
+    return True

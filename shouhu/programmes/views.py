@@ -21,7 +21,7 @@ from shouhu.audit.services import log_access, log_children_read
 from shouhu.children.models import FamilyMember
 from shouhu.lib import clock, protect
 from shouhu.lib.dates import age_on
-from shouhu.lib.formerrors import error_summary, refuse
+from shouhu.lib.formerrors import error_summary, refuse, saved
 from shouhu.programmes import forms as forms_
 from shouhu.programmes import outcomes
 from shouhu.programmes.models import (
@@ -151,20 +151,6 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail_page(request, user, programme)
 
 
-def _saved(request: HttpRequest, form: Any, message: str) -> bool:
-    """Run a valid form's action; True when it was saved (the message is shown), else the
-    service's refusal is on the form."""
-    if not form.is_valid():
-        return False
-    try:
-        form.perform()
-    except ValidationError as exc:
-        refuse(form, exc)
-        return False
-    messages.success(request, message)
-    return True
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def programme_new(request: HttpRequest) -> HttpResponse:
@@ -194,7 +180,7 @@ def session_new(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     programme = access.get_programme_for_user(user, pk, purpose="programme")
     form = forms_.SessionForm(request.POST, user=user, programme=programme)
-    if _saved(request, form, _("Saved: the session is planned.")):
+    if saved(request, form, _("Saved: the session is planned.")):
         return redirect("programmes:detail", programme.pk)
     return _detail_page(request, user, programme, form)
 
@@ -205,7 +191,7 @@ def enrol(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     programme = access.get_programme_for_user(user, pk, purpose="programme")
     form = forms_.EnrolForm(request.POST, user=user, programme=programme)
-    if _saved(request, form, _("Saved: the children are enrolled.")):
+    if saved(request, form, _("Saved: the children are enrolled.")):
         return redirect("programmes:detail", programme.pk)
     return _detail_page(request, user, programme, form)
 
@@ -216,7 +202,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     session = access.get_session_of_programme_for_user(user, pk, purpose="programme")
     form = forms_.CancelForm(request.POST, user=user, session=session)
-    if _saved(request, form, _("Saved: the session is cancelled.")):
+    if saved(request, form, _("Saved: the session is cancelled.")):
         return redirect("programmes:detail", session.programme_id)
     return _detail_page(request, user, session.programme, form)
 
@@ -386,7 +372,7 @@ def counselling_page(request: HttpRequest, pk: int) -> HttpResponse:
     if not access.may_counsel(user, child):
         raise PermissionDenied
     form = forms_.CounsellingForm(request.POST or None, user=user, child=child)
-    if request.method == "POST" and _saved(request, form, _("Saved: the counselling session.")):
+    if request.method == "POST" and saved(request, form, _("Saved: the counselling session.")):
         return redirect("programmes:counselling", child.pk)
     rows = []
     case_worker = access.is_case_worker(user, child)  # once, not per session

@@ -4,11 +4,8 @@ activity designs. Aggregates only: these pages name no child."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +16,7 @@ from shouhu.accounts.models import User
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access
 from shouhu.lib import clock
-from shouhu.lib.formerrors import error_summary, refuse
+from shouhu.lib.formerrors import error_summary, saved
 from shouhu.programmes import project_forms, report, selectors
 from shouhu.programmes.models import Design, Measure, Milestone, Project
 
@@ -110,25 +107,13 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _project_page(request, user, access.get_project_for_user(user, pk))
 
 
-def _saved(request: HttpRequest, form: Any, message: str) -> bool:
-    if not form.is_valid():
-        return False
-    try:
-        form.perform()
-    except ValidationError as exc:
-        refuse(form, exc)
-        return False
-    messages.success(request, message)
-    return True
-
-
 @login_required
 @require_POST
 def milestone_new(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     project = access.get_project_for_user(user, pk)
     form = project_forms.MilestoneForm(request.POST, user=user, project=project)
-    if _saved(request, form, _("Saved: the stage is planned.")):
+    if saved(request, form, _("Saved: the stage is planned.")):
         return redirect("programmes:project", project.pk)
     return _project_page(request, user, project, form)
 
@@ -142,7 +127,7 @@ def milestone_accept(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     project = access.get_project_for_user(user, milestone.project_id)
     form = project_forms.AcceptForm(request.POST, user=user, milestone=milestone)
-    if _saved(request, form, _("Saved: the stage is accepted.")):
+    if saved(request, form, _("Saved: the stage is accepted.")):
         return redirect("programmes:project", project.pk)
     return _project_page(request, user, project, form)
 
@@ -226,7 +211,7 @@ def designs(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not organiser:
             raise PermissionDenied
-        if _saved(request, form, _("Saved: the design is in your catalogue.")):
+        if saved(request, form, _("Saved: the design is in your catalogue.")):
             return redirect("programmes:designs")
     orgs = form.fields["organisation"].queryset  # type: ignore[attr-defined]
     from django.db.models import Q
