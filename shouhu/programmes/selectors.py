@@ -175,6 +175,7 @@ class Counts:
     on: dt.date  # ages are taken on this day
     served: dict[Cell, list[list[int]]]
     target: dict[Cell, list[int]]  # [all, *target groups in `_groups` order]
+    caregivers: Row | None  # the caregivers served (household members, not children)
 
 
 def _age_sql(on: dt.date, column: str) -> tuple[str, list[object]]:
@@ -247,7 +248,14 @@ def counts_for(
             ]
     if target is None:
         target = _target_cube(project, on) if groups else {}
-    return Counts(first=first, last=last, on=on, served=served, target=target)
+    return Counts(
+        first=first,
+        last=last,
+        on=on,
+        served=served,
+        target=target,
+        caregivers=_caregiver_row(project, first, last),
+    )
 
 
 def _target_cube(project: Project, on: dt.date) -> dict[Cell, list[int]]:
@@ -271,17 +279,6 @@ def _target_cube(project: Project, on: dt.date) -> dict[Cell, list[int]]:
         }
 
 
-def _caregivers(project: Project, first: dt.date, last: dt.date) -> dict[str, int]:
-    got = (
-        _served(project, first, last)
-        .filter(member__isnull=False)
-        .aggregate(
-            times=Sum(F("attended") + F("counselled")), members=Count("member", distinct=True)
-        )
-    )
-    return {"times": got["times"] or 0, "members": got["members"] or 0}
-
-
 def figures(
     project: Project,
     first: dt.date | None = None,
@@ -296,7 +293,7 @@ def figures(
     for lines in counts.served.values():
         t, p, c, g = lines[0]
         times, persons, counselled, in_group = times + t, persons + p, counselled + c, in_group + g
-    carers = _caregivers(project, first, last)
+    carers = counts.caregivers
     sessions = _sessions(project, first, last).aggregate(
         minutes=Sum("minutes"),
         child_activities=Count(
@@ -307,8 +304,8 @@ def figures(
     )
     target_group = sum(cell[0] for cell in counts.target.values())
     return Figures(
-        person_times=times + carers["times"],
-        persons=persons + carers["members"],
+        person_times=times + (carers.person_times if carers else 0),
+        persons=persons + (carers.persons if carers else 0),
         children_served=persons,
         class_hours=(Decimal(sessions["minutes"] or 0) / 60).quantize(Decimal("0.1")),
         counselling=counselled,
@@ -420,8 +417,7 @@ def breakdown(
         )
         for key in sorted(shown, key=lambda k: _order(by, k))
     ]
-    carers = _caregiver_row(project, counts.first, counts.last)
-    return rows + ([carers] if carers else [])
+    return rows + ([counts.caregivers] if counts.caregivers else [])
 
 
 def _by_month(
