@@ -138,3 +138,32 @@ def test_a_walk_in_over_the_api(world: World) -> None:
     later = _session(world, 3)
     early = api.post(f"/api/v1/sessions/{later.pk}/walk-ins", {"child": kid.pk})
     assert early.status_code == 400
+
+
+def test_a_caregiver_found_for_a_course_logs_their_households_children(world: World) -> None:
+    design = Design.objects.filter(organisation=None, kind=Kind.CAREGIVER_COURSE).first()
+    assert design is not None
+    course = running.programme_create(
+        actor=world.director_a,
+        organisation=world.orgs["village_a"],
+        design=design,
+        title="如何说，孩子才会听",
+        starts_on=TODAY - dt.timedelta(days=10),
+        ends_on=TODAY + dt.timedelta(days=10),
+    )
+    lesson = running.session_add(
+        actor=world.director_a,
+        programme=course,
+        starts_at=dt.datetime.combine(TODAY - dt.timedelta(days=1), dt.time(19), tzinfo=SHANGHAI),
+        minutes=90,
+    )
+    kid = register(world.director_a, child_data("孙小草", VILLAGE_A))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(world.director_a)
+    page = client.get(reverse("programmes:roll_call", args=[lesson.pk]), {"q": "奶奶"})
+    found = page.content.decode().split('data-testid="walk-in-candidates"')[1].split("</ul>")[0]
+    assert "奶奶" in found
+    logged = set(
+        AccessLog.objects.filter(purpose="programme_walk_in").values_list("child_id", flat=True)
+    )
+    assert kid.pk in logged

@@ -257,7 +257,7 @@ def roll_call(request: HttpRequest, pk: int) -> HttpResponse:
     if candidates:
         log_children_read(
             user=user,
-            child_ids=[c["child_id"] for c in candidates if c["child_id"]],
+            child_ids=[pk for c in candidates for pk in c["child_ids"]],
             purpose="programme_walk_in",
             object_type="programme",
             object_id=str(session.programme_id),
@@ -296,12 +296,18 @@ def _walk_in_candidates(user: User, session: ProgrammeSession, query: str) -> li
             .exclude(capacity__in=["deceased", "missing", "imprisoned", "rehab"])
             .order_by("name", "pk")[:WALK_IN_SHOWN]
         )
+        # A caregiver's name points to their household: its children are logged as read.
+        homes: dict[int, list[int]] = {}
+        for pk, home in reached.filter(
+            household_id__in={m.household_id for m in members}
+        ).values_list("pk", "household_id"):
+            homes.setdefault(home, []).append(pk)
         return [
             {
                 "key": f"m{m.pk}",
                 "name": m.name,
                 "detail": m.get_relation_display(),
-                "child_id": None,
+                "child_ids": homes.get(m.household_id, []),
             }
             for m in members
         ]
@@ -318,7 +324,7 @@ def _walk_in_candidates(user: User, session: ProgrammeSession, query: str) -> li
             "name": c.name,
             "detail": _("%(age)d years, %(village)s")
             % {"age": age_on(c.birth_date, today), "village": c.residence.name},
-            "child_id": c.pk,
+            "child_ids": [c.pk],
         }
         for c in children
     ]
