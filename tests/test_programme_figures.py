@@ -5,14 +5,17 @@ and counselling (a corrected roll call, a rebuild from the records)."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import translation
 
 from shouhu.children import assignments
 from shouhu.children.models import Child, FamilyMember
+from shouhu.lib.categories import CATEGORY_CODES
 from shouhu.lib.clock import SHANGHAI
 from shouhu.places.models import Place
 from shouhu.programmes import attendance, counselling, running, selectors, served
@@ -254,3 +257,18 @@ def test_the_reaggregate_command_rebuilds_what_the_services_keep(fixture: dict[s
     )
     with pytest.raises(CommandError, match="no project"):
         call_command("programmes", "reaggregate", "--project", "999999")
+
+
+def test_the_registry_index_behind_the_figures_holds_every_category() -> None:
+    """On PostgreSQL the figures read the children's area, sex, birth date and categories
+    from a covering index: a category column missing from it would send every count back
+    to the table."""
+    migration = importlib.import_module("shouhu.children.migrations.0009_postgres_facts_index")
+    assert migration.COLUMNS[3:] == tuple(f"cat_{code}" for code in CATEGORY_CODES)
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'child_area_facts'")
+        (definition,) = cursor.fetchone()
+    for column in migration.COLUMNS:
+        assert column in definition

@@ -18,7 +18,7 @@ from shouhu.children.models import Child, FamilyMember
 from shouhu.lib import protect
 from shouhu.lib.clock import SHANGHAI
 from shouhu.places.models import Place
-from shouhu.programmes import attendance, counselling, running, selectors
+from shouhu.programmes import attendance, counselling, running, selectors, served
 from shouhu.programmes.models import (
     Attendance,
     Design,
@@ -173,6 +173,38 @@ def test_a_roll_call_is_one_write_with_a_fixed_number_of_queries(
     attendance.roll_call(actor=world.director_a, session=second, rows=_rows(enrolled[:1], "late"))
     assert Attendance.objects.get(session=second, enrolment=enrolled[0]).status == "late"
     assert Attendance.objects.filter(session=second).count() == 30
+
+
+def test_a_sessions_headcount_follows_its_roll_calls_and_is_rebuilt(
+    world: World, project: Project
+) -> None:
+    programme = _programme(world, project)
+    enrolled = [
+        running.enrol(actor=world.director_a, programme=programme, child=c)
+        for c in _children(world, 6)
+    ]
+    session = running.session_add(
+        actor=world.director_a, programme=programme, starts_at=_at(-1), minutes=60
+    )
+    rows = _rows(enrolled[:3]) + _rows(enrolled[3:4], "late") + _rows(enrolled[4:], "absent")
+    attendance.roll_call(actor=world.director_a, session=session, rows=rows)
+    session.refresh_from_db()
+    assert (session.status, session.attended) == ("held", 4)  # present or late
+    # Taken again for two of them: the others keep their marks, the count follows.
+    again = _rows(enrolled[:1], "excused") + _rows(enrolled[4:5], "present")
+    attendance.roll_call(actor=world.director_a, session=session, rows=again)
+    session.refresh_from_db()
+    assert session.attended == 4
+    attendance.roll_call(
+        actor=world.director_a, session=session, rows=_rows(enrolled[1:3], "absent")
+    )
+    session.refresh_from_db()
+    assert session.attended == 2
+    # A count gone wrong (bulk writes bypassing the roll call) is rebuilt from the records.
+    ProgrammeSession.objects.filter(pk=session.pk).update(attended=99)
+    served.rebuild(project.pk)
+    session.refresh_from_db()
+    assert session.attended == 2
 
 
 def test_a_roll_call_is_refused_whole_before_the_session_or_when_cancelled(

@@ -100,9 +100,7 @@ def roll_call(
         unique_fields=["session", "enrolment"],
         update_fields=["status", "recorded_at", "recorded_by"],
     )
-    if session.status != SessionStatus.HELD:
-        session.status = SessionStatus.HELD
-        session.save(update_fields=["status"])
+    served.count_session(session)
     served.after_roll_call(session.programme.project_id, session.starts_at, list(marks))
     counts = {p: sum(1 for s in marks.values() if s == p) for p in Presence.values}
     absent = [enrolled[pk] for pk, s in marks.items() if s == Presence.ABSENT]

@@ -242,6 +242,9 @@ class ProgrammeSession(models.Model):
     # Publicity events: how many brochures or posters were handed out.
     quantity = models.PositiveIntegerField(_("materials handed out"), default=0)
     residence = models.CharField(max_length=12, editable=False)
+    # Attendances present or late: the session's headcount, kept by the roll call
+    # (`attendance.roll_call`) so that a month's report sums sessions, not attendances.
+    attended = models.PositiveIntegerField(_("attended"), default=0, editable=False)
 
     class Meta:
         ordering = ["starts_at", "id"]

@@ -17,8 +17,6 @@ from django.utils.translation import gettext as _
 
 from shouhu.programmes import selectors
 from shouhu.programmes.models import (
-    ATTENDED,
-    Attendance,
     Concern,
     Counselling,
     Enrolment,
@@ -102,8 +100,7 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
     `selectors.SMALL` people are withheld (a reader without row access)."""
     month = month_of(month)
     first = month_of(project.starts_on)
-    this_month = selectors.counts_for(project, month, month)
-    since_start = selectors.counts_for(project, first, month, target=this_month.target)
+    since_start, this_month = selectors.counts_and_last_month(project, first, month)
     month_figures = selectors.figures(project, counts=this_month)
     to_date = selectors.figures(project, counts=since_start)
     since, until = month_bounds(month)
@@ -117,6 +114,7 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
             held=Count("pk", filter=Q(status=SessionStatus.HELD)),
             cancelled=Count("pk", filter=Q(status=SessionStatus.CANCELLED)),
             minutes=Sum("minutes", filter=Q(status=SessionStatus.HELD)),
+            attended=Sum("attended", filter=Q(status=SessionStatus.HELD)),
         )
         .order_by()
     }
@@ -125,15 +123,6 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
         "programme_id", "cancel_reason"
     ):
         reasons.setdefault(programme_id, []).append(reason)
-    # Counted apart, not by joining both to the sessions (that would multiply the rows).
-    attended = dict(
-        Attendance.objects.filter(
-            session__in=in_month.filter(status=SessionStatus.HELD), status__in=ATTENDED
-        )
-        .values_list("session__programme_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
     enrolled = dict(
         Enrolment.objects.filter(programme_id__in=per_programme, status=EnrolmentStatus.ENROLLED)
         .values_list("programme_id")
@@ -149,7 +138,7 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
             class_hours=(Decimal(per_programme[p.pk]["minutes"] or 0) / 60).quantize(
                 Decimal("0.1")
             ),
-            attended=attended.get(p.pk, 0),
+            attended=per_programme[p.pk]["attended"] or 0,
             enrolled=enrolled.get(p.pk, 0),
             cancel_reasons=reasons.get(p.pk, []),
         )

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,7 +36,7 @@ from shouhu.programmes.models import (
     Served,
     SessionStatus,
 )
-from shouhu.programmes.served import month_bounds, month_of
+from shouhu.programmes.served import as_date, month_bounds, month_of
 
 CAREGIVERS = "caregivers"
 NO_CATEGORY = "none"
@@ -178,17 +179,17 @@ class Counts:
     caregivers: Row | None  # the caregivers served (household members, not children)
 
 
-def _age_sql(on: dt.date, column: str) -> tuple[str, list[object]]:
+def _age_sql(on: dt.date, column: str) -> tuple[str, list[Any]]:
     """The age band of the date `column` on the day `on`, as SQL with its parameters."""
     whens: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     for key, low, high in AGE_BANDS:
         whens.append(f"WHEN {column} >= %s AND {column} <= %s THEN %s")
         params += [_years_before(on, high + 1) + dt.timedelta(days=1), _years_before(on, low), key]
     return "CASE " + " ".join(whens) + " ELSE '?' END", params
 
 
-def _area_sql(project: Project, column: str) -> tuple[str, list[object]]:
+def _area_sql(project: Project, column: str) -> tuple[str, list[Any]]:
     ranges = [code_range(place.prefix) for place in project.places.all()]
     if not ranges:
         return "(1 = 0)", []
@@ -205,78 +206,123 @@ def counts_for(
 ) -> Counts:
     """The `Counts` of the months from `first` to `last` (default: the project's period);
     `target`: the target-group cube of another `Counts` with the same last month, reused."""
-    first, last = _span(project, first, last)
+    return _counts(project, *_span(project, first, last), target=target)[0]
+
+
+def counts_and_last_month(
+    project: Project, first: dt.date | None = None, last: dt.date | None = None
+) -> tuple[Counts, Counts]:
+    """The `Counts` of the months from `first` to `last` and of the last of them alone, from
+    the same queries (the monthly report's "since the start" and "this month")."""
+    span, month = _counts(project, *_span(project, first, last), split=True)
+    assert month is not None
+    return span, month
+
+
+def _counts(
+    project: Project,
+    first: dt.date,
+    last: dt.date,
+    *,
+    target: dict[Cell, list[int]] | None = None,
+    split: bool = False,
+) -> tuple[Counts, Counts | None]:
     _start, until = month_bounds(last)
     on = min(until.date() - dt.timedelta(days=1), clock.today())
     groups = _groups(project)
     area, area_params = _area_sql(project, "c.residence_id")
     kinds = " OR ".join(f"c.cat_{code}" for code in groups)
     member = f"({area} AND ({kinds}))" if groups else "(1 = 0)"
-    member_params = area_params if groups else []
     age, age_params = _age_sql(on, "c.birth_date")
-    nothing = "NOT (" + " OR ".join(f"c.cat_{code}" for code in CATEGORY_CODES) + ")"
-    conditions = ["1 = 1", *(f"c.cat_{code}" for code in CATEGORY_CODES), nothing]
-    columns: list[str] = []
-    params: list[Any] = [*age_params]
-    for condition in conditions:
-        columns += [
-            f"SUM(CASE WHEN {condition} THEN s.t ELSE 0 END)",
-            f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN {condition} THEN s.c ELSE 0 END)",
-            f"SUM(CASE WHEN ({condition}) AND {member} THEN 1 ELSE 0 END)",
-        ]
-        params += member_params
+    flags = ", ".join(f"c.cat_{code}" for code in CATEGORY_CODES)
     # Raw SQL: the ORM cannot join a grouped subquery to a table. The pre-aggregate is
     # summed per child before it joins the registry (a project of ten thousand children
     # joins ten thousand rows, not one per child and month); each child is one row then,
-    # so persons are counted without DISTINCT. Names come from the models and the category
-    # codes; every value is a parameter.
+    # so persons are counted without DISTINCT. The database groups the children by the
+    # attributes the lines are made of (township, sex, age band, categories, target group:
+    # a few hundred groups); Python adds each group to its lines. Names come from the
+    # models and the category codes; every value is a parameter.
     sql = (
-        f"SELECT SUBSTR(c.residence_id, 1, 9), c.sex, {age}, {', '.join(columns)} "  # noqa: S608
-        f"FROM (SELECT child_id, SUM(attended + counselled) AS t, SUM(counselled) AS c "
+        f"SELECT SUBSTR(c.residence_id, 1, 9), c.sex, {age}, {flags}, "  # noqa: S608
+        f"CASE WHEN {member} THEN 1 ELSE 0 END, "
+        f"SUM(s.t), COUNT(*), SUM(s.c), SUM(s.tm), SUM(s.m), SUM(s.cm) "
+        f"FROM (SELECT child_id, SUM(attended + counselled) AS t, SUM(counselled) AS c, "
+        f"SUM(CASE WHEN month = %s THEN attended + counselled ELSE 0 END) AS tm, "
+        f"MAX(CASE WHEN month = %s THEN 1 ELSE 0 END) AS m, "
+        f"SUM(CASE WHEN month = %s THEN counselled ELSE 0 END) AS cm "
         f"FROM {Served._meta.db_table} WHERE project_id = %s AND month >= %s AND month <= %s "
         f"AND child_id IS NOT NULL GROUP BY child_id) s "
-        f"JOIN {Child._meta.db_table} c ON c.id = s.child_id GROUP BY 1, 2, 3"
+        f"JOIN {Child._meta.db_table} c ON c.id = s.child_id "
+        f"GROUP BY {', '.join(str(i) for i in range(1, 5 + len(CATEGORY_CODES)))}"
     )
+    params = [*age_params, *(area_params if groups else []), last, last, last]
+    params += [project.pk, first, last]
     served: dict[Cell, list[list[int]]] = {}
+    in_month: dict[Cell, list[list[int]]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, project.pk, first, last])
-        for township, sex, band, *values in cursor.fetchall():
-            numbers = [int(v or 0) for v in values]
-            served[(str(township), str(sex), str(band))] = [
-                numbers[4 * i : 4 * i + 4] for i in range(len(conditions))
-            ]
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            township, sex, band = row[:3]
+            cats = [bool(v) for v in row[3 : 3 + len(CATEGORY_CODES)]]
+            in_group, t, n, c, tm, m, cm = (int(v or 0) for v in row[3 + len(CATEGORY_CODES) :])
+            cell = (str(township), str(sex), str(band))
+            _add(served, cell, cats, [t, n, c, n * in_group])
+            if m:
+                _add(in_month, cell, cats, [tm, m, cm, m * in_group])
     if target is None:
         target = _target_cube(project, on) if groups else {}
-    return Counts(
-        first=first,
-        last=last,
-        on=on,
-        served=served,
-        target=target,
-        caregivers=_caregiver_row(project, first, last),
+    carers, carers_month = _caregiver_rows(project, first, last)
+    span = Counts(first=first, last=last, on=on, served=served, target=target, caregivers=carers)
+    if not split:
+        return span, None
+    month = Counts(
+        first=last, last=last, on=on, served=in_month, target=target, caregivers=carers_month
     )
+    return span, month
+
+
+def _add(
+    cube: dict[Cell, list[list[int]]], cell: Cell, cats: list[bool], values: list[int]
+) -> None:
+    """Add a group of children with the categories `cats` to the lines of `cell`: all, each
+    of their categories, or none."""
+    lines = cube.get(cell)
+    if lines is None:
+        lines = cube[cell] = [[0, 0, 0, 0] for _ in LINES]
+    t, n, c, g = values
+    picked = [0, *(i + 1 for i, flag in enumerate(cats) if flag)] if any(cats) else [0, -1]
+    for i in picked:
+        line = lines[i]
+        line[0] += t
+        line[1] += n
+        line[2] += c
+        line[3] += g
 
 
 def _target_cube(project: Project, on: dt.date) -> dict[Cell, list[int]]:
     """The children of the target group (the area's children in one of its categories),
     counted per (township, sex, age band): in all and per target category. One scan of the
-    area's children."""
+    area's children, grouped by those attributes and the target categories."""
     groups = _groups(project)
     area, area_params = _area_sql(project, "residence_id")
     age, age_params = _age_sql(on, "birth_date")
     kinds = " OR ".join(f"cat_{code}" for code in groups)
-    per_kind = "".join(f", SUM(CASE WHEN cat_{code} THEN 1 ELSE 0 END)" for code in groups)
+    flags = ", ".join(f"cat_{code}" for code in groups)
     sql = (
-        f"SELECT SUBSTR(residence_id, 1, 9), sex, {age}, COUNT(*){per_kind} "  # noqa: S608
-        f"FROM {Child._meta.db_table} WHERE {area} AND ({kinds}) GROUP BY 1, 2, 3"
+        f"SELECT SUBSTR(residence_id, 1, 9), sex, {age}, {flags}, COUNT(*) "  # noqa: S608
+        f"FROM {Child._meta.db_table} WHERE {area} AND ({kinds}) "
+        f"GROUP BY {', '.join(str(i) for i in range(1, 4 + len(groups)))}"
     )
+    cube: dict[Cell, list[int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*age_params, *area_params])  # type: ignore[list-item]
-        return {
-            (str(township), str(sex), str(band)): [int(v or 0) for v in values]
-            for township, sex, band, *values in cursor.fetchall()
-        }
+        cursor.execute(sql, [*age_params, *area_params])
+        for township, sex, band, *cats, n in cursor.fetchall():
+            cell = cube.setdefault((str(township), str(sex), str(band)), [0] * (1 + len(groups)))
+            cell[0] += n
+            for i, flag in enumerate(cats):
+                if flag:
+                    cell[i + 1] += n
+    return cube
 
 
 def figures(
@@ -336,13 +382,6 @@ def progress(project: Project, f: Figures | None = None) -> list[Progress]:
 
 # ---------------------------------------------------------------- breakdowns
 
-_SUMS = {
-    "times": Sum(F("attended") + F("counselled")),
-    "counselled": Sum("counselled"),
-    "children": Count("child", distinct=True),
-    "members": Count("member", distinct=True),
-}
-
 
 def _years_before(on: dt.date, years: int) -> dt.date:
     try:
@@ -351,16 +390,39 @@ def _years_before(on: dt.date, years: int) -> dt.date:
         return on.replace(year=on.year - years, day=28)
 
 
-def _caregiver_row(project: Project, first: dt.date, last: dt.date) -> Row | None:
-    got = _served(project, first, last).filter(member__isnull=False).aggregate(**_SUMS)
-    if not got["members"]:
+def _caregiver_rows(
+    project: Project, first: dt.date, last: dt.date
+) -> tuple[Row | None, Row | None]:
+    """The caregivers' lines of the months from `first` to `last` and of the last month
+    alone, in one query (within a month, one row per person: persons are rows)."""
+    in_month = Q(month=last)
+    got = (
+        _served(project, first, last)
+        .filter(member__isnull=False)
+        .aggregate(
+            times=Sum(F("attended") + F("counselled")),
+            talks=Sum("counselled"),
+            members=Count("member", distinct=True),
+            month_times=Sum(F("attended") + F("counselled"), filter=in_month),
+            month_talks=Sum("counselled", filter=in_month),
+            month_members=Count("pk", filter=in_month),
+        )
+    )
+    return (
+        _caregiver_row(got["members"], got["times"], got["talks"]),
+        _caregiver_row(got["month_members"], got["month_times"], got["month_talks"]),
+    )
+
+
+def _caregiver_row(persons: int | None, times: int | None, counselled: int | None) -> Row | None:
+    if not persons:
         return None
     return Row(
         key=CAREGIVERS,
         label=_("Caregivers"),
-        person_times=got["times"] or 0,
-        persons=got["members"] or 0,
-        counselling=got["counselled"] or 0,
+        person_times=times or 0,
+        persons=persons,
+        counselling=counselled or 0,
     )
 
 
@@ -435,8 +497,15 @@ def _by_month(
         .order_by()
     }
     hours: dict[dt.date, int] = defaultdict(int)
-    for starts_at, minutes in _sessions(project, first, last).values_list("starts_at", "minutes"):
-        hours[month_of(timezone.localtime(starts_at).date())] += minutes
+    tz = timezone.get_default_timezone()
+    for month, minutes in (
+        _sessions(project, first, last)
+        .annotate(month=TruncMonth("starts_at", tzinfo=tz))
+        .values_list("month")
+        .annotate(minutes=Sum("minutes"))
+        .order_by()
+    ):
+        hours[month_of(as_date(month))] += minutes or 0
     rows = []
     month = first
     while month <= last:

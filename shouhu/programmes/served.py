@@ -9,8 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from shouhu.lib.dates import start_of_day
@@ -19,6 +19,7 @@ from shouhu.programmes.models import (
     Attendance,
     Counselling,
     Enrolment,
+    ProgrammeSession,
     Served,
     SessionStatus,
 )
@@ -92,10 +93,31 @@ def _attended(
     )
 
 
-def _as_date(value: dt.date | dt.datetime) -> dt.date:
+def as_date(value: dt.date | dt.datetime) -> dt.date:
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value
+
+
+def count_session(session: ProgrammeSession) -> None:
+    """Mark `session` held and count its attendances present or late, in one query (the
+    instance's `attended` is not reread)."""
+    ProgrammeSession.objects.filter(pk=session.pk).update(
+        status=SessionStatus.HELD, attended=_headcount()
+    )
+    session.status = SessionStatus.HELD
+
+
+def _headcount() -> Coalesce:
+    return Coalesce(
+        Subquery(
+            Attendance.objects.filter(session=OuterRef("pk"), status__in=ATTENDED)
+            .values("session")
+            .annotate(n=Count("*"))
+            .values("n")
+        ),
+        0,
+    )
 
 
 @transaction.atomic
@@ -121,7 +143,7 @@ def after_roll_call(project_id: int | None, starts_at: dt.datetime, enrolments: 
             project_id=project_id,
             child_id__in=children,
             held_on__gte=month,
-            held_on__lt=_as_date(until),
+            held_on__lt=as_date(until),
         )
         .values_list("child_id")
         .annotate(n=Count("pk"))
@@ -147,22 +169,23 @@ def after_counselling(project_id: int | None, child_id: int, held_on: dt.date) -
         project_id=project_id,
         child_id=child_id,
         held_on__gte=month,
-        held_on__lt=_as_date(until),
+        held_on__lt=as_date(until),
     ).count()
     _write(project_id, counts)
 
 
 @transaction.atomic
 def rebuild(project_id: int) -> int:
-    """Recompute every row of a project from the attendances and counselling; returns the
-    number of rows."""
+    """Recompute every row of a project, and its sessions' headcounts, from the attendances
+    and counselling; returns the number of rows."""
     counts: dict[tuple[dt.date, str], list[int]] = defaultdict(lambda: [0, 0])
     for month, child_id, member_id, n in _attended(project_id, None):
-        counts[(_as_date(month), person_key(child_id, member_id))][0] += n
+        counts[(as_date(month), person_key(child_id, member_id))][0] += n
     for held_on, child_id in Counselling.objects.filter(project_id=project_id).values_list(
         "held_on", "child_id"
     ):
         counts[(month_of(held_on), person_key(child_id, None))][1] += 1
     Served.objects.filter(project_id=project_id).delete()
     _write(project_id, dict(counts))
+    ProgrammeSession.objects.filter(programme__project_id=project_id).update(attended=_headcount())
     return len(counts)

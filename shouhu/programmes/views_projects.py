@@ -169,9 +169,10 @@ def monthly_report(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             ],
             "sections": [
-                (selectors.BREAKDOWN_NAMES[by], rows) for by, rows in monthly.breakdowns.items()
+                (str(selectors.BREAKDOWN_NAMES[by]), rows)
+                for by, rows in monthly.breakdowns.items()
             ],
-            "measures": {m.value: m.label for m in Measure},
+            "measures": {m.value: str(m.label) for m in Measure},
             "small": selectors.SMALL,
             "now": clock.now(),
         },
