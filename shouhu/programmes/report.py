@@ -21,6 +21,7 @@ from shouhu.programmes.models import (
     Counselling,
     Enrolment,
     EnrolmentStatus,
+    Kind,
     Measure,
     Milestone,
     Mode,
@@ -129,23 +130,26 @@ def monthly(project: Project, month: dt.date, *, small: bool = True) -> MonthlyR
         .annotate(n=Count("pk"))
         .order_by()
     )
-    lines = [
-        ProgrammeLine(
-            programme=p.title,
-            kind=p.design.get_kind_display(),
-            held=per_programme[p.pk]["held"],
-            cancelled=per_programme[p.pk]["cancelled"],
-            class_hours=(Decimal(per_programme[p.pk]["minutes"] or 0) / 60).quantize(
-                Decimal("0.1")
-            ),
-            attended=per_programme[p.pk]["attended"] or 0,
-            enrolled=enrolled.get(p.pk, 0),
-            cancel_reasons=reasons.get(p.pk, []),
-        )
-        for p in Programme.objects.filter(pk__in=per_programme)
-        .select_related("design")
+    kinds = {k.value: str(k.label) for k in Kind}
+    lines = []
+    for pk, title, kind in (
+        Programme.objects.filter(pk__in=per_programme)
         .order_by("title", "pk")
-    ]
+        .values_list("pk", "title", "design__kind")
+    ):
+        got = per_programme[pk]
+        lines.append(
+            ProgrammeLine(
+                programme=title,
+                kind=kinds.get(kind, kind),
+                held=got["held"],
+                cancelled=got["cancelled"],
+                class_hours=(Decimal(got["minutes"] or 0) / 60).quantize(Decimal("0.1")),
+                attended=got["attended"] or 0,
+                enrolled=enrolled.get(pk, 0),
+                cancel_reasons=reasons.get(pk, []),
+            )
+        )
     counselled = Counselling.objects.filter(
         project=project, held_on__gte=month, held_on__lt=until.date()
     )

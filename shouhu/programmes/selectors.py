@@ -261,14 +261,18 @@ def _counts(
     in_month: dict[Cell, list[list[int]]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        width = len(CATEGORY_CODES)
+        lines_of: dict[tuple[object, ...], list[int]] = {}  # the lines of a set of categories
         for row in cursor.fetchall():
-            township, sex, band = row[:3]
-            cats = [bool(v) for v in row[3 : 3 + len(CATEGORY_CODES)]]
-            in_group, t, n, c, tm, m, cm = (int(v or 0) for v in row[3 + len(CATEGORY_CODES) :])
-            cell = (str(township), str(sex), str(band))
-            _add(served, cell, cats, [t, n, c, n * in_group])
+            cell = (str(row[0]), str(row[1]), str(row[2]))
+            cats = row[3 : 3 + width]
+            picked = lines_of.get(cats)
+            if picked is None:
+                picked = lines_of[cats] = _lines(cats)
+            in_group, t, n, c, tm, m, cm = row[3 + width :]
+            _add(served, cell, picked, int(t), n, int(c), n if in_group else 0)
             if m:
-                _add(in_month, cell, cats, [tm, m, cm, m * in_group])
+                _add(in_month, cell, picked, int(tm), int(m), int(cm), int(m) if in_group else 0)
     if target is None:
         target = _target_cube(project, on) if groups else {}
     carers, carers_month = _caregiver_rows(project, first, last)
@@ -281,16 +285,22 @@ def _counts(
     return span, month
 
 
+def _lines(cats: tuple[object, ...]) -> list[int]:
+    """The lines (indexes in `LINES`) of children with the category flags `cats`: all, and
+    each of their categories, or none."""
+    if not any(cats):
+        return [0, len(LINES) - 1]
+    return [0, *(i + 1 for i, flag in enumerate(cats) if flag)]
+
+
 def _add(
-    cube: dict[Cell, list[list[int]]], cell: Cell, cats: list[bool], values: list[int]
+    cube: dict[Cell, list[list[int]]], cell: Cell, picked: list[int], t: int, n: int, c: int, g: int
 ) -> None:
-    """Add a group of children with the categories `cats` to the lines of `cell`: all, each
-    of their categories, or none."""
+    """Add a group of `n` children (`t` person-times, `c` counselling, `g` of them in the
+    target group) to the lines `picked` of `cell`."""
     lines = cube.get(cell)
     if lines is None:
-        lines = cube[cell] = [[0, 0, 0, 0] for _ in LINES]
-    t, n, c, g = values
-    picked = [0, *(i + 1 for i, flag in enumerate(cats) if flag)] if any(cats) else [0, -1]
+        lines = cube[cell] = [[0] * 4 for _ in range(len(LINES))]
     for i in picked:
         line = lines[i]
         line[0] += t
