@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("shouhu.cases.urls")),
     path("", include("shouhu.reunion.urls")),
     path("", include("shouhu.programmes.urls")),
+    path("", include("shouhu.volunteers.urls")),
     path("", include("shouhu.children.urls")),
 ]
 

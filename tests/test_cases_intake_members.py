@@ -259,10 +259,14 @@ def test_a_volunteer_cannot_join_as_a_worker(world: World) -> None:
 
 def test_removed_member_loses_the_case_and_the_assignment_it_opened(world: World) -> None:
     from shouhu import access
-    from tests.world import make_user
+    from tests.world import clear_volunteer, make_user
 
     case = _case(world)
     helper = make_user("helper", world.orgs["volunteers"], "volunteer")
+    with pytest.raises(ValidationError) as refused:  # not yet vetted
+        members.member_add(actor=world.socialworker, case=case, user=helper, role="volunteer")
+    assert set(refused.value.message_dict) == {"user"}
+    clear_volunteer(helper, world.orgs["volunteers"], by=world.admin)
     members.member_add(actor=world.socialworker, case=case, user=helper, role="volunteer")
     assert case in access.cases_visible_to(helper)
     assert case.child in access.children_visible_to(helper)

@@ -23,6 +23,7 @@ ALL = [
     "no_contact_alerts",
     "recompute_categories",
     "recompute_risk",
+    "volunteer_clearance",
 ]
 
 

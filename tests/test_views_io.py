@@ -34,6 +34,7 @@ from tests.world import (
     VILLAGE_C,
     World,
     child_data,
+    clear_volunteer,
     make_user,
     register,
 )
@@ -392,6 +393,7 @@ def test_plaintext_only_for_the_children_within_the_ceiling(client: Client, worl
     """A director who is also a volunteer matched to a child of another village: that child is
     in the export (a volunteer sees basic fields) but its identifying fields stay masked."""
     both = make_user("director_volunteer", world.orgs["village_a"], Role.CHILD_DIRECTOR)
+    clear_volunteer(both, world.orgs["volunteers"], by=world.admin)
     assignments.assignment_create(
         actor=None,
         child=world.children["c1"],

@@ -19,6 +19,8 @@ from shouhu.children.data import ChildData, HouseholdData, MemberData
 from shouhu.children.models import Child
 from shouhu.lib.clock import SHANGHAI
 from shouhu.places.models import Place
+from shouhu.volunteers.models import Agreement, Check, Training, Volunteer
+from shouhu.volunteers.models import Status as VolunteerStatus
 
 PASSWORD = "correct-horse-battery"
 # The one date the suite runs on: every test's clock is moved to it (conftest `clock`).
@@ -125,6 +127,52 @@ def register(actor: User, data: ChildData, members=None, **kw: object) -> Child:
     )
 
 
+def clear_volunteer(user: User, organisation: Organisation, *, by: User) -> Volunteer:
+    """A volunteer record for `user`, cleared to work with children from a month before
+    TODAY for a year: identity verified, a clear inquiry into offence records, the
+    safeguarding training, a signed agreement with its confidentiality clause."""
+    since = TODAY - dt.timedelta(days=30)
+    volunteer = Volunteer.objects.create(
+        organisation=organisation,
+        user=user,
+        number=f"V-{user.username}",
+        name=user.get_full_name() or user.username,
+        status=VolunteerStatus.ACTIVE,
+        status_since=since,
+        applied_on=since,
+        created_at=NOW - dt.timedelta(days=30),
+        created_by=by,
+    )
+    for kind in ("identity", "record_inquiry"):
+        Check.objects.create(
+            volunteer=volunteer,
+            kind=kind,
+            result="clear",
+            checked_on=since,
+            expires_on=TODAY + dt.timedelta(days=365),
+            checked_by=by,
+            recorded_at=NOW - dt.timedelta(days=30),
+        )
+    Training.objects.create(
+        volunteer=volunteer,
+        kind="safeguarding",
+        title="儿童保护与行为守则",
+        completed_on=since,
+        hours=3,
+        recorded_by=by,
+    )
+    Agreement.objects.create(
+        volunteer=volunteer,
+        version="2026-01",
+        signed_on=since,
+        expires_on=TODAY + dt.timedelta(days=365),
+        scope="一对一陪伴",
+        confidentiality=True,
+        recorded_by=by,
+    )
+    return volunteer
+
+
 def build_world() -> World:
     assert Place.objects.filter(pk=VILLAGE_A).exists(), "vendored places must be loaded"
     w = World()
@@ -197,6 +245,7 @@ def build_world() -> World:
     assignments.assignment_create(
         actor=None, child=c["b1"], organisation=o["clinic"], kind="counselor", user=u["counselor"]
     )
+    clear_volunteer(u["volunteer"], o["volunteers"], by=u["admin"])
     assignments.assignment_create(
         actor=None,
         child=c["a1"],

@@ -219,6 +219,8 @@ def _add_assignment_grants(user: User, scope: Scope, roles: set[str]) -> None:
     for kind, opened in ASSIGNMENT_CLASSES.items():
         classes = opened & ceiling
         if kind in {"case_worker", "counselor", "volunteer"} and kind in held and classes:
+            if kind == "volunteer" and _volunteer_gate_closed(user):
+                continue  # not cleared today: matched children stay closed
             scope.grants.append(
                 Grant(
                     classes & ceiling,
@@ -227,6 +229,12 @@ def _add_assignment_grants(user: User, scope: Scope, roles: set[str]) -> None:
                     clinical=clinical_role and kind in CLINICAL_ASSIGNMENTS,
                 )
             )
+
+
+def _volunteer_gate_closed(user: User) -> bool:
+    from shouhu.access.volunteers import volunteer_assignments_closed
+
+    return volunteer_assignments_closed(user)
 
 
 def scope_of(user: User) -> Scope:
@@ -273,19 +281,25 @@ _assignments: ContextVar[dict[int, frozenset[tuple[str, object]]] | None] = Cont
 )
 
 
+# Whether a user's volunteer gate is closed, per request in the same way (`volunteers`).
+_gates: ContextVar[dict[tuple[str, int], bool] | None] = ContextVar("shouhu_gates", default=None)
+
+
 @contextmanager
 def request_cache() -> Iterator[None]:
     token = _assignments.set({})
+    gates = _gates.set({})
     try:
         yield
     finally:
+        _gates.reset(gates)
         _assignments.reset(token)
 
 
 def forget_assignments(**_: object) -> None:
-    cache = _assignments.get()
-    if cache is not None:
-        cache.clear()
+    for cache in (_assignments.get(), _gates.get()):
+        if cache is not None:
+            cache.clear()
 
 
 def _assignment_keys(child: Child) -> frozenset[tuple[str, object]]:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from shouhu.access.core import _key, _model, _opened_with_children, children_visible_to
+from shouhu.access.volunteers import volunteer_gate_closed
 from shouhu.accounts.models import Membership, Role, User
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def may_run_programme(user: User, organisation_id: int) -> bool:
 def may_take_roll_call(user: User, session: Any) -> bool:
     """The organisers, and the session's facilitators (volunteers among them)."""
     return may_run_programme(user, session.programme.organisation_id) or (
-        session.facilitators.filter(pk=user.pk).exists()
+        session.facilitators.filter(pk=user.pk).exists() and not volunteer_gate_closed(user)
     )
 
 
@@ -64,10 +65,10 @@ def programmes_visible_to(user: User) -> Any:
     Programme = _model("programmes", "Programme")
     Session = _model("programmes", "ProgrammeSession")
     orgs = Membership.objects.filter(user=user, active=True, role__in=PROGRAMME_ROLES)
-    facilitated = Session.objects.filter(facilitators=user).values("programme_id")
-    return Programme.objects.filter(
-        Q(organisation_id__in=orgs.values("organisation_id")) | Q(pk__in=facilitated)
-    )
+    q = Q(organisation_id__in=orgs.values("organisation_id"))
+    if not volunteer_gate_closed(user):  # a volunteer facilitates only when cleared
+        q |= Q(pk__in=Session.objects.filter(facilitators=user).values("programme_id"))
+    return Programme.objects.filter(q)
 
 
 def get_programme_for_user(user: User, pk: object, *, purpose: str) -> Any:

@@ -18,6 +18,7 @@ from shouhu.access.core import (
     get_child_for_user,
     jurisdiction_q,
 )
+from shouhu.access.volunteers import volunteer_gate_closed
 from shouhu.accounts.models import Organisation, Role, User
 from shouhu.places.models import code_range
 
@@ -85,7 +86,10 @@ def may_enrol(user: User, child: Child) -> bool:
 
 
 def facilitates(user: User, site: Site) -> bool:
-    return site.facilitators.filter(user=user, active=True).exists()
+    """The user runs the site (a volunteer only while cleared to work with children)."""
+    return site.facilitators.filter(user=user, active=True).exists() and not (
+        volunteer_gate_closed(user)
+    )
 
 
 def facilitates_child(user: User, child: Child) -> bool:
@@ -99,7 +103,7 @@ def facilitates_child(user: User, child: Child) -> bool:
         site__participants__child=child,
         site__participants__active=True,
     ).exists()
-    return found
+    return found and not volunteer_gate_closed(user)
 
 
 def may_log_contact(user: User, child: Child) -> bool:
@@ -189,9 +193,14 @@ def sites_visible_to(user: User) -> QuerySet[Site]:
     Site_ = _model("reunion", "Site")
 
     orgs = user.memberships.filter(active=True).values("organisation_id")
+    facilitated = (
+        Q(facilitators__user=user, facilitators__active=True)
+        if not volunteer_gate_closed(user)
+        else Q(pk__in=[])
+    )
     found: QuerySet[Site] = Site_.objects.filter(
         Q(organisation_id__in=orgs)
-        | Q(facilitators__user=user, facilitators__active=True)
+        | facilitated
         | _envoy_area(user, "place_id")
         | jurisdiction_q(user, roles=FOLLOW_ROLES, field="place_id")
     ).distinct()

@@ -18,6 +18,7 @@ from shouhu.api import (
     project_reports,
     reunion,
     screening,
+    volunteers,
 )
 
 api = NinjaAPI(
@@ -51,6 +52,7 @@ api.add_router("", reunion.router)
 api.add_router("", inbox.router)
 api.add_router("", programmes.router)
 api.add_router("", project_reports.router)
+api.add_router("", volunteers.router)
 
 # Last: any other path under /api/v1/ is a JSON 404, not the HTML page of the web UI.
 fallback = Router()

@@ -56,6 +56,8 @@ def member_add(
         ]
     elif role in MEMBER_ROLES and not (_roles_of(user) & MEMBER_ROLES[role]):
         errors["role"] = [_("This person cannot take that role on a case.")]
+    elif role == CaseRole.VOLUNTEER and (refusal := access.volunteer_match_refusal(user)):
+        errors["user"] = [refusal]
     if case.stage == Stage.CLOSED:
         errors.setdefault("__all__", []).append(_("The case is closed."))
     raise_if_any(errors)

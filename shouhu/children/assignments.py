@@ -34,6 +34,12 @@ def assignment_create(
         raise ValidationError(
             {"kind": [_("Sharing needs the guardian's consent or a recorded legal basis.")]}
         )
+    if kind == "volunteer" and user is not None:
+        from shouhu.access import volunteer_match_refusal
+
+        refusal = volunteer_match_refusal(user)
+        if refusal:
+            raise ValidationError({"user": [refusal]})
     row = ChildAssignment.objects.create(
         child=child,
         organisation=organisation,

@@ -52,6 +52,7 @@ DEMO_USERNAMES = (
     "socialworker2",
     "counselor1",
     "volunteer1",
+    "volunteer2",
     "techenvoy1",
     "admin1",
 )
@@ -306,6 +307,7 @@ def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
     _cases()
     _reunions()
     _programmes()
+    _volunteers()
     return LoadResult(created, skipped, time.perf_counter() - started)
 
 
@@ -772,3 +774,144 @@ def _programmes() -> None:
             project=project,
             now=now,
         )
+
+
+def _volunteers() -> None:
+    """The social-work centre's volunteers at every stage, kept by socialworker1: volunteer1
+    (张晨) cleared, with hours approved and pending and a certificate; applicants waiting for
+    their checks, their training or their agreement; volunteer2 (周敏), whose inquiry into
+    offence records expired yesterday, locked out of the child she was matched to by the
+    daily job (socialworker1 is told); one suspended after supervision; one who left. Once
+    only."""
+    from shouhu.volunteers import hours as volunteer_hours
+    from shouhu.volunteers import services as vs
+    from shouhu.volunteers.models import Volunteer
+
+    if Volunteer.objects.exists():
+        return
+    sw = User.objects.get(username="socialworker1")
+    swo = sw.memberships.get(role=Role.SOCIAL_WORKER).organisation
+    today = clock.today()
+    ago = today - dt.timedelta(days=90)
+    year = today + dt.timedelta(days=365)
+    zhang = User.objects.get(username="volunteer1")
+    zhou = _user("volunteer2", "周敏", swo, Role.VOLUNTEER)
+    Membership.objects.get_or_create(user=zhang, organisation=swo, role=Role.VOLUNTEER)
+
+    def register(name: str, sex: str, user: User | None = None) -> Volunteer:
+        return vs.volunteer_register(
+            actor=sw,
+            organisation=swo,
+            name=name,
+            sex=sex,
+            user=user,
+            languages="普通话, 皖西方言",
+            availability="周末",
+            applied_on=ago,
+        )
+
+    def checked(v: Volunteer, until: dt.date = year) -> None:
+        vs.check_record(actor=sw, volunteer=v, kind="identity", result="clear", checked_on=ago)
+        vs.check_record(
+            actor=sw,
+            volunteer=v,
+            kind="record_inquiry",
+            result="clear",
+            checked_on=ago,
+            expires_on=until,
+            reference="金公(刑)查字〔2026〕",
+        )
+
+    def trained(v: Volunteer) -> None:
+        vs.training_record(
+            actor=sw,
+            volunteer=v,
+            kind="safeguarding",
+            title="儿童保护与志愿者行为守则",
+            completed_on=ago + dt.timedelta(days=7),
+            hours="3",
+            trainer="李思远",
+        )
+
+    def signed(v: Volunteer) -> None:
+        vs.agreement_sign(
+            actor=sw,
+            volunteer=v,
+            version="2026-01",
+            signed_on=ago + dt.timedelta(days=10),
+            scope="留守儿童一对一陪伴、课业辅导、团体活动协助",
+            confidentiality=True,
+            expires_on=year,
+        )
+
+    def active(name: str, sex: str, user: User | None = None, until: dt.date = year) -> Volunteer:
+        v = register(name, sex, user)
+        checked(v, until)
+        trained(v)
+        signed(v)
+        return vs.activate(actor=sw, volunteer=v)
+
+    # 张晨: cleared; two weekends of tutoring approved, last Saturday's pending; a certificate.
+    chen = active("张晨", "M", zhang)
+    for weeks, status in ((3, True), (2, True), (1, None)):
+        day = today - dt.timedelta(days=7 * weeks)
+        start = dt.datetime.combine(day, dt.time(9), tzinfo=clock.SHANGHAI)
+        entry = volunteer_hours.hours_record(
+            actor=sw,
+            volunteer=chen,
+            activity="周末课业辅导（村儿童之家）",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=3),
+            minutes=150,
+        )
+        if status:
+            volunteer_hours.hours_decide(actor=sw, entry=entry)
+    volunteer_hours.certificate_issue(
+        actor=sw, volunteer=chen, period_from=today - dt.timedelta(days=30), period_to=today
+    )
+    vs.commendation_add(
+        actor=sw, volunteer=chen, title="优秀志愿者", given_on=today, given_by=swo.name
+    )
+    vs.evaluation_add(actor=sw, volunteer=chen, evaluated_on=today, rating=5, note="耐心细致")
+    vs.supervision_record(
+        actor=sw, volunteer=chen, held_on=today, topics="陪伴进展；如何回应孩子想念父母"
+    )
+    # Applicants at each step.
+    register("赵磊", "M")
+    qian = register("钱芳", "F")
+    vs.check_record(actor=sw, volunteer=qian, kind="identity", result="clear", checked_on=ago)
+    vs.check_record(
+        actor=sw, volunteer=qian, kind="record_inquiry", result="pending", checked_on=today
+    )
+    sun = register("孙悦", "F")
+    checked(sun)
+    li = register("李强", "M")
+    checked(li)
+    trained(li)
+    # 周敏: matched to a child; her inquiry expired yesterday: the job locks her out.
+    zhou_record = active("周敏", "F", zhou, until=today)
+    from shouhu.children.models import Child, ChildAssignment
+
+    child = Child.objects.in_place(HOME_COUNTY).filter(cat_left_behind_mca=True).first()
+    if child is not None:
+        ChildAssignment.objects.create(
+            child=child, organisation=swo, user=zhou, kind="volunteer", started_on=ago
+        )
+    from shouhu.volunteers.models import Check
+
+    Check.objects.filter(volunteer=zhou_record, kind="record_inquiry").update(
+        expires_on=today - dt.timedelta(days=1)
+    )
+    vs.lapse(today)
+    # 吴涛: suspended after a concern in supervision; 郑洁: left.
+    wu = active("吴涛", "M")
+    vs.supervision_record(
+        actor=sw,
+        volunteer=wu,
+        held_on=today,
+        topics="陪伴进展",
+        concerns="私下加儿童微信并约单独见面，违反行为守则",
+        suspend_now=True,
+    )
+    zheng = active("郑洁", "F")
+    vs.exit_volunteer(actor=sw, volunteer=zheng, reason="外出务工")

@@ -56,6 +56,12 @@ def _risk() -> str:
     return f"{risk.recompute_all()} recomputed"
 
 
+def _volunteers() -> str:
+    from shouhu.volunteers import services
+
+    return f"{services.lapse()} volunteers lapsed"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -70,6 +76,7 @@ JOBS = (
     Job("no_contact_alerts", dt.timedelta(days=1), _no_contact),
     Job("recompute_categories", dt.timedelta(days=1), _categories),
     Job("recompute_risk", dt.timedelta(days=1), _risk),
+    Job("volunteer_clearance", dt.timedelta(days=1), _volunteers),
 )
 # A job started this long ago and not finished is taken to have died with its worker.
 LEASE = dt.timedelta(minutes=30)

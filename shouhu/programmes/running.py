@@ -125,6 +125,10 @@ def session_add(
         user_id__in=people, organisation_id=programme.organisation_id, active=True
     ).values("user_id").distinct().count() != len(people):
         errors["facilitators"] = [_("A facilitator must belong to the organiser.")]
+    for person in facilitators or []:
+        refusal = access.volunteer_refusal(person)
+        if refusal:
+            errors.setdefault("facilitators", []).append(f"{person}: {refusal}")
     _raise(errors)
     session = ProgrammeSession.objects.create(
         programme=programme,

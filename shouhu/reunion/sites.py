@@ -214,6 +214,9 @@ def facilitator_set(
         raise ValidationError(
             {"user": [_("Only teachers, cadres and volunteers of the county run a site.")]}
         )
+    refusal = access.volunteer_refusal(user)
+    if refusal:
+        raise ValidationError({"user": [refusal]})
     parsed = parse_windows(available, "available")
     facilitator, _created = Facilitator.objects.update_or_create(
         site=site, user=user, defaults={"active": True}

@@ -58,6 +58,9 @@ def nav(request: HttpRequest) -> dict[str, object]:
             "programmes_url": _url("programmes:list")
             if access.PROGRAMME_ROLES & set(roles) or {Role.VOLUNTEER, Role.OFFICIAL} & set(roles)
             else "",
+            "volunteers_url": _url("volunteers:list")
+            if (access.VOLUNTEER_MANAGERS | {Role.VOLUNTEER}) & set(roles)
+            else "",
             "inbox_url": _url("notify:inbox"),
             "unread": unread_count(user),
         }

@@ -1,0 +1,539 @@
+"""Volunteers over the API (issue 13): the record in the five parts of the recording rules,
+checks, training, agreements, supervision, status, service hours with their approval and
+corrections, and certificates. The same services and access rules as the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from shouhu import access
+from shouhu.accounts.models import Organisation, User
+from shouhu.api.auth import current_user
+from shouhu.api.schemas import MAX_ID, Error, Strict
+from shouhu.places.models import Place
+from shouhu.programmes.models import ProgrammeSession
+from shouhu.volunteers import hours as hours_service
+from shouhu.volunteers import services
+from shouhu.volunteers.models import Certificate, Hours, Volunteer
+
+router = Router(tags=["volunteers"])
+ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
+
+
+def _pk(model: Any, pk: int | None, field: str, message: str) -> Any:
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
+    if found is None:
+        raise ValidationError({field: [message]})
+    return found
+
+
+class VolunteerIn(Strict):
+    organisation: int = Field(ge=1, le=MAX_ID)
+    name: str = Field(min_length=1, max_length=100)
+    sex: Literal["", "M", "F"] = ""
+    birth_date: dt.date | None = None
+    id_number: str = Field("", max_length=18)
+    phone: str = Field("", max_length=32)
+    home: str = Field("", max_length=12, description="Place code where the volunteer lives")
+    languages: str = Field("", max_length=200, description="Languages and dialects")
+    availability: str = Field("", max_length=200)
+    user: int | None = Field(None, ge=1, le=MAX_ID, description="Their login, if any")
+    coordinator: int | None = Field(None, ge=1, le=MAX_ID)
+    applied_on: dt.date | None = None
+
+
+class VolunteerOut(Schema):
+    id: int
+    number: str
+    name: str
+    organisation: str
+    status: str
+    status_reason: str
+    status_since: dt.date
+    cleared: bool = Field(description="May work with children today")
+    missing: list[str] = Field(description="What keeps them from it (codes)")
+    approved_minutes: int
+    pending_minutes: int
+
+
+class VolunteerList(Schema):
+    items: list[VolunteerOut]
+
+
+class CheckOut(Schema):
+    id: int
+    kind: str
+    result: str
+    checked_on: dt.date
+    expires_on: dt.date | None
+    reference: str
+
+
+class TrainingOut(Schema):
+    id: int
+    kind: str
+    title: str
+    completed_on: dt.date
+    hours: Decimal
+
+
+class AgreementOut(Schema):
+    id: int
+    version: str
+    signed_on: dt.date
+    expires_on: dt.date | None
+    scope: str
+    confidentiality: bool
+
+
+class SupervisionOut(Schema):
+    id: int
+    held_on: dt.date
+    topics: str
+    concerns: str
+    suspended: bool
+
+
+class HoursOut(Schema):
+    id: int
+    organisation: str
+    activity: str
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    minutes: int
+    status: str
+    adjusts: int | None
+    reason: str
+
+
+class CertificateOut(Schema):
+    id: int
+    number: str
+    code: str
+    organisation: str
+    period_from: dt.date
+    period_to: dt.date
+    minutes: int
+    hours: float
+    verify: str = Field(description="The public verification path")
+
+
+class CommendationOut(Schema):
+    title: str
+    given_on: dt.date
+    given_by: str
+
+
+class EvaluationOut(Schema):
+    evaluated_on: dt.date
+    rating: int = Field(description="1 to 5")
+    note: str
+
+
+class VolunteerFile(VolunteerOut):
+    """The record in the five parts (Art. 4): basic information, service, training,
+    commendations, evaluations — with the checks, agreements and supervision."""
+
+    languages: str
+    availability: str
+    checks: list[CheckOut]
+    trainings: list[TrainingOut]
+    agreements: list[AgreementOut]
+    supervision: list[SupervisionOut] = Field(description="Only for those who keep the record")
+    hours: list[HoursOut]
+    commendations: list[CommendationOut]
+    evaluations: list[EvaluationOut]
+    certificates: list[CertificateOut]
+
+
+def _out(v: Volunteer) -> dict[str, Any]:
+    missing = access.clearance_missing(v)
+    totals = hours_service.totals(v)
+    return {
+        "id": v.pk,
+        "number": v.number,
+        "name": v.name,
+        "organisation": v.organisation.name,
+        "status": v.status,
+        "status_reason": v.status_reason,
+        "status_since": v.status_since,
+        "cleared": not missing,
+        "missing": missing,
+        "approved_minutes": totals.minutes,
+        "pending_minutes": totals.pending,
+    }
+
+
+def _hours_out(h: Hours) -> dict[str, Any]:
+    return {
+        "id": h.pk,
+        "organisation": h.organisation.name,
+        "activity": h.activity,
+        "starts_at": h.starts_at,
+        "ends_at": h.ends_at,
+        "minutes": h.minutes,
+        "status": h.status,
+        "adjusts": h.adjusts_id,
+        "reason": h.reason,
+    }
+
+
+def _certificate_out(c: Certificate) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "number": c.number,
+        "code": c.code,
+        "organisation": c.organisation.name,
+        "period_from": c.period_from,
+        "period_to": c.period_to,
+        "minutes": c.minutes,
+        "hours": round(c.minutes / 60, 1),
+        "verify": f"/verify/{c.code}",
+    }
+
+
+def _file(user: User, v: Volunteer) -> dict[str, Any]:
+    manages = access.may_manage_volunteers(user, v.organisation_id)
+    return {
+        **_out(v),
+        "languages": v.languages,
+        "availability": v.availability,
+        "checks": [CheckOut.from_orm(c).dict() for c in v.checks.all()],
+        "trainings": [TrainingOut.from_orm(t).dict() for t in v.trainings.all()],
+        "agreements": [AgreementOut.from_orm(a).dict() for a in v.agreements.all()],
+        "supervision": [SupervisionOut.from_orm(s).dict() for s in v.supervisions.all()]
+        if manages
+        else [],
+        "hours": [_hours_out(h) for h in v.hours.select_related("organisation")],
+        "commendations": [
+            {"title": c.title, "given_on": c.given_on, "given_by": c.given_by}
+            for c in v.commendations.all()
+        ],
+        "evaluations": [
+            {"evaluated_on": e.evaluated_on, "rating": e.rating, "note": e.note}
+            for e in v.evaluations.all()
+        ],
+        "certificates": [
+            _certificate_out(c) for c in v.certificates.select_related("organisation")
+        ],
+    }
+
+
+def _volunteer(request: HttpRequest, volunteer_id: int) -> tuple[User, Volunteer]:
+    user = current_user(request)
+    return user, access.get_volunteer_for_user(user, volunteer_id)
+
+
+@router.get("/volunteers", response={200: VolunteerList, **ERRORS}, summary="Volunteers")
+def volunteer_list(request: HttpRequest) -> dict[str, Any]:
+    """The volunteers of the organisations the caller keeps volunteers for, and their own
+    record; each with whether they may work with children today and why not."""
+    user = current_user(request)
+    rows = access.volunteers_visible_to(user).select_related("organisation").order_by("pk")
+    return {"items": [_out(v) for v in rows[:500]]}
+
+
+@router.post("/volunteers", response={201: VolunteerFile, **ERRORS}, summary="Register")
+def volunteer_create(request: HttpRequest, payload: VolunteerIn) -> Status[dict[str, Any]]:
+    user = current_user(request)
+    organisation = _pk(
+        Organisation, payload.organisation, "organisation", _("No such organisation.")
+    )
+    home = None
+    if payload.home:
+        home = Place.objects.filter(code=payload.home).first()
+        if home is None:
+            raise ValidationError({"home": [_("Unknown place code.")]})
+    volunteer = services.volunteer_register(
+        actor=user,
+        organisation=organisation,
+        name=payload.name,
+        sex=payload.sex,
+        birth_date=payload.birth_date,
+        id_number=payload.id_number,
+        phone=payload.phone,
+        home=home,
+        languages=payload.languages,
+        availability=payload.availability,
+        user=_pk(User, payload.user, "user", _("No such user.")),
+        coordinator=_pk(User, payload.coordinator, "coordinator", _("No such user.")),
+        applied_on=payload.applied_on,
+    )
+    return Status(201, _file(user, volunteer))
+
+
+@router.get(
+    "/volunteers/{volunteer_id}", response={200: VolunteerFile, **ERRORS}, summary="A record"
+)
+def volunteer_get(request: HttpRequest, volunteer_id: int) -> dict[str, Any]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    return _file(user, volunteer)
+
+
+class CheckIn(Strict):
+    kind: Literal["identity", "record_inquiry"]
+    result: Literal["pending", "clear", "found"]
+    checked_on: dt.date
+    expires_on: dt.date | None = None
+    reference: str = Field("", max_length=100)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/checks",
+    response={201: CheckOut, **ERRORS},
+    summary="Record a check",
+)
+def check_add(request: HttpRequest, volunteer_id: int, payload: CheckIn) -> Status[Any]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    check = services.check_record(actor=user, volunteer=volunteer, **payload.dict())
+    return Status(201, check)
+
+
+class TrainingIn(Strict):
+    kind: Literal["safeguarding", "skills", "other"]
+    title: str = Field(min_length=1, max_length=200)
+    completed_on: dt.date
+    hours: Decimal = Field(gt=0, le=1000, max_digits=5, decimal_places=1)
+    trainer: str = Field("", max_length=100)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/trainings",
+    response={201: TrainingOut, **ERRORS},
+    summary="Record training",
+)
+def training_add(request: HttpRequest, volunteer_id: int, payload: TrainingIn) -> Status[Any]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    training = services.training_record(actor=user, volunteer=volunteer, **payload.dict())
+    return Status(201, training)
+
+
+class AgreementIn(Strict):
+    version: str = Field(min_length=1, max_length=32)
+    signed_on: dt.date
+    scope: str = Field(min_length=1, max_length=300)
+    confidentiality: bool
+    expires_on: dt.date | None = None
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/agreements",
+    response={201: AgreementOut, **ERRORS},
+    summary="Record a signed agreement",
+)
+def agreement_add(request: HttpRequest, volunteer_id: int, payload: AgreementIn) -> Status[Any]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    agreement = services.agreement_sign(actor=user, volunteer=volunteer, **payload.dict())
+    return Status(201, agreement)
+
+
+class SupervisionIn(Strict):
+    held_on: dt.date
+    topics: str = Field(min_length=1, max_length=4000)
+    concerns: str = Field("", max_length=4000)
+    suspend: bool = Field(False, description="Suspend the volunteer at once")
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/supervision",
+    response={201: SupervisionOut, **ERRORS},
+    summary="Record a supervision session",
+)
+def supervision_add(request: HttpRequest, volunteer_id: int, payload: SupervisionIn) -> Status[Any]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    session = services.supervision_record(
+        actor=user,
+        volunteer=volunteer,
+        held_on=payload.held_on,
+        topics=payload.topics,
+        concerns=payload.concerns,
+        suspend_now=payload.suspend,
+    )
+    return Status(201, session)
+
+
+class StatusIn(Strict):
+    action: Literal["activate", "suspend", "exit"]
+    reason: str = Field("", max_length=300)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/status",
+    response={200: VolunteerOut, **ERRORS},
+    summary="Activate, suspend or exit",
+)
+def status_set(request: HttpRequest, volunteer_id: int, payload: StatusIn) -> dict[str, Any]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    if payload.action == "activate":
+        volunteer = services.activate(actor=user, volunteer=volunteer)
+    elif payload.action == "suspend":
+        volunteer = services.suspend(actor=user, volunteer=volunteer, reason=payload.reason)
+    else:
+        volunteer = services.exit_volunteer(actor=user, volunteer=volunteer, reason=payload.reason)
+    return _out(volunteer)
+
+
+class HoursIn(Strict):
+    activity: str = Field(min_length=1, max_length=200)
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    minutes: int | None = Field(
+        None, ge=1, le=24 * 60, description="Actual service, without travel (default: all)"
+    )
+    organisation: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The organising unit (default the volunteer's)"
+    )
+    session: int | None = Field(None, ge=1, le=MAX_ID, description="A programme session")
+
+
+class HoursList(Schema):
+    items: list[HoursOut]
+    approved_minutes: int
+    pending_minutes: int
+
+
+@router.get(
+    "/volunteers/{volunteer_id}/hours", response={200: HoursList, **ERRORS}, summary="Hours"
+)
+def hours_list(request: HttpRequest, volunteer_id: int) -> dict[str, Any]:
+    _user, volunteer = _volunteer(request, volunteer_id)
+    totals = hours_service.totals(volunteer)
+    return {
+        "items": [_hours_out(h) for h in volunteer.hours.select_related("organisation")],
+        "approved_minutes": totals.minutes,
+        "pending_minutes": totals.pending,
+    }
+
+
+def _aware(value: dt.datetime, field: str) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValidationError({field: [_("Give the time with its offset, e.g. +08:00.")]})
+    return value
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/hours",
+    response={201: HoursOut, **ERRORS},
+    summary="Record hours",
+)
+def hours_add(request: HttpRequest, volunteer_id: int, payload: HoursIn) -> Status[dict[str, Any]]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    entry = hours_service.hours_record(
+        actor=user,
+        volunteer=volunteer,
+        activity=payload.activity,
+        starts_at=_aware(payload.starts_at, "starts_at"),
+        ends_at=_aware(payload.ends_at, "ends_at"),
+        minutes=payload.minutes,
+        organisation=_pk(
+            Organisation, payload.organisation, "organisation", _("No such organisation.")
+        ),
+        session=_pk(ProgrammeSession, payload.session, "session", _("No such session.")),
+    )
+    return Status(201, _hours_out(entry))
+
+
+def _entry(volunteer: Volunteer, hours_id: int) -> Hours:
+    found = volunteer.hours.filter(pk=hours_id).first() if 0 < hours_id <= MAX_ID else None
+    if found is None:
+        raise ValidationError({"hours": [_("No such entry of this volunteer.")]})
+    return found
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/hours/{hours_id}/approve",
+    response={200: HoursOut, **ERRORS},
+    summary="Approve hours (then they never change)",
+)
+def hours_approve(request: HttpRequest, volunteer_id: int, hours_id: int) -> dict[str, Any]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    entry = hours_service.hours_decide(actor=user, entry=_entry(volunteer, hours_id))
+    return _hours_out(entry)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/hours/{hours_id}/decline",
+    response={200: HoursOut, **ERRORS},
+    summary="Decline hours",
+)
+def hours_decline(request: HttpRequest, volunteer_id: int, hours_id: int) -> dict[str, Any]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    entry = hours_service.hours_decide(actor=user, entry=_entry(volunteer, hours_id), approve=False)
+    return _hours_out(entry)
+
+
+class AdjustmentIn(Strict):
+    minutes: int = Field(ge=-24 * 60, le=24 * 60, description="Negative takes away")
+    reason: str = Field(min_length=1, max_length=300)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/hours/{hours_id}/adjustments",
+    response={201: HoursOut, **ERRORS},
+    summary="Correct approved hours",
+)
+def hours_adjust(
+    request: HttpRequest, volunteer_id: int, hours_id: int, payload: AdjustmentIn
+) -> Status[dict[str, Any]]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    entry = hours_service.hours_adjust(
+        actor=user,
+        entry=_entry(volunteer, hours_id),
+        minutes=payload.minutes,
+        reason=payload.reason,
+    )
+    return Status(201, _hours_out(entry))
+
+
+class CertificateIn(Strict):
+    period_from: dt.date
+    period_to: dt.date
+    organisation: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+class CertificateList(Schema):
+    items: list[CertificateOut]
+
+
+@router.get(
+    "/volunteers/{volunteer_id}/certificates",
+    response={200: CertificateList, **ERRORS},
+    summary="Certificates",
+)
+def certificate_list(request: HttpRequest, volunteer_id: int) -> dict[str, Any]:
+    _user, volunteer = _volunteer(request, volunteer_id)
+    return {
+        "items": [
+            _certificate_out(c) for c in volunteer.certificates.select_related("organisation")
+        ]
+    }
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/certificates",
+    response={201: CertificateOut, **ERRORS},
+    summary="Issue a certificate",
+)
+def certificate_create(
+    request: HttpRequest, volunteer_id: int, payload: CertificateIn
+) -> Status[dict[str, Any]]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    certificate = hours_service.certificate_issue(
+        actor=user,
+        volunteer=volunteer,
+        period_from=payload.period_from,
+        period_to=payload.period_to,
+        organisation=_pk(
+            Organisation, payload.organisation, "organisation", _("No such organisation.")
+        ),
+    )
+    return Status(201, _certificate_out(certificate))

@@ -1,0 +1,148 @@
+"""Volunteer pages: the organisation's volunteers with where each stands, a volunteer's
+record in the five parts of the recording rules, the decision on pending hours, the
+printable certificate, and the public verification page (`/verify/<code>`), which shows
+only the name, hours, period and issuer — never a child."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from shouhu import access
+from shouhu.accounts.models import User
+from shouhu.lib import clock
+from shouhu.volunteers import hours as hours_service
+from shouhu.volunteers.models import Certificate, Hours, HoursStatus
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+@require_GET
+def volunteer_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    today = clock.today()
+    rows = list(
+        access.with_clearance(access.volunteers_visible_to(user), today)
+        .select_related("organisation")
+        .annotate(
+            approved=Sum("hours__minutes", filter=Q(hours__status=HoursStatus.APPROVED)),
+            pending=Count("hours", filter=Q(hours__status=HoursStatus.PENDING)),
+        )
+        .order_by("organisation__name", "name")
+    )
+    for v in rows:
+        v.missing = access.describe_missing(access.clearance_missing(v, today))
+    return render(request, "volunteers/list.html", {"volunteers": rows})
+
+
+@login_required
+@require_GET
+def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    volunteer = access.get_volunteer_for_user(user, pk)
+    missing = access.clearance_missing(volunteer)
+    return render(
+        request,
+        "volunteers/detail.html",
+        {
+            "volunteer": volunteer,
+            "missing": [access.describe_missing([m]) for m in missing],
+            "manages": access.may_manage_volunteers(user, volunteer.organisation_id),
+            "totals": hours_service.totals(volunteer),
+            "entries": volunteer.hours.select_related("organisation", "adjusts").order_by(
+                "-recorded_at"
+            )[:100],
+            "checks": volunteer.checks.select_related("checked_by"),
+            "trainings": volunteer.trainings.all(),
+            "agreements": volunteer.agreements.all(),
+            "supervisions": volunteer.supervisions.select_related("supervisor"),
+            "commendations": volunteer.commendations.all(),
+            "evaluations": volunteer.evaluations.select_related("evaluated_by"),
+            "certificates": volunteer.certificates.select_related("organisation"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def hours_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    entry = Hours.objects.filter(pk=pk).select_related("volunteer").first()
+    if entry is None:
+        raise Http404
+    volunteer = access.get_volunteer_for_user(user, entry.volunteer_id)
+    try:
+        hours_service.hours_decide(
+            actor=user, entry=entry, approve=request.POST.get("decision") != "decline"
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Saved: the hours are decided."))
+    return redirect("volunteers:detail", volunteer.pk)
+
+
+@login_required
+@require_GET
+def certificate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable certificate, for the organisation's people and the volunteer."""
+    user = _user(request)
+    found = Certificate.objects.select_related("volunteer", "organisation", "issued_by").filter(
+        pk=pk
+    )
+    cert = found.first()
+    if cert is None:
+        raise Http404
+    access.get_volunteer_for_user(user, cert.volunteer_id)
+    return render(
+        request,
+        "volunteers/certificate.html",
+        {
+            "certificate": cert,
+            "hours": round(cert.minutes / 60, 1),
+            "verify_url": request.build_absolute_uri(
+                reverse("volunteers:verify", args=[cert.code])
+            ),
+        },
+    )
+
+
+@require_GET
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: anyone holding a certificate's code checks it. Name, hours, period and
+    issuer only."""
+    cert = (
+        Certificate.objects.select_related("volunteer", "organisation")
+        .filter(code=code)
+        .only(
+            "number",
+            "period_from",
+            "period_to",
+            "minutes",
+            "issued_at",
+            "volunteer__name",
+            "organisation__name",
+        )
+        .first()
+    )
+    if cert is None:
+        raise Http404
+    return render(
+        request,
+        "volunteers/verify.html",
+        {"certificate": cert, "hours": round(cert.minutes / 60, 1)},
+    )

@@ -1,0 +1,129 @@
+"""Volunteers over the API: the same rules as the services, errors naming their field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from tests.test_api_cases import Api
+from tests.world import TODAY, World
+
+pytestmark = pytest.mark.django_db
+
+
+def _ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.content
+    return response.json()
+
+
+def test_a_volunteer_goes_from_application_to_certificate_over_the_api(world: World) -> None:
+    api = Api("socialworker")
+    org = world.orgs["swo"].pk
+    bad = api.post("/api/v1/volunteers", {"organisation": org, "name": "小王", "home": "999"})
+    assert bad.status_code == 400 and "home" in bad.json()["errors"]
+    v = _ok(api.post("/api/v1/volunteers", {"organisation": org, "name": "小王"}), 201)
+    base = f"/api/v1/volunteers/{v['id']}"
+    assert v["cleared"] is False and v["missing"][0] == "identity"
+    early = api.post(f"{base}/status", {"action": "activate"})
+    assert early.status_code == 400 and "status" in early.json()["errors"]
+    day = TODAY.isoformat()
+    until = (TODAY + dt.timedelta(days=365)).isoformat()
+    _ok(
+        api.post(
+            f"{base}/checks",
+            {"kind": "identity", "result": "clear", "checked_on": day},
+        ),
+        201,
+    )
+    no_expiry = api.post(
+        f"{base}/checks", {"kind": "record_inquiry", "result": "clear", "checked_on": day}
+    )
+    assert no_expiry.status_code == 400 and "expires_on" in no_expiry.json()["errors"]
+    _ok(
+        api.post(
+            f"{base}/checks",
+            {"kind": "record_inquiry", "result": "clear", "checked_on": day, "expires_on": until},
+        ),
+        201,
+    )
+    _ok(
+        api.post(
+            f"{base}/trainings",
+            {"kind": "safeguarding", "title": "儿童保护", "completed_on": day, "hours": "2.5"},
+        ),
+        201,
+    )
+    _ok(
+        api.post(
+            f"{base}/agreements",
+            {"version": "2026-01", "signed_on": day, "scope": "陪伴", "confidentiality": True},
+        ),
+        201,
+    )
+    active = _ok(api.post(f"{base}/status", {"action": "activate"}))
+    assert active["cleared"] is True and active["status"] == "active"
+
+    start = f"{(TODAY - dt.timedelta(days=1)).isoformat()}T09:00:00+08:00"
+    end = f"{(TODAY - dt.timedelta(days=1)).isoformat()}T11:00:00+08:00"
+    entry = _ok(
+        api.post(
+            f"{base}/hours",
+            {"activity": "课业辅导", "starts_at": start, "ends_at": end, "minutes": 100},
+        ),
+        201,
+    )
+    assert entry["status"] == "pending"
+    overlap = api.post(f"{base}/hours", {"activity": "家访", "starts_at": start, "ends_at": end})
+    assert overlap.status_code == 400 and "starts_at" in overlap.json()["errors"]
+    naive = api.post(
+        f"{base}/hours",
+        {"activity": "家访", "starts_at": start[:19], "ends_at": end[:19]},
+    )
+    assert naive.status_code == 400
+    approved = _ok(api.post(f"{base}/hours/{entry['id']}/approve", {}))
+    assert approved["status"] == "approved"
+    again = api.post(f"{base}/hours/{entry['id']}/decline", {})
+    assert again.status_code == 400 and "status" in again.json()["errors"]
+    fix = _ok(
+        api.post(f"{base}/hours/{entry['id']}/adjustments", {"minutes": 20, "reason": "漏记"}),
+        201,
+    )
+    _ok(api.post(f"{base}/hours/{fix['id']}/approve", {}))
+    hours = _ok(api.get(f"{base}/hours"))
+    assert hours["approved_minutes"] == 120 and len(hours["items"]) == 2
+
+    certificate = _ok(
+        api.post(
+            f"{base}/certificates",
+            {"period_from": (TODAY - dt.timedelta(days=30)).isoformat(), "period_to": day},
+        ),
+        201,
+    )
+    assert certificate["minutes"] == 120 and certificate["hours"] == 2.0
+    listed = _ok(api.get(f"{base}/certificates"))
+    assert [c["number"] for c in listed["items"]] == [certificate["number"]]
+    page = api.client.get(certificate["verify"])
+    assert page.status_code == 200 and "小王" in page.content.decode()
+
+    record = _ok(api.get(base))
+    assert [c["kind"] for c in record["checks"]] == ["record_inquiry", "identity"]
+    assert record["trainings"][0]["title"] == "儿童保护"
+
+
+def test_other_organisations_and_volunteers_do_not_reach_the_record(world: World) -> None:
+    v = _ok(
+        Api("socialworker").post(
+            "/api/v1/volunteers", {"organisation": world.orgs["swo"].pk, "name": "小李"}
+        ),
+        201,
+    )
+    assert Api("director_a").get(f"/api/v1/volunteers/{v['id']}").status_code == 404
+    assert Api("volunteer").get(f"/api/v1/volunteers/{v['id']}").status_code == 404
+    refused = Api("director_a").post(
+        "/api/v1/volunteers", {"organisation": world.orgs["swo"].pk, "name": "小张"}
+    )
+    assert refused.status_code == 403
+    mine = _ok(Api("volunteer").get("/api/v1/volunteers"))  # the volunteer's own record
+    assert len(mine["items"]) == 1 and mine["items"][0]["cleared"] is True
