@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "shouhu.cases",
     "shouhu.reunion",
     "shouhu.programmes",
+    "shouhu.aid",
     "shouhu.jobs",
     "shouhu.demo",
     "shouhu.web",
