@@ -14,6 +14,7 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
 from shouhu.aid.models import AidKind, Disbursement, FollowUp, Scheme, Sponsor
+from shouhu.aid.services import fen
 from shouhu.children.models import Aid, Child
 
 # The government's aid in the registry: the household's 低保 or 特困 is living aid.
@@ -177,7 +178,7 @@ def sponsor_report(sponsor: Sponsor, first: dt.date, last: dt.date) -> SponsorRe
             scheme=r["scheme__name"],
             month=r["month"],
             children=r["children"],
-            amount=r["amount"] or Decimal("0.00"),
+            amount=fen(r["amount"]),
             payments=r["n"],
         )
         for r in rows
@@ -199,7 +200,7 @@ def sponsor_report(sponsor: Sponsor, first: dt.date, last: dt.date) -> SponsorRe
         first=first,
         last=last,
         children=totals["children"] or 0,
-        amount=totals["amount"] or Decimal("0.00"),
+        amount=fen(totals["amount"]),
         lines=lines,
         stories=stories,
         note=_("A scheme several sponsors give to is reported whole to each of them."),

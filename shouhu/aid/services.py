@@ -34,6 +34,12 @@ from shouhu.lib import clock
 Errors = dict[str, list[str]]
 # DecimalField(max_digits=12, decimal_places=2): at most ten digits before the point.
 MONEY_LIMIT = Decimal("10000000000")
+FEN = Decimal("0.01")
+
+
+def fen(value: Decimal | None) -> Decimal:
+    """A sum from the database as yuan with two places (SQLite sums drop the places)."""
+    return (value if value is not None else Decimal(0)).quantize(FEN)
 
 
 def money(value: object, field: str, errors: Errors, *, required: bool = True) -> Decimal | None:
@@ -56,12 +62,12 @@ def money(value: object, field: str, errors: Errors, *, required: bool = True) -
         errors[field] = [_("Give the amount as a decimal number of yuan, such as 120.50.")]
     elif amount < 0:
         errors[field] = [_("The amount cannot be negative.")]
-    elif int(amount.as_tuple().exponent) < -2 and amount != amount.quantize(Decimal("0.01")):
+    elif int(amount.as_tuple().exponent) < -2 and amount != amount.quantize(FEN):
         errors[field] = [_("The amount has at most two decimal places (fen).")]
     elif amount >= MONEY_LIMIT:
         errors[field] = [_("The amount is too large.")]
     else:
-        return amount.quantize(Decimal("0.01"))
+        return amount.quantize(FEN)
     return None
 
 
@@ -269,8 +275,7 @@ def application_decide(
 
 def paid_so_far(application: Application) -> Decimal:
     """The money paid under an application, summed in the database."""
-    total = application.disbursements.aggregate(total=Sum("amount"))["total"]
-    return total if total is not None else Decimal("0.00")
+    return fen(application.disbursements.aggregate(total=Sum("amount"))["total"])
 
 
 @transaction.atomic
