@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from shouhu.accounts.models import Role
 from shouhu.aid.models import Disbursement
 from shouhu.audit.models import AccessLog, ChangeRecord
 from tests.test_api_cases import Api
-from tests.world import NOW, TODAY, World, make_user
+from tests.world import NOW, TODAY, VILLAGE_A, World, child_data, make_user, register
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +231,25 @@ def test_a_refused_payment_writes_nothing(world: World, reviewer: Api) -> None:
     )
     assert set(body["errors"]) == {"paid_on", "receipt_ref"}
     assert not Disbursement.objects.exists()
+
+
+def test_the_application_list_reads_a_fixed_number_of_queries(world: World, reviewer: Api) -> None:
+    decided = _approved(world, reviewer)
+    worker = Api("socialworker")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            _ok(worker.get("/api/v1/aid/applications"))
+        return len(queries)
+
+    one = count()
+    for name in ("孙一", "孙二", "孙三"):
+        child = register(world.director_a, child_data(name, VILLAGE_A))
+        _ok(
+            Api("director_a").post(
+                "/api/v1/aid/applications",
+                {"scheme": decided["scheme"], "child": child.pk, "reason": "x"},
+            ),
+            201,
+        )
+    assert count() == one
