@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "shouhu.reunion",
     "shouhu.programmes",
     "shouhu.volunteers",
+    "shouhu.aid",
     "shouhu.jobs",
     "shouhu.demo",
     "shouhu.web",

@@ -14,11 +14,12 @@ above a grant's ceiling are masked; officials may reach past theirs with a logge
 ("break glass").
 
 The rules are kept by domain (`core`: grants, scopes, the child and its fields; `cases`;
-`reunion`; `screening`; `programmes`; `volunteers`: the gate before a volunteer reaches a
-child); callers import the package, `from shouhu import access`, and ask it (each module's
-`__all__` is the package's).
+`reunion`; `screening`; `programmes`; `aid`; `volunteers`: the gate before a volunteer
+reaches a child); callers import the package, `from shouhu import access`, and ask it (each
+module's `__all__` is the package's).
 """
 
+from shouhu.access.aid import *  # noqa: F403
 from shouhu.access.cases import *  # noqa: F403
 from shouhu.access.core import *  # noqa: F403
 from shouhu.access.programmes import *  # noqa: F403

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
 from shouhu.api import (
+    aid,
     alerts,
     auth,
     cases,
@@ -53,6 +54,7 @@ api.add_router("", inbox.router)
 api.add_router("", programmes.router)
 api.add_router("", project_reports.router)
 api.add_router("", volunteers.router)
+api.add_router("", aid.router)
 
 # Last: any other path under /api/v1/ is a JSON 404, not the HTML page of the web UI.
 fallback = Router()

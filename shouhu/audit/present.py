@@ -14,6 +14,10 @@ from shouhu.audit.models import AccessLog
 
 PURPOSES = {
     "administer": gettext_lazy("recording a screening"),
+    "aid_application": gettext_lazy("applying for aid"),
+    "aid_applications": gettext_lazy("aid applications"),
+    "aid_decision": gettext_lazy("deciding an aid application"),
+    "aid_disbursements": gettext_lazy("aid payments"),
     "alerts": gettext_lazy("safeguarding alerts"),
     "audit": gettext_lazy("audit"),
     "break_glass": gettext_lazy("break glass"),
