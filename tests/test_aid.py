@@ -331,6 +331,26 @@ def test_aid_of_a_child_shows_government_and_scheme_aid(world: World, reviewer: 
     assert lines[1].amount == Decimal("600.00") and lines[1].paid_on == TODAY - DAY
 
 
+def test_the_childs_page_lists_the_aid_for_the_workers_who_handle_aid(
+    world: World, reviewer: User
+) -> None:
+    from django.test import Client
+
+    child = world.children["a1"]
+    Household.objects.filter(pk=child.household_id).update(aid=Aid.DIBAO)
+    application = _approved(world, reviewer, _scheme(world))
+    _pay(world, application, "600.00", paid_on=TODAY - DAY)
+    page = Client()
+    page.force_login(world.director_a)
+    text = page.get(f"/children/{child.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="aid"' in text
+    assert "Government" in text and "流动书桌助学金" in text and "600.00 yuan" in text
+    assert "Bank transfer" in text and "bank_transfer" not in text  # labels, not codes
+    teacher = Client()
+    teacher.force_login(world.teacher_a)
+    assert 'data-testid="aid"' not in teacher.get(f"/children/{child.pk}/").content.decode()
+
+
 # ---------------------------------------------------------------- the double-aid rule
 
 

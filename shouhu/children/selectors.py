@@ -566,6 +566,13 @@ def _counselling_assignments(records: Sequence[ChangeRecord]) -> set[str]:
     return {str(pk) for pk in rows.values_list("pk", flat=True)}
 
 
+def register_history(object_type: str, model: type[models.Model], classes: dict[str, str]) -> None:
+    """An app above the registry puts its records of a child in the child's history: their
+    fields labelled from `model`, each shown only to readers of its class in `classes`."""
+    HISTORY_MODELS[object_type] = model
+    HISTORY_FIELD_CLASSES[object_type] = classes
+
+
 def _visible_lines(
     record: ChangeRecord, classes: frozenset[str], counselling: set[str]
 ) -> dict[str, Any]:

@@ -308,6 +308,7 @@ def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
     _reunions()
     _programmes()
     _volunteers()
+    _aid()
     return LoadResult(created, skipped, time.perf_counter() - started)
 
 
@@ -915,3 +916,85 @@ def _volunteers() -> None:
     )
     zheng = active("郑洁", "F")
     vs.exit_volunteer(actor=sw, volunteer=zheng, reason="外出务工")
+
+
+def _aid() -> None:
+    """A 流动书桌-style scholarship round of the social-work centre: a company sponsor and
+    its pledge, applications for five children of director1's village (four approved by
+    socialworker1, one rejected), a first term paid for three and school supplies handed to
+    one, a follow-up with an anonymised story for the sponsor. Once only."""
+    from shouhu.aid import services as aid
+    from shouhu.aid.models import Scheme
+
+    if Scheme.objects.exists():
+        return
+    sw = User.objects.get(username="socialworker1")
+    director = User.objects.get(username="director1")
+    swo = sw.memberships.get(role=Role.SOCIAL_WORKER).organisation
+    village = director.memberships.get(role=Role.CHILD_DIRECTOR).organisation.jurisdiction
+    today = clock.today()
+    sponsor = aid.sponsor_create(
+        actor=sw, organisation=swo, kind="company", name="安徽某新能源有限公司", contact="公益部"
+    )
+    scheme = aid.scheme_create(
+        actor=sw,
+        organisation=swo,
+        name="流动书桌助学金（2026 秋）",
+        kind="education",
+        amount="1200.00",
+        starts_on=today - dt.timedelta(days=60),
+        ends_on=today + dt.timedelta(days=300),
+        criteria="留守儿童、困境儿童中的在读小学生，家庭经济困难",
+    )
+    aid.pledge_add(
+        actor=sw,
+        sponsor=sponsor,
+        form="money",
+        amount="6000.00",
+        recurrence="once",
+        pledged_on=today - dt.timedelta(days=50),
+        scheme=scheme,
+    )
+    children = list(
+        Child.objects.filter(residence=village, cat_left_behind_mca=True).order_by("id")[:5]
+    )
+    for i, child in enumerate(children):
+        application = aid.application_submit(
+            actor=director,
+            scheme=scheme,
+            child=child,
+            reason="父母外出务工，祖辈抚养，学习用品和学杂费困难",
+        )
+        approve = i != 4
+        application = aid.application_decide(
+            actor=sw,
+            application=application,
+            approve=approve,
+            note="符合条件，入户核实" if approve else "已获其他同类助学金，避免重复资助",
+            amount="1200.00" if approve else None,
+        )
+        if i < 3:
+            aid.disbursement_add(
+                actor=sw,
+                application=application,
+                paid_on=today,
+                method="school_fee",
+                amount="600.00",
+                receipt_ref=f"XZ-2026-{i + 1:03d}",
+            )
+        elif i == 3:
+            aid.disbursement_add(
+                actor=sw,
+                application=application,
+                paid_on=today,
+                method="in_kind",
+                items="书包、文具一套、台灯",
+            )
+        if i == 0:
+            aid.followup_add(
+                actor=sw,
+                application=application,
+                on=today,
+                note="期中考试语文、数学成绩均有进步",
+                story="一名四年级的孩子用助学金买了台灯，晚上在家写作业不再借邻居的光。",
+            )
