@@ -436,4 +436,31 @@ def test_a_certificate_is_numbered_and_its_public_page_shows_no_child(world: Wor
     assert volunteer.name in text and certificate.number in text and "2.0" in text
     assert world.orgs["swo"].name in text
     assert world.children["a1"].name not in text  # the activity names a child: not shown
+    assert Client().get(f"/verify/{certificate.code}/").status_code == 200
     assert Client().get("/verify/not-a-code").status_code == 404
+    assert Client().get("/verify/0123456789abcdef0123").status_code == 404
+
+
+def test_the_coordinator_records_hours_on_the_page_and_approves_them(world: World) -> None:
+    _user, volunteer = _volunteer(world)
+    page = Client()
+    page.force_login(world.socialworker)
+    url = f"/volunteers/{volunteer.pk}/"
+    day = (TODAY - dt.timedelta(days=1)).isoformat()
+    form = {"activity": "课业辅导", "day": day, "starts_at": "09:00", "ends_at": "11:00"}
+    assert page.post(url, {**form, "minutes": "100"}).status_code == 302
+    entry = Hours.objects.get(volunteer=volunteer)
+    assert (entry.minutes, entry.status) == (100, HoursStatus.PENDING)
+    clash = page.post(url, {**form, "activity": "家访"})
+    assert clash.status_code == 400
+    assert clash.context["form"].errors["starts_at"]  # next to the field, not a code
+    too_long = page.post(url, {**form, "starts_at": "13:00", "ends_at": "14:00", "minutes": "90"})
+    assert too_long.context["form"].errors["minutes"]
+    page.post(f"/volunteers/hours/{entry.pk}/decide/", {"decision": "approve"})
+    entry.refresh_from_db()
+    assert entry.status == HoursStatus.APPROVED
+    # Someone who does not keep the record neither sees nor records.
+    other = Client()
+    other.force_login(world.teacher_a)
+    assert other.get(url).status_code == 404
+    assert other.post(url, form).status_code == 404

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from shouhu.volunteers import views
 
@@ -9,5 +9,6 @@ urlpatterns = [
     path("volunteers/<int:pk>/", views.volunteer_detail, name="detail"),
     path("volunteers/hours/<int:pk>/decide/", views.hours_decide, name="hours_decide"),
     path("volunteers/certificates/<int:pk>/", views.certificate, name="certificate"),
-    path("verify/<str:code>", views.verify, name="verify"),
+    # Printed on the certificate as /verify/<code>; a trailing slash is forgiven.
+    re_path(r"^verify/(?P<code>[A-Za-z0-9]{1,64})/?$", views.verify, name="verify"),
 ]

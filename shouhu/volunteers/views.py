@@ -13,12 +13,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.lib import clock
+from shouhu.lib.formerrors import error_summary, saved
 from shouhu.volunteers import hours as hours_service
+from shouhu.volunteers.forms import HoursForm
 from shouhu.volunteers.models import Certificate, Hours, HoursStatus
 
 
@@ -48,10 +50,18 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A volunteer's record; those who keep it record hours here (POST)."""
     user = _user(request)
     volunteer = access.get_volunteer_for_user(user, pk)
+    manages = access.may_manage_volunteers(user, volunteer.organisation_id)
+    form = HoursForm(request.POST or None, user=user, volunteer=volunteer) if manages else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if saved(request, form, _("Saved: the hours wait for approval.")):
+            return redirect("volunteers:detail", volunteer.pk)
     missing = access.clearance_missing(volunteer)
     return render(
         request,
@@ -59,7 +69,9 @@ def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "volunteer": volunteer,
             "missing": [access.describe_missing([m]) for m in missing],
-            "manages": access.may_manage_volunteers(user, volunteer.organisation_id),
+            "manages": manages,
+            "form": form,
+            "error_summary": error_summary(form) if form is not None and form.is_bound else [],
             "totals": hours_service.totals(volunteer),
             "entries": volunteer.hours.select_related("organisation", "adjusts").order_by(
                 "-recorded_at"
@@ -72,6 +84,7 @@ def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evaluations": volunteer.evaluations.select_related("evaluated_by"),
             "certificates": volunteer.certificates.select_related("organisation"),
         },
+        status=400 if form is not None and form.errors else 200,
     )
 
 
