@@ -456,6 +456,9 @@ def test_the_coordinator_records_hours_on_the_page_and_approves_them(world: Worl
     assert clash.context["form"].errors["starts_at"]  # next to the field, not a code
     too_long = page.post(url, {**form, "starts_at": "13:00", "ends_at": "14:00", "minutes": "90"})
     assert too_long.context["form"].errors["minutes"]
+    page.post(f"/volunteers/hours/{entry.pk}/decide/", {"decision": "maybe"})
+    entry.refresh_from_db()
+    assert entry.status == HoursStatus.PENDING  # neither approve nor decline: nothing done
     page.post(f"/volunteers/hours/{entry.pk}/decide/", {"decision": "approve"})
     entry.refresh_from_db()
     assert entry.status == HoursStatus.APPROVED

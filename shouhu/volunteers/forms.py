@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from shouhu.accounts.models import User
 from shouhu.lib.clock import SHANGHAI
 from shouhu.volunteers import hours as hours_service
-from shouhu.volunteers.models import Volunteer
+from shouhu.volunteers.models import Hours, Volunteer
 
 
 class HoursForm(forms.Form):
@@ -51,4 +51,25 @@ class HoursForm(forms.Form):
             starts_at=dt.datetime.combine(day, d["starts_at"], tzinfo=SHANGHAI),
             ends_at=dt.datetime.combine(day, d["ends_at"], tzinfo=SHANGHAI),
             minutes=d["minutes"],
+        )
+
+
+class DecisionForm(forms.Form):
+    """Approve or decline a pending entry of hours."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("decline", _("Decline"))],
+        error_messages={
+            "required": _("Approve or decline."),
+            "invalid_choice": _("Approve or decline."),
+        },
+    )
+
+    def __init__(self, data: Any = None, *, user: User, entry: Hours) -> None:
+        super().__init__(data)
+        self.user, self.entry = user, entry
+
+    def perform(self) -> None:
+        hours_service.hours_decide(
+            actor=self.user, entry=self.entry, approve=self.cleaned_data["decision"] == "approve"
         )

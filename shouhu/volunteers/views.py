@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +20,7 @@ from shouhu.accounts.models import User
 from shouhu.lib import clock
 from shouhu.lib.formerrors import error_summary, saved
 from shouhu.volunteers import hours as hours_service
-from shouhu.volunteers.forms import HoursForm
+from shouhu.volunteers.forms import DecisionForm, HoursForm
 from shouhu.volunteers.models import Certificate, Hours, HoursStatus
 
 
@@ -96,16 +96,12 @@ def hours_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if entry is None:
         raise Http404
     volunteer = access.get_volunteer_for_user(user, entry.volunteer_id)
+    form = DecisionForm(request.POST, user=user, entry=entry)
     try:
-        hours_service.hours_decide(
-            actor=user, entry=entry, approve=request.POST.get("decision") != "decline"
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        if not saved(request, form, _("Saved: the hours are decided.")):
+            messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
     except PermissionDenied as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Saved: the hours are decided."))
     return redirect("volunteers:detail", volunteer.pk)
 
 
