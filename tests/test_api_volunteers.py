@@ -127,3 +127,21 @@ def test_other_organisations_and_volunteers_do_not_reach_the_record(world: World
     assert refused.status_code == 403
     mine = _ok(Api("volunteer").get("/api/v1/volunteers"))  # the volunteer's own record
     assert len(mine["items"]) == 1 and mine["items"][0]["cleared"] is True
+
+
+def test_the_list_asks_the_same_number_of_queries_for_one_volunteer_or_many(
+    world: World,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = Api("socialworker")
+    org = world.orgs["swo"].pk
+    _ok(api.post("/api/v1/volunteers", {"organisation": org, "name": "一号"}), 201)
+    with CaptureQueriesContext(connection) as one:
+        assert len(_ok(api.get("/api/v1/volunteers"))["items"]) == 1
+    for n in range(5):
+        _ok(api.post("/api/v1/volunteers", {"organisation": org, "name": f"志愿者{n}"}), 201)
+    with CaptureQueriesContext(connection) as six:
+        assert len(_ok(api.get("/api/v1/volunteers"))["items"]) == 6
+    assert len(six) == len(one)

@@ -112,9 +112,12 @@ def volunteers_cleared(volunteers: QuerySet[Any], on: dt.date | None = None) -> 
 
 def clearance_missing(volunteer: Any, on: dt.date | None = None) -> list[str]:
     """What keeps `volunteer` from working with children on `on` (codes of `REASONS`, in
-    lifecycle order); empty when cleared."""
+    lifecycle order); empty when cleared. Read from the annotations of `with_clearance`
+    when the volunteer carries them (a list asks once for all), else in one query."""
     on = on or clock.today()
-    v = with_clearance(type(volunteer).objects.filter(pk=volunteer.pk), on).get()
+    v = volunteer
+    if not hasattr(v, "inquiry_result"):
+        v = with_clearance(type(volunteer).objects.filter(pk=volunteer.pk), on).get()
     out = []
     if not (v.identity_result == "clear" and (v.identity_until is None or v.identity_until >= on)):
         out.append(IDENTITY)
