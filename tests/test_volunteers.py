@@ -467,3 +467,14 @@ def test_the_coordinator_records_hours_on_the_page_and_approves_them(world: Worl
     other.force_login(world.teacher_a)
     assert other.get(url).status_code == 404
     assert other.post(url, form).status_code == 404
+
+
+def test_a_volunteer_locked_out_is_told_why_the_list_of_children_is_empty(world: World) -> None:
+    user, volunteer = _volunteer(world)
+    _matched(world, user)
+    page = Client()
+    page.force_login(user)
+    assert 'data-testid="not-cleared"' not in page.get("/").content.decode()
+    _agreement_expired(volunteer)
+    text = page.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="not-cleared"' in text and "agreement" in text

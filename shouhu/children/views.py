@@ -210,6 +210,8 @@ def child_list(request: HttpRequest) -> HttpResponse:
         "more": paginator.more,
         "query": urlencode(query),
         "can_register": access.can_register(user),
+        # A volunteer not cleared today is told why the list is empty.
+        "not_cleared": access.volunteer_refusal(user) if not rows else None,
     }
     if _is_rows_request(request):
         response = render(request, "children/_rows.html", context)
