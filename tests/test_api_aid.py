@@ -253,3 +253,24 @@ def test_the_application_list_reads_a_fixed_number_of_queries(world: World, revi
             201,
         )
     assert count() == one
+
+
+def test_a_follow_up_with_a_story_the_sponsor_reads_once_another_manager_approves(
+    world: World, reviewer: Api
+) -> None:
+    application = _approved(world, reviewer)
+    worker = Api("socialworker")
+    url = f"/api/v1/aid/applications/{application['id']}/followups"
+    named = worker.post(
+        url, {"on": str(TODAY), "note": "成绩进步", "story": f"{world.children['a1'].name}很开心"}
+    )
+    _refused(named, "story")
+    _refused(worker.post(url, {"on": str(TODAY + DAY), "note": "x"}), "on")
+    followup = _ok(
+        worker.post(url, {"on": str(TODAY), "note": "成绩进步", "story": "一名孩子买了台灯"}), 201
+    )
+    assert followup["story_approved"] is False
+    approve = f"/api/v1/aid/followups/{followup['id']}/story-approval"
+    assert worker.post(approve, {}).status_code == 403  # not its own writer
+    assert _ok(reviewer.post(approve, {}))["story_approved"] is True
+    assert Api("teacher_a").post(approve, {}).status_code == 404

@@ -15,14 +15,14 @@ from typing import Any, Literal
 from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from shouhu import access
 from shouhu.accounts.models import Organisation
 from shouhu.aid import selectors, services
-from shouhu.aid.models import Application, Disbursement, Scheme, Sponsor
+from shouhu.aid.models import Application, Disbursement, FollowUp, Scheme, Sponsor
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, MAX_LIMIT, Error, Strict
 from shouhu.audit.services import log_children_read
@@ -412,6 +412,72 @@ def application_decide(
         amount=payload.amount,
     )
     return _application_out(_with_paid(Application.objects).get(pk=application.pk))
+
+
+class FollowUpIn(Strict):
+    on: dt.date
+    note: str = Field(min_length=1, max_length=4000, description="For the workers")
+    story: str = Field(
+        "", max_length=4000, description="An anonymised account for the sponsors (never a name)"
+    )
+
+
+class FollowUpOut(Schema):
+    id: int
+    application: int
+    on: dt.date
+    note: str
+    story: str
+    story_approved: bool
+
+
+def _followup_out(f: FollowUp) -> dict[str, Any]:
+    return {
+        "id": f.pk,
+        "application": f.application_id,
+        "on": f.on,
+        "note": f.note,
+        "story": f.story,
+        "story_approved": f.story_approved_by_id is not None,
+    }
+
+
+@router.post(
+    "/aid/applications/{application_id}/followups",
+    response={201: FollowUpOut, **ERRORS},
+    summary="Follow an application up",
+)
+def followup_add(
+    request: HttpRequest, application_id: int, payload: FollowUpIn
+) -> Status[dict[str, Any]]:
+    """What came of the aid (school results, say), and optionally a story for the sponsors,
+    which they read once another manager of the scheme approves it."""
+    user = current_user(request)
+    application = access.get_aid_application_for_user(
+        user, application_id, purpose="api_aid_followup"
+    )
+    followup = services.followup_add(
+        actor=user,
+        application=application,
+        on=payload.on,
+        note=payload.note,
+        story=payload.story,
+    )
+    return Status(201, _followup_out(followup))
+
+
+@router.post(
+    "/aid/followups/{followup_id}/story-approval",
+    response={200: FollowUpOut, **ERRORS},
+    summary="Let the sponsors read a follow-up's story",
+)
+def story_approve(request: HttpRequest, followup_id: int) -> dict[str, Any]:
+    user = current_user(request)
+    found = FollowUp.objects.filter(pk=followup_id).first() if 0 < followup_id <= MAX_ID else None
+    if found is None:
+        raise Http404
+    access.get_aid_application_for_user(user, found.application_id, purpose="api_aid_followup")
+    return _followup_out(services.story_approve(actor=user, followup=found))
 
 
 # ---------------------------------------------------------------- disbursements

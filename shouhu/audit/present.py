@@ -18,6 +18,7 @@ PURPOSES = {
     "aid_applications": gettext_lazy("aid applications"),
     "aid_decision": gettext_lazy("deciding an aid application"),
     "aid_disbursements": gettext_lazy("aid payments"),
+    "aid_followup": gettext_lazy("following up aid"),
     "alerts": gettext_lazy("safeguarding alerts"),
     "audit": gettext_lazy("audit"),
     "break_glass": gettext_lazy("break glass"),
