@@ -191,7 +191,7 @@ def volunteer_match_refusal(user: User) -> str | None:
 
 def _why(user: User) -> str:
     Volunteer = _model("volunteers", "Volunteer")
-    records = list(Volunteer.objects.filter(user=user))
+    records = list(with_clearance(Volunteer.objects.filter(user=user), clock.today()))
     if not records:
         return _("This volunteer has no volunteer record: register, check and train them first.")
     reasons = min((clearance_missing(v) for v in records), key=len)
