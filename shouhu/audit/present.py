@@ -55,6 +55,7 @@ PURPOSES = {
     "reunion_replanned": gettext_lazy("online reunions re-planned"),
     "reunion_schedule": gettext_lazy("online reunion schedule"),
     "programme": gettext_lazy("programme"),
+    "volunteer_match": gettext_lazy("matching a volunteer"),
     "programme_target_list": gettext_lazy("a programme's target list"),
     "programme_walk_in": gettext_lazy("adding a walk-in to a programme"),
     "project_report": gettext_lazy("a project's monthly report"),

@@ -21,7 +21,7 @@ from shouhu.audit.services import record_change
 from shouhu.lib import clock
 from shouhu.lib.dates import start_of_day
 from shouhu.programmes.models import ProgrammeSession
-from shouhu.volunteers.models import Certificate, Hours, HoursStatus, Volunteer
+from shouhu.volunteers.models import Certificate, Hours, HoursStatus, Shift, Status, Volunteer
 
 Errors = dict[str, list[str]]
 
@@ -50,6 +50,29 @@ def hours_record(
     volunteer."""
     organisation = organisation or volunteer.organisation
     _manage(actor, organisation.pk)
+    return _record(
+        actor=actor,
+        volunteer=volunteer,
+        activity=activity,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        minutes=minutes,
+        organisation=organisation,
+        session=session,
+    )
+
+
+def _record(
+    *,
+    actor: User,
+    volunteer: Volunteer,
+    activity: str,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    minutes: int | None,
+    organisation: Organisation,
+    session: ProgrammeSession | None,
+) -> Hours:
     # One volunteer's entries are checked for overlaps one writer at a time.
     Volunteer.objects.select_for_update().filter(pk=volunteer.pk).first()
     errors: Errors = {}
@@ -288,3 +311,85 @@ def certificate_issue(
         child_id=None,
     )
     return certificate
+
+
+# ---------------------------------------------------------------- check-in and check-out
+
+
+def _may_clock(actor: User, volunteer: Volunteer, organisation_id: int) -> None:
+    """Those who keep the organisation's volunteers, or the volunteer themselves."""
+    if volunteer.user_id != actor.pk and not access.may_manage_volunteers(actor, organisation_id):
+        raise PermissionDenied(_("You do not record this organisation's volunteer hours."))
+
+
+@transaction.atomic
+def check_in(
+    *,
+    actor: User,
+    volunteer: Volunteer,
+    activity: str,
+    organisation: Organisation | None = None,
+) -> Shift:
+    """The volunteer starts a service now (by a coordinator, or by themselves). One open
+    check-in per volunteer; only an active volunteer checks in."""
+    organisation = organisation or volunteer.organisation
+    _may_clock(actor, volunteer, organisation.pk)
+    Volunteer.objects.select_for_update().filter(pk=volunteer.pk).first()
+    errors: Errors = {}
+    if not activity.strip():
+        errors["activity"] = [_("Name the activity.")]
+    if volunteer.status != Status.ACTIVE:
+        errors["volunteer"] = [_("Only an active volunteer checks in.")]
+    elif Shift.objects.filter(volunteer=volunteer, hours__isnull=True).exists():
+        errors["volunteer"] = [_("The volunteer is already checked in: check out first.")]
+    if errors:
+        raise ValidationError(errors)
+    shift = Shift.objects.create(
+        volunteer=volunteer,
+        organisation=organisation,
+        activity=activity.strip()[:200],
+        checked_in_at=clock.now(),
+        checked_in_by=actor,
+    )
+    record_change(
+        actor=actor,
+        obj=shift,
+        operation="create",
+        changes={"activity": [None, shift.activity]},
+        child_id=None,
+    )
+    return shift
+
+
+@transaction.atomic
+def check_out(*, actor: User, shift: Shift, minutes: int | None = None) -> Hours:
+    """End the service now: the time since check-in becomes an entry of hours waiting for
+    the organisation's approval (`minutes` of actual service, without travel, when less)."""
+    shift = (
+        Shift.objects.select_for_update()
+        .select_related("volunteer", "organisation")
+        .get(pk=shift.pk)
+    )
+    _may_clock(actor, shift.volunteer, shift.organisation_id)
+    if shift.hours_id is not None:
+        raise ValidationError({"shift": [_("The volunteer has already checked out.")]})
+    now = clock.now().replace(microsecond=0)
+    if now - shift.checked_in_at < dt.timedelta(minutes=1):
+        raise ValidationError({"shift": [_("Check out at least a minute after checking in.")]})
+    entry = _record(
+        actor=actor,
+        volunteer=shift.volunteer,
+        activity=shift.activity,
+        starts_at=shift.checked_in_at.replace(second=0, microsecond=0),
+        ends_at=now.replace(second=0),
+        minutes=minutes,
+        organisation=shift.organisation,
+        session=None,
+    )
+    shift.hours = entry
+    shift.save(update_fields=["hours"])
+    return entry
+
+
+def open_shift(volunteer: Volunteer) -> Shift | None:
+    return Shift.objects.filter(volunteer=volunteer, hours__isnull=True).first()

@@ -320,3 +320,102 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class MatchStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed, awaiting the decision")
+    ACTIVE = "active", _("Matched")
+    DECLINED = "declined", _("Declined")
+    ENDED = "ended", _("Ended")
+
+
+class Match(models.Model):
+    """A volunteer matched to a child: proposed, then decided by a coordinator of the
+    volunteer's organisation with the guardian's consent recorded. An active match opens the
+    child's basic fields to the volunteer's login (a `ChildAssignment` of kind volunteer)."""
+
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="matches")
+    child = models.ForeignKey(
+        "children.Child", on_delete=models.CASCADE, related_name="volunteer_matches"
+    )
+    purpose = models.CharField(_("what the volunteer will do"), max_length=300)
+    status = models.CharField(
+        _("status"), max_length=10, choices=MatchStatus.choices, default=MatchStatus.PROPOSED
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    consent_by = models.ForeignKey(
+        "children.FamilyMember",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("guardian who consented"),
+    )
+    consent_on = models.DateField(_("consent given on"), null=True, blank=True)
+    assignment = models.OneToOneField(
+        "children.ChildAssignment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("volunteer match")
+        verbose_name_plural = _("volunteer matches")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["volunteer", "child"],
+                condition=models.Q(status__in=["proposed", "active"]),
+                name="match_open_once",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="active")
+                | models.Q(consent_by__isnull=False, consent_on__isnull=False),
+                name="match_active_has_consent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer_id} → child {self.child_id} ({self.status})"
+
+
+class Shift(models.Model):
+    """A volunteer checked in for an activity and not yet checked out; checking out turns it
+    into an entry of hours (pending approval) and closes it."""
+
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="shifts")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    activity = models.CharField(_("activity"), max_length=200)
+    checked_in_at = models.DateTimeField(_("checked in"))
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    hours = models.OneToOneField(
+        Hours, on_delete=models.PROTECT, null=True, blank=True, related_name="shift"
+    )
+
+    class Meta:
+        ordering = ["-checked_in_at"]
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["volunteer"], condition=models.Q(hours__isnull=True), name="shift_open_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer_id} {self.activity} {self.checked_in_at}"

@@ -43,7 +43,7 @@ def _raise(errors: Errors) -> None:
         raise ValidationError(errors)
 
 
-def _manage(actor: User, organisation_id: int) -> None:
+def require_manager(actor: User, organisation_id: int) -> None:
     if not access.may_manage_volunteers(actor, organisation_id):
         raise PermissionDenied(_("You do not keep this organisation's volunteers."))
 
@@ -81,7 +81,7 @@ def volunteer_register(
 ) -> Volunteer:
     """An application: the volunteer's basic information (Art. 4). They reach no child until
     checked, trained, bound by an agreement and activated."""
-    _manage(actor, organisation.pk)
+    require_manager(actor, organisation.pk)
     today = clock.today()
     errors: Errors = {}
     name = name.strip()
@@ -198,7 +198,7 @@ def check_record(
 ) -> Check:
     """A check and its outcome: who, when, result, until when. The inquiry into offence
     records needs an expiry date. A record found suspends an active volunteer at once."""
-    _manage(actor, volunteer.organisation_id)
+    require_manager(actor, volunteer.organisation_id)
     errors: Errors = {}
     if kind not in CheckKind.values:
         errors["kind"] = [_("Choose identity or the inquiry into offence records.")]
@@ -261,7 +261,7 @@ def training_record(
     hours: object,
     trainer: str = "",
 ) -> Training:
-    _manage(actor, volunteer.organisation_id)
+    require_manager(actor, volunteer.organisation_id)
     errors: Errors = {}
     if kind not in TrainingKind.values:
         errors["kind"] = [_("Choose safeguarding, skills or other.")]
@@ -296,7 +296,7 @@ def agreement_sign(
 ) -> Agreement:
     """The signed volunteer agreement: version, date, scope and the confidentiality clause
     (without which it does not clear the volunteer)."""
-    _manage(actor, volunteer.organisation_id)
+    require_manager(actor, volunteer.organisation_id)
     errors: Errors = {}
     if not version.strip():
         errors["version"] = [_("Give the agreement's version.")]
@@ -334,7 +334,7 @@ def agreement_sign(
 def activate(*, actor: User, volunteer: Volunteer) -> Volunteer:
     """Make the volunteer active once checked, trained and bound by an agreement (also to
     reinstate a suspended one). Refused with what is missing."""
-    _manage(actor, volunteer.organisation_id)
+    require_manager(actor, volunteer.organisation_id)
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
     if volunteer.status == Status.ACTIVE:
         raise ValidationError({"status": [_("The volunteer is already active.")]})
@@ -351,7 +351,7 @@ def activate(*, actor: User, volunteer: Volunteer) -> Volunteer:
 def suspend(*, actor: User | None, volunteer: Volunteer, reason: str) -> Volunteer:
     """Suspend at once: the volunteer reaches no child until reinstated."""
     if actor is not None:
-        _manage(actor, volunteer.organisation_id)
+        require_manager(actor, volunteer.organisation_id)
     if not reason.strip():
         raise ValidationError({"reason": [_("Say why the volunteer is suspended.")]})
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
@@ -363,7 +363,7 @@ def suspend(*, actor: User | None, volunteer: Volunteer, reason: str) -> Volunte
 
 @transaction.atomic
 def exit_volunteer(*, actor: User, volunteer: Volunteer, reason: str) -> Volunteer:
-    _manage(actor, volunteer.organisation_id)
+    require_manager(actor, volunteer.organisation_id)
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
     if volunteer.status == Status.EXITED:
         raise ValidationError({"status": [_("The volunteer has already left.")]})
@@ -418,7 +418,7 @@ def supervision_record(
 def commendation_add(
     *, actor: User, volunteer: Volunteer, title: str, given_on: dt.date, given_by: str
 ) -> Commendation:
-    _manage(actor, volunteer.organisation_id)
+    require_manager(actor, volunteer.organisation_id)
     errors: Errors = {}
     if not title.strip():
         errors["title"] = [_("Name the commendation.")]
@@ -435,7 +435,7 @@ def commendation_add(
 def evaluation_add(
     *, actor: User, volunteer: Volunteer, evaluated_on: dt.date, rating: int, note: str = ""
 ) -> Evaluation:
-    _manage(actor, volunteer.organisation_id)
+    require_manager(actor, volunteer.organisation_id)
     errors: Errors = {}
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         errors["rating"] = [_("Rate from 1 to 5.")]

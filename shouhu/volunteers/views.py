@@ -5,6 +5,8 @@ only the name, hours, period and issuer — never a child."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,15 +15,35 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shouhu import access
-from shouhu.accounts.models import User
+from shouhu.accounts.models import Organisation, User
+from shouhu.audit.services import log_children_read
 from shouhu.lib import clock
 from shouhu.lib.formerrors import error_summary, saved
+from shouhu.places.models import Level, Place, code_range
 from shouhu.volunteers import hours as hours_service
-from shouhu.volunteers.forms import DecisionForm, HoursForm
-from shouhu.volunteers.models import Certificate, Hours, HoursStatus
+from shouhu.volunteers import matching
+from shouhu.volunteers.forms import (
+    AgreementForm,
+    CertificateForm,
+    CheckForm,
+    CheckInForm,
+    CheckOutForm,
+    DecisionForm,
+    HoursForm,
+    MatchDecisionForm,
+    MatchEndForm,
+    MatchFilterForm,
+    ProposeForm,
+    RegisterForm,
+    StatusForm,
+    SupervisionForm,
+    TrainingForm,
+)
+from shouhu.volunteers.models import Certificate, Hours, HoursStatus, Match, MatchStatus
 
 
 def _user(request: HttpRequest) -> User:
@@ -46,22 +68,54 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
     )
     for v in rows:
         v.missing = access.describe_missing(access.clearance_missing(v, today))
-    return render(request, "volunteers/list.html", {"volunteers": rows})
+    return render(
+        request,
+        "volunteers/list.html",
+        {"volunteers": rows, "may_register": bool(matching.managed_organisations(user))},
+    )
+
+
+# The forms of a volunteer's page, by the name the page posts in `form`: who may use them
+# ("manage": those who keep the organisation's volunteers; "self": also the volunteer).
+PAGE_FORMS: dict[str, tuple[type[Any], str, Any]] = {
+    "hours": (HoursForm, "manage", gettext_lazy("Saved: the hours wait for approval.")),
+    "check": (CheckForm, "manage", gettext_lazy("Saved: the check is recorded.")),
+    "training": (TrainingForm, "manage", gettext_lazy("Saved: the training is recorded.")),
+    "agreement": (AgreementForm, "manage", gettext_lazy("Saved: the agreement is recorded.")),
+    "status": (StatusForm, "manage", gettext_lazy("Saved: the status is changed.")),
+    "supervision": (SupervisionForm, "manage", gettext_lazy("Saved: the supervision is recorded.")),
+    "certificate": (CertificateForm, "manage", gettext_lazy("Saved: the certificate is issued.")),
+    "check_in": (CheckInForm, "self", gettext_lazy("Checked in.")),
+    "check_out": (CheckOutForm, "self", gettext_lazy("Checked out: the hours wait for approval.")),
+}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A volunteer's record; those who keep it record hours here (POST)."""
+    """A volunteer's record, with the forms of those who keep it (and the volunteer's own
+    check-in and check-out); a POST names its form in `form`."""
     user = _user(request)
     volunteer = access.get_volunteer_for_user(user, pk)
     manages = access.may_manage_volunteers(user, volunteer.organisation_id)
-    form = HoursForm(request.POST or None, user=user, volunteer=volunteer) if manages else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if saved(request, form, _("Saved: the hours wait for approval.")):
-            return redirect("volunteers:detail", volunteer.pk)
+    is_self = volunteer.user_id == user.pk
+    allowed = {
+        name
+        for name, (_form, who, _msg) in PAGE_FORMS.items()
+        if manages or (who == "self" and is_self)
+    }
+    posted = request.POST.get("form", "hours") if request.method == "POST" else None
+    if posted is not None and posted not in allowed:
+        raise PermissionDenied
+    forms = {
+        name: PAGE_FORMS[name][0](
+            request.POST if name == posted else None, user=user, volunteer=volunteer
+        )
+        for name in allowed
+    }
+    if posted is not None and saved(request, forms[posted], str(PAGE_FORMS[posted][2])):
+        return redirect("volunteers:detail", volunteer.pk)
+    bound = forms[posted] if posted is not None else None
     missing = access.clearance_missing(volunteer)
     return render(
         request,
@@ -70,8 +124,11 @@ def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "volunteer": volunteer,
             "missing": [access.describe_missing([m]) for m in missing],
             "manages": manages,
-            "form": form,
-            "error_summary": error_summary(form) if form is not None and form.is_bound else [],
+            "forms": forms,
+            "form": forms.get("hours"),
+            "posted": posted,
+            "shift": hours_service.open_shift(volunteer),
+            "error_summary": error_summary(bound) if bound is not None else [],
             "totals": hours_service.totals(volunteer),
             "entries": volunteer.hours.select_related("organisation", "adjusts").order_by(
                 "-recorded_at"
@@ -83,8 +140,153 @@ def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "commendations": volunteer.commendations.all(),
             "evaluations": volunteer.evaluations.select_related("evaluated_by"),
             "certificates": volunteer.certificates.select_related("organisation"),
+            "matches": _matched_children(user, volunteer) if manages else [],
         },
-        status=400 if form is not None and form.errors else 200,
+        status=400 if bound is not None and bound.errors else 200,
+    )
+
+
+def _matched_children(user: User, volunteer: Any) -> list[Match]:
+    """The volunteer's proposed and active matches to children the user may see (their
+    names are shown: logged as read)."""
+    found = list(
+        volunteer.matches.filter(
+            status__in=[MatchStatus.PROPOSED, MatchStatus.ACTIVE],
+            child__in=access.children_visible_to(user).values("pk"),
+        ).select_related("child")
+    )
+    if found:
+        log_children_read(
+            user=user,
+            child_ids=[m.child_id for m in found],
+            purpose="volunteer_match",
+            object_type="volunteer",
+            object_id=str(volunteer.pk),
+        )
+    return found
+
+
+def _homes(organisation_ids: list[int]) -> list[tuple[str, str]]:
+    """Townships and villages of the counties of the organisations, for a volunteer's home."""
+    prefixes = {
+        code[:6]
+        for code in Organisation.objects.filter(pk__in=organisation_ids).values_list(
+            "jurisdiction_id", flat=True
+        )
+        if code
+    }
+    q = Q(pk__in=[])
+    for prefix in prefixes:
+        low, high = code_range(prefix)
+        q |= Q(code__gte=low, code__lte=high)
+    places = (
+        Place.objects.filter(q, level__in=[Level.TOWNSHIP, Level.VILLAGE])
+        .select_related("parent")
+        .order_by("code")[:2000]
+    )
+    return [
+        (p.code, f"{p.parent.name} · {p.name}" if p.level == Level.VILLAGE and p.parent else p.name)
+        for p in places
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def volunteer_register(request: HttpRequest) -> HttpResponse:
+    """An application, by one who keeps an organisation's volunteers."""
+    user = _user(request)
+    orgs = list(
+        Organisation.objects.filter(pk__in=matching.managed_organisations(user))
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+    if not orgs:
+        raise PermissionDenied
+    form = RegisterForm(
+        request.POST or None,
+        user=user,
+        organisations=orgs,
+        places=_homes([pk for pk, _name in orgs]),
+    )
+    if request.method == "POST" and saved(
+        request, form, _("Saved: the application is registered. Record the checks next.")
+    ):
+        assert form.volunteer is not None
+        return redirect("volunteers:detail", form.volunteer.pk)
+    return render(
+        request,
+        "volunteers/register.html",
+        {"form": form, "error_summary": error_summary(form) if form.is_bound else []},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def match(request: HttpRequest, child_id: int) -> HttpResponse:
+    """Find a volunteer for a child: the suggestions, ranked, with the languages and days
+    asked for; the child's proposed and active matches with the decision and end forms."""
+    user = _user(request)
+    child = access.get_child_for_user(user, child_id, purpose="volunteer_match")
+    if not matching.managed_organisations(user):
+        raise PermissionDenied
+    wanted = MatchFilterForm(request.GET or None)
+    languages, days = wanted.wanted() if wanted.is_valid() else ([], [])
+    suggestions = matching.suggest(user, child, languages=languages, days=days)
+    matches = list(
+        Match.objects.filter(child=child)
+        .exclude(status=MatchStatus.DECLINED)
+        .select_related("volunteer", "consent_by", "decided_by", "child")
+        .order_by("-proposed_at")
+    )
+    posted = request.POST.get("form") if request.method == "POST" else None
+    propose = ProposeForm(
+        request.POST if posted == "propose" else None,
+        user=user,
+        child=child,
+        volunteers=[(s.volunteer.pk, s.volunteer.name) for s in suggestions],
+    )
+    decisions = {
+        m.pk: MatchDecisionForm(
+            request.POST if posted == f"decide-{m.pk}" else None, user=user, match=m
+        )
+        for m in matches
+        if m.status == MatchStatus.PROPOSED
+        and access.may_manage_volunteers(user, m.volunteer.organisation_id)
+    }
+    ends = {
+        m.pk: MatchEndForm(request.POST if posted == f"end-{m.pk}" else None, user=user, match=m)
+        for m in matches
+        if m.status == MatchStatus.ACTIVE
+        and access.may_manage_volunteers(user, m.volunteer.organisation_id)
+    }
+    bound: Any = None
+    if posted == "propose":
+        bound = propose
+    elif posted and posted.startswith(("decide-", "end-")):
+        kind, _sep, key = posted.partition("-")
+        bound = (decisions if kind == "decide" else ends).get(int(key) if key.isdigit() else 0)
+        if bound is None:
+            raise PermissionDenied
+    elif posted is not None:
+        raise PermissionDenied
+    if bound is not None and saved(request, bound, _("Saved.")):
+        return redirect(request.get_full_path())
+    return render(
+        request,
+        "volunteers/match.html",
+        {
+            "child": child,
+            "wanted": wanted,
+            "suggestions": suggestions,
+            "matches": [
+                {"match": m, "decision": decisions.get(m.pk), "end": ends.get(m.pk)}
+                for m in matches
+            ],
+            "propose": propose,
+            "error_summary": error_summary(bound) if bound is not None else [],
+        },
+        status=400 if bound is not None and bound.errors else 200,
     )
 
 
