@@ -916,6 +916,41 @@ def _volunteers() -> None:
     )
     zheng = active("郑洁", "F")
     vs.exit_volunteer(actor=sw, volunteer=zheng, reason="外出务工")
+    _matches(sw, chen, active("陈红", "F"))
+
+
+def _matches(sw: User, chen: Any, chenhong: Any) -> None:
+    """Matching for children the social-work centre serves: 张晨 matched to one with a
+    guardian's consent; 陈红, who lives in director1's village, proposed for another,
+    waiting for socialworker1's decision."""
+    from shouhu import access
+    from shouhu.children.models import FamilyMember
+    from shouhu.volunteers import matching
+    from shouhu.volunteers.models import Volunteer
+
+    director = User.objects.get(username="director1")
+    village = director.memberships.get(role=Role.CHILD_DIRECTOR).organisation.jurisdiction
+    Volunteer.objects.filter(pk=chenhong.pk).update(home=village, availability="周六, 周日")
+    Volunteer.objects.filter(pk=chen.pk).update(home=village.parent, availability="周六")
+    served = access.children_visible_to(sw)
+    children = list(served.order_by("-cat_left_behind_mca", "-id")[:2])
+    if len(children) < 2:
+        return
+    first = matching.match_propose(
+        actor=sw, volunteer=chen, child=children[0], purpose="每周六课业辅导与陪伴"
+    )
+    guardian = (
+        FamilyMember.objects.filter(household=children[0].household, is_guardian=True)
+        .order_by("id")
+        .first()
+    )
+    if guardian is not None:
+        matching.match_decide(
+            actor=sw, match=first, approve=True, consent_by=guardian, consent_on=clock.today()
+        )
+    matching.match_propose(
+        actor=sw, volunteer=chenhong, child=children[1], purpose="周末陪伴，每月一次家访同行"
+    )
 
 
 def _aid() -> None:
