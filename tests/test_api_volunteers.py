@@ -145,3 +145,61 @@ def test_the_list_asks_the_same_number_of_queries_for_one_volunteer_or_many(
     with CaptureQueriesContext(connection) as six:
         assert len(_ok(api.get("/api/v1/volunteers"))["items"]) == 6
     assert len(six) == len(one)
+
+
+def test_matching_and_check_in_over_the_api(world: World, clock: Any) -> None:
+    from shouhu.children.models import FamilyMember
+    from shouhu.volunteers.models import Check, MatchStatus
+    from tests.world import clear_volunteer, make_user
+
+    user = make_user("pairing", world.orgs["swo"], "volunteer")
+    volunteer = clear_volunteer(user, world.orgs["swo"], by=world.socialworker)
+    child = world.children["a1"]
+    api = Api("socialworker")
+    Check.objects.filter(volunteer=volunteer, kind="record_inquiry").update(result="pending")
+    assert _ok(api.get(f"/api/v1/children/{child.pk}/volunteer-suggestions"))["items"] == []
+    pending = api.post(
+        f"/api/v1/children/{child.pk}/volunteer-matches",
+        {"volunteer": volunteer.pk, "purpose": "陪读"},
+    )
+    assert pending.status_code == 400 and "volunteer" in pending.json()["errors"]
+    Check.objects.filter(volunteer=volunteer, kind="record_inquiry").update(result="clear")
+    found = _ok(api.get(f"/api/v1/children/{child.pk}/volunteer-suggestions", days="sat,sun"))
+    assert [s["volunteer"] for s in found["items"]] == [volunteer.pk]
+    match = _ok(
+        api.post(
+            f"/api/v1/children/{child.pk}/volunteer-matches",
+            {"volunteer": volunteer.pk, "purpose": "陪读"},
+        ),
+        201,
+    )
+    assert match["status"] == MatchStatus.PROPOSED
+    url = f"/api/v1/volunteer-matches/{match['id']}"
+    no_consent = api.post(f"{url}/decision", {"approve": True})
+    assert no_consent.status_code == 400
+    assert {"consent_by", "consent_on"} <= set(no_consent.json()["errors"])
+    father = FamilyMember.objects.get(household=child.household, relation="father")
+    done = _ok(
+        api.post(
+            f"{url}/decision",
+            {"approve": True, "consent_by": father.pk, "consent_on": TODAY.isoformat()},
+        )
+    )
+    assert done["status"] == MatchStatus.ACTIVE and done["consent_by"] == father.pk
+    listed = _ok(api.get(f"/api/v1/children/{child.pk}/volunteer-matches"))["items"]
+    assert [m["id"] for m in listed] == [match["id"]]
+    # An outsider neither sees the match nor decides it.
+    assert Api("teacher_b").post(f"{url}/end", {"reason": "x"}).status_code == 404
+    assert _ok(api.post(f"{url}/end", {"reason": "转学"}))["status"] == MatchStatus.ENDED
+
+    own = Api("pairing")
+    base = f"/api/v1/volunteers/{volunteer.pk}"
+    assert own.post(f"{base}/check-out", {}).status_code == 400
+    _ok(own.post(f"{base}/check-in", {"activity": "周末课业辅导"}), 201)
+    again = own.post(f"{base}/check-in", {"activity": "周末课业辅导"})
+    assert again.status_code == 400 and "volunteer" in again.json()["errors"]
+    clock.shift(dt.timedelta(minutes=50))
+    entry = _ok(own.post(f"{base}/check-out", {"minutes": 45}), 201)
+    assert entry["status"] == "pending" and entry["minutes"] == 45
+    # The volunteer does not approve their own hours.
+    assert own.post(f"{base}/hours/{entry['id']}/approve", {}).status_code == 403

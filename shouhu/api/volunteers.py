@@ -8,9 +8,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, Sum
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
@@ -18,12 +18,13 @@ from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.api.auth import current_user
 from shouhu.api.schemas import MAX_ID, Error, Strict
+from shouhu.children.models import FamilyMember
 from shouhu.lib import clock
 from shouhu.places.models import Place
 from shouhu.programmes.models import ProgrammeSession
 from shouhu.volunteers import hours as hours_service
-from shouhu.volunteers import services
-from shouhu.volunteers.models import Certificate, Hours, HoursStatus, Volunteer
+from shouhu.volunteers import matching, services
+from shouhu.volunteers.models import Certificate, Hours, HoursStatus, Match, Volunteer
 
 router = Router(tags=["volunteers"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
@@ -553,3 +554,230 @@ def certificate_create(
         ),
     )
     return Status(201, _certificate_out(certificate))
+
+
+# ---------------------------------------------------------------- check-in and check-out
+
+
+class CheckInIn(Strict):
+    activity: str = Field(min_length=1, max_length=200)
+
+
+class ShiftOut(Schema):
+    id: int
+    activity: str
+    organisation: str
+    checked_in_at: dt.datetime
+
+
+class CheckOutIn(Strict):
+    minutes: int | None = Field(None, ge=1, le=24 * 60, description="Without travel")
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/check-in",
+    response={201: ShiftOut, **ERRORS},
+    summary="Check in now (a coordinator, or the volunteer)",
+)
+def check_in(request: HttpRequest, volunteer_id: int, payload: CheckInIn) -> Status[Any]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    shift = hours_service.check_in(actor=user, volunteer=volunteer, activity=payload.activity)
+    return Status(
+        201,
+        {
+            "id": shift.pk,
+            "activity": shift.activity,
+            "organisation": shift.organisation.name,
+            "checked_in_at": shift.checked_in_at,
+        },
+    )
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/check-out",
+    response={201: HoursOut, **ERRORS},
+    summary="Check out now: the hours wait for approval",
+)
+def check_out(request: HttpRequest, volunteer_id: int, payload: CheckOutIn) -> Status[Any]:
+    user, volunteer = _volunteer(request, volunteer_id)
+    shift = hours_service.open_shift(volunteer)
+    if shift is None:
+        raise ValidationError({"shift": [_("The volunteer is not checked in.")]})
+    entry = hours_service.check_out(actor=user, shift=shift, minutes=payload.minutes)
+    return Status(201, _hours_out(entry))
+
+
+# ---------------------------------------------------------------- matching
+
+
+class SuggestionOut(Schema):
+    volunteer: int
+    name: str
+    organisation: str
+    distance: str = Field(description="same village … same province, or farther")
+    languages: list[str] = Field(description="The languages asked for that they speak")
+    days: list[str] = Field(description="Days asked for (or all) they are available: mon … sun")
+    children: int = Field(description="Children already matched or proposed")
+
+
+class SuggestionList(Schema):
+    items: list[SuggestionOut]
+
+
+class MatchIn(Strict):
+    volunteer: int = Field(ge=1, le=MAX_ID)
+    purpose: str = Field(min_length=1, max_length=300)
+
+
+class MatchDecisionIn(Strict):
+    approve: bool
+    consent_by: int | None = Field(None, ge=1, le=MAX_ID, description="A guardian's member id")
+    consent_on: dt.date | None = None
+    reason: str = Field("", max_length=300)
+
+
+class MatchEndIn(Strict):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class MatchOut(Schema):
+    id: int
+    volunteer: int
+    volunteer_name: str
+    child: int
+    purpose: str
+    status: str
+    status_label: str
+    consent_by: int | None
+    consent_on: dt.date | None
+    reason: str
+    ended_on: dt.date | None
+
+
+class MatchList(Schema):
+    items: list[MatchOut]
+
+
+def _match_out(m: Match) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "volunteer": m.volunteer_id,
+        "volunteer_name": m.volunteer.name,
+        "child": m.child_id,
+        "purpose": m.purpose,
+        "status": m.status,
+        "status_label": m.get_status_display(),
+        "consent_by": m.consent_by_id,
+        "consent_on": m.consent_on,
+        "reason": m.reason,
+        "ended_on": m.ended_on,
+    }
+
+
+@router.get(
+    "/children/{child_id}/volunteer-suggestions",
+    response={200: SuggestionList, **ERRORS},
+    summary="Cleared volunteers for a child, best first",
+)
+def suggestions(
+    request: HttpRequest, child_id: int, languages: str = "", days: str = ""
+) -> dict[str, Any]:
+    """`languages`: comma-separated; `days`: comma-separated of mon … sun."""
+    user = current_user(request)
+    child = access.get_child_for_user(user, child_id, purpose="api_volunteer_match")
+    found = matching.suggest(
+        user,
+        child,
+        languages=sorted(matching.languages_of(languages)),
+        days=[d.strip() for d in days.split(",")],
+    )
+    return {
+        "items": [
+            {
+                "volunteer": s.volunteer.pk,
+                "name": s.volunteer.name,
+                "organisation": s.volunteer.organisation.name,
+                "distance": s.distance_label,
+                "languages": list(s.languages),
+                "days": list(s.days),
+                "children": s.children,
+            }
+            for s in found
+        ]
+    }
+
+
+@router.get(
+    "/children/{child_id}/volunteer-matches",
+    response={200: MatchList, **ERRORS},
+    summary="A child's volunteer matches",
+)
+def child_matches(request: HttpRequest, child_id: int) -> dict[str, Any]:
+    user = current_user(request)
+    child = access.get_child_for_user(user, child_id, purpose="api_volunteer_match")
+    if not matching.managed_organisations(user):
+        raise PermissionDenied(_("You do not keep any organisation's volunteers."))
+    rows = Match.objects.filter(child=child).select_related("volunteer").order_by("-proposed_at")
+    return {"items": [_match_out(m) for m in rows]}
+
+
+@router.post(
+    "/children/{child_id}/volunteer-matches",
+    response={201: MatchOut, **ERRORS},
+    summary="Propose a volunteer for a child",
+)
+def match_propose(request: HttpRequest, child_id: int, payload: MatchIn) -> Status[Any]:
+    user = current_user(request)
+    child = access.get_child_for_user(user, child_id, purpose="api_volunteer_match")
+    volunteer = access.volunteers_visible_to(user).filter(pk=payload.volunteer).first()
+    if volunteer is None:
+        raise ValidationError({"volunteer": [_("No such volunteer of yours.")]})
+    match = matching.match_propose(
+        actor=user, volunteer=volunteer, child=child, purpose=payload.purpose
+    )
+    return Status(201, _match_out(match))
+
+
+def _match(request: HttpRequest, match_id: int) -> tuple[User, Match]:
+    user = current_user(request)
+    found = (
+        Match.objects.filter(
+            pk=match_id if 0 < match_id <= MAX_ID else 0,
+            volunteer__in=access.volunteers_visible_to(user),
+            child__in=access.children_visible_to(user).values("pk"),
+        )
+        .select_related("volunteer")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return user, found
+
+
+@router.post(
+    "/volunteer-matches/{match_id}/decision",
+    response={200: MatchOut, **ERRORS},
+    summary="Approve (with a guardian's consent) or decline a proposed match",
+)
+def match_decide(request: HttpRequest, match_id: int, payload: MatchDecisionIn) -> dict[str, Any]:
+    user, match = _match(request, match_id)
+    consent_by = _pk(FamilyMember, payload.consent_by, "consent_by", _("No such family member."))
+    decided = matching.match_decide(
+        actor=user,
+        match=match,
+        approve=payload.approve,
+        consent_by=consent_by,
+        consent_on=payload.consent_on,
+        reason=payload.reason,
+    )
+    return _match_out(decided)
+
+
+@router.post(
+    "/volunteer-matches/{match_id}/end",
+    response={200: MatchOut, **ERRORS},
+    summary="End an active match",
+)
+def match_end(request: HttpRequest, match_id: int, payload: MatchEndIn) -> dict[str, Any]:
+    user, match = _match(request, match_id)
+    return _match_out(matching.match_end(actor=user, match=match, reason=payload.reason))
