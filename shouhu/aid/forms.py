@@ -164,7 +164,9 @@ class _SchemeChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
 class ApplicationForm(forms.Form):
     """A worker who sees the child applies for it to a scheme whose period is not over."""
 
-    scheme = _SchemeChoice(label=_("Scheme"), queryset=Scheme.objects.none())
+    scheme = _SchemeChoice(
+        label=_("Scheme"), queryset=Scheme.objects.none(), empty_label=_("Choose a scheme")
+    )
     reason = _text(_("Why the child needs this aid"), rows=4)
 
     def __init__(self, data: Any = None, *, user: User, child: Child) -> None:
