@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from shouhu import access
@@ -20,8 +21,10 @@ from shouhu.aid import selectors, services
 from shouhu.aid.models import (
     AidKind,
     Application,
+    Disbursement,
     FollowUp,
     Method,
+    Pledge,
     PledgeForm,
     Recurrence,
     Scheme,
@@ -33,6 +36,11 @@ from shouhu.lib import clock, money
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT = 4000
+
+
+def _label(model: Any, field: str) -> Any:
+    """A field's label is its model field's (one name, one translation, everywhere)."""
+    return capfirst(model._meta.get_field(field).verbose_name)
 
 
 def _amount(label: Any, *, required: bool = False, help_text: Any = "") -> forms.CharField:
@@ -70,10 +78,10 @@ class _OrganisationChoice(forms.Form):
 
 
 class SponsorForm(_OrganisationChoice):
-    kind = forms.ChoiceField(label=_("Kind of sponsor"), choices=SponsorKind.choices)
-    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_label(Sponsor, "kind"), choices=SponsorKind.choices)
+    name = forms.CharField(label=_label(Sponsor, "name"), max_length=200)
     contact = forms.CharField(
-        label=_("Contact"),
+        label=_label(Sponsor, "contact"),
         max_length=200,
         required=False,
         help_text=_("Who to speak to, and how (not shown to anyone outside the organisation)."),
@@ -97,20 +105,20 @@ class PledgeAddForm(forms.Form):
 
     # Named as the service names it, so that its refusals land here.
     form = forms.ChoiceField(
-        label=_("Money or goods"), choices=PledgeForm.choices, widget=forms.RadioSelect
+        label=_label(Pledge, "form"), choices=PledgeForm.choices, widget=forms.RadioSelect
     )
-    amount = _amount(_("Amount (yuan)"), help_text=_("For money, such as 5000.00."))
-    items = _text(_("Goods"), required=False, rows=2)
+    amount = _amount(_label(Pledge, "amount"), help_text=_("For money, such as 5000.00."))
+    items = _text(_label(Pledge, "items"), required=False, rows=2)
     recurrence = forms.ChoiceField(
-        label=_("How often"), choices=Recurrence.choices, initial=Recurrence.ONCE
+        label=_label(Pledge, "recurrence"), choices=Recurrence.choices, initial=Recurrence.ONCE
     )
     scheme = forms.ModelChoiceField(
-        label=_("For the scheme"),
+        label=_label(Pledge, "scheme"),
         queryset=Scheme.objects.none(),
         required=False,
         empty_label=_("Any of the organisation's aid"),
     )
-    pledged_on = forms.DateField(label=_("Pledged on"), required=False, widget=DATE)
+    pledged_on = forms.DateField(label=_label(Pledge, "pledged_on"), required=False, widget=DATE)
 
     def __init__(self, data: Any = None, *, user: User, sponsor: Sponsor) -> None:
         super().__init__(data, initial={"pledged_on": clock.today()})
@@ -134,12 +142,12 @@ class PledgeAddForm(forms.Form):
 
 
 class SchemeForm(_OrganisationChoice):
-    name = forms.CharField(label=_("Name of the scheme"), max_length=200)
-    kind = forms.ChoiceField(label=_("Kind of aid"), choices=AidKind.choices)
-    amount = _amount(_("Amount per child (yuan)"), required=True, help_text=_("Such as 1200.00."))
-    starts_on = forms.DateField(label=_("Period starts"), widget=DATE)
-    ends_on = forms.DateField(label=_("Period ends"), widget=DATE)
-    criteria = _text(_("Who may receive it"), required=False)
+    name = forms.CharField(label=_label(Scheme, "name"), max_length=200)
+    kind = forms.ChoiceField(label=_label(Scheme, "kind"), choices=AidKind.choices)
+    amount = _amount(_label(Scheme, "amount"), required=True, help_text=_("Such as 1200.00."))
+    starts_on = forms.DateField(label=_label(Scheme, "starts_on"), widget=DATE)
+    ends_on = forms.DateField(label=_label(Scheme, "ends_on"), widget=DATE)
+    criteria = _text(_label(Scheme, "criteria"), required=False)
 
     def perform(self) -> Scheme:
         d = self.cleaned_data
@@ -165,9 +173,11 @@ class ApplicationForm(forms.Form):
     """A worker who sees the child applies for it to a scheme whose period is not over."""
 
     scheme = _SchemeChoice(
-        label=_("Scheme"), queryset=Scheme.objects.none(), empty_label=_("Choose a scheme")
+        label=_label(Application, "scheme"),
+        queryset=Scheme.objects.none(),
+        empty_label=_("Choose a scheme"),
     )
-    reason = _text(_("Why the child needs this aid"), rows=4)
+    reason = _text(_label(Application, "reason"), rows=4)
 
     def __init__(self, data: Any = None, *, user: User, child: Child) -> None:
         super().__init__(data)
@@ -207,10 +217,10 @@ class DecisionForm(ApplicationAction):
         },
     )
     amount = _amount(
-        _("Approved amount (yuan)"),
+        _label(Application, "approved_amount"),
         help_text=_("When approving; empty: the scheme's amount per child."),
     )
-    note = _text(_("Reason for the decision"))
+    note = _text(_label(Application, "decision_note"))
 
     def perform(self) -> None:
         d = self.cleaned_data
@@ -228,12 +238,14 @@ class DisbursementForm(ApplicationAction):
 
     prefix = "payment"
     success = _("Saved: the payment is recorded.")
-    paid_on = forms.DateField(label=_("Date"), widget=DATE)
-    method = forms.ChoiceField(label=_("How paid"), choices=Method.choices)
-    amount = _amount(_("Amount (yuan)"), help_text=_("Such as 600.00; empty for goods only."))
-    items = _text(_("Goods handed over"), required=False, rows=2)
+    paid_on = forms.DateField(label=_label(Disbursement, "paid_on"), widget=DATE)
+    method = forms.ChoiceField(label=_label(Disbursement, "method"), choices=Method.choices)
+    amount = _amount(
+        _label(Disbursement, "amount"), help_text=_("Such as 600.00; empty for goods only.")
+    )
+    items = _text(_label(Disbursement, "items"), required=False, rows=2)
     receipt_ref = forms.CharField(
-        label=_("Receipt or transfer reference"), max_length=100, required=False
+        label=_label(Disbursement, "receipt_ref"), max_length=100, required=False
     )
 
     def __init__(self, data: Any = None, *, user: User, application: Application) -> None:
@@ -259,9 +271,9 @@ class FollowUpForm(ApplicationAction):
 
     prefix = "followup"
     success = _("Saved: the follow-up is recorded.")
-    on = forms.DateField(label=_("Date"), widget=DATE)
-    note = _text(_("What you found (for the workers)"))
-    story = _text(_("Story for the sponsors"), required=False)
+    on = forms.DateField(label=_label(FollowUp, "on"), widget=DATE)
+    note = _text(_label(FollowUp, "note"))
+    story = _text(_label(FollowUp, "story"), required=False)
 
     def __init__(self, data: Any = None, *, user: User, application: Application) -> None:
         super().__init__(data, user=user, application=application)
