@@ -344,7 +344,7 @@ def test_the_childs_page_lists_the_aid_for_the_workers_who_handle_aid(
     page.force_login(world.director_a)
     text = page.get(f"/children/{child.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-testid="aid"' in text
-    assert "Government" in text and "流动书桌助学金" in text and "600.00 yuan" in text
+    assert "Government" in text and "流动书桌助学金" in text and "¥600.00" in text
     assert "Bank transfer" in text and "bank_transfer" not in text  # labels, not codes
     teacher = Client()
     teacher.force_login(world.teacher_a)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 from django.http import Http404
 
-from shouhu.access.core import BASIC, _key, _model, _opened, children_visible_to
+from shouhu.access.core import BASIC, _key, _model, _opened, can_see, scope_of
 from shouhu.accounts.models import Membership, Role, User
 
 if TYPE_CHECKING:
@@ -28,7 +28,10 @@ __all__ = [
     "get_aid_application_for_user",
     "get_aid_scheme_for_user",
     "get_sponsor_for_user",
+    "handles_aid",
     "may_apply_for_aid",
+    "may_approve_aid_story",
+    "may_decide_aid",
     "may_manage_aid",
     "sponsors_visible_to",
 ]
@@ -46,17 +49,46 @@ def aid_organisations(user: User) -> Any:
     )
 
 
+def handles_aid(user: User) -> bool:
+    """Whether the user holds a role that runs aid (the aid pages, and the aid a child
+    receives on the child's page)."""
+    return bool(scope_of(user).roles & AID_ROLES)
+
+
 def may_manage_aid(user: User, organisation_id: int) -> bool:
     return Membership.objects.filter(
         user=user, organisation_id=organisation_id, role__in=AID_ROLES, active=True
     ).exists()
 
 
-def may_apply_for_aid(user: User, child: Child) -> bool:
-    """A worker who sees the child applies for it."""
-    if not Membership.objects.filter(user=user, active=True, role__in=AID_APPLICANT_ROLES).exists():
+def may_decide_aid(user: User, application: Any, *, managed: set[int] | None = None) -> bool:
+    """A manager of the scheme's organisation other than the worker who applied decides an
+    application still waiting (what the pages offer; `aid.services.application_decide`
+    enforces it). `managed`: the ids of `aid_organisations(user)`, read once for a list."""
+    if application.status != "submitted" or application.submitted_by_id == user.pk:
         return False
-    return children_visible_to(user, needs=BASIC).filter(pk=child.pk).exists()
+    organisation_id = application.scheme.organisation_id
+    if managed is not None:
+        return organisation_id in managed
+    return may_manage_aid(user, organisation_id)
+
+
+def may_approve_aid_story(user: User, followup: Any, *, manages: bool) -> bool:
+    """A manager of the scheme's organisation (`manages`: `may_manage_aid`, asked once for
+    the page) other than its writer lets the sponsors read a follow-up's story (enforced by
+    `aid.services.story_approve`)."""
+    return (
+        manages
+        and bool(followup.story.strip())
+        and followup.story_approved_by_id is None
+        and followup.by_id != user.pk
+    )
+
+
+def may_apply_for_aid(user: User, child: Child) -> bool:
+    """A worker who sees the child applies for it (the user's grants and the child's
+    assignments, both read once per request)."""
+    return bool(scope_of(user).roles & AID_APPLICANT_ROLES) and can_see(user, child, BASIC)
 
 
 def sponsors_visible_to(user: User) -> Any:

@@ -9,11 +9,31 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
 
-from shouhu.aid.models import AidKind, Disbursement, FollowUp, Scheme, Sponsor
+from shouhu.aid.models import (
+    AidKind,
+    Application,
+    Disbursement,
+    FollowUp,
+    Pledge,
+    Scheme,
+    Sponsor,
+    Status,
+)
 from shouhu.aid.services import fen
 from shouhu.children.models import Aid, Child
 
@@ -204,4 +224,54 @@ def sponsor_report(sponsor: Sponsor, first: dt.date, last: dt.date) -> SponsorRe
         lines=lines,
         stories=stories,
         note=_("A scheme several sponsors give to is reported whole to each of them."),
+    )
+
+
+# ---------------------------------------------------------------- the pages' lists
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
+def with_paid(applications: QuerySet[Application]) -> QuerySet[Application]:
+    """Applications with their scheme, child and people, and `paid`: the money paid under
+    each, summed in the database (one query for the list)."""
+    return applications.select_related("scheme", "child", "submitted_by", "reviewer").annotate(
+        paid=Coalesce(Sum("disbursements__amount"), ZERO)
+    )
+
+
+def schemes_overview(schemes: QuerySet[Scheme]) -> QuerySet[Scheme]:
+    """Each scheme with its applications counted by status (`submitted`, `approved`,
+    `rejected`) and `paid`, the money paid under it: one query whatever the number of
+    schemes (the sum is a subquery, so that the counts are not multiplied by payments)."""
+    paid = (
+        Disbursement.objects.filter(scheme=OuterRef("pk"))
+        .order_by()
+        .values("scheme")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return schemes.select_related("organisation").annotate(
+        submitted=Count("applications", filter=Q(applications__status=Status.SUBMITTED)),
+        approved=Count("applications", filter=Q(applications__status=Status.APPROVED)),
+        rejected=Count("applications", filter=Q(applications__status=Status.REJECTED)),
+        paid=Coalesce(Subquery(paid), ZERO),
+    )
+
+
+def sponsors_with_pledges(sponsors: QuerySet[Sponsor]) -> QuerySet[Sponsor]:
+    """Sponsors with their organisation and pledges (and each pledge's scheme): two
+    queries whatever their number."""
+    return sponsors.select_related("organisation").prefetch_related(
+        Prefetch("pledges", queryset=Pledge.objects.select_related("scheme"))
+    )
+
+
+def schemes_open_to_applications(today: dt.date) -> QuerySet[Scheme]:
+    """The schemes a worker may apply to today: those whose period is not over (the rule
+    of `services.application_submit`)."""
+    return (
+        Scheme.objects.filter(ends_on__gte=today)
+        .select_related("organisation")
+        .order_by("organisation__name", "name", "pk")
     )

@@ -13,8 +13,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, Sum, Value
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -318,10 +316,7 @@ class AidApplicationQuery(Strict):
 
 
 def _with_paid(rows: Any) -> Any:
-    zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
-    return rows.select_related("scheme", "child", "submitted_by", "reviewer").annotate(
-        paid=Coalesce(Sum("disbursements__amount"), zero)
-    )
+    return selectors.with_paid(rows)
 
 
 def _paid(a: Application) -> Decimal:

@@ -61,6 +61,7 @@ def nav(request: HttpRequest) -> dict[str, object]:
             "volunteers_url": _url("volunteers:list")
             if (access.VOLUNTEER_MANAGERS | {Role.VOLUNTEER}) & set(roles)
             else "",
+            "aid_url": _url("aid:home") if access.AID_ROLES & set(roles) else "",
             "inbox_url": _url("notify:inbox"),
             "unread": unread_count(user),
         }
