@@ -148,7 +148,9 @@ class Application(models.Model):
     """A child's application to a scheme, made by a worker who sees the child, decided by a
     named reviewer of the scheme's organisation."""
 
-    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="applications")
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="applications", verbose_name=_("scheme")
+    )
     child = models.ForeignKey(
         "children.Child", on_delete=models.PROTECT, related_name="aid_applications"
     )
