@@ -360,3 +360,33 @@ def test_the_pages_register_check_train_and_sign_with_errors_next_to_fields(
     assert page.post(url, {"form": "status", "status": "active"}).status_code == 302
     assert Volunteer.objects.get(pk=volunteer.pk).status == Status.ACTIVE
     assert access.clearance_missing(Volunteer.objects.get(pk=volunteer.pk)) == []
+
+
+def test_commendations_and_evaluations_are_recorded_from_the_page(world: World) -> None:
+    volunteer = _cleared(world, "小钱")
+    page = Client()
+    page.force_login(world.socialworker)
+    url = f"/volunteers/{volunteer.pk}/"
+    day = TODAY.isoformat()
+    future = (TODAY + dt.timedelta(days=2)).isoformat()
+    bad = page.post(url, {"form": "evaluation", "evaluated_on": future, "rating": "9"})
+    assert bad.status_code == 400
+    assert "rating" in bad.context["forms"]["evaluation"].errors
+    late = page.post(url, {"form": "evaluation", "evaluated_on": future, "rating": "4"})
+    assert late.status_code == 400
+    assert "evaluated_on" in late.context["forms"]["evaluation"].errors
+    assert (
+        page.post(
+            url, {"form": "evaluation", "evaluated_on": day, "rating": "4", "note": "守时"}
+        ).status_code
+        == 302
+    )
+    assert (
+        page.post(
+            url,
+            {"form": "commendation", "title": "优秀志愿者", "given_on": day, "given_by": "县团委"},
+        ).status_code
+        == 302
+    )
+    assert volunteer.evaluations.get().rating == 4
+    assert volunteer.commendations.get().given_by == "县团委"

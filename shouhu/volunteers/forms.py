@@ -188,6 +188,31 @@ class SupervisionForm(_Acting):
         services.supervision_record(actor=self.user, volunteer=self.volunteer, **self.cleaned_data)
 
 
+class CommendationForm(_Acting):
+    title = forms.CharField(label=_("Commendation"), max_length=200)
+    given_on = forms.DateField(label=_("Given on"), widget=DATE)
+    given_by = forms.CharField(label=_("Given by"), max_length=200)
+
+    def perform(self) -> None:
+        services.commendation_add(actor=self.user, volunteer=self.volunteer, **self.cleaned_data)
+
+
+class EvaluationForm(_Acting):
+    evaluated_on = forms.DateField(label=_("Evaluated on"), widget=DATE)
+    rating = forms.TypedChoiceField(
+        label=_("Rating"),
+        coerce=int,
+        choices=_blank([(n, str(n)) for n in range(5, 0, -1)]),
+        help_text=_("5 is the best."),
+    )
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def perform(self) -> None:
+        services.evaluation_add(actor=self.user, volunteer=self.volunteer, **self.cleaned_data)
+
+
 class CertificateForm(_Acting):
     period_from = forms.DateField(label=_("Service from"), widget=DATE)
     period_to = forms.DateField(label=_("Service until"), widget=DATE)

@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('aid', '0001_sponsors_and_aid'),
+        ("aid", "0001_sponsors_and_aid"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='application',
-            name='scheme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='aid.scheme', verbose_name='scheme'),
+            model_name="application",
+            name="scheme",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="applications",
+                to="aid.scheme",
+                verbose_name="scheme",
+            ),
         ),
     ]
