@@ -129,6 +129,13 @@ def test_the_aid_home_shows_schemes_sponsors_and_what_waits_for_a_decision(
     assert AccessLog.objects.filter(
         user=world.socialworker, purpose="aid_home", child_id=world.children["b1"].pk
     ).exists()
+    # The director who applied sees where the applications stand, and nothing else's.
+    mine = _page(world.director_b).get("/aid/")
+    assert mine.status_code == 200
+    assert [a.pk for a in mine.context["mine"]] == [waiting.pk]
+    assert AccessLog.objects.filter(
+        user=world.director_b, purpose="aid_home", child_id=world.children["b1"].pk
+    ).exists()
 
 
 @pytest.mark.parametrize("persona", ["teacher_a", "counselor", "volunteer", "official"])

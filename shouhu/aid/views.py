@@ -73,7 +73,8 @@ def _try(request: HttpRequest, form: Any, message: str) -> tuple[bool, int]:
 @require_GET
 def aid_home(request: HttpRequest) -> HttpResponse:
     """The schemes of the user's organisations with their applications and payments, the
-    sponsors with their pledges, and the applications waiting for a decision."""
+    sponsors with their pledges, the applications waiting for a decision, and those the user
+    made, with where each stands."""
     user = _aid_worker(request)
     schemes = list(
         selectors.schemes_overview(access.aid_schemes_visible_to(user)).order_by(
@@ -87,10 +88,15 @@ def aid_home(request: HttpRequest) -> HttpResponse:
         access.aid_applications_visible_to(user).filter(status=Status.SUBMITTED)
     ).order_by("submitted_at", "pk")
     waiting = list(waiting_rows[:WAITING_ROWS])
+    mine = list(
+        selectors.with_paid(
+            access.aid_applications_visible_to(user).filter(submitted_by=user)
+        ).order_by("-submitted_at", "-pk")[:WAITING_ROWS]
+    )
     managed = set(access.aid_organisations(user).values_list("organisation_id", flat=True))
     log_children_read(
         user=user,
-        child_ids=[a.child_id for a in waiting],
+        child_ids=sorted({a.child_id for a in waiting} | {a.child_id for a in mine}),
         purpose="aid_home",
         object_type="aid_application",
         detail={"status": Status.SUBMITTED, "returned": len(waiting)},
@@ -102,6 +108,7 @@ def aid_home(request: HttpRequest) -> HttpResponse:
             "schemes": schemes,
             "sponsors": sponsors,
             "waiting": waiting,
+            "mine": mine,
             "deciding": {a.pk for a in waiting if access.may_decide_aid(user, a, managed=managed)},
         },
     )
