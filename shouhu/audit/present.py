@@ -19,6 +19,8 @@ PURPOSES = {
     "aid_decision": gettext_lazy("deciding an aid application"),
     "aid_disbursements": gettext_lazy("aid payments"),
     "aid_followup": gettext_lazy("following up aid"),
+    "aid_home": gettext_lazy("aid overview"),
+    "aid_scheme": gettext_lazy("an aid scheme's applications"),
     "alerts": gettext_lazy("safeguarding alerts"),
     "audit": gettext_lazy("audit"),
     "break_glass": gettext_lazy("break glass"),
