@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("shouhu.reunion.urls")),
     path("", include("shouhu.programmes.urls")),
     path("", include("shouhu.volunteers.urls")),
+    path("", include("shouhu.surrogates.urls")),
     path("", include("shouhu.children.urls")),
 ]
 
