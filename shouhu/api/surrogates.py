@@ -134,7 +134,9 @@ def _pk(model: Any, pk: int | None, field: str, message: str, **filters: Any) ->
 
 
 @router.get(
-    "/surrogates", response={200: ArrangementList, **ERRORS}, summary="Surrogate-parent arrangements"
+    "/surrogates",
+    response={200: ArrangementList, **ERRORS},
+    summary="Surrogate-parent arrangements",
 )
 def arrangement_list(request: HttpRequest, active: bool = True) -> dict[str, Any]:
     """The arrangements of the children whose identifying fields the caller sees, and the
@@ -150,8 +152,7 @@ def arrangement_list(request: HttpRequest, active: bool = True) -> dict[str, Any
     state = standings(child_ids=[a.child_id for a in found], today=clock.today())
     return {
         "items": [
-            _out(a, found=state.get(a.child_id) if a.is_active else None, contacts=0)
-            for a in found
+            _out(a, found=state.get(a.child_id) if a.is_active else None, contacts=0) for a in found
         ]
     }
 

@@ -1018,9 +1018,7 @@ def _surrogates() -> None:
     today = clock.today()
     children = [
         c
-        for c in Child.objects.filter(
-            residence=committee.jurisdiction_id, cat_left_behind_mca=True
-        )
+        for c in Child.objects.filter(residence=committee.jurisdiction_id, cat_left_behind_mca=True)
         .prefetch_related("household__members")
         .order_by("-id")[:10]
         if _guardian(c) is not None
@@ -1053,6 +1051,8 @@ def _surrogates() -> None:
                 on=today - dt.timedelta(days=ago),
                 mode=mode,
                 minutes=20 if mode == "call" else 60,
-                notes="孩子近况良好" if mode == "call" else "到家看望，检查作业，和奶奶聊了孩子的情况",
+                notes="孩子近况良好"
+                if mode == "call"
+                else "到家看望，检查作业，和奶奶聊了孩子的情况",
             )
     sp.missed(today)

@@ -155,7 +155,8 @@ def arrangement_create(
     _raise(errors)
     if person is not None:
         surrogate = _surrogate_create(actor, organisation, person)
-    assert surrogate is not None and guardian is not None
+    assert surrogate is not None
+    assert guardian is not None
     try:
         with transaction.atomic():
             arrangement = Arrangement.objects.create(
@@ -276,6 +277,11 @@ def contact_record(
 ) -> Contact:
     """A contact of the surrogate parent with the child: not in the future, not before the
     arrangement started. When no cadence is missed any more, the task is done."""
+    arrangement = (
+        Arrangement.objects.select_for_update()
+        .select_related("surrogate", "child")
+        .get(pk=arrangement.pk)
+    )
     if not access.may_record_surrogate_contact(actor, arrangement):
         raise PermissionDenied(_("You may not log contacts of this arrangement."))
     today = clock.today()
