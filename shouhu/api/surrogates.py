@@ -31,7 +31,7 @@ PURPOSE = "api_surrogate"
 ModeCode = Literal["call", "video", "visit"]
 
 
-class CadenceOut(Schema):
+class SurrogateCadenceOut(Schema):
     mode: str
     every_days: int
     last: dt.date | None = Field(description="The latest contact that keeps this cadence")
@@ -39,7 +39,7 @@ class CadenceOut(Schema):
     missed: bool
 
 
-class ContactOut(Schema):
+class SurrogateContactOut(Schema):
     id: int
     on: dt.date
     mode: str
@@ -65,8 +65,8 @@ class ArrangementOut(Schema):
     ended_on: dt.date | None
     end_reason: str
     missed: bool = Field(description="An agreed contact cadence is missed")
-    cadences: list[CadenceOut]
-    contacts: list[ContactOut] = Field(description="The latest contacts, newest first")
+    cadences: list[SurrogateCadenceOut]
+    contacts: list[SurrogateContactOut] = Field(description="The latest contacts, newest first")
 
 
 class ArrangementList(Schema):
@@ -83,7 +83,7 @@ class SurrogateIn(Strict):
     volunteer: int | None = Field(None, ge=1, le=MAX_ID, description="Their volunteer record")
 
 
-class CadenceIn(Strict):
+class SurrogateCadenceIn(Strict):
     mode: ModeCode
     every_days: int = Field(ge=1, le=366, description="7 for weekly, 30 for monthly")
 
@@ -99,17 +99,17 @@ class ArrangementIn(Strict):
     until: dt.date | None = None
     duties: str = Field(min_length=1, max_length=4000)
     agreement_version: str = Field(min_length=1, max_length=32)
-    cadences: list[CadenceIn] = Field(max_length=3)
+    cadences: list[SurrogateCadenceIn] = Field(max_length=3)
 
 
-class ContactIn(Strict):
+class SurrogateContactIn(Strict):
     on: dt.date
     mode: ModeCode
     minutes: int | None = Field(None, ge=1, le=1440)
     notes: str = Field("", max_length=4000)
 
 
-class EndIn(Strict):
+class SurrogateEndIn(Strict):
     reason: str = Field(min_length=1, max_length=300)
     ended_on: dt.date | None = None
 
@@ -223,7 +223,7 @@ def arrangement_get(request: HttpRequest, arrangement_id: int) -> dict[str, Any]
 
 @router.get(
     "/surrogates/{arrangement_id}/contacts",
-    response={200: list[ContactOut], **ERRORS},
+    response={200: list[SurrogateContactOut], **ERRORS},
     summary="The contact log",
 )
 def contact_list(request: HttpRequest, arrangement_id: int) -> list[dict[str, Any]]:
@@ -238,7 +238,7 @@ def contact_list(request: HttpRequest, arrangement_id: int) -> list[dict[str, An
     summary="Log a contact",
 )
 def contact_add(
-    request: HttpRequest, arrangement_id: int, payload: ContactIn
+    request: HttpRequest, arrangement_id: int, payload: SurrogateContactIn
 ) -> Status[dict[str, Any]]:
     user, arrangement = _arrangement(request, arrangement_id)
     services.contact_record(actor=user, arrangement=arrangement, **payload.dict())
@@ -250,7 +250,9 @@ def contact_add(
     response={200: ArrangementOut, **ERRORS},
     summary="End an arrangement",
 )
-def arrangement_end(request: HttpRequest, arrangement_id: int, payload: EndIn) -> dict[str, Any]:
+def arrangement_end(
+    request: HttpRequest, arrangement_id: int, payload: SurrogateEndIn
+) -> dict[str, Any]:
     user, arrangement = _arrangement(request, arrangement_id)
     ended = services.arrangement_end(
         actor=user, arrangement=arrangement, reason=payload.reason, ended_on=payload.ended_on
