@@ -222,6 +222,11 @@ def test_the_start_gives_grace_before_the_first_contact(world: World) -> None:
     assert _tasks(a.child)
 
 
+def test_nothing_is_owed_after_the_agreed_end(world: World) -> None:
+    _arrange(world, since=TODAY - dt.timedelta(days=40), until=TODAY - dt.timedelta(days=1))
+    assert services.missed(TODAY) == (0, 0)
+
+
 def test_a_visit_keeps_a_call_cadence_but_a_call_never_keeps_a_visit(world: World) -> None:
     a = _arrange(
         world,

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from shouhu.surrogates.models import (
     INTENSITY,
@@ -74,7 +74,13 @@ def standing(
 def standings(*, child_ids: Sequence[int] | None = None, today: dt.date) -> dict[int, Standing]:
     """The active arrangement of each child (of `child_ids`, or every child) with where its
     cadences stand: three queries whatever the number of children."""
-    active = Arrangement.objects.filter(status=ArrangementStatus.ACTIVE, since__lte=today)
+    # Contacts are owed from the start to the agreed end (an arrangement left active past
+    # its end owes none; the child's page still shows it, to be ended).
+    active = Arrangement.objects.filter(
+        Q(until__isnull=True) | Q(until__gte=today),
+        status=ArrangementStatus.ACTIVE,
+        since__lte=today,
+    )
     if child_ids is not None:
         active = active.filter(child_id__in=child_ids)
     arrangements = {a.pk: a for a in active.select_related("surrogate")}
