@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "shouhu.programmes",
     "shouhu.volunteers",
     "shouhu.aid",
+    "shouhu.surrogates",
     "shouhu.jobs",
     "shouhu.demo",
     "shouhu.web",

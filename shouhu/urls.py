@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("shouhu.programmes.urls")),
     path("", include("shouhu.volunteers.urls")),
     path("", include("shouhu.aid.urls")),
+    path("", include("shouhu.surrogates.urls")),
     path("", include("shouhu.children.urls")),
 ]
 

@@ -205,3 +205,20 @@ def test_the_demo_project_has_history_behind_every_figure(demo: None) -> None:
     assert page.status_code == 200 and 'data-testid="targets"' in page.content.decode()
     report = client.get(reverse("programmes:report", args=[project.pk]))
     assert report.status_code == 200 and 'data-testid="report-sessions"' in report.content.decode()
+
+
+def test_the_demo_has_surrogate_parents_one_of_whom_missed_a_contact(demo: None) -> None:
+    """director1's village: three surrogate parents; the retired teacher's weekly call is
+    missed, so director1 has one task for it and the child's risk facts say so."""
+    from shouhu.screening.models import RiskLevel
+    from shouhu.surrogates import services
+    from shouhu.surrogates.models import Arrangement
+    from shouhu.tasks.models import Task
+
+    director = User.objects.get(username="director1")
+    assert Arrangement.objects.filter(status="active", created_by=director).count() == 3
+    tasks = Task.objects.filter(kind="surrogate_contact", status="open")
+    assert [t.assignee for t in tasks] == [director]
+    level = RiskLevel.objects.get(child_id=tasks[0].child_id)
+    assert level.facts["surrogate_contact_missed"] is True
+    assert services.missed() == (0, 0)  # the job already ran: nothing more to do

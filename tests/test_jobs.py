@@ -24,6 +24,7 @@ ALL = [
     "recompute_categories",
     "recompute_risk",
     "volunteer_clearance",
+    "surrogate_contacts",
 ]
 
 

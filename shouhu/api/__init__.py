@@ -19,6 +19,7 @@ from shouhu.api import (
     project_reports,
     reunion,
     screening,
+    surrogates,
     volunteers,
 )
 
@@ -55,6 +56,7 @@ api.add_router("", programmes.router)
 api.add_router("", project_reports.router)
 api.add_router("", volunteers.router)
 api.add_router("", aid.router)
+api.add_router("", surrogates.router)
 
 # Last: any other path under /api/v1/ is a JSON 404, not the HTML page of the web UI.
 fallback = Router()

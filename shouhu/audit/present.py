@@ -25,6 +25,7 @@ PURPOSES = {
     "audit": gettext_lazy("audit"),
     "break_glass": gettext_lazy("break glass"),
     "case": gettext_lazy("case work"),
+    "surrogate": gettext_lazy("surrogate parents"),
     "case_edit": gettext_lazy("editing a case"),
     "case_list": gettext_lazy("list of cases"),
     "case_open": gettext_lazy("opening a case"),

@@ -313,6 +313,7 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
     - the school and its teachers (there is no class-teacher link in the registry: the first
       `SCHOOL_TEACHERS_SHOWN` teachers by name, and how many more);
     - the facilitators of the reunion sites where the child takes part;
+    - the child's surrogate parent (代理家长), while the arrangement is active;
     with `detailed` (readers of sensitive fields) the open plan actions and the services of
     the last 90 days of the open cases. Without it, nothing that says the child sees a
     counsellor or a psychiatric clinic (that is the child's mental health): no case of a
@@ -325,6 +326,7 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
 
     from shouhu.accounts.models import Membership
     from shouhu.reunion.models import Facilitator
+    from shouhu.surrogates.models import Arrangement, ArrangementStatus, CommunityRole
 
     def text(value: str) -> Any:
         return Value(value, output_field=CharField())
@@ -387,9 +389,23 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
         )
         .values_list("kind", "person", "place", "display", "username", "staged", "at")
     )
+    surrogates = (
+        Arrangement.objects.filter(child=child, status=ArrangementStatus.ACTIVE)
+        .order_by()
+        .annotate(
+            kind=text("surrogate"),
+            person=Cast("surrogate_id", IntegerField()),
+            place=Cast("surrogate__community_role", CharField()),
+            display=Cast("surrogate__name", CharField()),
+            username=text(""),
+            staged=text(""),
+            at=no_time,
+        )
+        .values_list("kind", "person", "place", "display", "username", "staged", "at")
+    )
     rows = [
         dict(zip(columns, row, strict=True))
-        for row in open_cases.union(staff, facilitators, all=True)
+        for row in open_cases.union(staff, facilitators, surrogates, all=True)
     ]
     cases = sorted((r for r in rows if r["kind"] == "case"), key=lambda r: (r["at"], r["pk"]))
 
@@ -431,6 +447,17 @@ def support_network(user: User, child: Child, *, detailed: bool) -> dict[str, An
         "directors": sorted({d["pk"]: d["name"] for d in named(Role.CHILD_DIRECTOR)}.values()),
         "school": school,
         "facilitators": [{"name": f["name"], "site": f["place"]} for f in named("facilitator")],
+        "surrogates": [
+            {
+                "name": r["display"],
+                "role": r["place"],
+                "role_label": str(CommunityRole(r["place"]).label)
+                if r["place"] in CommunityRole.values
+                else r["place"],
+            }
+            for r in rows
+            if r["kind"] == "surrogate"
+        ],
     }
     if detailed and cases:
         network["actions"] = [

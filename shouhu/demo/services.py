@@ -309,6 +309,7 @@ def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
     _programmes()
     _volunteers()
     _aid()
+    _surrogates()
     return LoadResult(created, skipped, time.perf_counter() - started)
 
 
@@ -1033,3 +1034,60 @@ def _aid() -> None:
                 note="期中考试语文、数学成绩均有进步",
                 story="一名四年级的孩子用助学金买了台灯，晚上在家写作业不再借邻居的光。",
             )
+
+
+def _surrogates() -> None:
+    """Surrogate parents (代理家长) for three left-behind children of director1's village,
+    arranged by director1 with the guardians' agreement: the village party secretary, who
+    calls every week and visits every month and is up to date; a retired teacher, whose
+    weekly call has been missed for over two weeks (the daily job leaves director1 a task
+    and the child's risk level says so); a party member who visits every month. Once
+    only."""
+    from shouhu.surrogates import services as sp
+    from shouhu.surrogates.models import Arrangement
+
+    if Arrangement.objects.exists():
+        return
+    director = User.objects.get(username="director1")
+    committee = director.memberships.get(role=Role.CHILD_DIRECTOR).organisation
+    today = clock.today()
+    children = [
+        c
+        for c in Child.objects.filter(residence=committee.jurisdiction_id, cat_left_behind_mca=True)
+        .prefetch_related("household__members")
+        .order_by("-id")[:10]
+        if _guardian(c) is not None
+    ][:3]
+    people = [
+        ("赵建国", "village_cadre", [("call", 7), ("visit", 30)], [3, 10, 17], [12]),
+        ("钱淑芬", "teacher", [("call", 7)], [16, 23, 30], []),
+        ("孙秀英", "party_member", [("visit", 30)], [], [5, 33]),
+    ]
+    for child, (name, role, cadences, calls, visits) in zip(children, people, strict=False):
+        since = today - dt.timedelta(days=60)
+        arrangement = sp.arrangement_create(
+            actor=director,
+            child=child,
+            organisation=committee,
+            guardian=_guardian(child),
+            signed_on=since - dt.timedelta(days=3),
+            since=since,
+            duties="每周电话关心学习和生活，每月至少上门看望一次；发现异常及时告知儿童主任",
+            agreement_version="2026-01",
+            cadences=[sp.CadenceData(mode, days) for mode, days in cadences],
+            person=sp.SurrogateData(name=name, community_role=role, phone="13955001234"),
+        )
+        for mode, ago in sorted(
+            [("call", d) for d in calls] + [("visit", d) for d in visits], key=lambda x: -x[1]
+        ):
+            sp.contact_record(
+                actor=director,
+                arrangement=arrangement,
+                on=today - dt.timedelta(days=ago),
+                mode=mode,
+                minutes=20 if mode == "call" else 60,
+                notes="孩子近况良好"
+                if mode == "call"
+                else "到家看望，检查作业，和奶奶聊了孩子的情况",
+            )
+    sp.missed(today)

@@ -62,6 +62,13 @@ def _volunteers() -> str:
     return f"{services.lapse()} volunteers lapsed"
 
 
+def _surrogates() -> str:
+    from shouhu.surrogates import services
+
+    opened, closed = services.missed()
+    return f"{opened} missed surrogate contacts, {closed} kept again"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -77,6 +84,7 @@ JOBS = (
     Job("recompute_categories", dt.timedelta(days=1), _categories),
     Job("recompute_risk", dt.timedelta(days=1), _risk),
     Job("volunteer_clearance", dt.timedelta(days=1), _volunteers),
+    Job("surrogate_contacts", dt.timedelta(days=1), _surrogates),
 )
 # A job started this long ago and not finished is taken to have died with its worker.
 LEASE = dt.timedelta(minutes=30)

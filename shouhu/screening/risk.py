@@ -12,7 +12,10 @@ Inputs, gathered as flat facts for the rules of `shouhu.lib.risk` (the rules fil
 - `strengths_band` of the latest strengths profile;
 - `open_alerts` and `open_imminent_alerts`: safeguarding alerts not yet closed;
 - `open_mandatory_reports` (not yet completed with the police's reference) and
-  `recent_mandatory_reports` (opened in the last `REPORT_WINDOW_DAYS`, completed or not).
+  `recent_mandatory_reports` (opened in the last `REPORT_WINDOW_DAYS`, completed or not);
+- `left_behind` (either count of left-behind children), `surrogate_parent` (an active
+  surrogate-parent arrangement) and `surrogate_contact_missed` (one of its agreed contact
+  cadences is missed: `surrogates.selectors.standings`).
 
 `recompute(child)` is called by every service that changes one of them (registry changes,
 administrations, alerts); it stores the level with its reasons and keeps exactly one open
@@ -49,6 +52,7 @@ from shouhu.screening.models import (
     RiskLevel,
 )
 from shouhu.screening.services import answers_of
+from shouhu.surrogates.selectors import standings
 from shouhu.tasks import services as task_services
 from shouhu.tasks.models import Task, TaskKind, TaskStatus
 
@@ -76,12 +80,18 @@ class Inputs:
     last_seen: dt.date | None = None  # the latest in-person contact in the contact log
     reports: list[tuple[dt.datetime, bool]] = field(default_factory=list)  # (opened, completed)
     last_visit: dt.date | None = None  # the latest recorded home visit
+    surrogate: bool = False  # an active surrogate-parent arrangement
+    surrogate_missed: bool = False  # and one of its contact cadences is missed
 
 
-def inputs_for(child_ids: Sequence[int]) -> dict[int, Inputs]:
-    """Inputs of many children in three queries (the administrations without their
-    encrypted answers, except the home visits whose contact answers the rules read)."""
+def inputs_for(child_ids: Sequence[int], *, today: dt.date | None = None) -> dict[int, Inputs]:
+    """Inputs of many children in a few queries each for all of them (the administrations
+    without their encrypted answers, except the home visits whose contact answers the rules
+    read)."""
     inputs = {pk: Inputs() for pk in child_ids}
+    for child_id, found in standings(child_ids=child_ids, today=today or clock.today()).items():
+        inputs[child_id].surrogate = True
+        inputs[child_id].surrogate_missed = found.is_missed
     for a in Administration.objects.filter(child_id__in=child_ids).order_by(
         "administered_at", "id"
     ):
@@ -125,6 +135,9 @@ def facts_for(child: Child, inputs: Inputs, now: dt.datetime) -> dict[str, Any]:
         "living_arrangement": child.living_arrangement,
         "guardianship_rating": child.guardianship_rating or None,
         "categories": [code for code in CATEGORY_CODES if getattr(child, f"cat_{code}")],
+        "left_behind": child.cat_left_behind_mca or child.cat_left_behind_census,
+        "surrogate_parent": inputs.surrogate,
+        "surrogate_contact_missed": inputs.surrogate_missed,
     }
     rows = inputs.administrations
     visit = _last(rows, instrument=HOME_VISIT)
@@ -253,7 +266,7 @@ TASK_FIELDS = ["due_on", "level", "reason", "assignee", "residence"]
 def recompute(child: Child, *, now: dt.datetime | None = None) -> RiskLevel:
     now = now or clock.now()
     child = Child.objects.select_for_update().get(pk=child.pk)
-    inputs = inputs_for([child.pk])[child.pk]
+    inputs = inputs_for([child.pk], today=timezone.localtime(now).date())[child.pk]
     level = _assess(child, inputs, now)
     RiskLevel.objects.update_or_create(
         child=child, defaults={name: getattr(level, name) for name in LEVEL_FIELDS}
@@ -283,7 +296,7 @@ def recompute_all(
         chunk = ids[offset : offset + batch]
         with transaction.atomic():
             children = list(Child.objects.filter(pk__in=chunk).select_for_update())
-            inputs = inputs_for(chunk)
+            inputs = inputs_for(chunk, today=timezone.localtime(now).date())
             directors = directors_of({c.residence_id for c in children})
             tasks = {
                 t.child_id: t

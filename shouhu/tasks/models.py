@@ -22,6 +22,7 @@ class TaskKind(models.TextChoices):
     VISIT = "visit", _("Visit")
     CALL = "call", _("Phone call")
     TASK = "task", _("Task")
+    SURROGATE_CONTACT = "surrogate_contact", _("Surrogate parent's contact")
 
 
 # What a worker adds to a case by hand (the home visit of the risk level is the engine's).
@@ -103,7 +104,13 @@ class Task(models.Model):
                 fields=["child"],
                 condition=models.Q(status="open", kind="home_visit"),
                 name="task_one_open_home_visit",
-            )
+            ),
+            # A surrogate parent's missed contact is owed once at a time (`surrogates.missed`).
+            models.UniqueConstraint(
+                fields=["child"],
+                condition=models.Q(status="open", kind="surrogate_contact"),
+                name="task_one_open_surrogate_contact",
+            ),
         ]
 
     def __str__(self) -> str:
