@@ -226,6 +226,9 @@ class Disbursement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(_("recorded"))
+    # The child's village code, copied (and kept in step when the child moves) so that the
+    # coordination board of an area reads the payments without joining the registry.
+    residence = models.CharField(max_length=12, editable=False)
 
     class Meta:
         ordering = ["paid_on", "id"]
@@ -243,6 +246,12 @@ class Disbursement(models.Model):
             # The window's payments, and the sponsor report's per scheme.
             models.Index(fields=["paid_on", "kind"], name="disbursement_paid_kind"),
             models.Index(fields=["scheme", "paid_on"], name="disbursement_scheme_paid"),
+            # The coordination board: an area's payments of a period, read from the index
+            # alone (the child, kind and scheme the double-aid rule groups by are in it).
+            models.Index(
+                fields=["residence", "paid_on", "child", "kind", "scheme"],
+                name="disbursement_area_paid",
+            ),
         ]
 
     def __str__(self) -> str:

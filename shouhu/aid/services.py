@@ -336,6 +336,9 @@ def disbursement_add(
         receipt_ref=_text(receipt_ref, 100),
         recorded_by=actor,
         recorded_at=clock.now(),
+        residence=Child.objects.filter(pk=application.child_id)
+        .values_list("residence_id", flat=True)
+        .get(),
     )
     fields = ["application", "paid_on", "amount", "items", "method", "receipt_ref"]
     record_change(
@@ -406,3 +409,10 @@ def story_approve(*, actor: User, followup: FollowUp) -> FollowUp:
     followup.story_approved_by = actor
     followup.save(update_fields=["story_approved_by"])
     return followup
+
+
+def child_moved(child: Child) -> None:
+    """Keep the area column of the child's payments in step with the registry."""
+    Disbursement.objects.filter(child=child).exclude(residence=child.residence_id).update(
+        residence=child.residence_id
+    )
