@@ -103,8 +103,10 @@ def double_aid(
     are grouped by child and kind in the database; only the groups with two schemes or more
     come back, with their schemes' periods, and the overlap is tested on those few."""
     paid = Disbursement.objects.filter(paid_on__gte=first, paid_on__lte=last)
-    in_set = paid.filter(paid_in) if paid_in is not None else paid.filter(
-        child__in=children.values("pk")
+    in_set = (
+        paid.filter(paid_in)
+        if paid_in is not None
+        else paid.filter(child__in=children.values("pk"))
     )
     several = (
         in_set.order_by()
@@ -176,9 +178,7 @@ class AidBoard:
     unaided_count: int
 
 
-def aid_board(
-    *, children: QuerySet[Child], paid_in: Q, today: dt.date, limit: int
-) -> AidBoard:
+def aid_board(*, children: QuerySet[Child], paid_in: Q, today: dt.date, limit: int) -> AidBoard:
     """`double_aid` over an area (`children`, and `paid_in` on the payments' own village
     column) for `aid_period(today)`, shaped for the board: sources named (the scheme, or
     the government), kinds with their labels, at most `limit` rows of each list. The
