@@ -15,21 +15,21 @@ from django.utils.translation import gettext as _
 
 from shouhu.aid.models import AidKind, Disbursement, FollowUp, Scheme, Sponsor
 from shouhu.aid.services import fen
-from shouhu.children.models import Aid, Child
+from shouhu.children.models import ELIGIBLE_FOR_AID, ON_GOVERNMENT_AID, Aid, Child, Household
 from shouhu.lib import dates
 
 # The government's aid in the registry: the household's 低保 or 特困 is living aid.
 GOVERNMENT_AID: dict[str, str] = {Aid.DIBAO: AidKind.LIVING, Aid.TEKUN: AidKind.LIVING}
 GOVERNMENT = "government"
 # Who the double-aid rule expects to receive some aid: children in difficulty, without
-# anyone supporting them, or orphaned.
-ELIGIBLE = (
-    Q(cat_difficulty_poverty=True)
-    | Q(cat_difficulty_disability=True)
-    | Q(cat_difficulty_guardianship=True)
-    | Q(cat_de_facto_unsupported=True)
-    | Q(cat_orphan=True)
-)
+# anyone supporting them, or orphaned (the registry indexes them: `child_eligible_area`).
+ELIGIBLE = ELIGIBLE_FOR_AID
+
+
+def _on_government_aid(household: Any) -> Exists:
+    """The household (an OuterRef to its id) is on 低保/特困: a probe of the small index
+    `household_government_aid`."""
+    return Exists(Household.objects.filter(ON_GOVERNMENT_AID, pk=household))
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def double_aid(
             ):
                 found[key].add(str(scheme_id))
     government = (
-        in_set.filter(kind=AidKind.LIVING, child__household__aid__in=list(GOVERNMENT_AID))
+        in_set.filter(_on_government_aid(OuterRef("household_id")), kind=AidKind.LIVING)
         .order_by()
         .values_list("child_id", "scheme_id", "scheme__name")
         .distinct()
@@ -147,7 +147,7 @@ def double_aid(
         names[str(scheme_id)] = name
     unaided = (
         children.filter(ELIGIBLE)
-        .exclude(household__aid__in=list(GOVERNMENT_AID))
+        .exclude(_on_government_aid(OuterRef("household_id")))
         .exclude(Exists(paid.filter(child=OuterRef("pk"))))
     )
     return DoubleAid(
@@ -198,9 +198,13 @@ def aid_board(*, children: QuerySet[Child], paid_in: Q, today: dt.date, limit: i
                 "sources": named,
             }
         )
+    # Ordered by `id + 0`, not `id`: ordered by the primary key, PostgreSQL walks the whole
+    # registry in id order hoping to meet `limit` rows soon, though the window count needs
+    # them all; by the expression it reads the area's eligible children from their partial
+    # index and sorts the few left.
     rows = list(
         found.unaided.annotate(total=Window(Count("pk")))
-        .order_by("pk")
+        .order_by((F("pk") + 0).asc())
         .values_list("pk", "total")[:limit]
     )
     return AidBoard(

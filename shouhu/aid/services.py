@@ -324,6 +324,9 @@ def disbursement_add(
         errors["receipt_ref"] = [_("Give the receipt or transfer reference.")]
     if errors:
         raise ValidationError(errors)
+    where = (
+        Child.objects.filter(pk=application.child_id).values("residence_id", "household_id").get()
+    )
     disbursement = Disbursement.objects.create(
         application=application,
         child_id=application.child_id,
@@ -336,9 +339,8 @@ def disbursement_add(
         receipt_ref=_text(receipt_ref, 100),
         recorded_by=actor,
         recorded_at=clock.now(),
-        residence=Child.objects.filter(pk=application.child_id)
-        .values_list("residence_id", flat=True)
-        .get(),
+        residence=where["residence_id"],
+        household_id=where["household_id"],
     )
     fields = ["application", "paid_on", "amount", "items", "method", "receipt_ref"]
     record_change(
