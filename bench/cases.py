@@ -25,10 +25,11 @@ children with `shouhu gen` (as bench/registry.py does), and makes sure the case 
   aid; this school year's, the last, this calendar year's, two years') with sponsors
   pledging to them, and `--disbursements` payments (1-3 per approved application, dated
   in the last 540 days, within the scheme's period) over the county's children: a quarter
-  in supervisor1's township, 60% to children the double-aid rule calls eligible, 35% of
+  in supervisor1's township, 30% to children the double-aid rule calls eligible (but 40% of
+  those, chosen by a hash of the id, never get any: they are the unaided), 35% of
   the living aid to households on 低保/特困 (double aid with the government's), and one in
   ten children of 流动书桌助学金 and 困境儿童生活补助 paid by a second scheme of the same
-  kind and period too (double aid); the rest of the eligible children stay unaided.
+  kind and period too (double aid).
 
 Generation is idempotent: a second run with the same targets adds nothing. It is followed
 by VACUUM ANALYZE of the tables it wrote.
@@ -679,7 +680,8 @@ def personas() -> Personas:
 
 # ---------------------------------------------------------------- aid (issue 13)
 
-AID_SHARE_ELIGIBLE = 0.6  # of the applications, for children the double-aid rule expects
+AID_SHARE_ELIGIBLE = 0.3  # of the applications, for children the double-aid rule expects
+AID_UNAIDED = 40  # per cent of the eligible children (by a hash of the id) nobody helps
 AID_SHARE_GOVERNMENT = 0.35  # of the living-aid applications, for 低保/特困 households
 AID_DOUBLE_SHARE = 0.1  # of the applications to a scheme of DOUBLE_OF, a second one
 AID_DAYS = 540  # payments are dated in the last year and a half
@@ -768,16 +770,17 @@ def ensure_schemes(desks: list[Desk], now: dt.datetime, today: dt.date) -> dict[
 @dataclass
 class AidPools:
     """The county's children by (in the township, eligible, household on 低保/特困), and
-    each child's village."""
+    each child's village and household. `AID_UNAIDED` per cent of the eligible children are
+    in no pool."""
 
     ids: dict[tuple[bool, bool, bool], list[int]]
-    residence: dict[int, str]
+    residence: dict[int, tuple[str, int]]
 
 
 def aid_pools(township_prefix: str) -> AidPools:
     low, high = code_range(HOME_COUNTY)
     ids: dict[tuple[bool, bool, bool], list[int]] = {}
-    residence: dict[int, str] = {}
+    residence: dict[int, tuple[str, int]] = {}
     eligible = " OR ".join(
         f"c.{f}"
         for f in (
@@ -790,15 +793,19 @@ def aid_pools(township_prefix: str) -> AidPools:
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT c.id, c.residence_id, ({eligible}), h.aid IN ('dibao', 'tekun') "
+            f"SELECT c.id, c.residence_id, c.household_id, ({eligible}), "
+            "  h.aid IN ('dibao', 'tekun'), "
+            "  (hashint8(c.id * 17 + 3)::bigint + 2147483648) %% 100 < %s "
             "FROM children_child c JOIN children_household h ON h.id = c.household_id "
             "WHERE c.residence_id BETWEEN %s AND %s ORDER BY c.id",
-            [low, high],
+            [AID_UNAIDED, low, high],
         )
-        for pk, village, needy, government in cursor.fetchall():
+        for pk, village, household, needy, government, left_out in cursor.fetchall():
+            residence[pk] = (village, household)
+            if needy and left_out:
+                continue
             home = village.startswith(township_prefix)
             ids.setdefault((home, needy, government), []).append(pk)
-            residence[pk] = village
     return AidPools(ids, residence)
 
 
@@ -913,7 +920,8 @@ class AidMaker:
                     "receipt_ref": "" if in_kind else f"BT-{child}-{scheme.pk}-{i}",
                     "recorded_by_id": applicant,
                     "recorded_at": decided_at,
-                    "residence": self.pools.residence[child],
+                    "residence": self.pools.residence[child][0],
+                    "household_id": self.pools.residence[child][1],
                 }
             )
         return application, paid
@@ -1016,8 +1024,10 @@ def fill_area_columns() -> int:
     services = ServiceRecord.objects.filter(residence="").update(
         residence=Subquery(Child.objects.filter(pk=OuterRef("child_id")).values("residence_id")[:1])
     )
-    payments = Disbursement.objects.filter(residence="").update(
-        residence=Subquery(Child.objects.filter(pk=OuterRef("child_id")).values("residence_id")[:1])
+    child = Child.objects.filter(pk=OuterRef("child_id"))
+    payments = Disbursement.objects.filter(household__isnull=True).update(
+        residence=Subquery(child.values("residence_id")[:1]),
+        household=Subquery(child.values("household_id")[:1]),
     )
     return int(cases) + int(tasks) + int(services) + int(payments)
 
