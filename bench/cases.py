@@ -1,11 +1,13 @@
 """Cases benchmark: the supervisor's worklist and coordination view at county scale.
 
 Issue 4's target: with 1,000,000 children and 200,000 cases on PostgreSQL, the worklist and
-the coordination view answer with a p95 under 200 ms. From nothing to figures:
+the coordination view answer with a p95 under 200 ms; issue 13's: the same board with the
+double-aid rule over 200,000 aid payments too. From nothing to figures:
 
     .venv/bin/python bench/cases.py \\
         --database postgres://postgres@127.0.0.1:5432/shouhu_bench \\
-        --children 1000000 --cases 200000 --runs 200 --json var/bench-cases.json
+        --children 1000000 --cases 200000 --disbursements 200000 --runs 200 \\
+        --json var/bench-cases.json
 
 creates the database if it is missing, migrates it, tops it up to `--children` generated
 children with `shouhu gen` (as bench/registry.py does), and makes sure the case data exists:
@@ -18,7 +20,16 @@ children with `shouhu gen` (as bench/registry.py does), and makes sure the case 
 - `--cases` cases over the county's children, a quarter of them in supervisor1's township
   and weighted to the children at orange and red, ~30% closed, each with its accepted intake,
   its lead as a case member, 1-3 follow-ups (some overdue, some done) and 0-5 services of
-  the last 90 days (children served by two organisations get the same service from both).
+  the last 90 days (children served by two organisations get the same service from both);
+- aid: nine schemes of the county's organisations (education, living, medical and in-kind
+  aid; this school year's, the last, this calendar year's, two years') with sponsors
+  pledging to them, and `--disbursements` payments (1-3 per approved application, dated
+  in the last 540 days, within the scheme's period) over the county's children: a quarter
+  in supervisor1's township, 30% to children the double-aid rule calls eligible (but 40% of
+  those, chosen by a hash of the id, never get any: they are the unaided), 35% of
+  the living aid to households on 低保/特困 (double aid with the government's), and one in
+  ten children of 流动书桌助学金 and 困境儿童生活补助 paid by a second scheme of the same
+  kind and period too (double aid).
 
 Generation is idempotent: a second run with the same targets adds nothing. It is followed
 by VACUUM ANALYZE of the tables it wrote.
@@ -26,8 +37,9 @@ by VACUUM ANALYZE of the tables it wrote.
 Timed (`--runs` calls each, the second of two passes, wall-clock ms on this machine), as
 supervisor1 (township supervisor) and official1 (county official):
 
-- `coordination(user)`: gaps, duplicated services, overdue follow-ups per worker and
-  open caseload per worker, all four lists evaluated;
+- `coordination(user)`: gaps, duplicated services, overdue follow-ups per worker, open
+  caseload per worker, double aid and unaided eligible children, all lists evaluated;
+- `aid_board(...)`: the double-aid part of the board alone;
 - `tasks_for(user, status="overdue")[:200]` and `status="open"`;
 - the pages `/cases/coordination/` and `/worklist/` through Django's test client (skipped
   when the URL does not answer 200 yet);
@@ -51,6 +63,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -98,7 +111,23 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from shouhu import access  # noqa: E402
 from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User  # noqa: E402
+from shouhu.aid import selectors as aid_selectors  # noqa: E402
+from shouhu.aid.models import (  # noqa: E402
+    AidKind,
+    Application,
+    Disbursement,
+    Method,
+    Pledge,
+    PledgeForm,
+    Recurrence,
+    Scheme,
+    Sponsor,
+    SponsorKind,
+    Status,
+)
+from shouhu.aid.services import FEN  # noqa: E402
 from shouhu.cases import delivery, selectors  # noqa: E402
 from shouhu.cases.models import (  # noqa: E402
     Case,
@@ -116,7 +145,7 @@ from shouhu.cases.models import (  # noqa: E402
 from shouhu.children.models import Child  # noqa: E402
 from shouhu.demo import services as demo  # noqa: E402
 from shouhu.demo.generator import HOME_COUNTY  # noqa: E402
-from shouhu.lib import dates  # noqa: E402
+from shouhu.lib import clock  # noqa: E402
 from shouhu.places.models import Place, code_range  # noqa: E402
 from shouhu.screening.models import RiskLevel  # noqa: E402
 from shouhu.tasks import selectors as task_selectors  # noqa: E402
@@ -191,13 +220,17 @@ TASK_TITLES = {
 }
 OUTCOMES = ("goals_met", "partly_met", "moved_away", "transferred", "family_declined", "other")
 TABLES = (
+    "children_child",
+    "children_household",
     "screening_risklevel",
-    "screening_followuptask",
+    "tasks_task",
     "cases_intake",
     "cases_case",
     "cases_casemember",
-    "cases_casetask",
     "cases_servicerecord",
+    "aid_scheme",
+    "aid_application",
+    "aid_disbursement",
 )
 
 
@@ -330,19 +363,20 @@ def ensure_visit_tasks(now: dt.datetime, today: dt.date) -> int:
     village's child director where there is one."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO screening_followuptask "
-            "(child_id, kind, due_on, reason, level, assignee_id, status, created_at) "
-            "SELECT r.child_id, 'home_visit', "
+            "INSERT INTO tasks_task "
+            "(child_id, kind, title, reason, level, due_on, recurring, status, created_at, "
+            " done_note, residence, assignee_id) "
+            "SELECT r.child_id, 'home_visit', 'Home visit', 'routine', r.level, "
             "  %s::date + ((hashint8(r.child_id * 31 + 7)::bigint + 2147483648) "
             "              %% (r.interval_days * 5 / 4) - r.interval_days / 4)::int, "
-            "  'routine', r.level, d.user_id, 'open', %s "
+            "  true, 'open', %s, '', c.residence_id, d.user_id "
             "FROM screening_risklevel r JOIN children_child c ON c.id = r.child_id "
             "LEFT JOIN (SELECT DISTINCT ON (o.jurisdiction_id) o.jurisdiction_id AS village, "
             "           m.user_id FROM accounts_membership m "
             "           JOIN accounts_organisation o ON o.id = m.organisation_id "
             "           WHERE m.role = 'child_director' AND m.active "
             "           ORDER BY o.jurisdiction_id, m.id) d ON d.village = c.residence_id "
-            "WHERE NOT EXISTS (SELECT 1 FROM screening_followuptask t "
+            "WHERE NOT EXISTS (SELECT 1 FROM tasks_task t "
             "  WHERE t.child_id = r.child_id AND t.kind = 'home_visit' AND t.status = 'open')",
             [today, now],
         )
@@ -644,8 +678,287 @@ def personas() -> Personas:
     )
 
 
+# ---------------------------------------------------------------- aid (issue 13)
+
+AID_SHARE_ELIGIBLE = 0.3  # of the applications, for children the double-aid rule expects
+AID_UNAIDED = 40  # per cent of the eligible children (by a hash of the id) nobody helps
+AID_SHARE_GOVERNMENT = 0.35  # of the living-aid applications, for 低保/特困 households
+AID_DOUBLE_SHARE = 0.1  # of the applications to a scheme of DOUBLE_OF, a second one
+AID_DAYS = 540  # payments are dated in the last year and a half
+# (name, organisation index (5 = the township's station), kind, amount, period): the period
+# from the start of the current school year ("year"), the previous one ("last_year"), this
+# calendar year ("calendar"), or the last two calendar years ("two_years"); the weight of
+# the scheme among the applications.
+SCHEMES = (
+    ("流动书桌助学金（上学年）", 0, AidKind.EDUCATION, "1200.00", "last_year", 15),
+    ("流动书桌助学金", 0, AidKind.EDUCATION, "1200.00", "year", 25),
+    ("春蕾计划助学金", 1, AidKind.EDUCATION, "1000.00", "year", 12),
+    ("金秋助学金", 2, AidKind.EDUCATION, "800.00", "calendar", 8),
+    ("困境儿童生活补助", 3, AidKind.LIVING, "1800.00", "two_years", 15),
+    ("爱心午餐", 5, AidKind.LIVING, "600.00", "year", 8),
+    ("大病医疗救助", 4, AidKind.MEDICAL, "5000.00", "two_years", 7),
+    ("冬衣送温暖", 1, AidKind.IN_KIND, "0.00", "calendar", 5),
+    ("开学书包文具", 2, AidKind.IN_KIND, "0.00", "year", 5),
+)
+# The scheme a double-aid child also gets (same kind, overlapping period).
+DOUBLE_OF = {"流动书桌助学金": "春蕾计划助学金", "困境儿童生活补助": "爱心午餐"}
+SPONSORS = (
+    ("映山红公益基金会", SponsorKind.FOUNDATION, 0),
+    ("金寨县电力公司工会", SponsorKind.COMPANY, 1),
+    ("王女士", SponsorKind.PERSON, 2),
+    ("上海某科技公司", SponsorKind.COMPANY, 3),
+    ("县慈善协会", SponsorKind.FOUNDATION, 4),
+    ("梅山镇商会", SponsorKind.COMPANY, 5),
+)
+AID_TABLES = ("aid_scheme", "aid_application", "aid_disbursement")
+
+
+def scheme_period(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    year = today.year if today >= dt.date(today.year, 9, 1) else today.year - 1
+    school = dt.date(year, 9, 1)
+    return {
+        "year": (school, dt.date(year + 1, 8, 31)),
+        "last_year": (dt.date(year - 1, 9, 1), school - dt.timedelta(days=1)),
+        "calendar": (dt.date(today.year, 1, 1), dt.date(today.year, 12, 31)),
+        "two_years": (dt.date(today.year - 1, 1, 1), dt.date(today.year, 12, 31)),
+    }[period]
+
+
+def ensure_schemes(desks: list[Desk], now: dt.datetime, today: dt.date) -> dict[str, Scheme]:
+    """The schemes, and sponsors pledging to them (by name: a second run adds nothing)."""
+    schemes = {}
+    for name, org, kind, amount, period, _weight in SCHEMES:
+        desk = desks[org]
+        starts, ends = scheme_period(period, today)
+        schemes[name], _ = Scheme.objects.get_or_create(
+            name=name,
+            organisation=desk.org,
+            defaults={
+                "kind": kind,
+                "amount": Decimal(amount),
+                "starts_on": starts,
+                "ends_on": ends,
+                "criteria": "困境儿童、留守儿童",
+                "created_at": now,
+                "created_by_id": desk.workers[0],
+            },
+        )
+    for name, kind, org in SPONSORS:
+        desk = desks[org]
+        sponsor, made = Sponsor.objects.get_or_create(
+            name=name,
+            organisation=desk.org,
+            defaults={"kind": kind, "created_at": now, "created_by_id": desk.workers[0]},
+        )
+        if made:
+            Pledge.objects.bulk_create(
+                Pledge(
+                    sponsor=sponsor,
+                    form=PledgeForm.MONEY,
+                    amount=Decimal("50000.00"),
+                    recurrence=Recurrence.YEARLY,
+                    scheme=s,
+                    pledged_on=s.starts_on,
+                    created_by_id=desk.workers[0],
+                )
+                for s in schemes.values()
+                if s.organisation_id == desk.org.pk
+            )
+    return schemes
+
+
+@dataclass
+class AidPools:
+    """The county's children by (in the township, eligible, household on 低保/特困), and
+    each child's village and household. `AID_UNAIDED` per cent of the eligible children are
+    in no pool."""
+
+    ids: dict[tuple[bool, bool, bool], list[int]]
+    residence: dict[int, tuple[str, int]]
+
+
+def aid_pools(township_prefix: str) -> AidPools:
+    low, high = code_range(HOME_COUNTY)
+    ids: dict[tuple[bool, bool, bool], list[int]] = {}
+    residence: dict[int, tuple[str, int]] = {}
+    eligible = " OR ".join(
+        f"c.{f}"
+        for f in (
+            "cat_difficulty_poverty",
+            "cat_difficulty_disability",
+            "cat_difficulty_guardianship",
+            "cat_de_facto_unsupported",
+            "cat_orphan",
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id, c.residence_id, c.household_id, ({eligible}), "
+            "  h.aid IN ('dibao', 'tekun'), "
+            "  (hashint8(c.id * 17 + 3)::bigint + 2147483648) %% 100 < %s "
+            "FROM children_child c JOIN children_household h ON h.id = c.household_id "
+            "WHERE c.residence_id BETWEEN %s AND %s ORDER BY c.id",
+            [AID_UNAIDED, low, high],
+        )
+        for pk, village, household, needy, government, left_out in cursor.fetchall():
+            residence[pk] = (village, household)
+            if needy and left_out:
+                continue
+            home = village.startswith(township_prefix)
+            ids.setdefault((home, needy, government), []).append(pk)
+    return AidPools(ids, residence)
+
+
+class AidMaker:
+    """Plans approved applications with their payments and writes them a batch at a time."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        pools: AidPools,
+        schemes: dict[str, Scheme],
+        desks: dict[int, Desk],
+        now: dt.datetime,
+        today: dt.date,
+    ) -> None:
+        self.rng, self.pools, self.schemes, self.desks = rng, pools, schemes, desks
+        self.now, self.today = now, today
+        self.taken = set(Application.objects.values_list("scheme_id", "child_id"))
+        self.weights = [(name, w) for name, *_, w in SCHEMES]
+        self.counts = {"applications": 0, "disbursements": 0}
+
+    def _child(self, scheme: Scheme) -> int:
+        rng = self.rng
+        home = rng.random() < HOME_SHARE
+        needy = rng.random() < AID_SHARE_ELIGIBLE
+        government = scheme.kind == AidKind.LIVING and rng.random() < AID_SHARE_GOVERNMENT
+        pool = self.pools.ids.get((home, needy, government)) or self.pools.ids[(home, False, False)]
+        return rng.choice(pool)
+
+    def plan(self) -> list[tuple[Scheme, int]]:
+        """One application, and sometimes a second of the same child to an overlapping
+        scheme of the same kind."""
+        while True:
+            scheme = self.schemes[pick(self.rng, self.weights)]
+            child = self._child(scheme)
+            if (scheme.pk, child) in self.taken:
+                continue
+            planned = [(scheme, child)]
+            twin = DOUBLE_OF.get(scheme.name)
+            if twin and self.rng.random() < AID_DOUBLE_SHARE:
+                other = self.schemes[twin]
+                if (other.pk, child) not in self.taken:
+                    planned.append((other, child))
+            self.taken.update((s.pk, c) for s, c in planned)
+            return planned
+
+    def write(self, n: int) -> int:
+        """About `n` payments; how many were written."""
+        planned: list[tuple[Scheme, int]] = []
+        expected = 0
+        while expected < n:
+            for scheme, child in self.plan():
+                planned.append((scheme, child))
+                expected += 2
+        applications, payments = [], []
+        for scheme, child in planned:
+            application, paid = self._application(scheme, child)
+            if application is not None:
+                applications.append(application)
+                payments.append(paid)
+        with transaction.atomic():
+            Application.objects.bulk_create(applications, batch_size=BATCH)
+            rows = [
+                Disbursement(application=a, **p)
+                for a, paid in zip(applications, payments, strict=True)
+                for p in paid
+            ][:n]
+            Disbursement.objects.bulk_create(rows, batch_size=BATCH)
+        self.counts["applications"] += len(applications)
+        self.counts["disbursements"] += len(rows)
+        return len(rows)
+
+    def _application(
+        self, scheme: Scheme, child: int
+    ) -> tuple[Application | None, list[dict[str, Any]]]:
+        rng = self.rng
+        low = max(scheme.starts_on, self.today - dt.timedelta(days=AID_DAYS))
+        high = min(scheme.ends_on, self.today)
+        if low > high:
+            return None, []
+        desk = self.desks[scheme.organisation_id]
+        applicant, reviewer = rng.sample(desk.workers, 2)
+        decided = low + dt.timedelta(days=rng.randint(0, min(30, (high - low).days)))
+        decided_at = timezone.make_aware(dt.datetime.combine(decided, dt.time(10)))
+        approved = scheme.amount
+        application = Application(
+            scheme=scheme,
+            child_id=child,
+            reason="家庭经济困难，父母外出务工",
+            status=Status.APPROVED,
+            submitted_at=decided_at - dt.timedelta(days=rng.randint(3, 20)),
+            submitted_by_id=applicant,
+            reviewer_id=reviewer,
+            decided_at=decided_at,
+            decision_note="符合条件",
+            approved_amount=approved,
+        )
+        n = rng.choice([1, 2, 2, 3])
+        in_kind = scheme.kind == AidKind.IN_KIND
+        paid = []
+        for i in range(n):
+            on = decided + dt.timedelta(days=rng.randint(0, (high - decided).days))
+            paid.append(
+                {
+                    "child_id": child,
+                    "scheme_id": scheme.pk,
+                    "kind": scheme.kind,
+                    "paid_on": on,
+                    "amount": None if in_kind else (approved / n).quantize(FEN, ROUND_DOWN),
+                    "items": "冬衣一套" if in_kind else "",
+                    "method": Method.IN_KIND if in_kind else Method.BANK_TRANSFER,
+                    "receipt_ref": "" if in_kind else f"BT-{child}-{scheme.pk}-{i}",
+                    "recorded_by_id": applicant,
+                    "recorded_at": decided_at,
+                    "residence": self.pools.residence[child][0],
+                    "household_id": self.pools.residence[child][1],
+                }
+            )
+        return application, paid
+
+
+def ensure_aid(args: argparse.Namespace, who: Personas, desks: list[Desk]) -> dict[str, Any]:
+    """Top the payments up to `--disbursements`."""
+    now, today = timezone.now(), clock.today()
+    report: dict[str, Any] = {}
+    schemes = ensure_schemes(desks, now, today)
+    have = Disbursement.objects.count()
+    missing = max(0, args.disbursements - have)
+    report["disbursements_added"] = missing
+    if not missing:
+        return report
+    print(f"creating {missing:,} disbursements...", flush=True)
+    started = time.perf_counter()
+    maker = AidMaker(
+        random.Random(args.seed * 7_000_003 + have),
+        aid_pools(who.township.prefix),
+        schemes,
+        {d.org.pk: d for d in desks},
+        now,
+        today,
+    )
+    written = 0
+    while written < missing:
+        written += maker.write(min(BATCH, missing - written))
+        print(f"  {written:,} disbursements", end="\r", flush=True)
+    report["rows_added"] = maker.counts
+    report["aid_seconds"] = round(time.perf_counter() - started, 1)
+    print(f"\naid written in {report['aid_seconds']} s: {maker.counts}", flush=True)
+    return report
+
+
 def ensure_data(args: argparse.Namespace, who: Personas) -> dict[str, Any]:
-    now, today = timezone.now(), dates.today()
+    now, today = timezone.now(), clock.today()
     report: dict[str, Any] = {}
     started = time.perf_counter()
     report["risk_levels_added"] = ensure_risk_levels(now)
@@ -674,6 +987,7 @@ def ensure_data(args: argparse.Namespace, who: Personas) -> dict[str, Any]:
         report["rows_added"] = maker.counts
         report["case_seconds"] = round(time.perf_counter() - started, 1)
         print(f"\ncases written in {report['case_seconds']} s: {maker.counts}", flush=True)
+    report["aid"] = ensure_aid(args, who, [*county, station])
     started = time.perf_counter()
     report["area_columns_filled"] = fill_area_columns()
     report["duplicates_flagged"] = delivery.flag_all_duplicates(
@@ -697,8 +1011,8 @@ def ensure_data(args: argparse.Namespace, who: Personas) -> dict[str, Any]:
 
 
 def fill_area_columns() -> int:
-    """The village columns of bulk-written cases and follow-ups (what the services set when
-    they write one row at a time), set-based."""
+    """The village columns of bulk-written cases, follow-ups and payments (what the services
+    set when they write one row at a time), set-based."""
     from django.db.models import OuterRef, Subquery
 
     cases = Case.objects.filter(residence="").update(
@@ -710,7 +1024,12 @@ def fill_area_columns() -> int:
     services = ServiceRecord.objects.filter(residence="").update(
         residence=Subquery(Child.objects.filter(pk=OuterRef("child_id")).values("residence_id")[:1])
     )
-    return int(cases) + int(tasks) + int(services)
+    child = Child.objects.filter(pk=OuterRef("child_id"))
+    payments = Disbursement.objects.filter(household__isnull=True).update(
+        residence=Subquery(child.values("residence_id")[:1]),
+        household=Subquery(child.values("household_id")[:1]),
+    )
+    return int(cases) + int(tasks) + int(services) + int(payments)
 
 
 def counts(who: Personas) -> dict[str, Any]:
@@ -730,7 +1049,7 @@ def counts(who: Personas) -> dict[str, Any]:
         "case_tasks": Task.objects.filter(case__isnull=False).count(),
         "open_case_tasks": Task.objects.filter(case__isnull=False, status="open").count(),
         "overdue_case_tasks": Task.objects.filter(
-            case__isnull=False, status="open", due_on__lt=dates.today()
+            case__isnull=False, status="open", due_on__lt=clock.today()
         ).count(),
         "services": ServiceRecord.objects.count(),
         "social_work_organisations": Organisation.objects.filter(
@@ -739,6 +1058,12 @@ def counts(who: Personas) -> dict[str, Any]:
         .distinct()
         .count(),
         "case_leads": Case.objects.values("lead").distinct().count(),
+        "aid_schemes": Scheme.objects.count(),
+        "aid_applications": Application.objects.count(),
+        "disbursements": Disbursement.objects.count(),
+        "disbursements_in_supervisor_township": Disbursement.objects.filter(
+            residence__gte=low, residence__lte=high
+        ).count(),
     }
 
 
@@ -768,6 +1093,18 @@ def worker_page(worker: User) -> None:
     rows.count()
 
 
+def aid_lists(user: User, today: dt.date, limit: int = 200) -> aid_selectors.AidBoard:
+    """The board's double-aid part alone, as `coordination` asks for it."""
+    return aid_selectors.aid_board(
+        children=Child.objects.filter(
+            access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence_id")
+        ),
+        paid_in=access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence"),
+        today=today,
+        limit=limit,
+    )
+
+
 def build_cases(
     who: Personas, worker: User, today: dt.date
 ) -> tuple[dict[str, Callable[[], object]], dict[str, str]]:
@@ -778,6 +1115,7 @@ def build_cases(
         calls[f"selector: coordination ({label})"] = partial(
             selectors.coordination, user, today=today
         )
+        calls[f"selector: aid_board [:200] ({label})"] = partial(aid_lists, user, today)
         for status in ("overdue", "open"):
             calls[f"selector: tasks_for {status} [:200] ({label})"] = partial(
                 first_tasks, user, status, today
@@ -803,6 +1141,9 @@ def main() -> None:
     )
     parser.add_argument("--children", type=int, default=1_000_000, help="top up to this many")
     parser.add_argument("--cases", type=int, default=200_000, help="top up to this many cases")
+    parser.add_argument(
+        "--disbursements", type=int, default=200_000, help="top up to this many aid payments"
+    )
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--budget", type=float, default=200.0, help="p95 target in ms")
     parser.add_argument("--seed", type=int, default=42)
@@ -826,13 +1167,22 @@ def main() -> None:
     setup_test_environment()
     # The personas' sessions must outlive the whole run (the idle timeout is 30 minutes).
     settings.SESSION_COOKIE_AGE = 7 * 24 * 3600
-    today = dates.today()
+    today = clock.today()
     worker = busiest_worker()
     results["worker"] = {
         "username": worker.username,
         "open_cases_led": Case.objects.filter(lead=worker).exclude(stage=Stage.CLOSED).count(),
         "visible_open_cases": selectors.cases_for(worker, open_only=True).count(),
     }
+    results["aid_board"] = {}
+    for label, user in (("supervisor", who.supervisor), ("official", who.official)):
+        board = aid_lists(user, today)
+        results["aid_board"][label] = {
+            "period": [board.first.isoformat(), board.last.isoformat()],
+            "double_aid": board.double_count,
+            "unaided": board.unaided_count,
+        }
+        print(f"aid board ({label}): {results['aid_board'][label]}", flush=True)
     calls, skipped = build_cases(who, worker, today)
     results["skipped"] = skipped
     for name, why in skipped.items():

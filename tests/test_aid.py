@@ -31,7 +31,17 @@ from shouhu.aid.models import (
 )
 from shouhu.audit.models import ChangeRecord
 from shouhu.children.models import Aid, Child, Household
-from tests.world import NOW, TODAY, VILLAGE_A, World, child_data, make_user, register
+from tests.world import (
+    NOW,
+    TODAY,
+    VILLAGE_A,
+    VILLAGE_B,
+    VILLAGE_C,
+    World,
+    child_data,
+    make_user,
+    register,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -67,12 +77,17 @@ def _scheme(world: World, **kw: Any) -> Scheme:
 
 
 def _approved(
-    world: World, reviewer: User, scheme: Scheme, child: Child | None = None, amount: Any = None
+    world: World,
+    reviewer: User,
+    scheme: Scheme,
+    child: Child | None = None,
+    amount: Any = None,
+    applicant: User | None = None,
 ) -> Application:
     # Applied and approved fifty days ago: the tests pay in the weeks since.
     with time_machine.travel(NOW - 50 * DAY, tick=False):
         application = services.application_submit(
-            actor=world.director_a,
+            actor=applicant or world.director_a,
             scheme=scheme,
             child=child or world.children["a1"],
             reason="父母外出务工，奶奶年老",
@@ -423,6 +438,210 @@ def test_living_aid_on_top_of_dibao_is_flagged_and_eligible_children_without_aid
     assert len(queries) == 3
     assert found.double == {(child.pk, AidKind.LIVING): {str(living.scheme_id), "government"}}
     assert unaided == {needy.pk}
+
+
+def test_a_double_aid_group_of_three_schemes_names_only_the_overlapping_ones(
+    world: World, reviewer: User
+) -> None:
+    """Grouping first, overlap second: a third scheme of the same kind whose period meets
+    neither of the other two is successive aid, not a source of the double aid."""
+    child = world.children["a1"]
+    one = _approved(world, reviewer, _scheme(world))
+    two = _approved(world, reviewer, _scheme(world, name="春蕾计划"))
+    spring = _scheme(world, name="春季助学", starts_on=TODAY - 90 * DAY, ends_on=TODAY - 61 * DAY)
+    old = Application.objects.create(
+        scheme=spring,
+        child=child,
+        reason="x",
+        status=Status.APPROVED,
+        submitted_at=one.submitted_at,
+        submitted_by=world.director_a,
+        reviewer=reviewer,
+        decided_at=one.decided_at,
+        approved_amount=Decimal("100.00"),
+    )
+    Disbursement.objects.create(
+        application=old,
+        child=child,
+        scheme=spring,
+        kind=spring.kind,
+        paid_on=TODAY - 70 * DAY,
+        amount=Decimal("100.00"),
+        method=Method.CASH,
+        recorded_by=world.socialworker,
+        recorded_at=one.decided_at,
+        residence=child.residence_id,
+    )
+    _pay(world, one, "500.00", paid_on=TODAY - 10 * DAY)
+    _pay(world, two, "500.00", paid_on=TODAY - 5 * DAY)
+    found = selectors.double_aid(Child.objects.all(), TODAY - 90 * DAY, TODAY)
+    assert found.double == {(child.pk, AidKind.EDUCATION): {str(one.scheme_id), str(two.scheme_id)}}
+    assert found.schemes == {str(one.scheme_id): "流动书桌助学金", str(two.scheme_id): "春蕾计划"}
+
+
+def test_the_aid_period_is_the_last_twelve_months_up_to_today() -> None:
+    assert selectors.aid_period(dt.date(2026, 11, 22)) == (
+        dt.date(2025, 11, 23),
+        dt.date(2026, 11, 22),
+    )
+    assert selectors.aid_period(dt.date(2028, 2, 29)) == (dt.date(2027, 3, 1), dt.date(2028, 2, 29))
+
+
+def test_a_payment_keeps_the_childs_village_when_the_child_moves(
+    world: World, reviewer: User
+) -> None:
+    from shouhu.children import editing
+
+    child = world.children["a1"]
+    paid = _pay(world, _approved(world, reviewer, _scheme(world)), "100.00")
+    assert paid.residence == VILLAGE_A
+    child.refresh_from_db()
+    editing.child_update(
+        actor=world.supervisor,  # the township's: may move a child between its villages
+        child=child,
+        version=child.version,
+        changes={"residence_code": VILLAGE_B},
+    )
+    paid.refresh_from_db()
+    assert paid.residence == VILLAGE_B
+
+
+# ---------------------------------------------------------------- the coordination board
+
+
+def _board_world(world: World, reviewer: User) -> dict[str, Child]:
+    """In the supervisor's township: a1 paid by two education schemes at once, b1 paid
+    living aid on top of 特困, an eligible child paid nothing. In another township (the
+    county official's, not the supervisor's): c1 paid twice as well, an eligible child
+    paid nothing."""
+    a1, b1, c1 = world.children["a1"], world.children["b1"], world.children["c1"]
+    education = [_scheme(world), _scheme(world, name="春蕾计划")]
+    living = _scheme(world, name="生活补助", kind=AidKind.LIVING)
+    for scheme in education:
+        _pay(world, _approved(world, reviewer, scheme), "300.00", paid_on=TODAY - 3 * DAY)
+        paid = _approved(world, reviewer, scheme, child=c1, applicant=world.users["director_c"])
+        _pay(world, paid, "300.00", paid_on=TODAY - 4 * DAY)
+    Household.objects.filter(pk=b1.household_id).update(aid=Aid.TEKUN)
+    _pay(
+        world,
+        _approved(world, reviewer, living, child=b1, applicant=world.users["director_b"]),
+        "200.00",
+        paid_on=TODAY - 2 * DAY,
+    )
+    needy = register(world.director_a, child_data("孙小明", VILLAGE_A))
+    needy_c = register(world.users["director_c"], child_data("赵小丽", VILLAGE_C, sex="F"))
+    Child.objects.filter(pk__in=[needy.pk, needy_c.pk]).update(cat_de_facto_unsupported=True)
+    return {"a1": a1, "b1": b1, "c1": c1, "needy": needy, "needy_c": needy_c}
+
+
+def test_the_board_flags_double_aid_and_unaided_children_of_the_jurisdiction_only(
+    world: World, reviewer: User
+) -> None:
+    from shouhu.cases.selectors import coordination
+
+    kids = _board_world(world, reviewer)
+    board = coordination(world.supervisor, today=TODAY)
+    assert board["aid_period"] == {"first": TODAY - 364 * DAY, "last": TODAY}
+    assert board["double_aid"] == [
+        {
+            "child": kids["a1"].pk,
+            "child_name": "张伟",
+            "kind": "education",
+            "kind_label": "Education",
+            "sources": ["春蕾计划", "流动书桌助学金"],
+        },
+        {
+            "child": kids["b1"].pk,
+            "child_name": "李娜",
+            "kind": "living",
+            "kind_label": "Living costs",
+            "sources": ["Government", "生活补助"],
+        },
+    ]
+    assert board["double_aid_count"] == 2
+    assert board["unaided"] == [{"child": kids["needy"].pk, "child_name": "孙小明"}]
+    assert board["unaided_count"] == 1
+    county = coordination(world.official, today=TODAY)
+    assert [d["child"] for d in county["double_aid"]] == [kids[k].pk for k in ("a1", "b1", "c1")]
+    assert [u["child"] for u in county["unaided"]] == [kids["needy"].pk, kids["needy_c"].pk]
+    outsider = coordination(world.users["director_dest"], today=TODAY)
+    assert outsider["double_aid"] == outsider["unaided"] == []
+    # A year on, those payments are out of the period: no double aid, and the eligible
+    # children are still unaided (the others were never eligible).
+    later = coordination(world.supervisor, today=TODAY + 400 * DAY)
+    assert later["double_aid"] == [] and later["unaided_count"] == 1
+
+
+def test_the_board_lists_at_most_limit_unaided_children_in_id_order_with_their_count(
+    world: World,
+) -> None:
+    from shouhu.cases.selectors import coordination
+
+    needy = [register(world.director_a, child_data(f"孩子{i}", VILLAGE_A)) for i in range(3)]
+    Child.objects.filter(pk__in=[c.pk for c in needy]).update(cat_orphan=True)
+    board = coordination(world.supervisor, today=TODAY, limit=2)
+    assert [u["child"] for u in board["unaided"]] == sorted(c.pk for c in needy)[:2]
+    assert board["unaided_count"] == 3
+
+
+def test_the_board_page_and_api_show_the_aid_lists_with_labels_and_log_the_read(
+    world: World, reviewer: User
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from shouhu.audit.models import AccessLog, Action
+    from tests.test_api_auth import bearer, token_for
+
+    kids = _board_world(world, reviewer)
+    page = Client()
+    page.force_login(world.supervisor)
+    text = page.get(reverse("cases:coordination"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = text.content.decode()
+    assert 'data-testid="double-aid"' in html and 'data-testid="unaided"' in html
+    assert "张伟" in html and "春蕾计划、流动书桌助学金" in html and "政府、生活补助" in html
+    assert "教育" in html and ">education<" not in html and ">living<" not in html
+    assert "孙小明" in html and "赵小丽" not in html and "王芳" not in html
+    logged = set(
+        AccessLog.objects.filter(
+            user=world.supervisor, purpose="coordination", action=Action.LIST_CHILDREN
+        ).values_list("child_id", flat=True)
+    )
+    assert {kids["a1"].pk, kids["b1"].pk, kids["needy"].pk} <= logged
+    assert kids["c1"].pk not in logged and kids["needy_c"].pk not in logged
+    api = Client()
+    headers = bearer(token_for(api, "supervisor"))
+    body = api.get("/api/v1/coordination", HTTP_ACCEPT_LANGUAGE="zh-hans", **headers).json()
+    assert [(d["kind"], d["kind_label"], d["sources"]) for d in body["double_aid"]] == [
+        ("education", "教育", ["春蕾计划", "流动书桌助学金"]),
+        ("living", "生活", ["政府", "生活补助"]),
+    ]
+    assert body["unaided"] == [{"child": kids["needy"].pk, "child_name": "孙小明"}]
+    assert body["unaided_count"] == 1 and body["aid_period"]["last"] == TODAY.isoformat()
+
+
+def test_the_board_reads_the_aid_in_a_fixed_number_of_queries(world: World, reviewer: User) -> None:
+    from shouhu.cases.selectors import coordination
+
+    _board_world(world, reviewer)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            coordination(world.supervisor, today=TODAY)
+        return len(queries)
+
+    count()  # the user's grants and the places settle
+    before = count()
+    scheme = _scheme(world, name="第三助学金")
+    for i in range(3):  # more double aid and more unaided children
+        child = register(world.director_a, child_data(f"新生{i}", VILLAGE_A))
+        for one in (scheme, Scheme.objects.get(name="春蕾计划")):
+            _pay(world, _approved(world, reviewer, one, child=child), "10.00")
+        register(world.director_a, child_data(f"困境{i}", VILLAGE_A))
+    Child.objects.filter(name__startswith="困境").update(cat_difficulty_poverty=True)
+    board = coordination(world.supervisor, today=TODAY)
+    assert board["double_aid_count"] == 5 and board["unaided_count"] == 4
+    assert count() == before
 
 
 # ---------------------------------------------------------------- the sponsor's report

@@ -176,4 +176,14 @@ def test_services_and_overdue_tasks(world: World) -> None:
 
 def test_coordination_endpoint(world: World) -> None:
     body = Api("supervisor").get("/api/v1/coordination").json()
-    assert set(body) == {"gaps", "duplicates", "overdue_by_worker", "caseload"}
+    assert set(body) == {
+        "gaps",
+        "duplicates",
+        "overdue_by_worker",
+        "caseload",
+        "aid_period",
+        "double_aid",
+        "double_aid_count",
+        "unaided",
+        "unaided_count",
+    }

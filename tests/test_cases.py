@@ -567,7 +567,9 @@ def test_coordination_finds_gaps_duplicates_overdue_and_caseloads(world: World) 
     ]
     assert board["caseload"][0]["open_cases"] == 1
     outsider = selectors.coordination(world.users["director_dest"], today=TODAY)
-    assert outsider == {"gaps": [], "duplicates": [], "overdue_by_worker": [], "caseload": []}
+    for key in ("gaps", "duplicates", "overdue_by_worker", "caseload", "double_aid", "unaided"):
+        assert outsider[key] == [], key
+    assert outsider["double_aid_count"] == outsider["unaided_count"] == 0
 
 
 def test_support_network_lists_everyone_serving_the_child(world: World) -> None:

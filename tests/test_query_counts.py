@@ -80,7 +80,7 @@ def test_the_case_list_and_board(world: World) -> None:
             _open(world, child)
 
     _steady(client, reverse("cases:list"), grow, pinned=14)
-    _steady(_client(world.supervisor), reverse("cases:coordination"), grow, pinned=19)
+    _steady(_client(world.supervisor), reverse("cases:coordination"), grow, pinned=22)
 
 
 def test_the_case_page(world: World) -> None:

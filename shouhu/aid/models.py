@@ -228,6 +228,19 @@ class Disbursement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(_("recorded"))
+    # The child's village code, copied (and kept in step when the child moves), and the
+    # child's household (a child never changes household), so that the coordination board
+    # of an area reads the payments and tests the household's 低保/特困 without joining the
+    # registry's children.
+    residence = models.CharField(max_length=12, editable=False)
+    household = models.ForeignKey(
+        "children.Household",
+        on_delete=models.PROTECT,
+        null=True,  # filled for the rows before it by a data migration; set on every new one
+        editable=False,
+        related_name="+",
+        db_index=False,  # the board reads it from disbursement_area_paid
+    )
 
     class Meta:
         ordering = ["paid_on", "id"]
@@ -245,6 +258,13 @@ class Disbursement(models.Model):
             # The window's payments, and the sponsor report's per scheme.
             models.Index(fields=["paid_on", "kind"], name="disbursement_paid_kind"),
             models.Index(fields=["scheme", "paid_on"], name="disbursement_scheme_paid"),
+            # The coordination board: an area's payments of a period, read from the index
+            # alone (the child, kind and scheme the double-aid rule groups by, and the
+            # household it looks up, are in it).
+            models.Index(
+                fields=["residence", "paid_on", "child", "kind", "scheme", "household"],
+                name="disbursement_area_paid",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,9 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    F,
+    Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -20,6 +23,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    Window,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
@@ -35,20 +39,21 @@ from shouhu.aid.models import (
     Status,
 )
 from shouhu.aid.services import fen
-from shouhu.children.models import Aid, Child
+from shouhu.children.models import ELIGIBLE_FOR_AID, ON_GOVERNMENT_AID, Aid, Child, Household
+from shouhu.lib import dates
 
 # The government's aid in the registry: the household's 低保 or 特困 is living aid.
 GOVERNMENT_AID: dict[str, str] = {Aid.DIBAO: AidKind.LIVING, Aid.TEKUN: AidKind.LIVING}
 GOVERNMENT = "government"
 # Who the double-aid rule expects to receive some aid: children in difficulty, without
-# anyone supporting them, or orphaned.
-ELIGIBLE = (
-    Q(cat_difficulty_poverty=True)
-    | Q(cat_difficulty_disability=True)
-    | Q(cat_difficulty_guardianship=True)
-    | Q(cat_de_facto_unsupported=True)
-    | Q(cat_orphan=True)
-)
+# anyone supporting them, or orphaned (the registry indexes them: `child_eligible_area`).
+ELIGIBLE = ELIGIBLE_FOR_AID
+
+
+def _on_government_aid(household: Any) -> Exists:
+    """The household (an OuterRef to its id) is on 低保/特困: a probe of the small index
+    `household_government_aid`."""
+    return Exists(Household.objects.filter(ON_GOVERNMENT_AID, pk=household))
 
 
 @dataclass(frozen=True)
@@ -95,14 +100,18 @@ def aid_of_child(child: Child) -> list[AidLine]:
 @dataclass
 class DoubleAid:
     """`double`: (child id, kind of aid) → the sources of that aid (scheme ids, or
-    "government") when there are two or more in the same period; `unaided`: the eligible
-    children of the set who received nothing in the span (a queryset: count it or page it)."""
+    "government") when there are two or more in the same period; `schemes`: the name of
+    each scheme named there (by the same id); `unaided`: the eligible children of the set
+    who received nothing in the span (a queryset: count it or page it)."""
 
     double: dict[tuple[int, str], set[str]] = field(default_factory=dict)
     unaided: QuerySet[Child] = field(default_factory=Child.objects.none)
+    schemes: dict[str, str] = field(default_factory=dict)
 
 
-def double_aid(children: QuerySet[Child], first: dt.date, last: dt.date) -> DoubleAid:
+def double_aid(
+    children: QuerySet[Child], first: dt.date, last: dt.date, *, paid_in: Q | None = None
+) -> DoubleAid:
     """The double-aid rule over a set of children for the payments dated `first`..`last`.
 
     Two sources of the same kind of aid in the same period: two payments of one kind to one
@@ -110,33 +119,126 @@ def double_aid(children: QuerySet[Child], first: dt.date, last: dt.date) -> Doub
     whose household has the government's 低保 or 特困 (which runs all the time). Payments of
     two schemes whose periods do not overlap are successive aid, not double.
 
-    Set-based: three queries whatever the number of children (the index
-    `disbursement_child_kind` serves the overlap test)."""
+    `paid_in` says where the set's payments are on the payments' own columns (the board of
+    an area: `residence` in its range), so that they are read without the registry;
+    without it they are the payments of `children`.
+
+    Set-based: three queries whatever the number of children. The payments of the window
+    are grouped by child and kind in the database; only the groups with two schemes or more
+    come back, with their schemes' periods, and the overlap is tested on those few."""
     paid = Disbursement.objects.filter(paid_on__gte=first, paid_on__lte=last)
-    in_set = paid.filter(child__in=children.values("pk"))
-    other = paid.filter(child=OuterRef("child"), kind=OuterRef("kind")).filter(
-        ~Q(scheme=OuterRef("scheme")),
-        scheme__starts_on__lte=OuterRef("scheme__ends_on"),
-        scheme__ends_on__gte=OuterRef("scheme__starts_on"),
+    in_set = (
+        paid.filter(paid_in)
+        if paid_in is not None
+        else paid.filter(child__in=children.values("pk"))
     )
-    found: dict[tuple[int, str], set[str]] = defaultdict(set)
-    for child_id, kind, scheme_id in (
-        in_set.filter(Exists(other)).values_list("child_id", "kind", "scheme_id").distinct()
+    several = (
+        in_set.order_by()
+        .values("child_id", "kind")
+        # Two schemes or more: their lowest and highest differ (hashed, no distinct count).
+        .annotate(lowest=Min("scheme_id"), highest=Max("scheme_id"))
+        .filter(lowest__lt=F("highest"))
+        .values("child_id")
+    )
+    groups: dict[tuple[int, str], dict[int, tuple[dt.date, dt.date]]] = defaultdict(dict)
+    names: dict[str, str] = {}
+    for child_id, kind, scheme_id, starts, ends, name in (
+        in_set.filter(child_id__in=several)
+        .order_by()
+        .values_list(
+            "child_id", "kind", "scheme_id", "scheme__starts_on", "scheme__ends_on", "scheme__name"
+        )
+        .distinct()
     ):
-        found[(child_id, kind)].add(str(scheme_id))
+        groups[(child_id, kind)][scheme_id] = (starts, ends)
+        names[str(scheme_id)] = name
+    found: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for key, periods in groups.items():
+        for scheme_id, (starts, ends) in periods.items():
+            if any(
+                other != scheme_id and starts <= other_ends and ends >= other_starts
+                for other, (other_starts, other_ends) in periods.items()
+            ):
+                found[key].add(str(scheme_id))
     government = (
-        in_set.filter(kind=AidKind.LIVING, child__household__aid__in=list(GOVERNMENT_AID))
-        .values_list("child_id", "scheme_id")
+        in_set.filter(_on_government_aid(OuterRef("household_id")), kind=AidKind.LIVING)
+        .order_by()
+        .values_list("child_id", "scheme_id", "scheme__name")
         .distinct()
     )
-    for child_id, scheme_id in government:
+    for child_id, scheme_id, name in government:
         found[(child_id, AidKind.LIVING)] |= {str(scheme_id), GOVERNMENT}
+        names[str(scheme_id)] = name
     unaided = (
         children.filter(ELIGIBLE)
-        .exclude(household__aid__in=list(GOVERNMENT_AID))
+        .exclude(_on_government_aid(OuterRef("household_id")))
         .exclude(Exists(paid.filter(child=OuterRef("pk"))))
     )
-    return DoubleAid(double=dict(found), unaided=unaided)
+    return DoubleAid(
+        double=dict(found),
+        unaided=unaided,
+        schemes={k: v for k, v in names.items() if any(k in s for s in found.values())},
+    )
+
+
+def aid_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The period the coordination board applies the double-aid rule to: the payments of the
+    last twelve months up to today (from the day after the same date a year ago)."""
+    return dates.add_years(today, -1) + dt.timedelta(days=1), today
+
+
+@dataclass
+class AidBoard:
+    """The double-aid rule over an area for the board: every (child, kind) with two sources
+    (the first `limit` in child and kind order in `double`, how many in all in
+    `double_count`) and the first eligible children without aid
+    (`unaided`, in id order) with how many there are in all (`unaided_count`)."""
+
+    first: dt.date
+    last: dt.date
+    double: list[dict[str, Any]]
+    double_count: int
+    unaided: list[int]
+    unaided_count: int
+
+
+def aid_board(*, children: QuerySet[Child], paid_in: Q, today: dt.date, limit: int) -> AidBoard:
+    """`double_aid` over an area (`children`, and `paid_in` on the payments' own village
+    column) for `aid_period(today)`, shaped for the board: sources named (the scheme, or
+    the government), kinds with their labels, at most `limit` rows of each list. The
+    unaided children and their count come from one query (a window count)."""
+    first, last = aid_period(today)
+    found = double_aid(children, first, last, paid_in=paid_in)
+    double = []
+    for (child_id, kind), sources in sorted(found.double.items())[:limit]:
+        named = sorted(found.schemes[s] for s in sources if s != GOVERNMENT)
+        if GOVERNMENT in sources:
+            named.insert(0, _("Government"))
+        double.append(
+            {
+                "child": child_id,
+                "kind": kind,
+                "kind_label": str(AidKind(kind).label),
+                "sources": named,
+            }
+        )
+    # Ordered by `id + 0`, not `id`: ordered by the primary key, PostgreSQL walks the whole
+    # registry in id order hoping to meet `limit` rows soon, though the window count needs
+    # them all; by the expression it reads the area's eligible children from their partial
+    # index and sorts the few left.
+    rows = list(
+        found.unaided.annotate(total=Window(Count("pk")))
+        .order_by((F("pk") + 0).asc())
+        .values_list("pk", "total")[:limit]
+    )
+    return AidBoard(
+        first=first,
+        last=last,
+        double=double,
+        double_count=len(found.double),
+        unaided=[pk for pk, _total in rows],
+        unaided_count=rows[0][1] if rows else 0,
+    )
 
 
 @dataclass(frozen=True)

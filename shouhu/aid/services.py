@@ -324,6 +324,9 @@ def disbursement_add(
         errors["receipt_ref"] = [_("Give the receipt or transfer reference.")]
     if errors:
         raise ValidationError(errors)
+    where = (
+        Child.objects.filter(pk=application.child_id).values("residence_id", "household_id").get()
+    )
     disbursement = Disbursement.objects.create(
         application=application,
         child_id=application.child_id,
@@ -336,6 +339,8 @@ def disbursement_add(
         receipt_ref=_text(receipt_ref, 100),
         recorded_by=actor,
         recorded_at=clock.now(),
+        residence=where["residence_id"],
+        household_id=where["household_id"],
     )
     fields = ["application", "paid_on", "amount", "items", "method", "receipt_ref"]
     record_change(
@@ -406,3 +411,10 @@ def story_approve(*, actor: User, followup: FollowUp) -> FollowUp:
     followup.story_approved_by = actor
     followup.save(update_fields=["story_approved_by"])
     return followup
+
+
+def child_moved(child: Child) -> None:
+    """Keep the area column of the child's payments in step with the registry."""
+    Disbursement.objects.filter(child=child).exclude(residence=child.residence_id).update(
+        residence=child.residence_id
+    )

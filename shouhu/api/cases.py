@@ -411,6 +411,26 @@ class CaseloadOut(Schema):
     open_cases: int
 
 
+class AidPeriodOut(Schema):
+    first: dt.date
+    last: dt.date
+
+
+class DoubleAidOut(Schema):
+    child: int
+    child_name: str
+    kind: str = Field(description="The kind of aid (education, living, medical, in_kind)")
+    kind_label: str
+    sources: list[str] = Field(
+        description="Who gave it: the schemes' names, and the government for 低保/特困"
+    )
+
+
+class UnaidedOut(Schema):
+    child: int
+    child_name: str
+
+
 class Coordination(Schema):
     gaps: list[GapOut] = Field(
         description="Children at red, then orange, with no open case or no recent service"
@@ -420,6 +440,18 @@ class Coordination(Schema):
     )
     overdue_by_worker: list[OverdueOut]
     caseload: list[CaseloadOut] = Field(description="Open cases by lead worker")
+    aid_period: AidPeriodOut = Field(
+        description="The payments the aid lists read: the last twelve months up to today"
+    )
+    double_aid: list[DoubleAidOut] = Field(
+        description="Children who received the same kind of aid from two sources in the period"
+    )
+    double_aid_count: int = Field(description="How many (child, kind) pairs in all")
+    unaided: list[UnaidedOut] = Field(
+        description="Eligible children (in difficulty, unsupported or orphaned) with no aid "
+        "in the period, in id order"
+    )
+    unaided_count: int = Field(description="How many eligible children without aid in all")
 
 
 def _case(request: HttpRequest, case_id: int, purpose: str) -> Any:
@@ -852,8 +884,8 @@ def intake_decision(request: HttpRequest, intake_id: int, payload: DecisionIn) -
 
 @router.get("/coordination", response={200: Coordination, **ERRORS}, summary="Coordination")
 def coordination(request: HttpRequest) -> dict[str, Any]:
-    """Gaps, duplicated services, overdue follow-ups and caseloads in your jurisdiction
-    (supervisors and officials)."""
+    """Gaps, duplicated services, overdue follow-ups, caseloads, double aid and eligible
+    children without aid in your jurisdiction (supervisors and officials)."""
     return selectors.coordination(current_user(request))
 
 

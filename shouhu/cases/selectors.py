@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from shouhu import access
 from shouhu.accounts.models import Organisation, Role, User
+from shouhu.aid.selectors import aid_board
 from shouhu.audit.models import Action
 from shouhu.audit.services import log_access, log_children_read
 from shouhu.cases.models import (
@@ -495,12 +496,27 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
     - duplication: the same service type given to the same child by two organisations
       within `DUPLICATE_DAYS` (flagged when the service is recorded);
     - overdue follow-ups per worker and open caseload per worker, counted on the cases'
-      and tasks' own village columns (index-only).
+      and tasks' own village columns (index-only);
+    - double aid: children who received the same kind of aid from two sources (two
+      schemes with overlapping periods, or a scheme's living aid on top of the household's
+      低保/特困) in the aid period, the last twelve months up to today
+      (`aid.selectors.aid_period`), read from the payments' own village column;
+    - unaided: the eligible children (`aid.selectors.ELIGIBLE`) with no aid at all in that
+      period, how many and the first in id order.
     The children it names are logged as read."""
     today = today or clock.today()
     area = access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence")
     gaps = _gaps(user, today, limit)
     dup_rows = _duplicates(user, today, limit, DUPLICATE_DAYS)
+    aid = aid_board(
+        children=Child.objects.filter(
+            access.jurisdiction_q(user, roles=access.FOLLOW_ROLES, field="residence_id")
+        ),
+        paid_in=area,
+        today=today,
+        limit=limit,
+    )
+    aid_named = [d["child"] for d in aid.double] + aid.unaided
     overdue = list(
         Task.objects.filter(area, status=TaskStatus.OPEN, due_on__lt=today)
         .values("assignee_id")
@@ -516,7 +532,7 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
     )
     names = dict(
         Child.objects.filter(
-            pk__in=[d["child_id"] for d in dup_rows] + [g["child"] for g in gaps]
+            pk__in=[d["child_id"] for d in dup_rows] + [g["child"] for g in gaps] + aid_named
         ).values_list("pk", "name")
     )
     users = {
@@ -530,13 +546,19 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
             "pk", "name"
         )
     )
-    # The board names children (gaps and duplicated services): each is logged as read.
+    # The board names children (gaps, duplicated services, double aid and children without
+    # aid): each is logged as read.
     log_children_read(
         user=user,
-        child_ids=[g["child"] for g in gaps] + [d["child_id"] for d in dup_rows],
+        child_ids=[g["child"] for g in gaps] + [d["child_id"] for d in dup_rows] + aid_named,
         purpose="coordination",
         object_type="coordination",
-        detail={"gaps": len(gaps), "duplicates": len(dup_rows)},
+        detail={
+            "gaps": len(gaps),
+            "duplicates": len(dup_rows),
+            "double_aid": len(aid.double),
+            "unaided": len(aid.unaided),
+        },
     )
     return {
         "gaps": [{**g, "child_name": names.get(g["child"], "")} for g in gaps],
@@ -562,6 +584,11 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
             }
             for c in caseload
         ],
+        "aid_period": {"first": aid.first, "last": aid.last},
+        "double_aid": [{**d, "child_name": names.get(d["child"], "")} for d in aid.double],
+        "double_aid_count": aid.double_count,
+        "unaided": [{"child": pk, "child_name": names.get(pk, "")} for pk in aid.unaided],
+        "unaided_count": aid.unaided_count,
     }
 
 
