@@ -114,6 +114,7 @@ from django.utils import timezone  # noqa: E402
 from shouhu import access  # noqa: E402
 from shouhu.accounts.models import Membership, Organisation, OrgKind, Role, User  # noqa: E402
 from shouhu.aid import selectors as aid_selectors  # noqa: E402
+from shouhu.aid import services as aid_services  # noqa: E402
 from shouhu.aid.models import (  # noqa: E402
     AidKind,
     Application,
@@ -936,6 +937,8 @@ def ensure_aid(args: argparse.Namespace, who: Personas, desks: list[Desk]) -> di
     missing = max(0, args.disbursements - have)
     report["disbursements_added"] = missing
     if not missing:
+        if have and not Disbursement.objects.filter(double=True).exists():
+            report["double_flagged"] = aid_services.reflag_all()
         return report
     print(f"creating {missing:,} disbursements...", flush=True)
     started = time.perf_counter()
@@ -952,6 +955,8 @@ def ensure_aid(args: argparse.Namespace, who: Personas, desks: list[Desk]) -> di
         written += maker.write(min(BATCH, missing - written))
         print(f"  {written:,} disbursements", end="\r", flush=True)
     report["rows_added"] = maker.counts
+    # Written by SQL, the payments are flagged for the double-aid rule as the service does.
+    report["double_flagged"] = aid_services.reflag_all()
     report["aid_seconds"] = round(time.perf_counter() - started, 1)
     print(f"\naid written in {report['aid_seconds']} s: {maker.counts}", flush=True)
     return report

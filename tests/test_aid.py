@@ -572,6 +572,30 @@ def test_the_board_flags_double_aid_and_unaided_children_of_the_jurisdiction_onl
     assert later["double_aid"] == [] and later["unaided_count"] == 1
 
 
+def test_living_aid_becomes_double_when_the_household_goes_on_dibao_later(
+    world: World, reviewer: User
+) -> None:
+    """The flag follows the household: 低保 granted after a payment of living aid makes it
+    double aid; taken away, it is single again."""
+    from shouhu.cases.selectors import coordination
+    from shouhu.children import editing
+
+    a1 = world.children["a1"]
+    living = _scheme(world, name="生活补助", kind=AidKind.LIVING)
+    payment = _pay(world, _approved(world, reviewer, living), "200.00", paid_on=TODAY - DAY)
+    payment.refresh_from_db()
+    assert payment.double is False
+    assert coordination(world.supervisor, today=TODAY)["double_aid"] == []
+    editing.household_update(actor=world.director_a, child=a1, changes={"aid": Aid.DIBAO})
+    payment.refresh_from_db()
+    assert payment.double is True
+    [row] = coordination(world.supervisor, today=TODAY)["double_aid"]
+    assert row["child"] == a1.pk and row["kind"] == AidKind.LIVING
+    editing.household_update(actor=world.director_a, child=a1, changes={"aid": Aid.NONE})
+    payment.refresh_from_db()
+    assert payment.double is False
+
+
 def test_the_board_lists_at_most_limit_unaided_children_in_id_order_with_their_count(
     world: World,
 ) -> None:

@@ -241,6 +241,11 @@ class Disbursement(models.Model):
         related_name="+",
         db_index=False,  # the board reads it from disbursement_area_paid
     )
+    # The double-aid rule holds for this payment: another scheme whose period overlaps gave
+    # the child the same kind of aid, or it is living aid to a household on 低保/特困. Set
+    # when a payment is recorded and when the child's facts change (`services.reflag`), so
+    # that the board reads the few flagged payments of its area.
+    double = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["paid_on", "id"]
@@ -264,6 +269,11 @@ class Disbursement(models.Model):
             models.Index(
                 fields=["residence", "paid_on", "child", "kind", "scheme", "household"],
                 name="disbursement_area_paid",
+            ),
+            models.Index(
+                fields=["residence", "paid_on", "child", "kind", "scheme", "household"],
+                condition=models.Q(double=True),
+                name="disbursement_double_area",
             ),
         ]
 

@@ -169,15 +169,22 @@ def double_aid(
     for child_id, scheme_id, name in government:
         found[(child_id, AidKind.LIVING)] |= {str(scheme_id), GOVERNMENT}
         names[str(scheme_id)] = name
-    unaided = (
-        children.filter(ELIGIBLE)
-        .exclude(_on_government_aid(OuterRef("household_id")))
-        .exclude(Exists(paid.filter(child=OuterRef("pk"))))
-    )
+    unaided = double_aid_unaided(children, first, last)
     return DoubleAid(
         double=dict(found),
         unaided=unaided,
         schemes={k: v for k, v in names.items() if any(k in s for s in found.values())},
+    )
+
+
+def double_aid_unaided(children: QuerySet[Child], first: dt.date, last: dt.date) -> QuerySet[Child]:
+    """The eligible children of the set who received nothing dated `first`..`last`: neither
+    the government's 低保/特困 nor any payment."""
+    paid = Disbursement.objects.filter(paid_on__gte=first, paid_on__lte=last)
+    return (
+        children.filter(ELIGIBLE)
+        .exclude(_on_government_aid(OuterRef("household_id")))
+        .exclude(Exists(paid.filter(child=OuterRef("pk"))))
     )
 
 
@@ -203,31 +210,65 @@ class AidBoard:
 
 
 def aid_board(*, children: QuerySet[Child], paid_in: Q, today: dt.date, limit: int) -> AidBoard:
-    """`double_aid` over an area (`children`, and `paid_in` on the payments' own village
-    column) for `aid_period(today)`, shaped for the board: sources named (the scheme, or
-    the government), kinds with their labels, at most `limit` rows of each list. The
-    unaided children and their count come from one query (a window count)."""
+    """The double-aid rule over an area (`children`, and `paid_in` on the payments' own
+    village column) for `aid_period(today)`, shaped for the board: sources named (the
+    scheme, or the government), kinds with their labels, at most `limit` rows of each list.
+
+    The double aid is read from the payments flagged when they were recorded (or when the
+    child's facts changed: `services.reflag`), from the partial index
+    `disbursement_double_area`: the few flagged payments of the area and period, not all of
+    them. The unaided children and their count come from one query (a window count)."""
     first, last = aid_period(today)
-    found = double_aid(children, first, last, paid_in=paid_in)
+    # From the partial index alone (no join): the flagged payments' child, kind, scheme and
+    # household; the names and the households' 低保/特困 are looked up for the rows shown.
+    flagged = (
+        Disbursement.objects.filter(paid_in, double=True, paid_on__gte=first, paid_on__lte=last)
+        .order_by()
+        .values_list("child_id", "kind", "scheme_id", "household_id")
+        .distinct()
+    )
+    groups: dict[tuple[int, str], set[int]] = defaultdict(set)
+    households: dict[int, int | None] = {}
+    for child_id, kind, scheme_id, household_id in flagged:
+        groups[(child_id, kind)].add(scheme_id)
+        households[child_id] = household_id
+    shown = sorted(groups)[:limit]
+    names = dict(
+        Scheme.objects.filter(pk__in={s for key in shown for s in groups[key]}).values_list(
+            "pk", "name"
+        )
+    )
+    on_aid = set(
+        Household.objects.filter(
+            ON_GOVERNMENT_AID,
+            pk__in={households[child] for child, kind in shown if kind == AidKind.LIVING},
+        ).values_list("pk", flat=True)
+    )
+    government = {
+        (child, kind)
+        for child, kind in shown
+        if kind == AidKind.LIVING and households[child] in on_aid
+    }
     double = []
-    for (child_id, kind), sources in sorted(found.double.items())[:limit]:
-        named = sorted(found.schemes[s] for s in sources if s != GOVERNMENT)
-        if GOVERNMENT in sources:
+    for key in shown:
+        named = sorted(names[s] for s in groups[key])
+        if key in government:
             named.insert(0, _("Government"))
         double.append(
             {
-                "child": child_id,
-                "kind": kind,
-                "kind_label": str(AidKind(kind).label),
+                "child": key[0],
+                "kind": key[1],
+                "kind_label": str(AidKind(key[1]).label),
                 "sources": named,
             }
         )
+    found_unaided = double_aid_unaided(children, first, last)
     # Ordered by `id + 0`, not `id`: ordered by the primary key, PostgreSQL walks the whole
     # registry in id order hoping to meet `limit` rows soon, though the window count needs
     # them all; by the expression it reads the area's eligible children from their partial
     # index and sorts the few left.
     rows = list(
-        found.unaided.annotate(total=Window(Count("pk")))
+        found_unaided.annotate(total=Window(Count("pk")))
         .order_by((F("pk") + 0).asc())
         .values_list("pk", "total")[:limit]
     )
@@ -235,7 +276,7 @@ def aid_board(*, children: QuerySet[Child], paid_in: Q, today: dt.date, limit: i
         first=first,
         last=last,
         double=double,
-        double_count=len(found.double),
+        double_count=len(groups),
         unaided=[pk for pk, _total in rows],
         unaided_count=rows[0][1] if rows else 0,
     )

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from shouhu import access
@@ -342,6 +342,8 @@ def disbursement_add(
         residence=where["residence_id"],
         household_id=where["household_id"],
     )
+    reflag([application.child_id])
+    disbursement.refresh_from_db(fields=["double"])
     fields = ["application", "paid_on", "amount", "items", "method", "receipt_ref"]
     record_change(
         actor=actor,
@@ -414,7 +416,44 @@ def story_approve(*, actor: User, followup: FollowUp) -> FollowUp:
 
 
 def child_moved(child: Child) -> None:
-    """Keep the area column of the child's payments in step with the registry."""
+    """Keep the area column of the child's payments in step with the registry, and their
+    double-aid flags with the household's 低保/特困."""
     Disbursement.objects.filter(child=child).exclude(residence=child.residence_id).update(
         residence=child.residence_id
     )
+    reflag([child.pk])
+
+
+def reflag(child_ids: list[int]) -> None:
+    """Set `Disbursement.double` on the payments of these children by the double-aid rule
+    (`selectors.double_aid` over all their payments: schemes whose periods overlap, or living
+    aid on top of 低保/特困)."""
+    from shouhu.aid.selectors import GOVERNMENT, double_aid
+
+    if not child_ids:
+        return
+    found = double_aid(Child.objects.filter(pk__in=child_ids), dt.date.min, dt.date.max).double
+    flagged = Q(pk__in=[])
+    for (child_id, kind), sources in found.items():
+        schemes = [int(s) for s in sources if s != GOVERNMENT]
+        flagged |= Q(child_id=child_id, kind=kind, scheme_id__in=schemes)
+    mine = Disbursement.objects.filter(child_id__in=child_ids)
+    mine.filter(flagged).exclude(double=True).update(double=True)
+    mine.exclude(flagged).exclude(double=False).update(double=False)
+
+
+def reflag_all(chunk: int = 5000) -> int:
+    """`reflag` every child with a payment, a chunk of children at a time (after a bulk
+    load, and by the migration that added the flag). Returns the payments flagged."""
+    after = 0
+    while True:
+        ids = list(
+            Disbursement.objects.filter(child_id__gt=after)
+            .order_by("child_id")
+            .values_list("child_id", flat=True)
+            .distinct()[:chunk]
+        )
+        if not ids:
+            return Disbursement.objects.filter(double=True).count()
+        reflag(ids)
+        after = ids[-1]
