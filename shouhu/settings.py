@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "shouhu.volunteers",
     "shouhu.aid",
     "shouhu.jobs",
+    "shouhu.linkage",
     "shouhu.demo",
     "shouhu.web",
 ]
