@@ -54,6 +54,40 @@ def link(
     """Links as `left_id, right_id, match_probability`, each right_id at most once."""
     profile = profile or settings.chinese()
     options = options or Options()
+    linker = _trained(left, right, profile, options)
+    scored = linker.inference.predict(
+        threshold_match_probability=options.threshold, warning_mode="never"
+    )
+    sql = _links_sql(scored.physical_name, profile)
+    links = linker.misc.query_sql(sql, "pandas")  # type: ignore[no-untyped-call]
+    scored.drop_table_from_database_and_remove_from_cache()
+    return links.sort_values(["left_id", "right_id"]).reset_index(drop=True)
+
+
+def compare(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    *,
+    profile: Profile | None = None,
+    options: Options | None = None,
+) -> pd.DataFrame:
+    """Every blocked pair with its match probability and comparison levels (`gamma_*`:
+    -1 missing, 0 different, higher is closer), before the guard and the one-per-right
+    rule: what a reviewer (or a test) reads to see why a pair scored as it did."""
+    profile = profile or settings.chinese()
+    options = options or Options()
+    linker = _trained(left, right, profile, options)
+    scored = linker.inference.predict(warning_mode="never")
+    frame = scored.as_pandas_dataframe()  # type: ignore[no-untyped-call]
+    scored.drop_table_from_database_and_remove_from_cache()
+    left_first = frame["source_dataset_l"] == "a_left"
+    frame["left_id"] = frame["unique_id_l"].where(left_first, frame["unique_id_r"])
+    frame["right_id"] = frame["unique_id_r"].where(left_first, frame["unique_id_l"])
+    gammas = [c for c in frame.columns if c.startswith("gamma_")]
+    return frame[["left_id", "right_id", "match_weight", "match_probability", *gammas]]
+
+
+def _trained(left: pd.DataFrame, right: pd.DataFrame, profile: Profile, options: Options) -> Linker:
     derive = FEATURES[profile.name]
     left_table, right_table = derive(left), derive(right)
     linker = _linker(profile, left_table, right_table, options)
@@ -62,13 +96,7 @@ def link(
         train = min(len(left_table), len(right_table)) >= MIN_RECORDS_TO_TRAIN
     if train:
         _train(linker, profile, options)
-    scored = linker.inference.predict(
-        threshold_match_probability=options.threshold, warning_mode="never"
-    )
-    sql = _links_sql(scored.physical_name, profile)
-    links = linker.misc.query_sql(sql, "pandas")  # type: ignore[no-untyped-call]
-    scored.drop_table_from_database_and_remove_from_cache()
-    return links.sort_values(["left_id", "right_id"]).reset_index(drop=True)
+    return linker
 
 
 def _links_sql(table: str, profile: Profile) -> str:
@@ -97,9 +125,9 @@ def _linker(profile: Profile, left: pd.DataFrame, right: pd.DataFrame, options: 
         link_type="link_only",
         comparisons=profile.comparisons,  # type: ignore[arg-type]
         blocking_rules_to_generate_predictions=profile.blocking,  # type: ignore[arg-type]
-        retain_matching_columns=profile.guard is not None,
+        retain_matching_columns=True,
         retain_intermediate_calculation_columns=False,
-        probability_two_random_records_match=1 / max(len(left), len(right), 1),
+        probability_two_random_records_match=1 / max(len(left), len(right), 10),
     )
     db_api = _db_api(options)
     tables = [

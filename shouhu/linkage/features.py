@@ -34,7 +34,7 @@ def _derive(records: pd.DataFrame, build: Callable[[Row], Row]) -> pd.DataFrame:
 
 
 def _chinese_row(row: Row) -> Row:
-    out: Row = {"unique_id": row["record_id"], "sex": row.get("sex")}
+    out: Row = {"unique_id": row["record_id"], "sex": row.get("sex") or None}
     out.update(_name_columns(row.get("name")))
     birth = _birth(row.get("birth_date"))
     ids = chinese.id_keys(row["id_number"]) if row.get("id_number") else None
@@ -45,7 +45,7 @@ def _chinese_row(row: Row) -> Row:
     if out["sex"] is None and ids is not None and ids.valid:
         out["sex"] = ids.sex
     out.update(_date_columns(birth))
-    out.update(_place_columns(row.get("hukou_place"), row.get("residence_place")))
+    out.update(_place_columns(row.get("hukou_place") or None, row.get("residence_place") or None))
     for parent in ("father", "mother"):
         keys = chinese.name_keys(row.get(f"{parent}_name") or "")
         out[f"{parent}_norm"] = keys.norm if keys else None
@@ -139,5 +139,5 @@ def _western_row(row: Row) -> Row:
         "address_2": parts[2].strip().lower() or None,
         "suburb": parts[3].strip().lower() or None,
         "state": parts[4].strip().lower() or None,
-        "postcode": row.get("hukou_place"),
+        "postcode": row.get("hukou_place") or None,
     }
