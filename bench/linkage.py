@@ -78,7 +78,7 @@ def febrl_records(path: Path, *, with_id: bool) -> pd.DataFrame:
             "residence_place": address,
         }
     )
-    return records.replace("", None)
+    return _frame(records.to_dict("records"))
 
 
 def febrl(args: argparse.Namespace) -> dict[str, object]:

@@ -127,12 +127,11 @@ def _western_row(row: Row) -> Row:
     surname, _, given = (row.get("name") or "").partition(",")
     parts = (row.get("residence_place") or "").split("|")
     parts += [""] * (5 - len(parts))
-    birth = _birth(row.get("birth_date"))
     return {
         "unique_id": row["record_id"],
         "surname": surname.strip().lower() or None,
         "given_name": given.strip().lower() or None,
-        "dob": birth.iso if birth else None,
+        "dob": (row.get("birth_date") or "").strip() or None,  # as written: compared by edits
         "soc_sec_id": (row.get("id_number") or "").strip() or None,
         "street_number": parts[0].strip() or None,
         "address_1": parts[1].strip().lower() or None,
