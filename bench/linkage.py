@@ -112,7 +112,9 @@ def febrl(args: argparse.Namespace) -> dict[str, object]:
 def chinese(args: argparse.Namespace) -> dict[str, object]:
     results: dict[str, object] = {}
     for seed in args.seeds:
-        left_rows, right_rows, truth = linkage_data.generate(args.n, args.n, seed=seed)
+        left_rows, right_rows, truth = linkage_data.generate(
+            args.n, args.n, seed=seed, rate=args.rate
+        )
         left, right = _frame(left_rows), _frame(right_rows)
         for name, profile in (
             ("chinese", settings.chinese()),
@@ -218,6 +220,7 @@ def main() -> None:
     parser.add_argument("what", choices=["febrl", "chinese", "speed", "spark"])
     parser.add_argument("--n", type=int, default=50_000, help="records on each side")
     parser.add_argument("--seeds", type=int, nargs="+", default=[14])
+    parser.add_argument("--rate", type=float, default=1.0, help="scales every error rate")
     parser.add_argument("--threshold", type=float, default=engine.DEFAULT_THRESHOLD)
     parser.add_argument("--workdir", default=None, help="where the speed run writes its CSVs")
     parser.add_argument("--errors", action="store_true", help="print some wrong links")

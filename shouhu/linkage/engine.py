@@ -148,15 +148,22 @@ def _db_api(options: Options) -> Any:
 
 
 def _spark_session() -> Any:
-    from pyspark.sql import SparkSession
+    import tempfile
 
-    return (
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    spark = (
         SparkSession.builder.master("local[2]")
+        .config("spark.jars", similarity_jar_location())  # Splink's string distances
         .appName("shouhu-linkage")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.driver.memory", "6g")
         .getOrCreate()
     )
+    # Splink breaks long lineages with checkpoints.
+    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="shouhu-spark-"))
+    return spark
 
 
 def _table(frame: pd.DataFrame, options: Options) -> Any:

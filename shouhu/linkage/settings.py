@@ -29,7 +29,8 @@ def _null(*columns: str) -> cll.CustomLevel:
 
 
 def _else(m: float, u: float) -> cll.CustomLevel:
-    return _level("else", "different", m, u)
+    level = cll.ElseLevel().configure(m_probability=m, u_probability=u)
+    return level  # type: ignore[return-value]
 
 
 def _comparison(name: str, levels: list[cll.CustomLevel]) -> ComparisonCreator:
