@@ -51,11 +51,17 @@ class Command(BaseCommand):
             right = files.read_records(options["right"])
         except files.LinkInputError as exc:
             raise CommandError(str(exc), returncode=INPUT_ERROR) from exc
-        links = engine.link(
-            left,
-            right,
-            options=engine.Options(threshold=options["threshold"], backend=options["backend"]),
-        )
+        try:
+            links = engine.link(
+                left,
+                right,
+                options=engine.Options(threshold=options["threshold"], backend=options["backend"]),
+            )
+        except ImportError as exc:  # pyspark is optional
+            raise CommandError(
+                f"The {options['backend']} backend is not installed ({exc}); the Spark "
+                "backend needs requirements-spark.txt and Java 17."
+            ) from exc
         files.write_links(options["output"], links)
         self.stdout.write(
             f"{len(links)} links between {len(left)} left and {len(right)} right records."
