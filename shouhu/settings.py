@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "shouhu.aid",
     "shouhu.surrogates",
     "shouhu.jobs",
+    "shouhu.linkage",
     "shouhu.demo",
     "shouhu.web",
 ]
