@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -1170,6 +1171,10 @@ def main() -> None:
         print(f"{name:30s} {value:,}" if isinstance(value, int) else f"{name:30s} {value}")
 
     setup_test_environment()
+    # As the WSGI entry point does after start-up (`shouhu/wsgi.py`): what is loaded so far is
+    # kept out of the garbage collector's generations.
+    gc.collect()
+    gc.freeze()
     # The personas' sessions must outlive the whole run (the idle timeout is 30 minutes).
     settings.SESSION_COOKIE_AGE = 7 * 24 * 3600
     today = clock.today()

@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -17,3 +18,9 @@ def _refuse_demo_data_in_production() -> None:
 
 
 _refuse_demo_data_in_production()
+
+# What the start-up loaded (Django, the URL resolvers, the catalogues, the libraries) lives as
+# long as the process: kept out of the garbage collector's generations, a full collection
+# no longer walks it, which took one request in ten about 150 ms longer on the board pages
+# (docs/PERFORMANCE.md). A worker forked after this shares those pages copy-on-write too.
+gc.freeze()
