@@ -3,6 +3,7 @@ link to each field, so that on a phone nobody has to scroll to find what is wron
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -68,3 +69,25 @@ def saved(request: Any, form: Any, message: str) -> bool:
         return False
     messages.success(request, message)
     return True
+
+
+class _Which(forms.Form):
+    form = forms.ChoiceField()
+
+
+def posted_form(request: Any, names: Iterable[str], *, default: str = "") -> str | None:
+    """Which of a page's forms a POST is for: the `form` field, one of `names` (or `default`
+    when the POST does not say); None for a GET. A name the page does not offer the user is
+    refused (PermissionDenied), never guessed."""
+    from django.core.exceptions import PermissionDenied
+
+    if request.method != "POST":
+        return None
+    data = request.POST if "form" in request.POST or not default else {"form": default}
+    which = _Which(data)
+    field = which.fields["form"]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = [(name, name) for name in names]
+    if not which.is_valid():
+        raise PermissionDenied
+    return str(which.cleaned_data["form"])

@@ -22,7 +22,7 @@ from shouhu import access
 from shouhu.accounts.models import Organisation, User
 from shouhu.audit.services import log_children_read
 from shouhu.lib import clock
-from shouhu.lib.formerrors import error_summary, saved
+from shouhu.lib.formerrors import error_summary, posted_form, saved
 from shouhu.places.models import Level, Place, code_range
 from shouhu.volunteers import hours as hours_service
 from shouhu.volunteers import matching
@@ -112,9 +112,7 @@ def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for name, (_form, who, _msg) in PAGE_FORMS.items()
         if manages or (who == "self" and is_self)
     }
-    posted = request.POST.get("form", "hours") if request.method == "POST" else None
-    if posted is not None and posted not in allowed:
-        raise PermissionDenied
+    posted = posted_form(request, allowed, default="hours")
     forms = {
         name: PAGE_FORMS[name][0](
             request.POST if name == posted else None, user=user, volunteer=volunteer
@@ -247,37 +245,39 @@ def match(request: HttpRequest, child_id: int) -> HttpResponse:
         .select_related("volunteer", "consent_by", "decided_by", "child")
         .order_by("-proposed_at")
     )
-    posted = request.POST.get("form") if request.method == "POST" else None
+    # The forms of the page by the name it posts: proposing, and deciding or ending the
+    # matches of the volunteers the user keeps.
+    kept = [m for m in matches if access.may_manage_volunteers(user, m.volunteer.organisation_id)]
+    names = ["propose"] + [
+        f"decide-{m.pk}" if m.status == MatchStatus.PROPOSED else f"end-{m.pk}"
+        for m in kept
+        if m.status in (MatchStatus.PROPOSED, MatchStatus.ACTIVE)
+    ]
+    posted = posted_form(request, names)
+
+    def data(name: str) -> Any:
+        return request.POST if posted == name else None
+
     propose = ProposeForm(
-        request.POST if posted == "propose" else None,
+        data("propose"),
         user=user,
         child=child,
         volunteers=[(s.volunteer.pk, s.volunteer.name) for s in suggestions],
     )
     decisions = {
-        m.pk: MatchDecisionForm(
-            request.POST if posted == f"decide-{m.pk}" else None, user=user, match=m
-        )
-        for m in matches
+        m.pk: MatchDecisionForm(data(f"decide-{m.pk}"), user=user, match=m)
+        for m in kept
         if m.status == MatchStatus.PROPOSED
-        and access.may_manage_volunteers(user, m.volunteer.organisation_id)
     }
     ends = {
-        m.pk: MatchEndForm(request.POST if posted == f"end-{m.pk}" else None, user=user, match=m)
-        for m in matches
+        m.pk: MatchEndForm(data(f"end-{m.pk}"), user=user, match=m)
+        for m in kept
         if m.status == MatchStatus.ACTIVE
-        and access.may_manage_volunteers(user, m.volunteer.organisation_id)
     }
-    bound: Any = None
-    if posted == "propose":
-        bound = propose
-    elif posted and posted.startswith(("decide-", "end-")):
-        kind, _sep, key = posted.partition("-")
-        bound = (decisions if kind == "decide" else ends).get(int(key) if key.isdigit() else 0)
-        if bound is None:
-            raise PermissionDenied
-    elif posted is not None:
-        raise PermissionDenied
+    by_name: dict[str, Any] = {"propose": propose}
+    by_name.update({f"decide-{pk}": form for pk, form in decisions.items()})
+    by_name.update({f"end-{pk}": form for pk, form in ends.items()})
+    bound = by_name[posted] if posted is not None else None
     if bound is not None and saved(request, bound, _("Saved.")):
         return redirect(request.get_full_path())
     return render(
