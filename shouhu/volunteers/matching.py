@@ -314,8 +314,12 @@ def match_decide(
 @transaction.atomic
 def match_end(*, actor: User, match: Match, reason: str) -> Match:
     """End an active match: the volunteer's login no longer reaches the child."""
+    # Only the match row is locked: its assignment may be missing (an outer join, which
+    # PostgreSQL does not lock).
     match = (
-        Match.objects.select_for_update().select_related("volunteer", "assignment").get(pk=match.pk)
+        Match.objects.select_for_update(of=("self",))
+        .select_related("volunteer", "assignment")
+        .get(pk=match.pk)
     )
     require_manager(actor, match.volunteer.organisation_id)
     if match.status != MatchStatus.ACTIVE:
