@@ -1034,6 +1034,33 @@ def _aid() -> None:
                 note="期中考试语文、数学成绩均有进步",
                 story="一名四年级的孩子用助学金买了台灯，晚上在家写作业不再借邻居的光。",
             )
+    # A township's own study grant paid to the first child in the same term: the same kind
+    # of aid from two schemes, which the coordination board flags.
+    if children:
+        township = aid.scheme_create(
+            actor=sw,
+            organisation=swo,
+            name="镇助学金（2026 秋）",
+            kind="education",
+            amount="500.00",
+            starts_on=today - dt.timedelta(days=30),
+            ends_on=today + dt.timedelta(days=150),
+            criteria="镇内在读困难学生",
+        )
+        second = aid.application_submit(
+            actor=director, scheme=township, child=children[0], reason="家庭经济困难"
+        )
+        second = aid.application_decide(
+            actor=sw, application=second, approve=True, note="符合条件", amount="500.00"
+        )
+        aid.disbursement_add(
+            actor=sw,
+            application=second,
+            paid_on=today,
+            method="school_fee",
+            amount="500.00",
+            receipt_ref="ZZ-2026-001",
+        )
 
 
 def _surrogates() -> None:
