@@ -186,6 +186,11 @@ def test_matching_and_check_in_over_the_api(world: World, clock: Any) -> None:
         )
     )
     assert done["status"] == MatchStatus.ACTIVE and done["consent_by"] == father.pk
+    from shouhu.audit.models import AccessLog
+
+    assert AccessLog.objects.filter(
+        object_type="volunteer_match", object_id=str(match["id"]), child_id=child.pk
+    ).exists()
     listed = _ok(api.get(f"/api/v1/children/{child.pk}/volunteer-matches"))["items"]
     assert [m["id"] for m in listed] == [match["id"]]
     # An outsider neither sees the match nor decides it.

@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shouhu.access.core import _gates, _key, _model
+from shouhu.access.core import BASIC, _gates, _key, _model, _opened, children_visible_to
 from shouhu.accounts.models import Membership, Role, User
 from shouhu.lib import clock
 
@@ -30,6 +30,8 @@ __all__ = [
     "clearance_missing",
     "describe_missing",
     "get_volunteer_for_user",
+    "get_volunteer_match_for_user",
+    "may_clock_volunteer",
     "may_manage_volunteers",
     "volunteer_assignments_closed",
     "volunteer_gate_closed",
@@ -206,6 +208,12 @@ def may_manage_volunteers(user: User, organisation_id: int) -> bool:
     ).exists()
 
 
+def may_clock_volunteer(user: User, volunteer: Any, organisation_id: int) -> bool:
+    """Check a volunteer in or out for an organisation's activity: those who keep its
+    volunteers, or the volunteer themselves."""
+    return volunteer.user_id == user.pk or may_manage_volunteers(user, organisation_id)
+
+
 def volunteers_visible_to(user: User) -> QuerySet[Any]:
     """The volunteers of the organisations the user manages volunteers for, and the user's
     own records."""
@@ -222,3 +230,19 @@ def get_volunteer_for_user(user: User, pk: object) -> Any:
     if found is None:
         raise Http404
     return found
+
+
+def get_volunteer_match_for_user(user: User, pk: object, *, purpose: str) -> Any:
+    """A volunteer's match to a child: of a volunteer the user keeps (or is), and of a child
+    the user sees; 404 otherwise. The read is logged with the child."""
+    Match = _model("volunteers", "Match")
+    found = (
+        Match.objects.filter(
+            pk=_key(pk),
+            volunteer__in=volunteers_visible_to(user),
+            child__in=children_visible_to(user).values("pk"),
+        )
+        .select_related("volunteer")
+        .first()
+    )
+    return _opened(user, found, object_type="volunteer_match", purpose=purpose, fields=[BASIC])

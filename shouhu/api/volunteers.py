@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, Sum
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
@@ -740,18 +740,7 @@ def match_propose(request: HttpRequest, child_id: int, payload: MatchIn) -> Stat
 
 def _match(request: HttpRequest, match_id: int) -> tuple[User, Match]:
     user = current_user(request)
-    found = (
-        Match.objects.filter(
-            pk=match_id if 0 < match_id <= MAX_ID else 0,
-            volunteer__in=access.volunteers_visible_to(user),
-            child__in=access.children_visible_to(user).values("pk"),
-        )
-        .select_related("volunteer")
-        .first()
-    )
-    if found is None:
-        raise Http404
-    return user, found
+    return user, access.get_volunteer_match_for_user(user, match_id, purpose="api_volunteer_match")
 
 
 @router.post(

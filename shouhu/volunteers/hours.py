@@ -318,7 +318,7 @@ def certificate_issue(
 
 def _may_clock(actor: User, volunteer: Volunteer, organisation_id: int) -> None:
     """Those who keep the organisation's volunteers, or the volunteer themselves."""
-    if volunteer.user_id != actor.pk and not access.may_manage_volunteers(actor, organisation_id):
+    if not access.may_clock_volunteer(actor, volunteer, organisation_id):
         raise PermissionDenied(_("You do not record this organisation's volunteer hours."))
 
 

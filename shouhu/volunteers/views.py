@@ -106,11 +106,11 @@ def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     volunteer = access.get_volunteer_for_user(user, pk)
     manages = access.may_manage_volunteers(user, volunteer.organisation_id)
-    is_self = volunteer.user_id == user.pk
+    clocks = access.may_clock_volunteer(user, volunteer, volunteer.organisation_id)
     allowed = {
         name
         for name, (_form, who, _msg) in PAGE_FORMS.items()
-        if manages or (who == "self" and is_self)
+        if manages or (who == "self" and clocks)
     }
     posted = posted_form(request, allowed, default="hours")
     forms = {
