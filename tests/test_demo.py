@@ -80,8 +80,11 @@ def test_director_sees_one_village_and_teacher_one_school(demo: None) -> None:
 
 
 def test_categories_are_derived_and_realistic(demo: None) -> None:
+    from shouhu.demo import linkage
+
+    home_records = linkage.SURE + linkage.REVIEW + linkage.OTHER  # 金寨 records of 宝安 children
     total = Child.objects.count()
-    assert 550 <= total <= 600
+    assert 550 + home_records <= total <= 600 + home_records
     left_behind = Child.objects.filter(cat_left_behind_mca=True)
     assert 0.15 * total < left_behind.count() < 0.6 * total
     # Every left-behind child really has both parents away, or one away and one incapable.
@@ -222,3 +225,22 @@ def test_the_demo_has_surrogate_parents_one_of_whom_missed_a_contact(demo: None)
     level = RiskLevel.objects.get(child_id=tasks[0].child_id)
     assert level.facts["surrogate_contact_missed"] is True
     assert services.missed() == (0, 0)  # the job already ran: nothing more to do
+
+
+def test_the_demo_links_some_migrant_children_and_queues_others_for_both_sides(
+    demo: None,
+) -> None:
+    """宝安's migrant children against 金寨's records: sure links, pairs for supervisor1 (home)
+    and official2 (destination) to review, and the namesakes among them."""
+    from shouhu.linkage.models import Candidate
+
+    linked = Candidate.objects.filter(status="linked")
+    waiting = Candidate.objects.filter(status="review")
+    assert linked.count() >= 10 and waiting.count() >= 3
+    for username in ("supervisor1", "official2"):
+        user = User.objects.get(username=username)
+        assert set(access.link_candidates_visible_to(user).filter(status="review")) == set(waiting)
+    namesakes = [
+        c for c in waiting if c.home.name == c.destination.name and c.evidence["father_name"] == 0
+    ]
+    assert namesakes  # the same name and birthday, other parents: for a reviewer to tell apart

@@ -25,6 +25,7 @@ ALL = [
     "recompute_risk",
     "volunteer_clearance",
     "surrogate_contacts",
+    "record_linkage",
 ]
 
 

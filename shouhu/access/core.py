@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps as django_apps
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -126,6 +126,10 @@ class Grant:
     break_glass: bool = False
     role: str = ""  # the membership role behind a jurisdiction, school or organisation grant
     clinical: bool = False  # opens screening answers and scores
+    # A child's file shared with the user's organisation across a confirmed link
+    # (`linkage.Share`), at that share's level ("basic" or "full").
+    shared_org_id: int | None = None
+    shared_fields: str = ""
 
     def q(self) -> Q:
         from shouhu.children.models import ChildAssignment
@@ -137,6 +141,11 @@ class Grant:
             return Q(residence__gte=low, residence__lte=high)
         if self.school_id is not None:
             return Q(school_id=self.school_id)
+        if self.shared_org_id is not None:
+            shares = _model("linkage", "Share").objects.filter(
+                active=True, organisation_id=self.shared_org_id, fields=self.shared_fields
+            )
+            return Q(id__in=shares.values("child_id"))
         active = ChildAssignment.objects.filter(active=True)
         if self.assigned_user_id is not None:
             rows = active.filter(user_id=self.assigned_user_id, kind=self.assignment_kind)
@@ -198,22 +207,72 @@ def _build_scope(user: User) -> Scope:
                     clinical=m.role == Role.COUNSELOR,
                 )
             )
-    _add_assignment_grants(user, scope, {m.role for m in memberships})
+    kinds, shares = _held(user, memberships)
+    _add_assignment_grants(user, scope, {m.role for m in memberships}, kinds)
+    _add_share_grants(scope, memberships, shares)
     return scope
 
 
-def _add_assignment_grants(user: User, scope: Scope, roles: set[str]) -> None:
+def _held(user: User, memberships: list[Any]) -> tuple[set[str], set[tuple[int, str]]]:
+    """The kinds of the user's active assignments, and the (organisation, level) of the
+    active shares with the user's organisations (`linkage.Share`), in one query: a grant is
+    made only for what is held (see `_add_assignment_grants`)."""
+    from shouhu.children.models import ChildAssignment
+
+    text: models.CharField[str, str] = models.CharField()
+    number: models.BigIntegerField[int, int] = models.BigIntegerField()
+    assigned = (
+        ChildAssignment.objects.filter(active=True, user=user)
+        .annotate(org=Value(0, output_field=number), level=Value("", output_field=text))
+        .values_list("kind", "org", "level")
+        .order_by()
+    )
+    orgs = {m.organisation_id for m in memberships if m.role in SHARE_ROLES}
+    if orgs:
+        shared = (
+            _model("linkage", "Share")
+            .objects.filter(active=True, organisation_id__in=orgs)
+            .annotate(what=Value("share", output_field=text))
+            .values_list("what", "organisation_id", "fields")
+            .order_by()
+        )
+        assigned = assigned.union(shared)
+    else:
+        assigned = assigned.distinct()
+    kinds: set[str] = set()
+    shares: set[tuple[int, str]] = set()
+    for kind, org, level in assigned:
+        if level:
+            shares.add((org, level))
+        else:
+            kinds.add(kind)
+    return kinds, shares
+
+
+# The roles that read a file shared with their organisation across a link (`linkage`).
+SHARE_ROLES = REGISTRY_ROLES | ORG_CASE_ROLES
+SHARE_LEVELS: dict[str, frozenset[str]] = {"basic": frozenset({BASIC}), "full": ALL}
+
+
+def _add_share_grants(scope: Scope, memberships: list[Any], held: set[tuple[int, str]]) -> None:
+    """Grants over the children shared with the user's organisations, capped by each role's
+    ceiling; only for the levels the organisations actually hold (as assignments above)."""
+    for m in memberships:
+        for org_id, level in sorted(held):
+            if org_id != m.organisation_id or m.role not in SHARE_ROLES:
+                continue
+            classes = ROLE_CLASSES.get(m.role, frozenset()) & SHARE_LEVELS[level]
+            if classes:
+                scope.grants.append(
+                    Grant(classes, shared_org_id=org_id, shared_fields=level, role=m.role)
+                )
+
+
+def _add_assignment_grants(user: User, scope: Scope, roles: set[str], held: set[str]) -> None:
     """Grants through the user's own assignments, capped by the user's role ceiling."""
     # Grants through assignments only for the kinds the user actually holds: a grant over an
     # empty set opens nothing, but its subquery would keep the planner off the indexes of
     # every other grant (a supervisor with no assignments gets a plain code-range filter).
-    from shouhu.children.models import ChildAssignment
-
-    held = set(
-        ChildAssignment.objects.filter(active=True, user=user)
-        .values_list("kind", flat=True)
-        .distinct()
-    )
     ceiling = role_ceiling(roles)
     clinical_role = bool(roles & CLINICAL_ROLES)
     for kind, opened in ASSIGNMENT_CLASSES.items():
@@ -269,6 +328,8 @@ def _grant_covers(
         return child.school_id == grant.school_id
     if grant.assigned_user_id is not None:
         return ("user", (grant.assigned_user_id, grant.assignment_kind)) in assignment_keys
+    if grant.shared_org_id is not None:
+        return (grant.shared_org_id, grant.shared_fields) in _share_keys(child)
     return ("org", grant.assigned_org_id) in assignment_keys
 
 
@@ -281,6 +342,11 @@ _assignments: ContextVar[dict[int, frozenset[tuple[str, object]]] | None] = Cont
 )
 
 
+_shares: ContextVar[dict[int, frozenset[tuple[int, str]]] | None] = ContextVar(
+    "shouhu_shares", default=None
+)
+
+
 # Whether a user's volunteer gate is closed, per request in the same way (`volunteers`).
 _gates: ContextVar[dict[tuple[str, int], bool] | None] = ContextVar("shouhu_gates", default=None)
 
@@ -289,15 +355,17 @@ _gates: ContextVar[dict[tuple[str, int], bool] | None] = ContextVar("shouhu_gate
 def request_cache() -> Iterator[None]:
     token = _assignments.set({})
     gates = _gates.set({})
+    shares = _shares.set({})
     try:
         yield
     finally:
+        _shares.reset(shares)
         _gates.reset(gates)
         _assignments.reset(token)
 
 
 def forget_assignments(**_: object) -> None:
-    for cache in (_assignments.get(), _gates.get()):
+    for cache in (_assignments.get(), _gates.get(), _shares.get()):
         if cache is not None:
             cache.clear()
 
@@ -313,6 +381,22 @@ def _assignment_keys(child: Child) -> frozenset[tuple[str, object]]:
         for user_id, kind, org_id in ChildAssignment.objects.filter(
             child=child, active=True
         ).values_list("user_id", "kind", "organisation_id")
+    )
+    if cache is not None:
+        cache[child.pk] = keys
+    return keys
+
+
+def _share_keys(child: Child) -> frozenset[tuple[int, str]]:
+    """(organisation, level) of the child's active shares; read only for a user holding a
+    share grant, once per child and request."""
+    cache = _shares.get()
+    if cache is not None and child.pk in cache:
+        return cache[child.pk]
+    keys = frozenset(
+        _model("linkage", "Share")
+        .objects.filter(child_id=child.pk, active=True)
+        .values_list("organisation_id", "fields")
     )
     if cache is not None:
         cache[child.pk] = keys

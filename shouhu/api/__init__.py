@@ -15,6 +15,7 @@ from shouhu.api import (
     children,
     errors,
     inbox,
+    linkage,
     programmes,
     project_reports,
     reunion,
@@ -57,6 +58,7 @@ api.add_router("", project_reports.router)
 api.add_router("", volunteers.router)
 api.add_router("", aid.router)
 api.add_router("", surrogates.router)
+api.add_router("", linkage.router)
 
 # Last: any other path under /api/v1/ is a JSON 404, not the HTML page of the web UI.
 fallback = Router()

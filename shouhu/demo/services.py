@@ -310,6 +310,9 @@ def demo_load(*, children: int = 5000, seed: int = 2026) -> LoadResult:
     _volunteers()
     _aid()
     _surrogates()
+    from shouhu.demo.linkage import link_demo
+
+    link_demo()
     return LoadResult(created, skipped, time.perf_counter() - started)
 
 

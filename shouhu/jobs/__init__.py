@@ -69,6 +69,13 @@ def _surrogates() -> str:
     return f"{opened} missed surrogate contacts, {closed} kept again"
 
 
+def _linkage() -> str:
+    from shouhu.linkage import matching
+
+    run = matching.run_matching()
+    return f"{run.linked} linked, {run.to_review} to review"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -85,6 +92,7 @@ JOBS = (
     Job("recompute_risk", dt.timedelta(days=1), _risk),
     Job("volunteer_clearance", dt.timedelta(days=1), _volunteers),
     Job("surrogate_contacts", dt.timedelta(days=1), _surrogates),
+    Job("record_linkage", dt.timedelta(days=1), _linkage),
 )
 # A job started this long ago and not finished is taken to have died with its worker.
 LEASE = dt.timedelta(minutes=30)

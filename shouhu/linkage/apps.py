@@ -5,3 +5,20 @@ class LinkageConfig(AppConfig):
     name = "shouhu.linkage"
     label = "linkage"
     verbose_name = "Record linkage"
+
+    def ready(self) -> None:
+        from shouhu import access
+        from shouhu.children import panels, selectors
+        from shouhu.linkage.models import Candidate, Decision, Share
+        from shouhu.linkage.panels import linkage_panel
+
+        panels.register(linkage_panel)
+        # In the child's history: the link, the reviewers' decisions, the shares.
+        for object_type, model in (
+            ("candidate", Candidate),
+            ("decision", Decision),
+            ("share", Share),
+        ):
+            selectors.register_history(
+                object_type, model, {f.name: access.BASIC for f in model._meta.concrete_fields}
+            )

@@ -42,6 +42,13 @@ class Options:
     train: bool | None = None  # None: when both sides have MIN_RECORDS_TO_TRAIN records
     seed: int = 14
     spark: Any = None  # a SparkSession for the spark backend (one is made if None)
+    # Pairs (left_id, right_id) a reviewer confirmed: the m probabilities are estimated from
+    # them as well when there are at least MIN_LABELS (`linkage.matching` feeds them back).
+    labels: tuple[tuple[str, str], ...] = ()
+    evidence: bool = False  # `link` also returns each pair's comparison levels (gamma_*)
+
+
+MIN_LABELS = 20
 
 
 def link(
@@ -58,9 +65,12 @@ def link(
     scored = linker.inference.predict(
         threshold_match_probability=options.threshold, warning_mode="never"
     )
-    sql = _links_sql(scored.physical_name, profile)
+    sql = _links_sql(scored.physical_name, profile, evidence=options.evidence)
     links = linker.misc.query_sql(sql, "pandas")  # type: ignore[no-untyped-call]
     scored.drop_table_from_database_and_remove_from_cache()
+    if options.evidence:
+        gammas = [c for c in links.columns if c.startswith("gamma_")]
+        links = links[["left_id", "right_id", "match_probability", *gammas]]
     return links.sort_values(["left_id", "right_id"]).reset_index(drop=True)
 
 
@@ -96,25 +106,45 @@ def _trained(left: pd.DataFrame, right: pd.DataFrame, profile: Profile, options:
         train = min(len(left_table), len(right_table)) >= MIN_RECORDS_TO_TRAIN
     if train:
         _train(linker, profile, options)
+    if len(options.labels) >= MIN_LABELS:
+        _learn_from_labels(linker, options.labels)
     return linker
 
 
-def _links_sql(table: str, profile: Profile) -> str:
+def _learn_from_labels(linker: Linker, labels: tuple[tuple[str, str], ...]) -> None:
+    """The m probabilities from the pairs reviewers confirmed (Splink's pairwise labels)."""
+    table = pd.DataFrame(
+        {
+            "source_dataset_l": "a_left",
+            "unique_id_l": [left for left, _ in labels],
+            "source_dataset_r": "b_right",
+            "unique_id_r": [right for _, right in labels],
+        }
+    )
+    registered = linker.table_management.register_table(table, "shouhu_labels", overwrite=True)
+    linker.training.estimate_m_from_pairwise_labels(registered)  # type: ignore[no-untyped-call]
+
+
+def _links_sql(table: str, profile: Profile, *, evidence: bool = False) -> str:
     """The pairs the guard allows, and for each right record its most probable left one
-    (ties: the smaller left_id). Plain SQL, for DuckDB and Spark alike."""
+    (ties: the smaller left_id). Plain SQL, for DuckDB and Spark alike. With `evidence`,
+    every column of the scored pairs comes along (the comparison levels among them)."""
     allowed = f"not ({profile.guard})" if profile.guard else "true"
     left = "case when source_dataset_l = 'a_left' then unique_id_l else unique_id_r end"
     right = "case when source_dataset_l = 'a_left' then unique_id_r else unique_id_l end"
+    columns = "*" if evidence else "left_id, right_id, match_probability"
+    scored = (
+        f"*, {left} as left_id, {right} as right_id"
+        if evidence
+        else (f"{left} as left_id, {right} as right_id, match_probability")
+    )
     # The table name and conditions come from this package and Splink, never from input.
     return f"""
-        select left_id, right_id, match_probability from (
-            select left_id, right_id, match_probability, row_number() over (
+        select {columns} from (
+            select {columns}, row_number() over (
                 partition by right_id order by match_probability desc, left_id
             ) as rank
-            from (
-                select {left} as left_id, {right} as right_id, match_probability
-                from {table} where {allowed}
-            ) as pairs
+            from (select {scored} from {table} where {allowed}) as pairs
         ) as ranked
         where rank = 1
     """  # noqa: S608

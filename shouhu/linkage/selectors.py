@@ -1,0 +1,176 @@
+"""What readers see of the pairs and links: the review queue, one pair side by side with its
+evidence, and a child's links with the services of both sides.
+
+Each record of a pair is shown masked to what the reader may see of it
+(`access.link_review_ceiling`): the basic fields, the ID number and phone only partly (the
+first and last digits, never in full: a review compares, it does not copy), never the
+sensitive fields. Every pair and every record listed is logged as a read of the child.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from shouhu import access
+from shouhu.accounts.models import User
+from shouhu.audit.services import log_children_read
+from shouhu.children.models import Child, FamilyMember, Relation
+from shouhu.lib import idnumber, protect
+from shouhu.linkage import evidence
+from shouhu.linkage.models import Candidate, Decision, Move, Share, Status
+
+MASKED = "***"
+QUEUE_STATUSES = (Status.REVIEW, Status.UNSURE)
+PAGE = 50
+
+
+def side(user: User, child: Child) -> dict[str, Any]:
+    """One record of a pair as the reviewer may see it."""
+    classes = access.link_review_ceiling(user, child)
+    identifying = access.IDENTIFYING in classes
+    members = list(
+        FamilyMember.objects.filter(household_id=child.household_id).order_by("-is_guardian", "id")
+    )
+    father = next((m.name for m in members if m.relation == Relation.FATHER), "")
+    mother = next((m.name for m in members if m.relation == Relation.MOTHER), "")
+    phone = next(
+        (protect.unseal(m.phone_enc) for m in members if m.is_guardian and m.phone_enc), ""
+    )
+    number = protect.unseal(child.id_number_enc) if child.id_number_enc else ""
+    return {
+        "id": child.pk,
+        "name": child.name,
+        "sex": child.get_sex_display(),
+        "sex_code": child.sex,
+        "birth_date": child.birth_date.isoformat(),
+        "id_number": (idnumber.mask(number) if identifying else MASKED) if number else "",
+        "hukou": child.hukou.full_name if child.hukou is not None else "",
+        "residence": child.residence.full_name,
+        "residence_code": child.residence_id,
+        "father_name": father,
+        "mother_name": mother,
+        "guardian_phone": (idnumber.mask_phone(phone) if identifying else MASKED) if phone else "",
+        "opens_file": bool(access.grants_for(user, child)),
+    }
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    candidate: Candidate
+    home: dict[str, Any]
+    destination: dict[str, Any]
+    side: str  # the reader's side
+
+
+def queue(user: User, *, status: str = "", purpose: str = "link_queue") -> list[QueueRow]:
+    """The pairs waiting for the reader's review (or of one status), most probable first."""
+    qs = access.link_candidates_visible_to(user).select_related(
+        "home__residence", "home__hukou", "destination__residence", "destination__hukou"
+    )
+    qs = qs.filter(status=status) if status else qs.filter(status__in=QUEUE_STATUSES)
+    found = list(qs.order_by("-probability", "id")[:PAGE])
+    rows = [
+        QueueRow(c, _brief(user, c.home), _brief(user, c.destination), access.link_side_of(user, c))
+        for c in found
+    ]
+    ids = {c.home_id for c in found} | {c.destination_id for c in found}
+    if ids:
+        log_children_read(user=user, child_ids=sorted(ids), purpose=purpose, fields=[access.BASIC])
+    return rows
+
+
+def queue_counts(user: User) -> dict[str, int]:
+    counts = (
+        access.link_candidates_visible_to(user).values("status").annotate(n=Count("*")).order_by()
+    )
+    return {row["status"]: row["n"] for row in counts}
+
+
+def _brief(user: User, child: Child) -> dict[str, Any]:
+    return {
+        "id": child.pk,
+        "name": child.name,
+        "birth_date": child.birth_date.isoformat(),
+        "residence": child.residence.full_name,
+        "opens_file": bool(access.grants_for(user, child)),
+    }
+
+
+def pair(user: User, candidate: Candidate) -> dict[str, Any]:
+    """A pair side by side, with the evidence and the decisions so far (the candidate was
+    opened through `access.get_link_candidate_for_user`, which logged the read)."""
+    home = Child.objects.select_related("residence", "hukou").get(pk=candidate.home_id)
+    destination = Child.objects.select_related("residence", "hukou").get(
+        pk=candidate.destination_id
+    )
+    decisions = list(
+        Decision.objects.filter(candidate=candidate)
+        .select_related("decided_by")
+        .order_by("decided_at")
+    )
+    return {
+        "candidate": candidate,
+        "home": side(user, home),
+        "destination": side(user, destination),
+        "evidence": evidence.explain(candidate.evidence),
+        "decisions": decisions,
+        "side": access.link_side_of(user, candidate),
+    }
+
+
+def links_of(user: User, child: Child) -> list[dict[str, Any]]:
+    """The child's confirmed links as the reader of the child's file sees them: the other
+    record's place (never its file, unless the reader may open it), the moves, the shares,
+    and the services on both sides."""
+    out = []
+    for link in access.links_of_child_visible_to(user, child):
+        other = link.destination if link.home_id == child.pk else link.home
+        shares = list(
+            Share.objects.filter(candidate=link)
+            .select_related("organisation", "child")
+            .order_by("-started_at")
+        )
+        out.append(
+            {
+                "link": link,
+                "this_side": "home" if link.home_id == child.pk else "destination",
+                "other_id": other.pk,
+                "other_place": other.residence.full_name,
+                "other_since": other.residence_since,
+                "opens_other": bool(access.grants_for(user, other)),
+                "moves": list(Move.objects.filter(candidate=link).select_related("to_place")),
+                "shares": shares,
+                "services": {"here": services(child), "there": services(other)},
+            }
+        )
+    return out
+
+
+def services(child: Child) -> dict[str, int]:
+    """How many services a child has: open cases, programme enrolments, aid applications
+    approved (counts only: the services are read in each side's own file)."""
+    counts: dict[str, int] = {}
+    for label, app, model, q in (
+        ("cases", "cases", "Case", ~Q(stage="closed")),
+        ("programmes", "programmes", "Enrolment", Q(status="enrolled")),
+        ("aid", "aid", "Application", Q(status="approved")),
+    ):
+        try:
+            cls = apps.get_model(app, model)
+        except LookupError:
+            continue
+        counts[label] = cls.objects.filter(q, child=child).count()
+    return counts
+
+
+def service_labels() -> dict[str, str]:
+    return {
+        "cases": _("open cases"),
+        "programmes": _("programme enrolments"),
+        "aid": _("aid granted"),
+    }
