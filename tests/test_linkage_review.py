@@ -365,3 +365,40 @@ def test_the_evidence_names_every_level_of_the_model() -> None:
             built = comparison.get_comparison("duckdb")
             levels = [lv.label_for_charts for lv in built.comparison_levels][1:-1]
             assert [str(x) for x in evidence.LEVELS[built.output_column_name][:-1]] == levels
+
+
+def test_both_boards_show_the_linked_child_and_cases_go_over_to_the_other_side(
+    world: World, pairs: dict[str, Child]
+) -> None:
+    from shouhu.cases.forms import organisations_for
+    from shouhu.cases.intakes import case_open
+    from shouhu.cases.selectors import coordination
+
+    _linked(pairs)
+    ProcessingBasis.objects.create(
+        child=pairs["chen_home"], purpose="sharing", basis="statutory_duty", recorded_on=TODAY
+    )
+    from shouhu.children.assignments import assignment_create
+
+    assignment_create(
+        actor=None,
+        child=pairs["chen_home"],
+        organisation=world.orgs["swo"],
+        kind="case_worker",
+        user=world.socialworker,
+    )
+    case = case_open(
+        actor=world.socialworker, child=pairs["chen_home"], channel="service", reason="奶奶生病"
+    )
+    home_board = coordination(world.supervisor)["linked"]
+    assert [(r["home"], r["destination"]) for r in home_board] == [
+        (pairs["chen_home"].pk, pairs["chen_dest"].pk)
+    ]
+    assert home_board[0]["home_services"].startswith("1 ")
+    assert home_board[0]["opens_home"] and not home_board[0]["opens_destination"]
+    dest_board = coordination(world.users["official_dest"])["linked"]
+    assert [r["link"] for r in dest_board] == [r["link"] for r in home_board]
+    # A case of the home record is handed over across counties: the organisations where the
+    # child now lives come first.
+    first = organisations_for(case).first()
+    assert first is not None and first.jurisdiction_id.startswith("440306")

@@ -431,6 +431,18 @@ class UnaidedOut(Schema):
     child_name: str
 
 
+class LinkedChildOut(Schema):
+    link: int
+    home: int
+    home_name: str
+    home_place: str
+    home_services: str
+    destination: int
+    destination_name: str
+    destination_place: str
+    destination_services: str
+
+
 class Coordination(Schema):
     gaps: list[GapOut] = Field(
         description="Children at red, then orange, with no open case or no recent service"
@@ -452,6 +464,10 @@ class Coordination(Schema):
         "in the period, in id order"
     )
     unaided_count: int = Field(description="How many eligible children without aid in all")
+    linked: list[LinkedChildOut] = Field(
+        description="Children with a record in another place (a confirmed link), with the "
+        "services each side gives"
+    )
 
 
 def _case(request: HttpRequest, case_id: int, purpose: str) -> Any:

@@ -61,11 +61,24 @@ SHORT = 2000
 
 
 def organisations_for(case: Case) -> Any:
-    """Organisations that take cases, other than the case's own (up to 300, by name)."""
+    """Organisations that take cases, other than the case's own, by name; those where the
+    child's linked record lives (`linkage`: a hand-over across counties) first."""
+    from django.db.models import Case as When_
+    from django.db.models import IntegerField, Value, When
+
+    from shouhu.linkage.selectors import other_side_organisations
+
+    there = other_side_organisations(case.child)
+    rank = When_(
+        *[When(pk=pk, then=Value(i)) for i, pk in enumerate(there)],
+        default=Value(len(there)),
+        output_field=IntegerField(),
+    )
     return (
         Organisation.objects.filter(active=True, kind__in=list(access.CASE_ORG_KINDS))
         .exclude(pk=case.organisation_id)
-        .order_by("name")
+        .annotate(there=rank)
+        .order_by("there", "name")
     )
 
 

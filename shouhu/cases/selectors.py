@@ -548,8 +548,16 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
             "pk", "name"
         )
     )
-    # The board names children (gaps, duplicated services, double aid and children without
-    # aid): each is logged as read.
+    # Children with a record in another place: the services of both sides, side by side.
+    from shouhu.linkage.selectors import board_links
+
+    linked = board_links(user, limit=limit)
+    for row in linked:
+        row["home_services"] = _services_line(row["home_services"])
+        row["destination_services"] = _services_line(row["destination_services"])
+    aid_named += [pk for row in linked for pk in (row["home"], row["destination"])]
+    # The board names children (gaps, duplicated services, double aid, children without
+    # aid, linked children): each is logged as read.
     log_children_read(
         user=user,
         child_ids=[g["child"] for g in gaps] + [d["child_id"] for d in dup_rows] + aid_named,
@@ -591,7 +599,15 @@ def coordination(user: User, *, today: dt.date | None = None, limit: int = 200) 
         "double_aid_count": aid.double_count,
         "unaided": [{"child": pk, "child_name": names.get(pk, "")} for pk in aid.unaided],
         "unaided_count": aid.unaided_count,
+        "linked": linked,
     }
+
+
+def _services_line(counts: dict[str, int]) -> str:
+    from shouhu.linkage.selectors import SERVICES, service_labels
+
+    labels = service_labels()
+    return ", ".join(f"{counts.get(k, 0)} {labels[k]}" for k, *_rest in SERVICES)
 
 
 def _gaps(user: User, today: dt.date, limit: int, chunk: int = 500) -> list[dict[str, Any]]:
