@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("shouhu.volunteers.urls")),
     path("", include("shouhu.aid.urls")),
     path("", include("shouhu.surrogates.urls")),
+    path("", include("shouhu.handoff.urls")),
     path("", include("shouhu.children.urls")),
 ]
 

@@ -62,6 +62,7 @@ def nav(request: HttpRequest) -> dict[str, object]:
             if (access.VOLUNTEER_MANAGERS | {Role.VOLUNTEER}) & set(roles)
             else "",
             "aid_url": _url("aid:home") if access.AID_ROLES & set(roles) else "",
+            "handoff_url": _url("handoff:home") if access.HANDOFF_ROLES & set(roles) else "",
             "inbox_url": _url("notify:inbox"),
             "unread": unread_count(user),
         }
