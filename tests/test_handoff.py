@@ -16,9 +16,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from shouhu import access
 from shouhu.accounts.models import User
 from shouhu.audit.models import AccessLog, Action, ChangeRecord
+from shouhu.children.consents import consent_record, consent_withdraw
 from shouhu.children.models import Child, ProcessingBasis
 from shouhu.handoff import keys, receiving, services
+from shouhu.handoff.differences import differences
 from shouhu.handoff.models import Incoming, IncomingStatus, Outgoing, Peer, PeerKey
+from shouhu.handoff.package import build_file, seal
 from shouhu.lib import protect
 from tests.handoff_world import PEER, destination_supervisor, set_up_keys, stranger_bundle
 from tests.world import DEST_COMMUNITY, ID_A1, TODAY, VILLAGE_B, World
@@ -221,8 +224,6 @@ def test_a_package_without_consent_inside_is_refused(
     body["processing_bases"] = []
     signer = keys.current_signing_key(world.orgs["township1"])
     assert signer is not None
-    from shouhu.handoff.package import seal
-
     data = seal(
         body, signing_key=keys.signing_private_key(signer), recipient=keys.peer_public_key(peer)
     )
@@ -231,8 +232,6 @@ def test_a_package_without_consent_inside_is_refused(
 
 
 def _body_of(world: World) -> dict[str, Any]:
-    from shouhu.handoff.package import build_file
-
     signer = keys.current_signing_key(world.orgs["township1"])
     assert signer is not None
     return build_file(
@@ -256,8 +255,6 @@ def test_a_child_without_consent_or_legal_basis_is_not_exported(world: World) ->
 
 
 def test_a_withdrawn_consent_does_not_allow_an_export(world: World) -> None:
-    from shouhu.children.consents import consent_record, consent_withdraw
-
     peer = set_up_keys(world)
     b1 = world.children["b1"]
     guardian = b1.household.members.get(name="父亲")
@@ -357,8 +354,6 @@ def test_only_a_candidate_may_be_attached(world: World, peer: Peer) -> None:
 
 
 def test_differences_are_listed_masked(world: World, peer: Peer) -> None:
-    from shouhu.handoff.differences import differences
-
     incoming = _received_as_duplicate(world, peer)
     body = receiving.package_body(incoming)
     body["child"]["guardianship_rating"] = "poor"
@@ -459,3 +454,33 @@ def test_a_bundle_whose_fingerprint_does_not_match_is_refused(world: World) -> N
     with pytest.raises(ValidationError) as refused:
         keys.read_bundle(bundle)
     assert "x25519" in refused.value.message_dict
+
+
+def test_a_signed_file_missing_a_section_is_refused(
+    world: World, peer: Peer, receiver: User
+) -> None:
+    body = _body_of(world)
+    del body["household"]
+    signer = keys.current_signing_key(world.orgs["township1"])
+    assert signer is not None
+    data = seal(
+        body, signing_key=keys.signing_private_key(signer), recipient=keys.peer_public_key(peer)
+    )
+
+    assert "incomplete" in _refused_and_nothing_registered(receiver, data)
+
+
+def test_a_child_the_registry_refuses_is_logged_and_not_received(
+    world: World, peer: Peer, receiver: User
+) -> None:
+    body = _body_of(world)
+    body["child"]["sex"] = "X"
+    signer = keys.current_signing_key(world.orgs["township1"])
+    assert signer is not None
+    data = seal(
+        body, signing_key=keys.signing_private_key(signer), recipient=keys.peer_public_key(peer)
+    )
+
+    message = _refused_and_nothing_registered(receiver, data)
+
+    assert "sex" in message

@@ -71,14 +71,44 @@ def _open(data: bytes) -> _Verified:
 
     opened = open_sealed(data, private_key_for=_private_key, verify_key_for=verify_key_for)
     body = opened.body
-    if body.get("sender", {}).get("signer_fingerprint") != opened.header["sender"]:
+    if not _complete(body):
+        raise PackageRefused(_("The child's file in this package is incomplete."))
+    if body["sender"]["signer_fingerprint"] != opened.header["sender"]:
         raise PackageRefused(_("This package was altered or damaged after it was sealed."))
-    if Incoming.objects.filter(package_id=str(body.get("package_id", ""))).exists():
+    if Incoming.objects.filter(package_id=body["package_id"]).exists():
         raise PackageRefused(_("This package was imported already."))
     problem = consent_problem(body)
     if problem:
         raise PackageRefused(problem)
     return _Verified(body, signer["row"])
+
+
+SECTIONS: dict[str, type] = {
+    "package_id": str,
+    "created_at": str,
+    "sender": dict,
+    "child": dict,
+    "household": dict,
+    "members": list,
+    "consents": list,
+    "processing_bases": list,
+}
+
+
+def _complete(body: dict[str, Any]) -> bool:
+    """The file has every section of its format, each of its kind (a signed file from a
+    trusted peer may still come from a faulty version)."""
+    if not all(isinstance(body.get(k), kind) for k, kind in SECTIONS.items()):
+        return False
+    sender = body["sender"]
+    organisation = sender.get("organisation")
+    return (
+        0 < len(body["package_id"]) <= 36
+        and isinstance(sender.get("signer_fingerprint"), str)
+        and isinstance(organisation, dict)
+        and isinstance(organisation.get("name"), str)
+        and all(isinstance(m, dict) for m in body["members"])
+    )
 
 
 def consent_problem(body: dict[str, Any]) -> str:
@@ -140,7 +170,11 @@ def handoff_import(*, actor: User, data: bytes, village_code: str) -> Incoming:
     except PackageRefused as exc:
         _log_refused(actor, str(exc), village.code)
         raise _refused(str(exc)) from None
-    return _receive(actor, verified, village)
+    try:
+        return _receive(actor, verified, village)
+    except ValidationError as exc:  # the registry refused the file's child
+        _log_refused(actor, " ".join(exc.messages), village.code)
+        raise
 
 
 @transaction.atomic
