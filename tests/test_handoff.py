@@ -327,7 +327,8 @@ def test_attaching_a_package_records_it_in_the_history_and_overwrites_nothing(
     a1.refresh_from_db()
     assert a1.grade == "四年级" and a1.version == 1
     record = ChangeRecord.objects.get(child_id=a1.pk, object_type="incoming")
-    assert record.changes["package_id"] == [None, incoming.package_id]
+    assert record.changes["status"] == ["pending", "attached"]
+    assert record.changes["package_id"][-1] == incoming.package_id
     assert AccessLog.objects.filter(purpose="handoff_attach", child_id=a1.pk).exists()
     with pytest.raises(ValidationError):  # reviewed once
         receiving.incoming_register(actor=world.supervisor, incoming=incoming)

@@ -164,6 +164,11 @@ def test_attaching_on_the_page_changes_nothing_in_the_file(world: World, peer: P
     assert incoming.status == IncomingStatus.ATTACHED
     a1.refresh_from_db()
     assert a1.version == 1 and a1.residence_id == world.children["a1"].residence_id
+    # The child's history names the package; its page still shows the two side by side.
+    history = _page(world.supervisor).get(f"/children/{a1.pk}/").content.decode()
+    assert "package received" in history and incoming.package_id in history
+    after = _page(world.supervisor).get(f"/handoff/incoming/{incoming.pk}/").content.decode()
+    assert 'data-testid="candidate"' in after and 'data-testid="attach-form"' not in after
 
 
 def test_registering_on_the_page_after_review(world: World, peer: Peer) -> None:

@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from shouhu import access
 from shouhu.children.panels import Page
-from shouhu.handoff.models import Incoming
 
 
 def handoff_panel(page: Page) -> dict[str, Any]:
@@ -26,7 +25,10 @@ def handoff_panel(page: Page) -> dict[str, Any]:
                 .order_by("-created_at", "-pk")
             ),
             "received": list(
-                Incoming.objects.filter(child=page.child).select_related("peer").order_by("-pk")
+                access.incoming_visible_to(page.user)
+                .filter(child=page.child)
+                .select_related("peer")
+                .order_by("-pk")
             ),
         }
     }

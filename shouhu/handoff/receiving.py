@@ -416,8 +416,9 @@ def incoming_register(*, actor: User, incoming: Incoming) -> Child:
 @transaction.atomic
 def incoming_attach(*, actor: User, incoming: Incoming, child: Child) -> Incoming:
     """The reviewer finds the package is a child already registered: the package is
-    attached to that child's file, as a line of its history naming the fields that differ.
-    Nothing of the registered file changes; what to take over is edited by hand."""
+    attached to that child's file, as a line of its history (the package page keeps showing
+    it beside the child, with the fields that differ). Nothing of the registered file
+    changes; what to take over is edited by hand."""
     locked = _pending(actor, incoming)
     if child.pk not in locked.candidates:
         raise ValidationError({"child": _("Choose one of the possible duplicates.")})
@@ -432,10 +433,9 @@ def incoming_attach(*, actor: User, incoming: Incoming, child: Child) -> Incomin
         obj=locked,
         operation="update",
         changes={
-            "package_id": [None, locked.package_id],
-            "sender_organisation": [None, locked.sender_organisation],
+            "package_id": [locked.package_id, locked.package_id],
+            "sender_organisation": [locked.sender_organisation, locked.sender_organisation],
             "status": [IncomingStatus.PENDING.value, locked.status],
-            "differences": [None, differing],
         },
         child_id=child.pk,
     )
@@ -447,6 +447,6 @@ def incoming_attach(*, actor: User, incoming: Incoming, child: Child) -> Incomin
         object_id=str(locked.pk),
         fields=sorted(access.ALL),
         purpose="handoff_attach",
-        detail={"package_id": locked.package_id, "differences": len(differing)},
+        detail={"package_id": locked.package_id, "differences": differing},
     )
     return locked

@@ -112,28 +112,37 @@ def package_view(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _compared(incoming: Incoming) -> list[int]:
+    """The registered children to show beside the package: while it waits, each possible
+    duplicate; once attached, the child it was attached to."""
+    if incoming.status == IncomingStatus.PENDING:
+        return list(incoming.candidates)
+    if incoming.status == IncomingStatus.ATTACHED and incoming.child_id is not None:
+        return [incoming.child_id]
+    return []
+
+
 def review(user: User, incoming: Incoming) -> dict[str, Any]:
-    """The package and, while it waits, each possible duplicate the reviewer may open
-    (opened through `access`, each read logged) with the fields compared."""
+    """The package and each registered child to compare it with that the reader may open
+    (opened through `access`, each read logged), with the fields compared."""
     body = package_body(incoming)
     candidates = []
-    if incoming.status == IncomingStatus.PENDING:
-        for pk in incoming.candidates:
-            try:
-                child = access.get_child_for_user(user, pk, purpose="handoff_review")
-            except Http404:
-                continue  # gone, or moved out of the reviewer's area
-            classes = access.field_classes(user, child)
-            rows = [
-                {
-                    "label": _label(d.field),
-                    "package": _value(d.field, d.package),
-                    "registry": _value(d.field, d.registry),
-                    "same": d.same,
-                }
-                for d in differences(body, child, registry_classes=classes)
-            ]
-            candidates.append({"child": child, "rows": rows})
+    for pk in _compared(incoming):
+        try:
+            child = access.get_child_for_user(user, pk, purpose="handoff_review")
+        except Http404:
+            continue  # gone, or moved out of the reviewer's area
+        classes = access.field_classes(user, child)
+        rows = [
+            {
+                "label": _label(d.field),
+                "package": _value(d.field, d.package),
+                "registry": _value(d.field, d.registry),
+                "same": d.same,
+            }
+            for d in differences(body, child, registry_classes=classes)
+        ]
+        candidates.append({"child": child, "rows": rows})
     return {"package": package_view(body), "candidates": candidates}
 
 
