@@ -9,7 +9,9 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from shouhu.accounts.models import User
 from shouhu.audit.models import AccessLog, Action
@@ -190,3 +192,19 @@ def test_the_pages_answer_in_chinese(world: World, peer: Peer) -> None:
     for url in ("/handoff/", "/handoff/import/", f"/handoff/incoming/{incoming.pk}/"):
         assert client.get(url).status_code == 200
     assert PEER in client.get("/handoff/").content.decode()
+
+
+def test_the_list_reads_a_fixed_number_of_queries(world: World, peer: Peer) -> None:
+    """More packages, no more queries (no query per row)."""
+    client = _page(world.supervisor)
+    _pending(world, peer)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/handoff/").status_code == 200
+        return len(queries)
+
+    one = count()
+    for _ in range(3):
+        _pending(world, peer)
+    assert count() == one
