@@ -8,10 +8,12 @@ nothing; only a supervisor of the child's area exports; every export and import 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from shouhu import access
 from shouhu.accounts.models import User
@@ -27,6 +29,14 @@ from tests.handoff_world import PEER, destination_supervisor, set_up_keys, stran
 from tests.world import DEST_COMMUNITY, ID_A1, TODAY, VILLAGE_B, World
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_english() -> Iterator[None]:
+    """The refusals are read in English here (the messages are translated; the Chinese
+    catalogue may say them otherwise)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

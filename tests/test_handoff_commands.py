@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from shouhu.audit.models import AccessLog, Action
 from shouhu.children.models import Child, ProcessingBasis
@@ -19,6 +21,14 @@ from tests.handoff_world import PEER, destination_supervisor
 from tests.world import DEST_COMMUNITY, World
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_english() -> Iterator[None]:
+    """The refusals are read in English here (the messages are translated; the Chinese
+    catalogue may say them otherwise)."""
+    with translation.override("en"):
+        yield
 
 
 def _run(*args: str) -> str:

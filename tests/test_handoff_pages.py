@@ -6,12 +6,14 @@ the review registers it or attaches it without changing the registered file."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from shouhu.accounts.models import User
 from shouhu.audit.models import AccessLog, Action
@@ -22,6 +24,14 @@ from tests.handoff_world import PEER, destination_supervisor, set_up_keys
 from tests.world import DEST_COMMUNITY, ID_A1, VILLAGE_B, World
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_english() -> Iterator[None]:
+    """The refusals are read in English here (the messages are translated; the Chinese
+    catalogue may say them otherwise)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
