@@ -42,6 +42,8 @@ SHOUHU_ENV = env("SHOUHU_ENV", "development")
 PRODUCTION = SHOUHU_ENV == "production"
 SECRET_KEY = env("SHOUHU_SECRET_KEY", DEV_SECRET_KEY)
 SHOUHU_FIELD_KEY = env("SHOUHU_FIELD_KEY", DEV_FIELD_KEY)
+# This deployment's name in hand-off packages and key bundles (another province runs its own).
+SHOUHU_DEPLOYMENT_ID = env("SHOUHU_DEPLOYMENT_ID", "shouhu")
 SHOUHU_DEMO = envbool("SHOUHU_DEMO", not PRODUCTION)
 DEBUG = envbool("SHOUHU_DEBUG", not PRODUCTION)
 
@@ -82,6 +84,7 @@ INSTALLED_APPS = [
     "shouhu.surrogates",
     "shouhu.jobs",
     "shouhu.linkage",
+    "shouhu.handoff",
     "shouhu.demo",
     "shouhu.web",
 ]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("shouhu.aid.urls")),
     path("", include("shouhu.surrogates.urls")),
     path("", include("shouhu.linkage.urls")),
+    path("", include("shouhu.handoff.urls")),
     path("", include("shouhu.children.urls")),
 ]
 

@@ -125,7 +125,8 @@ def test_the_case_page(world: World) -> None:
             )
 
     add(1)
-    _steady(client, url, lambda: add(3), pinned=52)
+    # 53: the organisations where a linked record of the child lives come first (`linkage`)
+    _steady(client, url, lambda: add(3), pinned=53)
 
 
 def test_the_decisions_and_intakes(world: World) -> None:

@@ -16,13 +16,15 @@ above a grant's ceiling are masked; officials may reach past theirs with a logge
 The rules are kept by domain (`core`: grants, scopes, the child and its fields; `cases`;
 `reunion`; `screening`; `programmes`; `aid`; `surrogates`: who arranges a surrogate parent;
 `volunteers`: the gate before a volunteer reaches a child; `linkage`: reviewing pairs of
-records across jurisdictions and sharing a file across a link); callers import the package,
+records across jurisdictions and sharing a file across a link; `handoff`: who sends and
+receives a child's file between deployments); callers import the package,
 `from shouhu import access`, and ask it (each module's `__all__` is the package's).
 """
 
 from shouhu.access.aid import *  # noqa: F403
 from shouhu.access.cases import *  # noqa: F403
 from shouhu.access.core import *  # noqa: F403
+from shouhu.access.handoff import *  # noqa: F403
 from shouhu.access.linkage import *  # noqa: F403
 from shouhu.access.programmes import *  # noqa: F403
 from shouhu.access.reunion import *  # noqa: F403

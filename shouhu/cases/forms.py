@@ -68,7 +68,10 @@ def organisations_for(case: Case) -> Any:
 
     from shouhu.linkage.selectors import other_side_organisations
 
-    there = other_side_organisations(case.child)
+    there: list[int] | None = getattr(case, "_other_side_organisations", None)
+    if there is None:  # asked by several forms of one page: read once
+        there = other_side_organisations(case.child)
+        case._other_side_organisations = there  # type: ignore[attr-defined]
     rank = When_(
         *[When(pk=pk, then=Value(i)) for i, pk in enumerate(there)],
         default=Value(len(there)),

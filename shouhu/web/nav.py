@@ -63,6 +63,7 @@ def nav(request: HttpRequest) -> dict[str, object]:
             else "",
             "aid_url": _url("aid:home") if access.AID_ROLES & set(roles) else "",
             "linkage_url": _url("linkage:queue") if access.LINK_REVIEWERS & set(roles) else "",
+            "handoff_url": _url("handoff:home") if access.HANDOFF_ROLES & set(roles) else "",
             "inbox_url": _url("notify:inbox"),
             "unread": unread_count(user),
         }
