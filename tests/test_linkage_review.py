@@ -191,7 +191,8 @@ def test_decisions_need_a_reason_are_kept_and_a_link_can_be_undone(
         actor=world.supervisor, candidate=review, verdict="unsure", reason="出生日期不一致"
     )
     assert unsure.status == Status.UNSURE
-    assert Notification.objects.filter(category="link_unsure").count() == 0  # no supervisor in 宝安
+    told = Notification.objects.filter(category="link_unsure")
+    assert [n.user.username for n in told] == ["official_dest"]  # the other side's reviewer
     linked = reviews.decide(
         actor=world.users["official_dest"],
         candidate=review,

@@ -621,15 +621,18 @@ def _gaps(user: User, today: dt.date, limit: int, chunk: int = 500) -> list[dict
     found: list[dict[str, Any]] = []
     for level in ("red", "orange"):
         after = 0
+        # The first chunk is sized for the rows wanted (a page shows 50, not 500), and each
+        # next one doubles, up to `chunk`, when too few of them are gaps.
+        size = min(chunk, max(2 * limit, 50))
         while len(found) < limit:
             ids = list(
                 RiskLevel.objects.filter(area, level=level, child_id__gt=after)
                 .order_by("child_id")
-                .values_list("child_id", flat=True)[:chunk]
+                .values_list("child_id", flat=True)[:size]
             )
             if not ids:
                 break
-            after = ids[-1]
+            after, size = ids[-1], min(chunk, size * 2)
             with_case = set(
                 Case.objects.filter(child_id__in=ids)
                 .exclude(stage=Stage.CLOSED)

@@ -171,14 +171,24 @@ def link_made(candidate: Candidate, *, actor: User | None, now: dt.datetime) -> 
     )
 
 
+def reviewers_of(code: str) -> list[User]:
+    """The supervisors and officials over a village: who reviews its pairs."""
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            active=True,
+            role__in=list(access.LINK_REVIEWERS),
+            organisation__active=True,
+            organisation__jurisdiction_id__in=_ancestors(code),
+            user__is_active=True,
+        ).select_related("user")
+    ]
+
+
 def _tell_other_side(candidate: Candidate, side: str, now: dt.datetime) -> None:
     other = candidate.destination if side == "home" else candidate.home
     send(
-        [
-            u
-            for u in registry_people(other.residence_id)
-            if Membership.objects.filter(user=u, role=Role.SUPERVISOR, active=True).exists()
-        ],
+        reviewers_of(other.residence_id),
         lambda: Message(
             "link_unsure",
             _("A pair of records needs your review"),

@@ -195,6 +195,8 @@ def board_links(user: User, *, limit: int = 50) -> list[dict[str, Any]]:
         .select_related("home__residence", "destination__residence")
         .order_by("-linked_at", "-id")[:limit]
     )
+    if not links:
+        return []
     ids = {c.home_id for c in links} | {c.destination_id for c in links}
     counts = _service_counts(ids)
     opens = set(access.children_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
