@@ -186,4 +186,5 @@ def test_coordination_endpoint(world: World) -> None:
         "double_aid_count",
         "unaided",
         "unaided_count",
+        "linked",
     }
