@@ -71,7 +71,9 @@ def pairs(world: World) -> dict[str, Child]:
         ),
         "chen_home": register(
             world.director_b,
-            child_data("陈思远", VILLAGE_B, id_number=ID_CHEN),
+            child_data(
+                "陈思远", VILLAGE_B, id_number=ID_CHEN, school_id=world.orgs["school_b"].pk
+            ),
             members=_parents("陈建华", "王丽"),
         ),
         "zeng_dest": register(
@@ -341,16 +343,21 @@ def test_the_api_gives_the_queue_decisions_links_and_shares(
     made = director.post(url, {**payload, "basis": "legal"})
     assert made.status_code == 201, made.content
     share_id = made.json()["id"]
-    ended = director.client.delete(
-        f"/api/v1/shares/{share_id}?reason=监护人撤回", **director.headers
-    )
+    teacher = Api("teacher_b")  # reads the home child's basic fields: not the basis note
+    shown = teacher.get(f"/api/v1/children/{home.pk}/links").json()["items"][0]["shares"][0]
+    assert "basis_note" not in shown and "end_reason" not in shown
+    assert director.get(f"/api/v1/children/{home.pk}/links").json()["items"][0]["shares"][0][
+        "basis_note"
+    ]
+
+    def delete(api: Api, body: dict[str, Any]) -> Any:
+        return api.client.delete(
+            f"/api/v1/shares/{share_id}", body, content_type="application/json", **api.headers
+        )
+
+    assert delete(Api("teacher_a"), {"reason": "x"}).status_code == 404
+    ended = delete(director, {"reason": "监护人撤回"})
     assert ended.status_code == 200 and ended.json()["active"] is False
-    assert (
-        Api("teacher_a")
-        .client.delete(f"/api/v1/shares/{share_id}?reason=x", **Api("teacher_a").headers)
-        .status_code
-        == 404
-    )
 
 
 def test_the_evidence_names_every_level_of_the_model() -> None:
@@ -403,3 +410,75 @@ def test_both_boards_show_the_linked_child_and_cases_go_over_to_the_other_side(
     # child now lives come first.
     first = organisations_for(case).first()
     assert first is not None and first.jurisdiction_id.startswith("440306")
+
+
+def test_a_record_is_never_linked_with_itself(world: World, pairs: dict[str, Child]) -> None:
+    """A child of 金寨 whose hukou is in 宝安 makes 宝安 a home county too: its migrant
+    children must still be matched with 宝安's own children, never with themselves."""
+    register(
+        world.director_a,
+        child_data("赵小北", VILLAGE_A, hukou_code=DEST_COMMUNITY, birth_date=dt.date(2016, 5, 5)),
+    )
+    matching.run_matching()
+    assert not [c for c in Candidate.objects.all() if c.home_id == c.destination_id]
+    sure = _pair(pairs["chen_home"], pairs["chen_dest"])
+    assert sure is not None and sure.status == Status.LINKED
+
+
+def test_a_share_is_read_not_worked_on_and_ends_with_the_consent(
+    world: World, pairs: dict[str, Child]
+) -> None:
+    from shouhu.cases.intakes import case_open
+    from shouhu.children.consents import consent_record, consent_withdraw
+    from shouhu.children.models import FamilyMember
+
+    link = _linked(pairs)
+    home = pairs["chen_home"]
+    father = FamilyMember.objects.get(household=home.household, relation="father")
+    consent = consent_record(
+        actor=world.director_b,
+        child=home,
+        given_by=father,
+        given_on=TODAY,
+        version="2026-01",
+        scopes=["registry", "sharing"],
+    )
+    share = sharing.share_create(
+        actor=world.director_b,
+        candidate=link,
+        child=home,
+        organisation=world.orgs["swo2"],  # 宝安's social-work centre
+        basis="consent",
+        fields="full",
+    )
+    worker = type(world.socialworker_dest).objects.get(pk=world.socialworker_dest.pk)
+    assert access.field_classes(worker, home) == frozenset({"basic", "identifying", "sensitive"})
+    # Reading the shared file is not working on it: a case goes over by a transfer.
+    assert not access.may_refer(worker, home)
+    with pytest.raises((PermissionDenied, ValidationError)):
+        case_open(actor=worker, child=home, channel="service", reason="想在深圳开案")
+    consent_withdraw(actor=world.director_b, consent=consent)
+    share.refresh_from_db()
+    assert not share.active and share.end_reason
+    worker = type(worker).objects.get(pk=worker.pk)
+    assert not access.children_visible_to(worker).filter(pk=home.pk).exists()
+
+
+def test_a_basic_share_shows_nothing_of_the_screenings(
+    world: World, pairs: dict[str, Child]
+) -> None:
+    link = _linked(pairs)
+    home = pairs["chen_home"]
+    ProcessingBasis.objects.create(
+        child=home, purpose="sharing", basis="statutory_duty", recorded_on=TODAY
+    )
+    sharing.share_create(
+        actor=world.director_b,
+        candidate=link,
+        child=home,
+        organisation=world.orgs["dest_bureau"],
+        basis="legal",
+    )
+    official = type(world.users["official_dest"]).objects.get(pk=world.users["official_dest"].pk)
+    assert access.screening_levels(official, home)["screening"] == access.RESULTS_NONE
+    assert not access.may_refer(official, home)

@@ -102,8 +102,13 @@ def members_with_case_roles(organisation: Organisation) -> list[User]:
 
 
 def may_refer(user: User, child: Child) -> bool:
-    """Anyone working with the child except volunteers may bring the child to a service."""
-    return any(g.assignment_kind != "volunteer" for g in grants_for(user, child))
+    """Anyone working with the child except volunteers may bring the child to a service; a
+    file shared across a link (`linkage`) is read, not worked on: its case goes over by a
+    transfer from the side that holds it."""
+    return any(
+        g.assignment_kind != "volunteer" and g.shared_org_id is None
+        for g in grants_for(user, child)
+    )
 
 
 def _case_member_role(user: User, case: Case) -> str | None:

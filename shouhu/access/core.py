@@ -40,6 +40,7 @@ __all__ = [
     "ROLE_CLASSES",
     "SCREENING_KINDS",
     "SENSITIVE",
+    "SHARE_ROLES",
     "BreakGlassPurpose",
     "Grant",
     "Scope",
@@ -480,8 +481,12 @@ def screening_levels(user: User, child: Child) -> dict[str, str]:
     fields sees them in full.
     """
     grants = grants_for(user, child)
+    # A volunteer, or an organisation reading the basic fields shared across a link, sees
+    # nothing of the results.
     summary = (
-        RESULTS_SUMMARY if any(g.assignment_kind != "volunteer" for g in grants) else (RESULTS_NONE)
+        RESULTS_SUMMARY
+        if any(g.assignment_kind != "volunteer" and g.shared_fields != "basic" for g in grants)
+        else RESULTS_NONE
     )
     clinical = any(g.clinical for g in grants)
     sensitive = any(SENSITIVE in g.classes for g in grants)

@@ -22,13 +22,12 @@ from shouhu.access.core import (
     _key,
     _model,
     _opened,
-    _opened_with_children,
     children_visible_to,
     grants_for,
     role_ceiling,
     scope_of,
 )
-from shouhu.accounts.models import Organisation, Role, User
+from shouhu.accounts.models import Organisation, OrgKind, Role, User
 from shouhu.places.models import code_range
 
 if TYPE_CHECKING:
@@ -51,6 +50,17 @@ __all__ = [
 
 # The roles that review pairs of records of their jurisdiction, and run the matching.
 LINK_REVIEWERS = frozenset({Role.SUPERVISOR, Role.OFFICIAL})
+# The organisations a file is shared with: those that keep the registry or run cases (not a
+# school, a hospital, the police or a company: they reach a child through their own rules).
+SHARE_KINDS = frozenset(
+    {
+        OrgKind.CIVIL_AFFAIRS,
+        OrgKind.TOWNSHIP_GOVERNMENT,
+        OrgKind.VILLAGE_COMMITTEE,
+        OrgKind.SOCIAL_WORK,
+        OrgKind.WOMENS_FEDERATION,
+    }
+)
 # The roles that share a child's file of their jurisdiction across a link.
 SHARERS = frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.OFFICIAL})
 
@@ -125,13 +135,20 @@ def get_link_candidate_for_user(user: User, pk: object, *, purpose: str) -> Any:
         from django.http import Http404
 
         raise Http404
-    _opened_with_children(
-        user,
-        found,
-        [found.home_id, found.destination_id],
-        object_type="link_candidate",
-        purpose=purpose,
-    )
+    from shouhu.audit.models import Action
+    from shouhu.audit.services import log_access
+
+    for child in (found.home, found.destination):
+        shown = link_review_ceiling(user, child) - {"sensitive"}
+        log_access(
+            user=user,
+            action=Action.VIEW_CHILD,
+            child_id=child.pk,
+            object_type="link_candidate",
+            object_id=str(found.pk),
+            fields=sorted(shown),
+            purpose=purpose,
+        )
     return found
 
 
@@ -158,7 +175,9 @@ def share_organisations_for(candidate: Any, child: Child) -> list[Organisation]:
     code = other.residence_id
     ancestors = [code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
     return list(
-        Organisation.objects.filter(active=True, jurisdiction_id__in=ancestors)
+        Organisation.objects.filter(
+            active=True, jurisdiction_id__in=ancestors, kind__in=list(SHARE_KINDS)
+        )
         .select_related("jurisdiction")
         .order_by("jurisdiction_id", "name")
     )

@@ -87,11 +87,13 @@ class LinkShareOut(Schema):
     organisation_name: str
     fields: str = Field(description="basic or full")
     basis: str = Field(description="consent, child or legal")
-    basis_note: str
+    basis_note: str | None = Field(
+        None, description="Only for those who share or end it: it may quote the child"
+    )
     active: bool
     started_at: dt.datetime
     ended_at: dt.datetime | None
-    end_reason: str
+    end_reason: str | None = Field(None, description="Only for those who share or end it")
 
 
 class LinkOut(Schema):
@@ -151,8 +153,10 @@ def _candidate(user: User, candidate: Candidate) -> dict[str, Any]:
     }
 
 
-def _share(share: Share) -> dict[str, Any]:
-    return {
+def _share(share: Share, user: User) -> dict[str, Any]:
+    """A share; what it rests on (the consent, the child's words) and why it ended only for
+    those who look after it on either side."""
+    row = {
         "id": share.pk,
         "link": share.candidate_id,
         "child": share.child_id,
@@ -160,12 +164,13 @@ def _share(share: Share) -> dict[str, Any]:
         "organisation_name": share.organisation.name,
         "fields": share.fields,
         "basis": share.basis,
-        "basis_note": share.basis_note,
         "active": share.active,
         "started_at": share.started_at,
         "ended_at": share.ended_at,
-        "end_reason": share.end_reason,
     }
+    if access.may_share_child(user, share.child) or access.may_end_share(user, share):
+        row["basis_note"], row["end_reason"] = share.basis_note, share.end_reason
+    return row
 
 
 @router.get(
@@ -207,6 +212,7 @@ def candidate_decide(
 @router.get(
     "/children/{child_id}/links",
     response={200: LinkList, **ERRORS},
+    exclude_unset=True,
     summary="A child's records in other places",
 )
 def child_links(request: HttpRequest, child_id: int) -> dict[str, Any]:
@@ -231,7 +237,7 @@ def child_links(request: HttpRequest, child_id: int) -> dict[str, Any]:
                     }
                     for m in link["moves"]
                 ],
-                "shares": [_share(s) for s in link["shares"]],
+                "shares": [_share(s, user) for s in link["shares"]],
                 "services_here": link["services"]["here"],
                 "services_there": link["services"]["there"],
             }
@@ -242,6 +248,7 @@ def child_links(request: HttpRequest, child_id: int) -> dict[str, Any]:
 @router.post(
     "/children/{child_id}/shares",
     response={201: LinkShareOut, **ERRORS},
+    exclude_unset=True,
     summary="Share a linked child's file with the other side",
 )
 def share_create(
@@ -274,16 +281,21 @@ def share_create(
         if hasattr(exc, "error_dict") and "basis_note" in exc.error_dict:
             exc.error_dict["note"] = exc.error_dict.pop("basis_note")
         raise
-    return Status(201, _share(share))
+    return Status(201, _share(share, user))
+
+
+class LinkShareEndIn(Strict):
+    reason: str = Field(min_length=1, max_length=1000)
 
 
 @router.delete(
     "/shares/{share_id}",
     response={200: LinkShareOut, **ERRORS},
+    exclude_unset=True,
     summary="End a share",
 )
-def share_end(request: HttpRequest, share_id: int, reason: str = "") -> dict[str, Any]:
-    """Either side ends a share, with a `reason` (query parameter)."""
+def share_end(request: HttpRequest, share_id: int, payload: LinkShareEndIn) -> dict[str, Any]:
+    """Either side ends a share, with a `reason` (in the JSON body, kept out of URLs)."""
     user = current_user(request)
     share = access.get_share_for_user(user, share_id, purpose="api_link_share")
-    return _share(sharing.share_end(actor=user, share=share, reason=reason))
+    return _share(sharing.share_end(actor=user, share=share, reason=payload.reason), user)

@@ -159,6 +159,9 @@ def consent_withdraw(*, actor: User, consent: Consent, on: dt.date | None = None
         changes={"withdrawn_on": [None, consent.withdrawn_on.isoformat()]},
         child_id=consent.child_id,
     )
+    from shouhu.children.signals import consent_withdrawn
+
+    consent_withdrawn.send(sender=Consent, child=consent.child, consent=consent, actor=actor)
     return consent
 
 

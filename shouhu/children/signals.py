@@ -12,3 +12,6 @@ facts_changed = Signal()
 # Children were registered in bulk and need their first risk assessment
 # (`children`: a list of Child, saved).
 registered_in_bulk = Signal()
+# A guardian's consent was withdrawn (`child`: the Child, `consent`: the Consent): what rested
+# on it ends (`linkage` ends the shares made on the guardian's consent).
+consent_withdrawn = Signal()

@@ -52,7 +52,12 @@ def run_matching(*, requested_by: User | None = None, now: dt.datetime | None = 
 def _match(run: Run, now: dt.datetime) -> None:
     destination = registry.records(registry.destination_children())
     counties = {c for c in destination["hukou_place"].dropna()}
-    home = registry.records(registry.home_children(counties)) if counties else destination[:0]
+    # The home side: the children of those counties who live in their hukou county (or have
+    # none recorded); a migrant child is a destination record wherever they live.
+    home_children = registry.home_children(counties).exclude(
+        pk__in=registry.destination_children().values("pk")
+    )
+    home = registry.records(home_children) if counties else destination[:0]
     run.home_records, run.destination_records = len(home), len(destination)
     known = labels()
     run.labels = len(known) if len(known) >= engine.MIN_LABELS else 0
@@ -81,6 +86,8 @@ def _match(run: Run, now: dt.datetime) -> None:
 
 def _keep(run: Run, home: int, destination: int, row: dict[str, object], now: dt.datetime) -> str:
     """Store one pair; the status of a new pair, "" when nothing new was made."""
+    if home == destination:
+        return ""  # never a record with itself
     probability = float(row["match_probability"])  # type: ignore[arg-type]
     levels = evidence.levels_of(row)
     existing = (
@@ -127,6 +134,13 @@ def request_run(*, actor: User, now: dt.datetime | None = None) -> Run | None:
 
     if not access.may_run_matching(actor):
         raise PermissionDenied(_("Only supervisors and officials run the matching."))
+    now = now or clock.now()
+    if Run.objects.filter(
+        status=RunStatus.RUNNING, started_at__gte=now - dt.timedelta(minutes=30)
+    ).exists():
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(_("A matching run is in progress: its results come shortly."))
     if registry.destination_children().count() <= ON_DEMAND_LIMIT:
         return run_matching(requested_by=actor, now=now)
     JobRun.objects.update_or_create(name="record_linkage", defaults={"succeeded_at": None})

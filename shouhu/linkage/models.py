@@ -84,6 +84,9 @@ class Candidate(models.Model):
         verbose_name_plural = _("records in other places")
         constraints = [
             models.UniqueConstraint(fields=["home", "destination"], name="candidate_pair"),
+            models.CheckConstraint(
+                condition=~Q(home=models.F("destination")), name="candidate_two_records"
+            ),
             # A destination record links to at most one home record.
             models.UniqueConstraint(
                 fields=["destination"],

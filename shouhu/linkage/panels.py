@@ -19,16 +19,14 @@ def linkage_panel(page: Page) -> dict[str, Any]:
     for link in links:
         link["here"] = [f"{n} {labels[k]}" for k, n in link["services"]["here"].items()]
         link["there"] = [f"{n} {labels[k]}" for k, n in link["services"]["there"].items()]
+    may_share = access.may_share_child(page.user, page.child)
     endable = {
         s.pk
         for link in links
         for s in link["shares"]
         if s.active and access.may_end_share(page.user, s)
     }
-    return {
-        "linkage": {
-            "links": links,
-            "may_share": access.may_share_child(page.user, page.child),
-            "endable": endable,
-        }
-    }
+    if not may_share:  # the shares (their basis may quote the child) for their keepers only
+        for link in links:
+            link["shares"] = [s for s in link["shares"] if s.pk in endable]
+    return {"linkage": {"links": links, "may_share": may_share, "endable": endable}}

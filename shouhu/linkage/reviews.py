@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from shouhu import access
@@ -106,7 +106,13 @@ def decide(
     else:
         candidate.status = Status.UNSURE
     candidate.version += 1
-    candidate.save()
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError:  # another reviewer linked the destination record meanwhile
+        raise ValidationError(
+            _("The destination record is already linked to another home record.")
+        ) from None
     for child_id in (candidate.home_id, candidate.destination_id):
         record_change(
             actor=actor,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from shouhu import access
 from shouhu.accounts.models import User
+from shouhu.audit.models import Action
 from shouhu.audit.services import log_children_read
 from shouhu.children.models import Child, FamilyMember, Relation
 from shouhu.lib import idnumber, protect
@@ -134,6 +135,7 @@ def links_of(user: User, child: Child) -> list[dict[str, Any]]:
     record's place (never its file, unless the reader may open it), the moves, the shares,
     and the services on both sides."""
     out = []
+    others: list[int] = []
     for link in access.links_of_child_visible_to(user, child):
         other = link.destination if link.home_id == child.pk else link.home
         shares = list(
@@ -153,6 +155,16 @@ def links_of(user: User, child: Child) -> list[dict[str, Any]]:
                 "shares": shares,
                 "services": {"here": services(child), "there": services(other)},
             }
+        )
+        others.append(other.pk)
+    if others:  # the other record's place and services were shown: a read of that child
+        log_children_read(
+            user=user,
+            child_ids=others,
+            purpose="links",
+            action=Action.VIEW_CHILD,
+            fields=[access.BASIC],
+            detail={"from_child": child.pk},
         )
     return out
 

@@ -89,6 +89,9 @@ def share_create(
 ) -> Share:
     now = now or clock.now()
     today = timezone.localtime(now).date()
+    # The link is read again under its lock: a link undone meanwhile (which ends its shares
+    # under the same lock) is never shared.
+    candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
     if child.pk not in {candidate.home_id, candidate.destination_id}:
         raise ValidationError({"child": [_("This child is not one of the linked records.")]})
     if not access.may_share_child(actor, child):
@@ -133,7 +136,12 @@ def share_create(
     )
     access.forget_assignments()
     send(
-        [m.user for m in organisation.memberships.filter(active=True).select_related("user")],
+        [
+            m.user
+            for m in organisation.memberships.filter(
+                active=True, role__in=list(access.SHARE_ROLES)
+            ).select_related("user")
+        ],
         lambda: Message(
             "share_made",
             _("A child's file from another area is shared with your organisation"),
@@ -143,6 +151,32 @@ def share_create(
         now=now,
     )
     return share
+
+
+def consent_withdrawn(*, child: Child, actor: User | None = None, **signal: object) -> int:
+    """The guardian withdrew a consent: the shares of the child's file made on the guardian's
+    consent end with it, unless a consent covering sharing is still in force (connected to
+    `children.signals.consent_withdrawn`). How many ended."""
+    if sharing_consent(child) is not None:
+        return 0
+    ended = 0
+    for share in Share.objects.select_for_update().filter(
+        child=child, active=True, basis=Basis.CONSENT
+    ):
+        share.active, share.ended_at = False, clock.now()
+        share.ended_by = actor if actor is not None and actor.is_authenticated else None
+        share.end_reason = _("The guardian withdrew the consent to sharing.")
+        share.save()
+        record_change(
+            actor=actor,
+            obj=share,
+            operation="update",
+            changes={"active": [True, False], "end_reason": [None, share.end_reason]},
+            child_id=child.pk,
+        )
+        ended += 1
+    access.forget_assignments()
+    return ended
 
 
 @transaction.atomic

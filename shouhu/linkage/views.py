@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -63,7 +63,11 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def run(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    done = matching.request_run(actor=user)
+    try:
+        done = matching.request_run(actor=user)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return redirect("linkage:queue")
     if done is None:
         messages.success(request, _("The matching will run within a minute or two."))
     else:
@@ -137,7 +141,9 @@ def share_end(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ShareEndForm(request.POST or None, user=user, share=share)
     if request.method == "POST" and saved(request, form, _("Saved: the share has ended.")):
-        return redirect("children:detail", share.child_id)
+        if access.children_visible_to(user).filter(pk=share.child_id).exists():
+            return redirect("children:detail", share.child_id)
+        return redirect("children:list")  # the receiving side no longer sees the child
     return render(
         request,
         "linkage/share_end.html",
