@@ -194,3 +194,46 @@ def test_each_destination_record_links_to_one_home_record_at_most():
     assert found["right_id"].is_unique
     assert set(found["right_id"]) == {"R1", "R2"}
     assert set(zip(found["left_id"], found["right_id"], strict=True)) >= {("L3", "R2")}
+
+
+def test_confirmed_pairs_train_the_m_probabilities_and_evidence_comes_with_the_links(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pairs reviewers confirmed go back to the model (Splink's pairwise labels) when there
+    are enough of them: the links still come, each with the comparison levels behind it."""
+    surnames = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+    left = frame(
+        *[
+            record(
+                f"h{i}",
+                name=surnames[i] + "小明",
+                sex="M",
+                birth_date=f"2014-0{1 + i % 9}-1{i % 10}",
+                hukou_place="341524",
+                residence_place="341524100201",
+            )
+            for i in range(engine.MIN_LABELS + 5)
+        ]
+    )
+    right = left.copy()
+    right["record_id"] = [f"d{i}" for i in range(len(right))]
+    right["residence_place"] = "440306017001"
+    labels = tuple((f"h{i}", f"d{i}") for i in range(engine.MIN_LABELS))
+    learned: list[dict[str, float]] = []
+    original = engine._learn_from_labels
+
+    def spy(linker: object, given: tuple[tuple[str, str], ...]) -> None:
+        original(linker, given)  # type: ignore[arg-type]
+        name = next(c for c in linker._settings_obj.comparisons if c.output_column_name == "name")  # type: ignore[attr-defined]
+        levels = [lv for lv in name.comparison_levels if not lv.is_null_level]
+        learned.append({lv.label_for_charts: lv.m_probability for lv in levels})
+
+    monkeypatch.setattr(engine, "_learn_from_labels", spy)
+    found = engine.link(
+        left, right, options=engine.Options(train=False, labels=labels, evidence=True)
+    )
+    pairs = set(zip(found["left_id"], found["right_id"], strict=True))
+    assert pairs == {(f"h{i}", f"d{i}") for i in range(len(left))}
+    assert (found["gamma_name"] > 0).all() and (found["gamma_residence_place"] == 0).all()
+    # Every confirmed pair has the same characters: m of that level was learned as ~1.
+    assert len(learned) == 1 and learned[0]["same characters"] > 0.95
