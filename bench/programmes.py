@@ -895,6 +895,9 @@ def main() -> None:
     setup_test_environment()
     # As the WSGI entry point does after start-up (`shouhu/wsgi.py`): what is loaded so far is
     # kept out of the garbage collector's generations (as bench/cases.py does).
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - every view imported, as shouhu/wsgi.py does
     gc.collect()
     gc.freeze()
     # The personas' sessions must outlive the whole run (the idle timeout is 30 minutes).

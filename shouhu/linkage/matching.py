@@ -17,7 +17,7 @@ from django.db import transaction
 
 from shouhu.accounts.models import User
 from shouhu.lib import clock
-from shouhu.linkage import engine, evidence, registry
+from shouhu.linkage import evidence, registry
 from shouhu.linkage.models import Candidate, How, Run, RunStatus, Status
 from shouhu.linkage.reviews import link_made
 
@@ -50,6 +50,10 @@ def run_matching(*, requested_by: User | None = None, now: dt.datetime | None = 
 
 
 def _match(run: Run, now: dt.datetime) -> None:
+    # Splink, DuckDB and pandas only in the job: a web process that never runs it does not
+    # carry them (the pages import this module for `request_run`).
+    from shouhu.linkage import engine
+
     destination = registry.records(registry.destination_children())
     counties = {c for c in destination["hukou_place"].dropna()}
     # The home side: the children of those counties who live in their hukou county (or have

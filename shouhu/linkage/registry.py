@@ -10,15 +10,17 @@ never leave it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.db.models import F
 from django.db.models.functions import Substr
 
 from shouhu.children.models import Child, FamilyMember, Relation
 from shouhu.lib import protect
 from shouhu.places.models import code_range
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHUNK = 5_000
 COLUMNS = [
@@ -55,6 +57,8 @@ def home_children(counties: Iterable[str]) -> Any:
 
 def records(children: Any) -> pd.DataFrame:
     """The engine's records of these children, read in chunks."""
+    import pandas as pd  # only in the job (see `matching`)
+
     rows: list[dict[str, Any]] = []
     ids = list(children.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), CHUNK):
