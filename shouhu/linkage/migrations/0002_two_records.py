@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('children', '0010_aid_board_indexes'),
-        ('linkage', '0001_initial'),
+        ("children", "0010_aid_board_indexes"),
+        ("linkage", "0001_initial"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='candidate',
-            constraint=models.CheckConstraint(condition=models.Q(('home', models.F('destination')), _negated=True), name='candidate_two_records'),
+            model_name="candidate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("home", models.F("destination")), _negated=True),
+                name="candidate_two_records",
+            ),
         ),
     ]
