@@ -23,9 +23,15 @@ from shouhu.children.models import Child, ProcessingBasis
 from shouhu.handoff import keys, receiving, services
 from shouhu.handoff.differences import differences
 from shouhu.handoff.models import Incoming, IncomingStatus, Outgoing, Peer, PeerKey
-from shouhu.handoff.package import build_file, seal
 from shouhu.lib import protect
-from tests.handoff_world import PEER, destination_supervisor, set_up_keys, stranger_bundle
+from tests.handoff_world import (
+    PEER,
+    body_of,
+    destination_supervisor,
+    sealed,
+    set_up_keys,
+    stranger_bundle,
+)
 from tests.world import DEST_COMMUNITY, ID_A1, TODAY, VILLAGE_B, World
 
 pytestmark = pytest.mark.django_db
@@ -230,29 +236,22 @@ def test_a_package_without_consent_inside_is_refused(
     world: World, peer: Peer, receiver: User
 ) -> None:
     """A trusted sender that put no consent in the file (an older version, a bug): refused."""
-    body = json.loads(json.dumps(_body_of(world)))
+    body = json.loads(json.dumps(body_of(world, peer)))
     body["processing_bases"] = []
-    signer = keys.current_signing_key(world.orgs["township1"])
-    assert signer is not None
-    data = seal(
-        body, signing_key=keys.signing_private_key(signer), recipient=keys.peer_public_key(peer)
-    )
 
-    assert "consent" in _refused_and_nothing_registered(receiver, data)
+    assert "consent" in _refused_and_nothing_registered(receiver, sealed(world, peer, body))
 
 
-def _body_of(world: World) -> dict[str, Any]:
-    signer = keys.current_signing_key(world.orgs["township1"])
-    assert signer is not None
-    return build_file(
-        child=world.children["a1"],
-        organisation=world.orgs["township1"],
-        signer_fingerprint=signer.fingerprint,
-        deployment="shouhu",
-        recipient_deployment="shouhu",
-        recipient_fingerprint="",
-        actor=world.supervisor,
-    )
+def test_the_file_as_the_tests_build_it_is_received(
+    world: World, peer: Peer, receiver: User
+) -> None:
+    """The files the refusals below change are, unchanged, received: each refusal is about
+    the one thing changed."""
+    data = sealed(world, peer, body_of(world, peer))
+
+    incoming = receiving.handoff_import(actor=receiver, data=data, village_code=DEST_COMMUNITY)
+
+    assert incoming.status == IncomingStatus.REGISTERED
 
 
 def test_a_child_without_consent_or_legal_basis_is_not_exported(world: World) -> None:
@@ -470,28 +469,18 @@ def test_a_bundle_whose_fingerprint_does_not_match_is_refused(world: World) -> N
 def test_a_signed_file_missing_a_section_is_refused(
     world: World, peer: Peer, receiver: User
 ) -> None:
-    body = _body_of(world)
+    body = body_of(world, peer)
     del body["household"]
-    signer = keys.current_signing_key(world.orgs["township1"])
-    assert signer is not None
-    data = seal(
-        body, signing_key=keys.signing_private_key(signer), recipient=keys.peer_public_key(peer)
-    )
 
-    assert "incomplete" in _refused_and_nothing_registered(receiver, data)
+    assert "incomplete" in _refused_and_nothing_registered(receiver, sealed(world, peer, body))
 
 
 def test_a_child_the_registry_refuses_is_logged_and_not_received(
     world: World, peer: Peer, receiver: User
 ) -> None:
-    body = _body_of(world)
+    body = body_of(world, peer)
     body["child"]["sex"] = "X"
-    signer = keys.current_signing_key(world.orgs["township1"])
-    assert signer is not None
-    data = seal(
-        body, signing_key=keys.signing_private_key(signer), recipient=keys.peer_public_key(peer)
-    )
 
-    message = _refused_and_nothing_registered(receiver, data)
+    message = _refused_and_nothing_registered(receiver, sealed(world, peer, body))
 
     assert "sex" in message

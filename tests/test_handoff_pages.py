@@ -218,3 +218,17 @@ def test_the_list_reads_a_fixed_number_of_queries(world: World, peer: Peer) -> N
     for _ in range(3):
         _pending(world, peer)
     assert count() == one
+
+
+def test_the_list_logs_each_package_waiting_for_review(world: World, peer: Peer) -> None:
+    """A package waiting for review shows a child not registered here: the read is logged
+    by the package received (there is no child to log it by yet)."""
+    waiting = [_pending(world, peer), _pending(world, peer)]
+
+    assert _page(world.supervisor).get("/handoff/").status_code == 200
+
+    logged = AccessLog.objects.filter(
+        user=world.supervisor, purpose="handoff_list", object_type="handoff_incoming"
+    )
+    assert sorted(r.object_id for r in logged) == sorted(str(i.pk) for i in waiting)
+    assert {(r.action, r.child_id) for r in logged} == {(Action.LIST_CHILDREN, None)}

@@ -93,6 +93,36 @@ def log_children_read(
     return AccessLog.objects.bulk_create(rows, batch_size=500)
 
 
+def log_records_read(
+    *,
+    user: User | None,
+    object_type: str,
+    object_ids: Iterable[object],
+    purpose: str,
+    action: str = Action.LIST_CHILDREN,
+    fields: Iterable[str] = (),
+    detail: Mapping[str, Any] | None = None,
+) -> list[AccessLog]:
+    """A read that showed records of children not registered here (yet): one access-log
+    row per record, named by `object_type` and its `object_id`, as `log_children_read`
+    writes one per child shown; nothing when none was shown. In one query."""
+    ids = list(dict.fromkeys(str(pk) for pk in object_ids))
+    if not ids:
+        return []
+    ctx = context.current()
+    shared = {
+        **_who(user),
+        "action": action,
+        "object_type": object_type,
+        "fields": sorted(set(fields)),
+        "purpose": purpose,
+        "ip": ctx.ip,
+        "detail": {"source": ctx.source, **(detail or {}), "records_shown": len(ids)},
+    }
+    rows = [AccessLog(object_id=pk, **shared) for pk in ids]
+    return AccessLog.objects.bulk_create(rows, batch_size=500)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Model):
         return value.pk

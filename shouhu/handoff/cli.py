@@ -53,11 +53,17 @@ def write_atomically(path: Path, content: bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise fail(f"No such directory: {directory}")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise fail(f"Cannot write {path}: {exc.strerror or exc}.") from None
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(content)
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise fail(f"Cannot write {path}: {exc.strerror or exc}.") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

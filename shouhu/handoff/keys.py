@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from shouhu.accounts.models import Organisation, User
+from shouhu.audit.services import diff, record_change, snapshot
 from shouhu.handoff.models import DeploymentKey, Peer, PeerKey, SigningKey
 from shouhu.lib import clock, protect
 
@@ -38,6 +39,9 @@ RAW = serialization.Encoding.Raw
 RAW_PUBLIC = serialization.PublicFormat.Raw
 RAW_PRIVATE = serialization.PrivateFormat.Raw
 NAME_MAX = 100  # Peer.name
+CURVE25519_P = 2**255 - 19
+PEER_FIELDS = ("name", "deployment", "public_key", "fingerprint", "revoked_at")
+PEER_KEY_FIELDS = ("peer", "organisation", "organisation_ref", "fingerprint", "revoked_at")
 
 
 def deployment_id() -> str:
@@ -135,6 +139,32 @@ def _actor_name(actor: User | None) -> str:
     return actor.username if actor is not None else "command line"
 
 
+def _record_created(
+    actor: User | None, row: DeploymentKey | SigningKey | PeerKey | Peer, fields: tuple[str, ...]
+) -> None:
+    """A key made or trusted, in the change history (its public half only)."""
+    record_change(
+        actor=actor,
+        obj=row,
+        operation="create",
+        changes={name: [None, value] for name, value in snapshot(row, fields).items()},
+        child_id=None,
+    )
+
+
+def _no_longer_current(actor: User | None, old: DeploymentKey | SigningKey) -> None:
+    """A key rotated away: kept, no longer current (in the change history)."""
+    old.current = False
+    old.save(update_fields=["current"])
+    record_change(
+        actor=actor,
+        obj=old,
+        operation="update",
+        changes={"current": [True, False], "fingerprint": [old.fingerprint, old.fingerprint]},
+        child_id=None,
+    )
+
+
 @transaction.atomic
 def deployment_key_generate(*, actor: User | None, rotate: bool = False) -> DeploymentKey:
     """A new X25519 key pair for this deployment. Refused when one is current, unless
@@ -145,11 +175,10 @@ def deployment_key_generate(*, actor: User | None, rotate: bool = False) -> Depl
             {"rotate": _("This deployment already has a key; rotate it to make a new one.")}
         )
     if old is not None:
-        old.current = False
-        old.save(update_fields=["current"])
+        _no_longer_current(actor, old)
     key = X25519PrivateKey.generate()
     raw = public_raw(key.public_key())
-    return DeploymentKey.objects.create(
+    row = DeploymentKey.objects.create(
         deployment=deployment_id(),
         public_key=b64(raw),
         private_key_enc=_seal(key),
@@ -157,6 +186,8 @@ def deployment_key_generate(*, actor: User | None, rotate: bool = False) -> Depl
         created_at=clock.now(),
         created_by=actor,
     )
+    _record_created(actor, row, ("deployment", "fingerprint", "current"))
+    return row
 
 
 @transaction.atomic
@@ -180,11 +211,10 @@ def signing_key_generate(
             }
         )
     if old is not None:
-        old.current = False
-        old.save(update_fields=["current"])
+        _no_longer_current(actor, old)
     key = Ed25519PrivateKey.generate()
     raw = public_raw(key.public_key())
-    return SigningKey.objects.create(
+    row = SigningKey.objects.create(
         organisation=organisation,
         public_key=b64(raw),
         private_key_enc=_seal(key),
@@ -192,6 +222,8 @@ def signing_key_generate(
         created_at=clock.now(),
         created_by=actor,
     )
+    _record_created(actor, row, ("organisation", "fingerprint", "current"))
+    return row
 
 
 def public_bundle() -> dict[str, Any]:
@@ -249,6 +281,19 @@ def _checked_key(value: Any, fp: Any, field: str) -> tuple[str, str]:
     return b64(raw), fingerprint(raw)
 
 
+def _agreeing_x25519(raw: bytes) -> bool:
+    """A peer's X25519 public key that a shared secret can be agreed with: a canonical
+    point, not of low order (an exchange with a low-order point gives the all-zero secret,
+    which is refused)."""
+    if int.from_bytes(raw, "little") >= CURVE25519_P:
+        return False
+    try:
+        X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
+    except ValueError:
+        return False
+    return True
+
+
 def read_bundle(data: Any) -> Bundle:
     """A peer's public bundle, checked: its format, each key's length and fingerprint."""
     if not isinstance(data, Mapping) or data.get("format") != BUNDLE_FORMAT:
@@ -259,6 +304,10 @@ def read_bundle(data: Any) -> Bundle:
     if not isinstance(x, Mapping) or not isinstance(orgs, list) or not deployment:
         raise ValidationError({"file": _("This is not a public key bundle of Shouhu.")})
     key, fp = _checked_key(x.get("public_key"), x.get("fingerprint"), "x25519")
+    if not _agreeing_x25519(unb64(key)):
+        raise ValidationError(
+            {"x25519": _("This deployment key is not a valid X25519 public key.")}
+        )
     found = []
     for i, o in enumerate(orgs):
         if not isinstance(o, Mapping) or not str(o.get("name", "")).strip():
@@ -282,6 +331,8 @@ def peer_trust(*, actor: User | None, bundle: Bundle, name: str, replace: bool =
         raise ValidationError(
             {"name": _("A peer of this name is trusted already; replace it to update its keys.")}
         )
+    _refuse_revoked_or_taken(bundle, peer)
+    before = snapshot(peer, PEER_FIELDS) if peer is not None else None
     if peer is None:
         peer = Peer(name=name, added_at=now)
     peer.deployment = bundle.deployment
@@ -289,19 +340,60 @@ def peer_trust(*, actor: User | None, bundle: Bundle, name: str, replace: bool =
     peer.added_at, peer.added_by, peer.added_by_name = now, actor, _actor_name(actor)
     peer.revoked_at, peer.revoked_by_name = None, ""
     peer.save()
+    if before is None:
+        _record_created(actor, peer, PEER_FIELDS)
+    else:
+        changes = diff(before, snapshot(peer, PEER_FIELDS))
+        changes.setdefault("name", [peer.name, peer.name])
+        record_change(actor=actor, obj=peer, operation="update", changes=changes, child_id=None)
     for k in bundle.organisations:
-        PeerKey.objects.update_or_create(
-            peer=peer,
-            fingerprint=k.fingerprint,
-            defaults={
-                "organisation": k.organisation,
-                "organisation_ref": k.ref,
-                "public_key": k.public_key,
-                "added_at": now,
-                "revoked_at": None,
-            },
+        row = PeerKey.objects.filter(peer=peer, fingerprint=k.fingerprint).first()
+        if row is None:
+            row = PeerKey.objects.create(
+                peer=peer,
+                fingerprint=k.fingerprint,
+                organisation=k.organisation,
+                organisation_ref=k.ref,
+                public_key=k.public_key,
+                added_at=now,
+            )
+            _record_created(actor, row, PEER_KEY_FIELDS)
+            continue
+        old = snapshot(row, PEER_KEY_FIELDS)
+        row.organisation, row.organisation_ref = k.organisation, k.ref
+        row.save(update_fields=["organisation", "organisation_ref"])
+        record_change(
+            actor=actor,
+            obj=row,
+            operation="update",
+            changes=diff(old, snapshot(row, PEER_KEY_FIELDS)),
+            child_id=None,
         )
     return peer
+
+
+def _refuse_revoked_or_taken(bundle: Bundle, peer: Peer | None) -> None:
+    """A revoked key stays revoked: a bundle with the revoked key of a peer, or with a
+    revoked organisation key, is refused; so is an organisation key trusted already for
+    another peer (a verify key names one peer only)."""
+    revoked = _("The key %(fingerprint)s was revoked; a revoked key is never trusted again.")
+    if Peer.objects.filter(fingerprint=bundle.fingerprint, revoked_at__isnull=False).exists():
+        raise ValidationError({"x25519": revoked % {"fingerprint": bundle.fingerprint}})
+    for i, k in enumerate(bundle.organisations):
+        found = PeerKey.objects.filter(fingerprint=k.fingerprint).select_related("peer").first()
+        if found is None:
+            continue
+        if found.revoked_at is not None:
+            raise ValidationError({f"organisations.{i}": revoked % {"fingerprint": k.fingerprint}})
+        if peer is None or found.peer_id != peer.pk:
+            raise ValidationError(
+                {
+                    f"organisations.{i}": _(
+                        "The key %(fingerprint)s is trusted already for the peer %(name)s."
+                    )
+                    % {"fingerprint": k.fingerprint, "name": found.peer.name}
+                }
+            )
 
 
 @transaction.atomic
@@ -313,12 +405,33 @@ def key_revoke(*, actor: User | None, target: str) -> str:
     if peer is not None:
         peer.revoked_at, peer.revoked_by_name = now, _actor_name(actor)
         peer.save(update_fields=["revoked_at", "revoked_by_name"])
-        PeerKey.objects.filter(peer=peer, revoked_at__isnull=True).update(revoked_at=now)
+        _record_revoked(actor, peer)
+        for key in PeerKey.objects.select_for_update().filter(peer=peer, revoked_at__isnull=True):
+            key.revoked_at = now
+            key.save(update_fields=["revoked_at"])
+            _record_revoked(actor, key)
         return _("Revoked the peer %(name)s and its keys.") % {"name": peer.name}
     for model in (PeerKey, SigningKey, DeploymentKey):
-        if model.objects.filter(fingerprint=target, revoked_at__isnull=True).update(revoked_at=now):
+        row = model.objects.select_for_update().filter(fingerprint=target).first()
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = now
+            row.save(update_fields=["revoked_at"])
+            _record_revoked(actor, row)
             return _("Revoked the key %(fingerprint)s.") % {"fingerprint": target}
     raise ValidationError({"target": _("No trusted peer or key of this name or fingerprint.")})
+
+
+def _record_revoked(actor: User | None, row: DeploymentKey | SigningKey | PeerKey | Peer) -> None:
+    record_change(
+        actor=actor,
+        obj=row,
+        operation="update",
+        changes={
+            "fingerprint": [row.fingerprint, row.fingerprint],
+            "revoked_at": [None, row.revoked_at.isoformat() if row.revoked_at else None],
+        },
+        child_id=None,
+    )
 
 
 def key_list() -> dict[str, Any]:

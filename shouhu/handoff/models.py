@@ -106,7 +106,8 @@ class Peer(models.Model):
 
 
 class PeerKey(models.Model):
-    """An organisation of a peer deployment: its Ed25519 key verifies the packages it signs."""
+    """An organisation of a peer deployment: its Ed25519 key verifies the packages it signs
+    (a key is trusted for one peer only, and a revoked key is never trusted again)."""
 
     peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="keys")
     organisation = models.CharField(_("organisation"), max_length=200)
@@ -121,7 +122,10 @@ class PeerKey(models.Model):
         verbose_name = _("trusted signing key")
         verbose_name_plural = _("trusted signing keys")
         constraints = [
-            models.UniqueConstraint(fields=["peer", "fingerprint"], name="handoff_peer_key_once")
+            # A verify key names one peer: the signer of a package is never ambiguous.
+            models.UniqueConstraint(
+                fields=["fingerprint"], name="handoff_peer_key_fingerprint_once"
+            )
         ]
 
     def __str__(self) -> str:

@@ -109,7 +109,7 @@ def read_header(data: bytes) -> tuple[dict[str, str], bytes]:
         ciphertext = unb64(envelope["ciphertext"])
         ok = isinstance(header, dict) and set(header) == HEADER_KEYS
         ok = ok and all(isinstance(v, str) for v in header.values())
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
         ok = False
     if not ok:
         raise PackageRefused(_("This file is not a hand-off package."))
@@ -144,6 +144,10 @@ def open_sealed(
         body, signature = inner["body"], unb64(inner["signature"], length=64)
     except (InvalidTag, ValueError, KeyError, TypeError):
         raise PackageRefused(tampered) from None
+    except RecursionError:  # authenticated, but nested deeper than any file of the format
+        raise PackageRefused(
+            _("The file in this package is nested too deeply to be read.")
+        ) from None
     verify = verify_key_for(header["sender"])
     if verify is None:
         raise PackageRefused(
@@ -153,6 +157,10 @@ def open_sealed(
         verify.verify(signature, canonical(body))
     except InvalidSignature:
         raise PackageRefused(tampered) from None
+    except RecursionError:
+        raise PackageRefused(
+            _("The file in this package is nested too deeply to be read.")
+        ) from None
     if not isinstance(body, dict) or body.get("format") != FILE_FORMAT:
         raise PackageRefused(_("This package is of a format this deployment does not read."))
     return Opened(header=header, body=body)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from shouhu import access
@@ -43,6 +43,9 @@ from shouhu.handoff.models import Incoming, IncomingStatus, PeerKey
 from shouhu.handoff.package import PackageRefused, open_sealed
 from shouhu.lib import clock, protect
 from shouhu.places.models import Level, Place
+
+MAX_AGE = dt.timedelta(days=30)
+CLOCK_SKEW = dt.timedelta(minutes=10)
 
 
 def _refused(message: str) -> ValidationError:
@@ -75,12 +78,57 @@ def _open(data: bytes) -> _Verified:
         raise PackageRefused(_("The child's file in this package is incomplete."))
     if body["sender"]["signer_fingerprint"] != opened.header["sender"]:
         raise PackageRefused(_("This package was altered or damaged after it was sealed."))
-    if Incoming.objects.filter(package_id=body["package_id"]).exists():
-        raise PackageRefused(_("This package was imported already."))
-    problem = consent_problem(body)
+    problem = (
+        addressing_problem(body, opened.header["recipient"], signer["row"])
+        or age_problem(body["created_at"])
+        or (_("This package was imported already.") if _imported(body["package_id"]) else "")
+        or consent_problem(body)
+    )
     if problem:
         raise PackageRefused(problem)
     return _Verified(body, signer["row"])
+
+
+def _imported(package_id: str) -> bool:
+    return Incoming.objects.filter(package_id=package_id).exists()
+
+
+def addressing_problem(body: dict[str, Any], recipient_fp: str, signer: PeerKey) -> str:
+    """Why the signed file does not fit the envelope it came in: signed for another
+    deployment (a package opened there and sealed again to here), or naming a sending
+    deployment or organisation other than the trusted key's."""
+    recipient, sender = body["recipient"], body["sender"]
+    if recipient["fingerprint"] != recipient_fp or recipient["deployment"] != keys.deployment_id():
+        return _("This package was signed for another deployment and forwarded here: refused.")
+    if sender["deployment"] != signer.peer.deployment:
+        return _(
+            "This package names a sending deployment other than the one trusted with its "
+            "signing key: refused."
+        )
+    organisation = sender["organisation"]
+    if organisation["name"] != signer.organisation or (
+        signer.organisation_ref and str(organisation.get("id", "")) != signer.organisation_ref
+    ):
+        return _(
+            "This package names a sending organisation other than the one trusted with its "
+            "signing key: refused."
+        )
+    return ""
+
+
+def age_problem(created_at: str) -> str:
+    """A package is received within 30 days of being sealed, and never dated ahead of this
+    deployment's clock by more than a few minutes."""
+    try:
+        sealed = _instant(created_at)
+    except ValidationError:
+        return _("The child's file in this package is incomplete.")
+    now = clock.now()
+    if sealed < now - MAX_AGE:
+        return _("This package was sealed more than 30 days ago: ask the sender for a new one.")
+    if sealed > now + CLOCK_SKEW:
+        return _("This package is dated in the future: check the clocks of both deployments.")
+    return ""
 
 
 SECTIONS: dict[str, type] = {
@@ -92,6 +140,7 @@ SECTIONS: dict[str, type] = {
     "members": list,
     "consents": list,
     "processing_bases": list,
+    "recipient": dict,
 }
 
 
@@ -100,13 +149,16 @@ def _complete(body: dict[str, Any]) -> bool:
     trusted peer may still come from a faulty version)."""
     if not all(isinstance(body.get(k), kind) for k, kind in SECTIONS.items()):
         return False
-    sender = body["sender"]
+    sender, recipient = body["sender"], body["recipient"]
     organisation = sender.get("organisation")
     return (
         0 < len(body["package_id"]) <= 36
         and isinstance(sender.get("signer_fingerprint"), str)
+        and isinstance(sender.get("deployment"), str)
         and isinstance(organisation, dict)
         and isinstance(organisation.get("name"), str)
+        and isinstance(recipient.get("deployment"), str)
+        and isinstance(recipient.get("fingerprint"), str)
         and all(isinstance(m, dict) for m in body["members"])
     )
 
@@ -118,7 +170,8 @@ def consent_problem(body: dict[str, Any]) -> str:
         members = body["members"]
         consent = any(
             c.get("withdrawn_on") is None
-            and "sharing" in c.get("scopes", [])
+            and isinstance(c.get("scopes"), list)
+            and "sharing" in c["scopes"]
             and isinstance(c.get("given_by"), int)
             and 0 <= c["given_by"] < len(members)
             and members[c["given_by"]].get("is_guardian") is True
@@ -150,13 +203,16 @@ def _log_refused(actor: User, message: str, village_code: str) -> None:
 
 
 def _check_village(actor: User, village_code: str) -> Place:
+    """The destination village, in the importer's area; a refusal is logged."""
     place = Place.objects.filter(pk=village_code, level=Level.VILLAGE).first()
     if place is None:
-        raise ValidationError(
-            {"village": _("No village has the code %(code)s.") % {"code": village_code}}
-        )
+        message = _("No village has the code %(code)s.") % {"code": village_code}
+        _log_refused(actor, message, village_code)
+        raise ValidationError({"village": message})
     if not access.may_import_handoff(actor, village_code):
-        raise PermissionDenied(_("Only a supervisor of this village's area receives a child here."))
+        message = _("Only a supervisor of this village's area receives a child here.")
+        _log_refused(actor, message, village_code)
+        raise PermissionDenied(message)
     return place
 
 
@@ -175,6 +231,13 @@ def handoff_import(*, actor: User, data: bytes, village_code: str) -> Incoming:
     except ValidationError as exc:  # the registry refused the file's child
         _log_refused(actor, " ".join(exc.messages), village.code)
         raise
+    except IntegrityError:  # the same package, imported at the same time by someone else
+        package_id = verified.body["package_id"]
+        if not Incoming.objects.filter(package_id=package_id).exists():  # committed since
+            raise
+        message = _("This package was imported already.")
+        _log_refused(actor, message, village.code)
+        raise _refused(message) from None
 
 
 @transaction.atomic
@@ -193,7 +256,7 @@ def _receive(actor: User, verified: _Verified, village: Place) -> Incoming:
         package_id=str(body["package_id"])[:36],
         peer=verified.signer.peer,
         signer=verified.signer,
-        sender_organisation=str(body["sender"]["organisation"]["name"])[:200],
+        sender_organisation=verified.signer.organisation[:200],
         sent_at=_instant(body["created_at"]),
         name=data.name[:100],
         birth_date=data.birth_date,
@@ -205,7 +268,7 @@ def _receive(actor: User, verified: _Verified, village: Place) -> Incoming:
         imported_by=actor,
     )
     if not candidates:
-        incoming.child = _register(actor, body, village.code)
+        incoming.child = _register(actor, body, village.code, incoming.sender_organisation)
     incoming.save()
     log_access(
         user=actor,
@@ -316,16 +379,18 @@ def _consents_in_force(body: dict[str, Any], members: list[MemberData]) -> list[
         )
         for c in body["consents"]
         if c.get("withdrawn_on") is None
+        and isinstance(c.get("scopes"), list)
         and isinstance(c.get("given_by"), int)
         and 0 <= c["given_by"] < len(members)
         and members[c["given_by"]].is_guardian
     ]
 
 
-def _register(actor: User, body: dict[str, Any], village_code: str) -> Child:
+def _register(actor: User, body: dict[str, Any], village_code: str, sender: str) -> Child:
     """Register the package's child in `village_code`, with its family, delegated care,
-    the guardians' consents in force and the legal bases of processing. The address stays
-    in the package: the family lives elsewhere now."""
+    the guardians' consents in force and the legal bases of processing (noted as recorded
+    by `sender`, the organisation of the trusted signing key). The address stays in the
+    package: the family lives elsewhere now."""
     try:
         members = _members(body)
         care = _care(body)
@@ -350,7 +415,6 @@ def _register(actor: User, body: dict[str, Any], village_code: str) -> Child:
         rows = list(child.household.members.order_by("id"))
         for c in consents[1:]:
             consent_create(actor, child, rows[c.given_by_index], c.given_on, c.version, c.scopes)
-        sender = str(body["sender"]["organisation"]["name"])
         for purpose, basis, note in bases:
             processing_basis_record(
                 actor=actor,
@@ -389,6 +453,18 @@ def _pending(actor: User, incoming: Incoming) -> Incoming:
     locked = Incoming.objects.select_for_update().get(pk=incoming.pk)
     if locked.status != IncomingStatus.PENDING:
         raise ValidationError({"status": _("This package has been reviewed already.")})
+    trusted = PeerKey.objects.filter(
+        pk=locked.signer_id, revoked_at__isnull=True, peer__revoked_at__isnull=True
+    )
+    if not trusted.exists():
+        raise ValidationError(
+            {
+                "signer": _(
+                    "The key that signed this package, or its deployment, was revoked since "
+                    "the package was received: it can no longer be registered or attached."
+                )
+            }
+        )
     return locked
 
 
@@ -396,7 +472,7 @@ def _pending(actor: User, incoming: Incoming) -> Incoming:
 def incoming_register(*, actor: User, incoming: Incoming) -> Child:
     """The reviewer finds the package is a child not registered here: register it."""
     locked = _pending(actor, incoming)
-    child = _register(actor, package_body(locked), locked.village_id)
+    child = _register(actor, package_body(locked), locked.village_id, locked.sender_organisation)
     locked.child, locked.status = child, IncomingStatus.REGISTERED_AFTER_REVIEW
     locked.resolved_by, locked.resolved_at = actor, clock.now()
     locked.save(update_fields=["child", "status", "resolved_by", "resolved_at"])

@@ -102,7 +102,7 @@ def package_view(body: dict[str, Any]) -> dict[str, Any]:
             {
                 "given_by": c.get("given_by_name", ""),
                 "given_on": _day(c.get("given_on")),
-                "scopes": _scopes(list(c.get("scopes", []))),
+                "scopes": _scopes(c["scopes"] if isinstance(c.get("scopes"), list) else []),
                 "withdrawn_on": _day(c.get("withdrawn_on")),
             }
             for c in body.get("consents", [])

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shouhu import access
 from shouhu.accounts.models import User
-from shouhu.audit.services import log_children_read
+from shouhu.audit.services import log_children_read, log_records_read
 from shouhu.handoff import forms, selectors
 from shouhu.handoff.models import Incoming, IncomingStatus
 from shouhu.lib.formerrors import error_summary, refuse
@@ -58,7 +58,7 @@ def _performed(form: Any) -> tuple[bool, int]:
 @require_GET
 def handoff_home(request: HttpRequest) -> HttpResponse:
     """Packages waiting for review first, then those received and sent; each child shown is
-    logged."""
+    logged, and each package shown whose child is not registered here (yet)."""
     user = _supervisor(request)
     received = list(
         access.incoming_visible_to(user)
@@ -73,6 +73,13 @@ def handoff_home(request: HttpRequest) -> HttpResponse:
     log_children_read(
         user=user,
         child_ids=[r.child_id for r in received if r.child_id] + [s.child_id for s in sent],
+        purpose="handoff_list",
+        fields=[access.BASIC],
+    )
+    log_records_read(  # a package waiting for review: its child is not registered here yet
+        user=user,
+        object_type="handoff_incoming",
+        object_ids=[r.pk for r in received if r.child_id is None],
         purpose="handoff_list",
         fields=[access.BASIC],
     )

@@ -4,7 +4,9 @@ deployment, or receive one (`shouhu.handoff.services`, the same as the pages).
 
 The user's access decides, as on the pages: a supervisor of the child's area exports, a
 supervisor of the village's area imports. An error is one line with exit code 2, and no
-output file is written (the package is written to a temporary file and renamed).
+output file is written (the package is written to a temporary file and renamed). An existing
+file is overwritten only with `--force`; a package that could not be written is not recorded
+as sent (the export and the file are one transaction).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand
+from django.db import transaction
 from django.http import Http404
 
 from shouhu import access
@@ -33,6 +36,7 @@ class Command(BaseCommand):
         export.add_argument("--child", required=True, help="The child's number")
         export.add_argument("--to", required=True, help="The trusted peer's name")
         export.add_argument("--output", type=Path, required=True, help="The package file")
+        export.add_argument("--force", action="store_true", help="Overwrite the output file")
         imported = sub.add_parser("import", help="Receive a hand-off package")
         imported.add_argument("--file", type=Path, required=True, help="The package file")
         imported.add_argument("--village", required=True, help="The destination village code")
@@ -56,6 +60,8 @@ class Command(BaseCommand):
         output: Path = options["output"]
         if not output.parent.is_dir():
             raise fail(f"No such directory: {output.parent}")
+        if output.exists() and not options["force"]:
+            raise fail(f"{output} exists already; give --force to overwrite it.")
         try:
             child = access.get_child_for_user(user, options["child"], purpose="handoff_export")
         except Http404:
@@ -63,8 +69,9 @@ class Command(BaseCommand):
         peer = Peer.objects.filter(name=options["to"], revoked_at__isnull=True).first()
         if peer is None:
             raise fail(f"No trusted peer {options['to']!r}.")
-        exported = services.handoff_export(actor=user, child=child, peer=peer)
-        write_atomically(output, exported.content)
+        with transaction.atomic():  # a file not written is a package not sent
+            exported = services.handoff_export(actor=user, child=child, peer=peer)
+            write_atomically(output, exported.content)
         self.stdout.write(
             f"Package {exported.outgoing.package_id} for {peer.name} written to {output}."
         )

@@ -1,7 +1,8 @@
-"""`shouhu keys generate [--organisation ID] [--rotate]`, `shouhu keys show` (or
-`export-public`), `shouhu keys trust --file BUNDLE.json --name NAME [--replace]`, `shouhu keys
-list`, `shouhu keys revoke NAME-OR-FINGERPRINT`: the keys of hand-off packages
-(`shouhu.handoff.keys`).
+"""`shouhu keys generate [--organisation ID] [--rotate] --user USERNAME`, `shouhu keys show`
+(or `export-public`), `shouhu keys trust --file BUNDLE.json --name NAME [--replace] --user
+USERNAME`, `shouhu keys list`, `shouhu keys revoke NAME-OR-FINGERPRINT --user USERNAME`: the
+keys of hand-off packages (`shouhu.handoff.keys`). Who made, trusted or revoked a key is in
+the change history: `--user` is required for those.
 
 `show` prints this deployment's public bundle as JSON (the deployment's X25519 public key and
 its organisations' Ed25519 verify keys, each with its fingerprint): give it to a peer, who
@@ -22,6 +23,8 @@ from django.core.management.base import BaseCommand
 from shouhu.accounts.models import Organisation, User
 from shouhu.handoff import keys
 from shouhu.handoff.cli import as_command, fail, one_line, read_file, user_named
+
+ACTED = frozenset({"generate", "trust", "revoke"})  # audited: an acting user is required
 
 
 class Command(BaseCommand):
@@ -44,11 +47,15 @@ class Command(BaseCommand):
         revoke = sub.add_parser("revoke", help="Revoke a peer (by name) or a key (by fingerprint)")
         revoke.add_argument("target", help="A peer's name or a key's fingerprint")
         for part in (generate, trust, revoke):
-            part.add_argument("--user", default="", help="Who does it (a username)")
+            part.add_argument("--user", default="", help="Who does it (a username; required)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
-        actor = user_named(options["user"]) if options.get("user") else None
+        actor: User | None = None
+        if action in ACTED:
+            if not options["user"]:
+                raise fail(f"keys {action}: give who does it with --user USERNAME.")
+            actor = user_named(options["user"])
         try:
             with as_command():
                 if action == "generate":
