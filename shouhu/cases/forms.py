@@ -72,17 +72,17 @@ def organisations_for(case: Case) -> Any:
     if there is None:  # asked by several forms of one page: read once
         there = other_side_organisations(case.child)
         case._other_side_organisations = there  # type: ignore[attr-defined]
+    found = Organisation.objects.filter(active=True, kind__in=list(access.CASE_ORG_KINDS)).exclude(
+        pk=case.organisation_id
+    )
+    if not there:  # (a CASE of no WHEN is a constant, which PostgreSQL reads as a position)
+        return found.order_by("name")
     rank = When_(
         *[When(pk=pk, then=Value(i)) for i, pk in enumerate(there)],
         default=Value(len(there)),
         output_field=IntegerField(),
     )
-    return (
-        Organisation.objects.filter(active=True, kind__in=list(access.CASE_ORG_KINDS))
-        .exclude(pk=case.organisation_id)
-        .annotate(there=rank)
-        .order_by("there", "name")
-    )
+    return found.annotate(there=rank).order_by("there", "name")
 
 
 def resources_for(case: Case) -> Any:
