@@ -111,7 +111,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count, Sum  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from shouhu.accounts.models import Membership, Organisation, Role, User  # noqa: E402
 from shouhu.api import tokens  # noqa: E402
@@ -892,7 +892,10 @@ def main() -> None:
         print(f"{name:30s} {value:,}" if isinstance(value, int) else f"{name:30s} {value}")
     results["load_after_generation"] = load()
 
-    setup_test_environment()
+    # No `setup_test_environment` (the test client's host is allowed above): its template
+    # instrumentation keeps every response's context alive, so the collector's full passes
+    # grow slower as a run goes on and the cases timed last look slow; a production process
+    # has none of it.
     # As the WSGI entry point does after start-up (`shouhu/wsgi.py`): what is loaded so far is
     # kept out of the garbage collector's generations (as bench/cases.py does).
     from django.urls import get_resolver
