@@ -111,16 +111,25 @@ def link_side_of(user: User, candidate: Any) -> str:
 
 
 def link_review_ceiling(user: User, child: Child) -> frozenset[str]:
-    """What a reviewer sees of one record of a pair: the classes their grants open over the
-    child, or, for the other side's record, their role's ceiling without the sensitive class
-    (a review compares identities, never health or family circumstances)."""
-    from shouhu.access.core import field_classes
-
-    opened = field_classes(user, child)
-    if opened:
-        return opened
+    """What a reviewer sees of one record of a pair, never the sensitive class (a review
+    compares identities, not health or family circumstances): the classes of the user's
+    registry grants over the child's village, or, for the other side's record, their
+    reviewing role's ceiling. Read from the grants alone (no query: a queue shows 100
+    records)."""
+    covering = [
+        g.classes
+        for g in scope_of(user).grants
+        if g.place_prefix and _covers(g.place_prefix, child.residence_id)
+    ]
+    if covering:
+        return frozenset().union(*covering) - {"sensitive"}
     roles = {g.role for g in scope_of(user).grants if g.role in LINK_REVIEWERS}
     return role_ceiling(roles) - {"sensitive"}
+
+
+def _covers(prefix: str, code: str) -> bool:
+    low, high = code_range(prefix)
+    return low <= code <= high
 
 
 def get_link_candidate_for_user(user: User, pk: object, *, purpose: str) -> Any:
@@ -139,7 +148,7 @@ def get_link_candidate_for_user(user: User, pk: object, *, purpose: str) -> Any:
     from shouhu.audit.services import log_access
 
     for child in (found.home, found.destination):
-        shown = link_review_ceiling(user, child) - {"sensitive"}
+        shown = link_review_ceiling(user, child)
         log_access(
             user=user,
             action=Action.VIEW_CHILD,

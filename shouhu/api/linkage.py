@@ -127,7 +127,11 @@ def _record(side: dict[str, Any]) -> dict[str, Any]:
 
 
 def _candidate(user: User, candidate: Candidate) -> dict[str, Any]:
-    shown = selectors.pair(user, candidate)
+    return _shown(selectors.pair(user, candidate))
+
+
+def _shown(shown: dict[str, Any]) -> dict[str, Any]:
+    candidate = shown["candidate"]
     return {
         "id": candidate.pk,
         "status": candidate.status,
@@ -188,7 +192,7 @@ def candidate_list(request: HttpRequest, status: str = "") -> dict[str, Any]:
     if status and status not in {"review", "unsure", "linked", "rejected"}:
         raise ValidationError({"status": [_("Use review, unsure, linked or rejected.")]})
     rows = selectors.queue(user, status=status, purpose=PURPOSE)
-    return {"items": [_candidate(user, r.candidate) for r in rows]}
+    return {"items": [_shown(p) for p in selectors.pairs(user, [r.candidate for r in rows])]}
 
 
 @router.post(

@@ -36,13 +36,12 @@ QUEUE_STATUSES = (Status.REVIEW, Status.UNSURE)
 PAGE = 50
 
 
-def side(user: User, child: Child) -> dict[str, Any]:
-    """One record of a pair as the reviewer may see it."""
-    classes = access.link_review_ceiling(user, child)
-    identifying = access.IDENTIFYING in classes
-    members = list(
-        FamilyMember.objects.filter(household_id=child.household_id).order_by("-is_guardian", "id")
-    )
+def side(
+    user: User, child: Child, members: list[FamilyMember], *, opens_file: bool
+) -> dict[str, Any]:
+    """One record of a pair as the reviewer may see it (`members`: its household's)."""
+    identifying = access.IDENTIFYING in access.link_review_ceiling(user, child)
+    members = sorted(members, key=lambda m: (not m.is_guardian, m.pk))
     father = next((m.name for m in members if m.relation == Relation.FATHER), "")
     mother = next((m.name for m in members if m.relation == Relation.MOTHER), "")
     phone = next(
@@ -62,7 +61,7 @@ def side(user: User, child: Child) -> dict[str, Any]:
         "father_name": father,
         "mother_name": mother,
         "guardian_phone": (idnumber.mask_phone(phone) if identifying else MASKED) if phone else "",
-        "opens_file": bool(access.grants_for(user, child)),
+        "opens_file": opens_file,
     }
 
 
@@ -81,11 +80,17 @@ def queue(user: User, *, status: str = "", purpose: str = "link_queue") -> list[
     )
     qs = qs.filter(status=status) if status else qs.filter(status__in=QUEUE_STATUSES)
     found = list(qs.order_by("-probability", "id")[:PAGE])
+    ids = {c.home_id for c in found} | {c.destination_id for c in found}
+    opens = set(access.children_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
     rows = [
-        QueueRow(c, _brief(user, c.home), _brief(user, c.destination), access.link_side_of(user, c))
+        QueueRow(
+            c,
+            _brief(c.home, c.home_id in opens),
+            _brief(c.destination, c.destination_id in opens),
+            access.link_side_of(user, c),
+        )
         for c in found
     ]
-    ids = {c.home_id for c in found} | {c.destination_id for c in found}
     if ids:
         log_children_read(user=user, child_ids=sorted(ids), purpose=purpose, fields=[access.BASIC])
     return rows
@@ -98,36 +103,55 @@ def queue_counts(user: User) -> dict[str, int]:
     return {row["status"]: row["n"] for row in counts}
 
 
-def _brief(user: User, child: Child) -> dict[str, Any]:
+def _brief(child: Child, opens_file: bool) -> dict[str, Any]:
     return {
         "id": child.pk,
         "name": child.name,
         "birth_date": child.birth_date.isoformat(),
         "residence": child.residence.full_name,
-        "opens_file": bool(access.grants_for(user, child)),
+        "opens_file": opens_file,
     }
 
 
 def pair(user: User, candidate: Candidate) -> dict[str, Any]:
     """A pair side by side, with the evidence and the decisions so far (the candidate was
     opened through `access.get_link_candidate_for_user`, which logged the read)."""
-    home = Child.objects.select_related("residence", "hukou").get(pk=candidate.home_id)
-    destination = Child.objects.select_related("residence", "hukou").get(
-        pk=candidate.destination_id
-    )
-    decisions = list(
-        Decision.objects.filter(candidate=candidate)
+    return pairs(user, [candidate])[0]
+
+
+def pairs(user: User, candidates: list[Candidate]) -> list[dict[str, Any]]:
+    """Pairs side by side (`pair`), in a fixed number of queries for any number of them."""
+    ids = {c.home_id for c in candidates} | {c.destination_id for c in candidates}
+    children = Child.objects.select_related("residence", "hukou").in_bulk(ids)
+    households: dict[int, list[FamilyMember]] = {}
+    for member in FamilyMember.objects.filter(
+        household_id__in={c.household_id for c in children.values()}
+    ):
+        households.setdefault(member.household_id, []).append(member)
+    decisions: dict[int, list[Decision]] = {}
+    for decision in (
+        Decision.objects.filter(candidate__in=candidates)
         .select_related("decided_by")
-        .order_by("decided_at")
-    )
-    return {
-        "candidate": candidate,
-        "home": side(user, home),
-        "destination": side(user, destination),
-        "evidence": evidence.explain(candidate.evidence),
-        "decisions": decisions,
-        "side": access.link_side_of(user, candidate),
-    }
+        .order_by("decided_at", "id")
+    ):
+        decisions.setdefault(decision.candidate_id, []).append(decision)
+    opens = set(access.children_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+    def shown(pk: int) -> dict[str, Any]:
+        child = children[pk]
+        return side(user, child, households.get(child.household_id, []), opens_file=pk in opens)
+
+    return [
+        {
+            "candidate": c,
+            "home": shown(c.home_id),
+            "destination": shown(c.destination_id),
+            "evidence": evidence.explain(c.evidence),
+            "decisions": decisions.get(c.pk, []),
+            "side": access.link_side_of(user, c),
+        }
+        for c in candidates
+    ]
 
 
 def links_of(user: User, child: Child) -> list[dict[str, Any]]:
