@@ -54,7 +54,7 @@ def handoff_export(*, actor: User, child: Child, peer: Peer) -> Exported:
             {
                 "peer": _(
                     "%(organisation)s has no signing key yet: ask the administrator to run "
-                    "`shouhu keys generate --organisation %(id)s`."
+                    "`shouhu keys generate --organisation %(id)s --user USERNAME`."
                 )
                 % {"organisation": organisation.name, "id": organisation.pk}
             }
