@@ -18,6 +18,7 @@ from shouhu.access.core import (
     scope_of,
 )
 from shouhu.accounts.models import Membership, Organisation, Role, User
+from shouhu.places.models import ancestor_codes
 
 if TYPE_CHECKING:
     from shouhu.cases.models import Case, Intake
@@ -152,8 +153,7 @@ def members_over(child: Child, roles: Iterable[str], **filters: Any) -> list[Use
 
 def members_over_q(child: Child, roles: Iterable[str]) -> Q:
     """The memberships `members_over` reads, as a filter (to combine in one query)."""
-    code = child.residence_id
-    places = [code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
+    places = ancestor_codes(child.residence_id)
     return Q(
         role__in=list(roles),
         active=True,

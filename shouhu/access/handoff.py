@@ -16,7 +16,7 @@ from django.http import Http404
 
 from shouhu.access.core import ALL, _key, _model, scope_of
 from shouhu.accounts.models import Membership, Organisation, Role, User
-from shouhu.places.models import code_range
+from shouhu.places.models import code_range, in_subtree
 
 if TYPE_CHECKING:
     from shouhu.children.models import Child
@@ -46,11 +46,6 @@ def _memberships(user: User) -> Any:
     )
 
 
-def _covers(prefix: str, code: str) -> bool:
-    low, high = code_range(prefix)
-    return low <= code <= high
-
-
 def handoff_organisation(user: User, child: Child) -> Organisation | None:
     """The organisation whose key signs the user's hand-off of this child: the user's
     supervising organisation whose jurisdiction holds the child's residence; None when the
@@ -58,7 +53,7 @@ def handoff_organisation(user: User, child: Child) -> Organisation | None:
     if not user.is_active:
         return None
     for m in _memberships(user).select_related("organisation__jurisdiction").order_by("id"):
-        if _covers(m.organisation.jurisdiction.prefix, child.residence_id):
+        if in_subtree(m.organisation.jurisdiction.prefix, child.residence_id):
             organisation: Organisation = m.organisation
             return organisation
     return None
@@ -67,7 +62,9 @@ def handoff_organisation(user: User, child: Child) -> Organisation | None:
 def may_export_handoff(user: User, child: Child) -> bool:
     # The user's grants first (no query): most readers of a child's page are not supervisors.
     if not any(
-        g.place_prefix and g.role in HANDOFF_ROLES and _covers(g.place_prefix, child.residence_id)
+        g.place_prefix
+        and g.role in HANDOFF_ROLES
+        and in_subtree(g.place_prefix, child.residence_id)
         for g in scope_of(user).grants
     ):
         return False
@@ -88,7 +85,7 @@ def may_import_handoff(user: User, village_code: str) -> bool:
     return any(
         grant.place_prefix
         and grant.role in HANDOFF_ROLES
-        and _covers(grant.place_prefix, village_code)
+        and in_subtree(grant.place_prefix, village_code)
         for grant in scope_of(user).grants
     )
 

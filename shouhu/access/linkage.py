@@ -24,11 +24,12 @@ from shouhu.access.core import (
     _opened,
     children_visible_to,
     grants_for,
+    jurisdiction_q,
     role_ceiling,
     scope_of,
 )
 from shouhu.accounts.models import Organisation, OrgKind, Role, User
-from shouhu.places.models import code_range
+from shouhu.places.models import ancestor_codes, in_subtree
 
 if TYPE_CHECKING:
     from shouhu.children.models import Child
@@ -80,14 +81,6 @@ def may_run_matching(user: User) -> bool:
     return may_review_links(user)
 
 
-def _within(field: str, prefixes: list[str]) -> Q:
-    q = Q(pk__in=[])
-    for prefix in prefixes:
-        low, high = code_range(prefix)
-        q |= Q(**{f"{field}__gte": low, f"{field}__lte": high})
-    return q
-
-
 def link_candidates_visible_to(user: User) -> Any:
     """The pairs of which one record lives in the user's reviewing jurisdiction."""
     Candidate = _model("linkage", "Candidate")
@@ -95,7 +88,8 @@ def link_candidates_visible_to(user: User) -> Any:
     if not prefixes:
         return Candidate.objects.none()
     return Candidate.objects.filter(
-        _within("home__residence", prefixes) | _within("destination__residence", prefixes)
+        jurisdiction_q(user, roles=LINK_REVIEWERS, field="home__residence")
+        | jurisdiction_q(user, roles=LINK_REVIEWERS, field="destination__residence")
     )
 
 
@@ -105,7 +99,7 @@ def link_side_of(user: User, candidate: Any) -> str:
     prefixes = _reviewer_prefixes(user)
     for side in ("home", "destination"):
         code = getattr(candidate, side).residence_id
-        if any(code_range(p)[0] <= code <= code_range(p)[1] for p in prefixes):
+        if any(in_subtree(p, code) for p in prefixes):
             return side
     return ""
 
@@ -119,17 +113,12 @@ def link_review_ceiling(user: User, child: Child) -> frozenset[str]:
     covering = [
         g.classes
         for g in scope_of(user).grants
-        if g.place_prefix and _covers(g.place_prefix, child.residence_id)
+        if g.place_prefix and in_subtree(g.place_prefix, child.residence_id)
     ]
     if covering:
         return frozenset().union(*covering) - {"sensitive"}
     roles = {g.role for g in scope_of(user).grants if g.role in LINK_REVIEWERS}
     return role_ceiling(roles) - {"sensitive"}
-
-
-def _covers(prefix: str, code: str) -> bool:
-    low, high = code_range(prefix)
-    return low <= code <= high
 
 
 def get_link_candidate_for_user(user: User, pk: object, *, purpose: str) -> Any:
@@ -182,7 +171,7 @@ def share_organisations_for(candidate: Any, child: Child) -> list[Organisation]:
     the active organisations whose jurisdiction covers the other record's village."""
     other = candidate.destination if child.pk == candidate.home_id else candidate.home
     code = other.residence_id
-    ancestors = [code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
+    ancestors = ancestor_codes(code)
     return list(
         Organisation.objects.filter(
             active=True, jurisdiction_id__in=ancestors, kind__in=list(SHARE_KINDS)

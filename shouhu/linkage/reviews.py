@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from shouhu import access
-from shouhu.accounts.models import Membership, Role, User
+from shouhu.accounts.models import Role, User
 from shouhu.audit.services import record_change
 from shouhu.lib import clock
 from shouhu.linkage.models import Candidate, Decision, How, Move, Share, Status, Verdict
@@ -27,22 +27,8 @@ from shouhu.notify.services import Message, send
 REASON_MAX = 1000
 
 
-def _ancestors(code: str) -> list[str]:
-    return [code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
-
-
-def registry_people(code: str) -> list[User]:
-    """The child directors and supervisors over a village."""
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            active=True,
-            role__in=[Role.CHILD_DIRECTOR, Role.SUPERVISOR],
-            organisation__active=True,
-            organisation__jurisdiction_id__in=_ancestors(code),
-            user__is_active=True,
-        ).select_related("user")
-    ]
+# Who a link tells on each side (`access.members_over`: the organisations over the village).
+TOLD = (Role.CHILD_DIRECTOR, Role.SUPERVISOR)
 
 
 @transaction.atomic
@@ -156,7 +142,7 @@ def link_made(candidate: Candidate, *, actor: User | None, now: dt.datetime) -> 
             )
     home = candidate.home
     send(
-        registry_people(home.residence_id),
+        access.members_over(home, TOLD),
         lambda: Message(
             "link_made",
             _("A child of your area is registered where the family now lives"),
@@ -166,7 +152,7 @@ def link_made(candidate: Candidate, *, actor: User | None, now: dt.datetime) -> 
         now=now,
     )
     send(
-        registry_people(destination.residence_id),
+        access.members_over(destination, TOLD),
         lambda: Message(
             "link_made",
             _("A migrant child's home county record was found"),
@@ -177,24 +163,10 @@ def link_made(candidate: Candidate, *, actor: User | None, now: dt.datetime) -> 
     )
 
 
-def reviewers_of(code: str) -> list[User]:
-    """The supervisors and officials over a village: who reviews its pairs."""
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            active=True,
-            role__in=list(access.LINK_REVIEWERS),
-            organisation__active=True,
-            organisation__jurisdiction_id__in=_ancestors(code),
-            user__is_active=True,
-        ).select_related("user")
-    ]
-
-
 def _tell_other_side(candidate: Candidate, side: str, now: dt.datetime) -> None:
     other = candidate.destination if side == "home" else candidate.home
     send(
-        reviewers_of(other.residence_id),
+        access.members_over(other, access.LINK_REVIEWERS),
         lambda: Message(
             "link_unsure",
             _("A pair of records needs your review"),

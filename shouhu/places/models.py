@@ -33,6 +33,18 @@ def code_range(prefix: str) -> tuple[str, str]:
     return prefix.ljust(12, "0"), prefix.ljust(12, "9")
 
 
+def in_subtree(prefix: str, code: str) -> bool:
+    """The 12-digit `code` lies under `prefix` (the place itself included)."""
+    low, high = code_range(prefix)
+    return low <= code <= high
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """The 12-digit codes of the province, city, county, township and village of `code`: the
+    jurisdictions an organisation over that place may have."""
+    return [code[:n].ljust(12, "0") for n in LEVEL_DIGITS.values()]
+
+
 class PlaceQuerySet(models.QuerySet["Place"]):
     def within(self, place: Place) -> PlaceQuerySet:
         return self.filter(code__range=code_range(place.prefix))
