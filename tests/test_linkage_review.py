@@ -315,6 +315,9 @@ def test_the_api_gives_the_queue_decisions_links_and_shares(
     review = _pair(pairs["zeng_home"], pairs["zeng_dest"])
     assert review is not None and [i["id"] for i in items] == [review.pk]
     assert {e["field"] for e in items[0]["evidence"]} >= {"name", "birth_date", "id_number"}
+    # The API shows each record whole (partly masked numbers): its read says so.
+    logged = AccessLog.objects.filter(purpose="api_link_review", child_id=review.home_id)
+    assert logged.exists() and all("identifying" in r.fields for r in logged)
     bad = api.post(f"/api/v1/linkage/candidates/{review.pk}/decision", {"verdict": "match"})
     assert bad.status_code == 400
     done = api.post(

@@ -191,7 +191,7 @@ def candidate_list(request: HttpRequest, status: str = "") -> dict[str, Any]:
         raise PermissionDenied(_("Only supervisors and officials review pairs of records."))
     if status and status not in {"review", "unsure", "linked", "rejected"}:
         raise ValidationError({"status": [_("Use review, unsure, linked or rejected.")]})
-    rows = selectors.queue(user, status=status, purpose=PURPOSE)
+    rows = selectors.queue(user, status=status, purpose=PURPOSE, whole=True)
     return {"items": [_shown(p) for p in selectors.pairs(user, [r.candidate for r in rows])]}
 
 

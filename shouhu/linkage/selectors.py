@@ -73,8 +73,12 @@ class QueueRow:
     side: str  # the reader's side
 
 
-def queue(user: User, *, status: str = "", purpose: str = "link_queue") -> list[QueueRow]:
-    """The pairs waiting for the reader's review (or of one status), most probable first."""
+def queue(
+    user: User, *, status: str = "", purpose: str = "link_queue", whole: bool = False
+) -> list[QueueRow]:
+    """The pairs waiting for the reader's review (or of one status), most probable first.
+    `whole`: the caller shows each record whole (`pairs`, the API), and the read is logged
+    with the classes shown of each, not the basic fields of the list page."""
     qs = access.link_candidates_visible_to(user).select_related(
         "home__residence", "home__hukou", "destination__residence", "destination__hukou"
     )
@@ -92,7 +96,15 @@ def queue(user: User, *, status: str = "", purpose: str = "link_queue") -> list[
         for c in found
     ]
     if ids:
-        log_children_read(user=user, child_ids=sorted(ids), purpose=purpose, fields=[access.BASIC])
+        shown: dict[frozenset[str], list[int]] = {}
+        children = {c.home_id: c.home for c in found} | {
+            c.destination_id: c.destination for c in found
+        }
+        for pk in sorted(ids):
+            classes = access.link_review_ceiling(user, children[pk]) if whole else {access.BASIC}
+            shown.setdefault(frozenset(classes), []).append(pk)
+        for classes, child_ids in shown.items():
+            log_children_read(user=user, child_ids=child_ids, purpose=purpose, fields=classes)
     return rows
 
 
